@@ -1,0 +1,178 @@
+# Quality gates for the mailsec.sendmail collection (GNU make).
+#
+# Included by the top-level Makefile; also usable alone:
+#     make -f mk/quality.mk quality
+#
+# Targets (each usable on its own):
+#   venv             .venv with the pinned tools of tests/requirements.txt
+#   collection-tree  copy of the repository at build/ansible_collections/mailsec/sendmail
+#   sanity           ansible-test sanity --venv --python 3.11 in that copy
+#   units            ansible-test units --venv --python 3.11 in that copy
+#   lint             ansible-lint (production profile), antsibull-changelog lint, ruff
+#   build            build and install the collection tarball, check what it ships
+#   quality          all of the above: lint, build, sanity, units
+#   constraints      re-resolve tests/constraints.txt from tests/requirements.txt
+#   quality-clean    remove build/ (the collection copy, ansible-test's venvs, tarballs)
+#
+# Variables (override on the command line):
+#   PYTHON=python3          interpreter that creates .venv
+#   ANSIBLE_TEST_PYTHON=3.11
+#   SANITY_ARGS=            extra ansible-test sanity options (e.g. --test pep8)
+#   UNITS_ARGS=             extra ansible-test units options
+#   UNITS_REQUIRED=         set to 1 to fail when there are no unit tests
+#
+# Runs without a terminal, as root or not, with CI=true; installs the Debian
+# packages it needs (rsync, shellcheck, python3-venv) with apt-get.
+# Run the targets one at a time (no -j across sanity/units: they share the copy).
+
+Q_MK   := $(lastword $(MAKEFILE_LIST))
+Q_ROOT := $(abspath $(dir $(Q_MK))..)
+
+PYTHON              ?= python3
+ANSIBLE_TEST_PYTHON ?= 3.11
+SANITY_ARGS         ?=
+UNITS_ARGS          ?=
+UNITS_REQUIRED      ?=
+
+Q_NAMESPACE := mailsec
+Q_NAME      := sendmail
+Q_VENV      := $(Q_ROOT)/.venv
+Q_BIN       := $(Q_VENV)/bin
+Q_STAMP     := $(Q_VENV)/.requirements.stamp
+Q_REQS      := $(Q_ROOT)/tests/requirements.txt $(Q_ROOT)/tests/constraints.txt
+Q_TOOLS     := $(Q_ROOT)/tests/tools
+Q_BUILD     := $(Q_ROOT)/build
+Q_TREE      := $(Q_BUILD)/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)
+Q_TIMING    := $(Q_BUILD)/.timing
+
+# Tools from .venv first; ansible-test also looks up python$(ANSIBLE_TEST_PYTHON) on PATH.
+Q_ENV := PATH="$(Q_BIN):$$PATH" PIP_NO_INPUT=1
+
+Q_RSYNC_EXCLUDES := \
+	--exclude=/.venv/ --exclude=/build/ --exclude=.git --exclude=/.cache/ \
+	--exclude=/.ansible/ --exclude=/tests/output/ --exclude=/reports/ \
+	--exclude='*.tar.gz' --exclude=__pycache__/ --exclude='*.pyc' --exclude=.pytest_cache/
+
+# $(call q_begin,NAME,WHAT) / $(call q_end,NAME): announce a step and report its wall time.
+q_begin = @mkdir -p $(Q_TIMING) && date +%s > $(Q_TIMING)/$(1) && echo "==> $(1): $(2)"
+q_end   = @echo "<== $(1): done in $$(( $$(date +%s) - $$(cat $(Q_TIMING)/$(1)) ))s"
+
+.PHONY: venv collection-tree ansible-test-cache sanity units lint build quality constraints quality-clean
+
+# --- venv -------------------------------------------------------------------
+
+venv: $(Q_STAMP)
+
+$(Q_STAMP): $(Q_REQS)
+	$(call q_begin,venv,$(Q_VENV) from tests/requirements.txt)
+	@if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+		echo "venv: $(PYTHON) lacks venv/ensurepip, installing python3-venv"; \
+		$(Q_TOOLS)/ensure-deb.sh :python3-venv; \
+	fi
+	@if [ -x $(Q_BIN)/python ] && $(Q_BIN)/python -c 'import pip' >/dev/null 2>&1; then \
+		echo "venv: reusing $(Q_VENV) ($$($(Q_BIN)/python --version))"; \
+	else \
+		echo "venv: creating $(Q_VENV) with $(PYTHON) ($$($(PYTHON) --version))"; \
+		rm -rf $(Q_VENV) && $(PYTHON) -m venv $(Q_VENV); \
+	fi
+	@echo "venv: installing pinned requirements"
+	$(Q_BIN)/python -m pip install --quiet --no-input --progress-bar off -r $(Q_ROOT)/tests/requirements.txt
+	$(Q_BIN)/python -m pip check
+	@touch $@
+	$(call q_end,venv)
+
+# Re-resolve the full pin set after changing tests/requirements.txt.
+constraints:
+	$(call q_begin,constraints,re-resolving tests/constraints.txt in a scratch venv)
+	rm -rf $(Q_BUILD)/constraints-venv
+	$(PYTHON) -m venv $(Q_BUILD)/constraints-venv
+	grep -v '^-c' $(Q_ROOT)/tests/requirements.txt > $(Q_BUILD)/constraints-req.txt
+	$(Q_BUILD)/constraints-venv/bin/python -m pip install --quiet --no-input --progress-bar off -r $(Q_BUILD)/constraints-req.txt
+	{ echo "# Full set of resolved versions for requirements.txt (pip freeze of .venv)."; \
+	  echo "# Regenerate: make -f mk/quality.mk constraints"; \
+	  $(Q_BUILD)/constraints-venv/bin/python -m pip freeze --exclude-editable; } > $(Q_ROOT)/tests/constraints.txt
+	rm -rf $(Q_BUILD)/constraints-venv $(Q_BUILD)/constraints-req.txt
+	$(call q_end,constraints)
+
+# --- collection tree for ansible-test ---------------------------------------
+
+collection-tree:
+	$(call q_begin,collection-tree,copying the repository to $(Q_TREE))
+	@$(Q_TOOLS)/ensure-deb.sh rsync
+	mkdir -p $(Q_TREE)
+	rsync -a --delete $(Q_RSYNC_EXCLUDES) $(Q_ROOT)/ $(Q_TREE)/
+	$(call q_end,collection-tree)
+
+# ansible-test bootstraps pip in its venvs from a cached get-pip script it
+# cannot download here: put the stand-in (ensurepip + pip from the index) there.
+ansible-test-cache: venv
+	@echo "==> ansible-test-cache: placing the get-pip stand-in"
+	$(Q_BIN)/python $(Q_TOOLS)/place_get_pip_standin.py
+
+# --- ansible-test -----------------------------------------------------------
+
+sanity: venv collection-tree ansible-test-cache
+	$(call q_begin,sanity,ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS))
+	@$(Q_TOOLS)/ensure-deb.sh shellcheck
+	cd $(Q_TREE) && $(Q_ENV) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null
+	$(call q_end,sanity)
+
+units: venv collection-tree ansible-test-cache
+	$(call q_begin,units,ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS))
+	@if ! find $(Q_TREE)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null | grep -q .; then \
+		if [ -n "$(UNITS_REQUIRED)" ]; then \
+			echo "units: no tests/unit/**/test_*.py found and UNITS_REQUIRED is set" >&2; exit 1; \
+		fi; \
+		echo "units: WARNING: no tests/unit/**/test_*.py yet: nothing to run"; \
+	else \
+		cd $(Q_TREE) && $(Q_ENV) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null; \
+	fi
+	$(call q_end,units)
+
+# --- lint -------------------------------------------------------------------
+
+lint: venv
+	$(call q_begin,lint,ansible-lint / antsibull-changelog / ruff)
+	@echo "lint: ansible-lint --profile production"
+	cd $(Q_ROOT) && $(Q_ENV) ansible-lint --offline --profile production </dev/null
+	@echo "lint: antsibull-changelog lint"
+	cd $(Q_ROOT) && $(Q_ENV) antsibull-changelog lint
+	cd $(Q_ROOT) && $(Q_ENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+	@echo "lint: ruff check (plugins/ for Python 3.8, tests/ for Python 3.11)"
+	@cd $(Q_ROOT) && if [ -d plugins ]; then \
+		echo "ruff check --target-version py38 plugins"; \
+		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py38 plugins; \
+	fi
+	@cd $(Q_ROOT) && if [ -d tests ]; then \
+		echo "ruff check --target-version py311 tests"; \
+		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py311 --extend-exclude tests/output tests; \
+	fi
+	$(call q_end,lint)
+
+# --- build ------------------------------------------------------------------
+
+build: venv
+	$(call q_begin,build,ansible-galaxy collection build and install)
+	mkdir -p $(Q_BUILD)
+	rm -f $(Q_BUILD)/$(Q_NAMESPACE)-$(Q_NAME)-*.tar.gz
+	cd $(Q_ROOT) && $(Q_ENV) ansible-galaxy collection build --force --output-path $(Q_BUILD)/ </dev/null
+	$(Q_TOOLS)/check-collection-tarball.sh $(Q_BUILD)/$(Q_NAMESPACE)-$(Q_NAME)-*.tar.gz
+	rm -rf $(Q_BUILD)/installed
+	cd $(Q_ROOT) && $(Q_ENV) ansible-galaxy collection install --offline --force -p $(Q_BUILD)/installed \
+		$(Q_BUILD)/$(Q_NAMESPACE)-$(Q_NAME)-*.tar.gz </dev/null
+	test -f $(Q_BUILD)/installed/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)/MANIFEST.json
+	$(call q_end,build)
+
+# --- everything -------------------------------------------------------------
+
+# Fast checks first; each step in its own sub-make, one after the other.
+quality: venv
+	$(call q_begin,quality,lint build sanity units)
+	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) lint
+	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) build
+	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) sanity
+	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) units
+	$(call q_end,quality)
+
+quality-clean:
+	rm -rf $(Q_BUILD)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fail when a built collection tarball holds files that must not ship:
+# virtual environments, build and test output, caches, VCS data, tarballs.
+# Usage: check-collection-tarball.sh TARBALL
+set -euo pipefail
+
+if [ "$#" -ne 1 ] || [ ! -f "$1" ]; then
+    echo "usage: $0 TARBALL (an existing collection tarball)" >&2
+    exit 2
+fi
+
+tarball=$1
+forbidden='^(\./)?(\.venv|build|tests/output|\.git|\.cache|\.ansible|\.ci|reports|\.pytest_cache)(/|$)|(^|/)__pycache__(/|$)|\.pyc$|\.tar\.gz$'
+
+listing=$(tar -tzf "$tarball")
+count=$(printf '%s\n' "$listing" | wc -l)
+bad=$(printf '%s\n' "$listing" | grep -E "$forbidden" || true)
+
+if [ -n "$bad" ]; then
+    echo "check-collection-tarball: $tarball contains paths that must not ship:" >&2
+    printf '%s\n' "$bad" | head -n 50 >&2
+    echo "check-collection-tarball: add them to build_ignore in galaxy.yml" >&2
+    exit 1
+fi
+
+for required in MANIFEST.json FILES.json; do
+    if ! printf '%s\n' "$listing" | grep -qE "^(\./)?$required\$"; then
+        echo "check-collection-tarball: $tarball has no $required" >&2
+        exit 1
+    fi
+done
+
+echo "check-collection-tarball: $tarball is clean ($count entries)"
