@@ -1,0 +1,164 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""Host facts around sendmail: set-id files, dpkg statoverrides, running daemons."""
+
+from __future__ import annotations
+
+import glob
+import grp
+import os
+import pwd
+import stat
+
+STATOVERRIDE = '/var/lib/dpkg/statoverride'
+DPKG_LISTS = ('/var/lib/dpkg/info/sendmail*.list', '/var/lib/dpkg/info/sensible-mda.list', '/var/lib/dpkg/info/rmail.list')
+# Where sendmail's programs live on the families that do not ship dpkg lists.
+KNOWN_PATHS = (
+    '/usr/sbin/sendmail', '/usr/sbin/sendmail.sendmail', '/usr/lib/sendmail', '/usr/libexec/sendmail/sendmail',
+    '/usr/libexec/sendmail/mailstats', '/usr/lib/sm.bin/sendmail', '/usr/lib/sm.bin/mailstats', '/usr/sbin/mailstats',
+    '/usr/bin/mailstats', '/usr/sbin/makemap', '/usr/sbin/smrsh', '/usr/sbin/sensible-mda', '/usr/sbin/editmap',
+    '/usr/bin/mailq.sendmail', '/usr/bin/newaliases.sendmail', '/usr/bin/hoststat', '/usr/bin/purgestat',
+)
+
+
+def user_name(uid: int) -> str:
+    """Name of a uid, or the number as text when it has none."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def group_name(gid: int) -> str:
+    """Name of a gid, or the number as text when it has none."""
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def parse_statoverride(text: str) -> list:
+    """Entries of dpkg's statoverride file: 'owner group mode path' per line."""
+    entries = []
+    for line in text.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) == 4 and not line.startswith('#'):
+            owner, group, mode, path = fields
+            entries.append({'owner': owner, 'group': group, 'mode': mode.zfill(4), 'path': path})
+    return entries
+
+
+def parse_dpkg_list(text: str) -> list:
+    """Paths of a dpkg ``.list`` file (one path a line; '/.' is the root)."""
+    return [line for line in text.splitlines() if line.startswith('/') and line != '/.']
+
+
+def setid_entry(path: str, st: os.stat_result) -> dict | None:
+    """Report a regular file with a set-user-id or set-group-id bit, else None."""
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & (stat.S_ISUID | stat.S_ISGID):
+        return None
+    return {
+        'path': path,
+        'owner': user_name(st.st_uid),
+        'group': group_name(st.st_gid),
+        'mode': '%04o' % stat.S_IMODE(st.st_mode),
+        'setuid': bool(st.st_mode & stat.S_ISUID),
+        'setgid': bool(st.st_mode & stat.S_ISGID),
+    }
+
+
+def candidate_paths(extra: tuple = (), list_globs: tuple = DPKG_LISTS) -> list:
+    """Sendmail's files: the dpkg package lists where present, the known paths, ``extra``."""
+    paths = set(KNOWN_PATHS) | set(extra)
+    for pattern in list_globs:
+        for listing in glob.glob(pattern):
+            with open(listing, encoding='utf-8', errors='replace') as handle:
+                paths.update(parse_dpkg_list(handle.read()))
+    return sorted(paths)
+
+
+def setid_files(paths: list) -> list:
+    """The set-id regular files among ``paths``; links are not followed (lstat)."""
+    found = []
+    for path in paths:
+        try:
+            entry = setid_entry(path, os.lstat(path))
+        except OSError:
+            continue
+        if entry:
+            found.append(entry)
+    return found
+
+
+def read_statoverrides(path: str = STATOVERRIDE) -> list:
+    """dpkg-statoverride entries, or an empty list where there is no dpkg."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            return parse_statoverride(handle.read())
+    except OSError:
+        return []
+
+
+def parse_status(text: str) -> dict:
+    """Name, parent pid and real/effective uid from a /proc/PID/status text."""
+    fields = {}
+    for line in text.splitlines():
+        key, _sep, value = line.partition(':')
+        fields[key] = value.split()
+    uids = fields.get('Uid', [])
+    return {
+        'name': ' '.join(fields.get('Name', [])),
+        'ppid': int(fields['PPid'][0]) if fields.get('PPid') else None,
+        'uid': int(uids[0]) if uids else None,
+        'euid': int(uids[1]) if len(uids) > 1 else None,
+    }
+
+
+def process_role(title: str) -> str:
+    """Role of a sendmail process from the title it sets for itself."""
+    if 'accepting connections' in title:
+        return 'listener'
+    if 'Queue runner' in title or 'queue control' in title:
+        return 'queue_runner'
+    return 'child'
+
+
+def is_sendmail(status: dict, title: str) -> bool:
+    """sendmail rewrites its command line to 'sendmail: ...'; the name covers sendmail.sendmail."""
+    return status['name'].startswith('sendmail') or title.startswith('sendmail')
+
+
+def _read_process(proc: str, pid: str):
+    """(status dict, title) of one process, or None when it vanished or cannot be read."""
+    try:
+        with open(os.path.join(proc, pid, 'status'), encoding='utf-8', errors='replace') as handle:
+            status = parse_status(handle.read())
+        with open(os.path.join(proc, pid, 'cmdline'), 'rb') as handle:
+            title = handle.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
+    except OSError:
+        return None
+    return status, title
+
+
+def daemon_processes(proc: str = '/proc') -> list:
+    """The running sendmail processes with their users and roles."""
+    found = []
+    pids = sorted((entry for entry in os.listdir(proc) if entry.isdigit()), key=int) if os.path.isdir(proc) else []
+    for pid in pids:
+        read = _read_process(proc, pid)
+        if not read or not is_sendmail(*read):
+            continue
+        status, title = read
+        found.append({
+            'pid': int(pid),
+            'ppid': status['ppid'],
+            'title': title,
+            'role': process_role(title),
+            'user': user_name(status['uid']) if status['uid'] is not None else None,
+            'effective_user': user_name(status['euid']) if status['euid'] is not None else None,
+        })
+    return found
