@@ -19,7 +19,8 @@
 #   ANSIBLE_TEST_PYTHON=3.11
 #   SANITY_ARGS=            extra ansible-test sanity options (e.g. --test pep8)
 #   UNITS_ARGS=             extra ansible-test units options
-#   UNITS_REQUIRED=         set to 1 to fail when there are no unit tests
+#   UNITS_REQUIRED=1        fail when tests/unit has no test_*.py (ansible-test itself
+#                           then says "All targets skipped" and exits 0); 0 to allow it
 #
 # Runs without a terminal, as root or not, with CI=true; installs the Debian
 # packages it needs (rsync, shellcheck, python3-venv) with apt-get.
@@ -32,7 +33,7 @@ PYTHON              ?= python3
 ANSIBLE_TEST_PYTHON ?= 3.11
 SANITY_ARGS         ?=
 UNITS_ARGS          ?=
-UNITS_REQUIRED      ?=
+UNITS_REQUIRED      ?= 1
 
 Q_NAMESPACE := mailsec
 Q_NAME      := sendmail
@@ -47,6 +48,9 @@ Q_TIMING    := $(Q_BUILD)/.timing
 
 # Tools from .venv first; ansible-test also looks up python$(ANSIBLE_TEST_PYTHON) on PATH.
 Q_ENV := PATH="$(Q_BIN):$$PATH" PIP_NO_INPUT=1
+
+# Plain output in CI logs.
+Q_LINT_COLOR := $(if $(filter true 1 yes,$(CI)),--nocolor)
 
 Q_RSYNC_EXCLUDES := \
 	--exclude=/.venv/ --exclude=/build/ --exclude=.git --exclude=/.cache/ \
@@ -98,9 +102,13 @@ constraints:
 
 collection-tree:
 	$(call q_begin,collection-tree,copying the repository to $(Q_TREE))
-	@$(Q_TOOLS)/ensure-deb.sh rsync
+	@$(Q_TOOLS)/ensure-deb.sh rsync git
 	mkdir -p $(Q_TREE)
 	rsync -a --delete $(Q_RSYNC_EXCLUDES) $(Q_ROOT)/ $(Q_TREE)/
+	@# The copy sits inside this repository's work tree, where build/ is ignored:
+	@# its own (empty) git repository makes ansible-test list the copied files,
+	@# minus what .gitignore excludes, instead of finding none.
+	test -d $(Q_TREE)/.git || git -C $(Q_TREE) init -q
 	$(call q_end,collection-tree)
 
 # ansible-test bootstraps pip in its venvs from a cached get-pip script it
@@ -120,10 +128,10 @@ sanity: venv collection-tree ansible-test-cache
 units: venv collection-tree ansible-test-cache
 	$(call q_begin,units,ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS))
 	@if ! find $(Q_TREE)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null | grep -q .; then \
-		if [ -n "$(UNITS_REQUIRED)" ]; then \
-			echo "units: no tests/unit/**/test_*.py found and UNITS_REQUIRED is set" >&2; exit 1; \
+		if [ "$(UNITS_REQUIRED)" != 0 ]; then \
+			echo "units: no tests/unit/**/test_*.py found: nothing would be tested (UNITS_REQUIRED=0 allows this)" >&2; exit 1; \
 		fi; \
-		echo "units: WARNING: no tests/unit/**/test_*.py yet: nothing to run"; \
+		echo "units: WARNING: no tests/unit/**/test_*.py: nothing to run"; \
 	else \
 		cd $(Q_TREE) && $(Q_ENV) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null; \
 	fi
@@ -133,20 +141,22 @@ units: venv collection-tree ansible-test-cache
 
 lint: venv
 	$(call q_begin,lint,ansible-lint / antsibull-changelog / ruff)
-	@echo "lint: ansible-lint --profile production"
-	cd $(Q_ROOT) && $(Q_ENV) ansible-lint --offline --profile production </dev/null
-	@echo "lint: antsibull-changelog lint"
-	cd $(Q_ROOT) && $(Q_ENV) antsibull-changelog lint
-	cd $(Q_ROOT) && $(Q_ENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
-	@echo "lint: ruff check (plugins/ for Python 3.8, tests/ for Python 3.11)"
-	@cd $(Q_ROOT) && if [ -d plugins ]; then \
-		echo "ruff check --target-version py38 plugins"; \
-		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py38 plugins; \
-	fi
-	@cd $(Q_ROOT) && if [ -d tests ]; then \
-		echo "ruff check --target-version py311 tests"; \
-		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py311 --extend-exclude tests/output tests; \
-	fi
+	@cd $(Q_ROOT) && rc=0; \
+	echo "lint: ansible-lint --offline --profile production"; \
+	$(Q_ENV) ansible-lint --offline --profile production $(Q_LINT_COLOR) </dev/null || rc=1; \
+	echo "lint: antsibull-changelog lint"; \
+	$(Q_ENV) antsibull-changelog lint || rc=1; \
+	$(Q_ENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml || rc=1; \
+	if [ -d plugins ]; then \
+		echo "lint: ruff check --target-version py38 plugins"; \
+		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py38 plugins || rc=1; \
+	fi; \
+	if [ -d tests ]; then \
+		echo "lint: ruff check --target-version py311 tests"; \
+		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py311 tests || rc=1; \
+	fi; \
+	if [ $$rc -ne 0 ]; then echo "lint: FAILED (see above)" >&2; fi; \
+	exit $$rc
 	$(call q_end,lint)
 
 # --- build ------------------------------------------------------------------
