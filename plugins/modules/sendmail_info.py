@@ -22,7 +22,7 @@ description:
     sendmail packages, and the dpkg statoverride entries.
   - Never changes the host. A host without sendmail returns RV(installed=false) and does not fail.
 author:
-  - mailsec.sendmail developers
+  - mailsec.sendmail developers (!UNKNOWN)
 options:
   binary:
     description:
@@ -91,16 +91,16 @@ binary:
   contains:
     path:
       description: The path given in O(binary).
-      type: path
+      type: str
       sample: /usr/sbin/sendmail
     chain:
       description: Every path met following symbolic links (and a mailwrapper), the given path first.
       type: list
-      elements: path
+      elements: str
       sample: [/usr/sbin/sendmail, /etc/alternatives/sendmail, /usr/libexec/sendmail/sendmail]
     resolved:
       description: The real file at the end of the chain.
-      type: path
+      type: str
       sample: /usr/libexec/sendmail/sendmail
     exists:
       description: Whether that file exists.
@@ -172,17 +172,17 @@ method_works:
 mta_config:
   description: The MTA configuration file sendmail reads.
   returned: always
-  type: path
+  type: str
   sample: /etc/mail/sendmail.cf
 msp_config:
   description: The mail submission program's configuration file.
   returned: always
-  type: path
+  type: str
   sample: /etc/mail/submit.cf
 pid_file:
   description: The MTA daemon's pid file.
   returned: always
-  type: path
+  type: str
   sample: /var/run/sendmail/mta/sendmail.pid
 settings:
   description:
@@ -267,7 +267,11 @@ def empty_result(binary: dict) -> dict:
 def ask_binary(module: AnsibleModule, path: str):
     """Parsed -d0.10 output, or (None, reason) when the program is not sendmail."""
     # run_command ignores empty data (stdin would be inherited): a blank line, which -bt skips, ends stdin.
-    rc, out, err = module.run_command([path] + list(D0_ARGS), data='\n', binary_data=True)
+    try:
+        rc, out, err = module.run_command([path] + list(D0_ARGS), data='\n', binary_data=True, errors='surrogate_or_replace',
+                                          expand_user_and_vars=False, handle_exceptions=False)
+    except OSError as exc:
+        return None, 'could not run %s: %s' % (path, exc.strerror or exc)
     d0 = parse_d0(out)
     if d0['version'] is None:
         return None, '%s did not answer -d0.10 like sendmail (rc %d): %s' % (path, rc, (err or out).strip()[:200])

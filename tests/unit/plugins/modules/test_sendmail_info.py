@@ -50,6 +50,14 @@ def test_other_mta_binary(capsys, tmp_path):
     assert 'did not answer -d0.10 like sendmail' in result['reason']
 
 
+def test_binary_that_cannot_run(capsys, tmp_path):
+    program = tmp_path / 'sendmail'
+    program.write_text('not a program')
+    result = run_module(capsys, {'binary': str(program)})
+    assert result['installed'] is False
+    assert result['reason'].startswith('could not run %s: ' % program)
+
+
 @pytest.mark.parametrize('release', ['bookworm', 'trixie'])
 def test_debian_release(capsys, tmp_path, release):
     program = fake_sendmail(tmp_path, release)
