@@ -1,0 +1,1 @@
+"""Disposable Debian sendmail hosts on loopback addresses, for the collection's tests and demo."""

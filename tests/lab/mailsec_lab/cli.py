@@ -1,0 +1,108 @@
+"""`python3 -m mailsec_lab COMMAND`: the lab's command line."""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from mailsec_lab import config, hosts, image, inventory
+from mailsec_lab.log import say
+from mailsec_lab.profiles import describe
+
+
+def _spec(text: str) -> tuple[str, str, str, str]:
+    """NAME[:release[:profile[:backend]]], e.g. mx1:bookworm:legacy:systemd."""
+    parts = text.split(":")
+    defaults = ["", "bookworm", "stock", "light"]
+    parts += defaults[len(parts):]
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def cmd_image(args: argparse.Namespace) -> None:
+    for release in args.releases or config.RELEASES:
+        image.build_image(release, force=args.force)
+        image.ensure_base(release)
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    """Create (when new) and start hosts, wait until they answer, write the inventory."""
+    started = time.monotonic()
+    todo = []
+    for text in args.hosts:
+        name, release, profile, backend = _spec(text)
+        path = config.hosts_dir() / name / "host.json"
+        host = hosts.load(name) if path.is_file() else hosts.create(name, release, profile, backend)
+        hosts.start(host)
+        todo.append(host)
+    hosts.wait_ready(todo, timeout=args.timeout)
+    inventory.write(hosts.all_hosts())
+    say(f"{len(todo)} host(s) up in {time.monotonic() - started:.1f}s; inventory: {config.inventory_path()}")
+
+
+def cmd_stop(args: argparse.Namespace) -> None:
+    for host in _selected(args.hosts):
+        hosts.stop(host)
+    inventory.write(hosts.all_hosts())
+
+
+def cmd_down(args: argparse.Namespace) -> None:
+    """Destroy hosts (all by default) and sweep what an interrupted run left."""
+    for host in _selected(args.hosts):
+        say(f"destroying {host.name}")
+        hosts.destroy(host)
+    if not args.hosts:
+        for pid in hosts.sweep():
+            say(f"killed a leftover lab process {pid}")
+    inventory.write(hosts.all_hosts())
+
+
+def cmd_ls(args: argparse.Namespace) -> None:
+    rows = [("NAME", "ADDRESS", "RELEASE", "PROFILE", "BACKEND", "STATE")]
+    for h in hosts.all_hosts():
+        rows.append((h.name, h.address, h.release, h.profile, h.backend, "running" if h.running() else "stopped"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(col.ljust(w) for col, w in zip(row, widths)).rstrip())
+
+
+def cmd_inventory(args: argparse.Namespace) -> None:
+    inventory.write(hosts.all_hosts())
+    print(config.inventory_path())
+
+
+def cmd_profiles(args: argparse.Namespace) -> None:
+    for profile in config.PROFILES:
+        print(f"{profile}:")
+        for line in describe(profile) or ["Debian as packaged"]:
+            print(f"  - {line}")
+
+
+def _selected(names: list[str]) -> list[hosts.Host]:
+    return [hosts.load(n) for n in names] if names else hosts.all_hosts()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mailsec_lab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("image", help="build (or reuse) the release images and their bases")
+    p.add_argument("releases", nargs="*", help="bookworm, trixie (default: both)")
+    p.add_argument("--force", action="store_true", help="build the images again")
+    p.set_defaults(func=cmd_image)
+    p = sub.add_parser("up", help="create and start hosts: NAME[:release[:profile[:backend]]]")
+    p.add_argument("hosts", nargs="+")
+    p.add_argument("--timeout", type=float, default=120.0)
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("stop", help="stop hosts (all by default); `up` starts them again")
+    p.add_argument("hosts", nargs="*")
+    p.set_defaults(func=cmd_stop)
+    p = sub.add_parser("down", help="destroy hosts (all by default); nothing stays running or mounted")
+    p.add_argument("hosts", nargs="*")
+    p.set_defaults(func=cmd_down)
+    sub.add_parser("ls", help="list hosts and their state").set_defaults(func=cmd_ls)
+    sub.add_parser("inventory", help="write the Ansible inventory and print its path").set_defaults(func=cmd_inventory)
+    sub.add_parser("profiles", help="what each profile changes").set_defaults(func=cmd_profiles)
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        parser.error("the lab needs root (namespaces, mounts, chroot)")
+    args.func(args)
+    return 0

@@ -1,0 +1,238 @@
+"""Lab hosts: create, start, stop, destroy. A host is a folder (overlay upper and work dirs plus
+host.json) and, while it runs, one process tree in namespaces of its own."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mailsec_lab import config, deps, image
+from mailsec_lab.log import say
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Host:
+    name: str
+    release: str
+    profile: str
+    backend: str
+    address: str
+    base: str
+    public_key: str
+    pid: int = 0
+    pid_start: int = 0
+
+    @property
+    def dir(self) -> Path:
+        return config.hosts_dir() / self.name
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.name}.{config.DOMAIN}"
+
+    def save(self) -> None:
+        (self.dir / "host.json").write_text(json.dumps(asdict(self), indent=1))
+
+    def running(self) -> bool:
+        return self.pid > 0 and _start_time(self.pid) == self.pid_start
+
+
+def _start_time(pid: int) -> int:
+    """A process is ours while its start time is the one recorded (pids are reused); a zombie
+    is gone. Read from stat, which stays readable while the process execs."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return -1
+    fields = stat[stat.rindex(")") + 2:].split()
+    return -1 if fields[0] == "Z" else int(fields[19])
+
+
+def load(name: str) -> Host:
+    path = config.hosts_dir() / name / "host.json"
+    if not path.is_file():
+        raise SystemExit(f"no lab host named {name}: `ls` lists them")
+    return Host(**json.loads(path.read_text()))
+
+
+def all_hosts() -> list[Host]:
+    if not config.hosts_dir().is_dir():
+        return []
+    return [load(p.name) for p in sorted(config.hosts_dir().iterdir()) if (p / "host.json").is_file()]
+
+
+def lab_key() -> tuple[Path, str]:
+    key = config.key_path()
+    if not key.is_file():
+        deps.ensure("ssh-keygen")
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mailsec-lab", "-f", str(key)],
+                       check=True, stdin=subprocess.DEVNULL)
+    return key, key.with_suffix(".pub").read_text()
+
+
+def _free_address(taken: set[str]) -> str:
+    for n in range(config.FIRST_ADDRESS, config.LAST_ADDRESS + 1):
+        address = f"127.0.0.{n}"
+        if address not in taken and not any(_port_open(address, p, 0.05) for p in (22, 25)):
+            return address
+    raise SystemExit("no free loopback address left for a lab host")
+
+
+def _port_open(address: str, port: int, timeout: float) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def create(name: str, release: str, profile: str, backend: str, address: str | None = None) -> Host:
+    if release not in config.RELEASES or profile not in config.PROFILES or backend not in config.BACKENDS:
+        raise SystemExit(f"{name}: release, profile or backend unknown ({release}, {profile}, {backend})")
+    if not name.replace("-", "").isalnum():
+        raise SystemExit(f"{name}: a lab host name has letters, digits and dashes only")
+    hostdir = config.hosts_dir() / name
+    if (hostdir / "host.json").is_file():
+        raise SystemExit(f"lab host {name} exists already: destroy it first")
+    base = image.ensure_base(release)
+    _, public_key = lab_key()
+    taken = {h.address for h in all_hosts()}
+    address = address or _free_address(taken)
+    if not address.startswith("127.") or address in taken or any(_port_open(address, p, 0.05) for p in (22, 25)):
+        raise SystemExit(f"{name}: {address} is not a free loopback address (in use, or not 127.x)")
+    for sub in ("upper", "work", "merged"):
+        (hostdir / sub).mkdir(parents=True, exist_ok=True)
+    host = Host(name, release, profile, backend, address, str(base), public_key)
+    host.save()
+    return host
+
+
+def start(host: Host) -> None:
+    """Starts the host in the background; `wait_ready` waits for its sshd and sendmail."""
+    if host.running():
+        return
+    if host.backend == "systemd":
+        deps.ensure("systemd-nspawn")
+    namespaces = ["--mount", "--uts", "--ipc"]
+    if host.backend == "light":
+        namespaces += ["--pid", "--fork", "--kill-child"]
+    log = open(host.dir / "console.log", "ab")  # noqa: SIM115 - handed to the child
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_DIR))
+    proc = subprocess.Popen(
+        ["unshare", *namespaces, "--", sys.executable, "-m", "mailsec_lab.boot", str(host.dir)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+    log.close()
+    host.pid, host.pid_start = proc.pid, _start_time(proc.pid)
+    host.save()
+
+
+def wait_ready(hosts: list[Host], timeout: float = 90.0) -> None:
+    """Ready: sshd answers and sendmail accepts SMTP on the host's address."""
+    deadline = time.monotonic() + timeout
+    pending = list(hosts)
+    while pending:
+        for host in list(pending):
+            if not host.running():
+                tail = (host.dir / "console.log").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"lab host {host.name} stopped while starting:\n{tail}")
+            if _port_open(host.address, 22, 0.2) and _port_open(host.address, 25, 0.2):
+                pending.remove(host)
+        if pending and time.monotonic() > deadline:
+            raise SystemExit("lab hosts not ready in time: " + ", ".join(h.name for h in pending))
+        if pending:
+            time.sleep(0.05)
+    for host in hosts:
+        if host.backend == "systemd":
+            _wait_booted(host, max(deadline - time.monotonic(), 5))
+
+
+def ssh_command(host: Host, *command: str) -> list[str]:
+    key = config.key_path()
+    return ["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", f"root@{host.address}", *command]
+
+
+def _wait_booted(host: Host, timeout: float) -> None:
+    """sshd answers before systemd has finished starting sendmail: wait for the boot to end."""
+    proc = subprocess.run(ssh_command(host, "systemctl", "is-system-running", "--wait"),
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    state = proc.stdout.strip()
+    if state not in ("running", "degraded"):
+        raise SystemExit(f"lab host {host.name} did not finish booting: {state or proc.stderr.strip()}")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def stop(host: Host, grace: float = 15.0) -> None:
+    """systemd hosts get an orderly shutdown first; then the whole tree is killed."""
+    if not host.running():
+        host.pid = 0
+        host.save()
+        return
+    if host.backend == "systemd":
+        os.kill(host.pid, signal.SIGTERM)  # nspawn asks the host's systemd to power off
+        deadline = time.monotonic() + grace
+        while host.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    _kill_tree(host.pid)
+    host.pid = 0
+    host.save()
+
+
+def _kill_tree(pid: int) -> None:
+    """Killing PID 1 of a PID namespace kills every process in it; nspawn's child is that PID 1."""
+    for child in _children(pid):
+        _kill_tree_quiet(child)
+    _kill_tree_quiet(pid)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.02)
+
+
+def _kill_tree_quiet(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def destroy(host: Host) -> None:
+    stop(host, grace=0 if host.backend == "light" else 5)
+    shutil.rmtree(host.dir)
+
+
+def sweep() -> list[str]:
+    """Whatever an interrupted run left: processes running a lab host's boot that no host.json
+    knows, and host folders whose process is gone stay as they are (stopped)."""
+    root = str(config.hosts_dir()).encode()
+    killed = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if root in cmdline and (b"mailsec_lab.boot" in cmdline or b"systemd-nspawn" in cmdline):
+            _kill_tree(int(proc.name))
+            killed.append(proc.name)
+    return killed
