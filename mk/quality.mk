@@ -106,9 +106,11 @@ collection-tree:
 	mkdir -p $(Q_TREE)
 	rsync -a --delete $(Q_RSYNC_EXCLUDES) $(Q_ROOT)/ $(Q_TREE)/
 	@# The copy sits inside this repository's work tree, where build/ is ignored:
-	@# its own (empty) git repository makes ansible-test list the copied files,
-	@# minus what .gitignore excludes, instead of finding none.
+	@# its own (empty) git repository makes ansible-test list the copied files
+	@# instead of finding none; its exclude file keeps ansible-test's own output
+	@# (venvs under tests/output/) out of the sanity tests.
 	test -d $(Q_TREE)/.git || git -C $(Q_TREE) init -q
+	printf '%s\n' /tests/output/ __pycache__/ '*.pyc' .pytest_cache/ > $(Q_TREE)/.git/info/exclude
 	$(call q_end,collection-tree)
 
 # ansible-test bootstraps pip in its venvs from a cached get-pip script it
