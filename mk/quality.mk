@@ -45,6 +45,7 @@ Q_TOOLS     := $(Q_ROOT)/tests/tools
 Q_BUILD     := $(Q_ROOT)/build
 Q_TREE      := $(Q_BUILD)/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)
 Q_TIMING    := $(Q_BUILD)/.timing
+Q_LINT_COLL := $(Q_BUILD)/lint-collections
 
 # Tools from .venv first; ansible-test also looks up python$(ANSIBLE_TEST_PYTHON) on PATH.
 Q_ENV := PATH="$(Q_BIN):$$PATH" PIP_NO_INPUT=1
@@ -143,9 +144,14 @@ units: venv collection-tree ansible-test-cache
 
 lint: venv
 	$(call q_begin,lint,ansible-lint / antsibull-changelog / ruff)
+	@# ansible-lint --offline installs nothing: it finds this collection through a
+	@# link to the work tree, placed first so no older installed copy is used.
+	@mkdir -p $(Q_LINT_COLL)/ansible_collections/$(Q_NAMESPACE)
+	@ln -sfn $(Q_ROOT) $(Q_LINT_COLL)/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)
 	@cd $(Q_ROOT) && rc=0; \
 	echo "lint: ansible-lint --offline --profile production"; \
-	$(Q_ENV) ansible-lint --offline --profile production $(Q_LINT_COLOR) </dev/null || rc=1; \
+	$(Q_ENV) ANSIBLE_COLLECTIONS_PATH="$(Q_LINT_COLL):$$HOME/.ansible/collections:/usr/share/ansible/collections" \
+		ansible-lint --offline --profile production $(Q_LINT_COLOR) </dev/null || rc=1; \
 	echo "lint: antsibull-changelog lint"; \
 	$(Q_ENV) antsibull-changelog lint || rc=1; \
 	$(Q_ENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml || rc=1; \
@@ -178,13 +184,17 @@ build: venv
 # --- everything -------------------------------------------------------------
 
 # Fast checks first; each step in its own sub-make, one after the other.
+# Every step runs even when an earlier one fails; the summary names the failures.
+Q_STEPS := lint build sanity units
+
 quality: venv
-	$(call q_begin,quality,lint build sanity units)
-	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) lint
-	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) build
-	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) sanity
-	$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) units
-	$(call q_end,quality)
+	$(call q_begin,quality,$(Q_STEPS))
+	@failed=; for step in $(Q_STEPS); do \
+		$(MAKE) --no-print-directory -j1 -f $(firstword $(MAKEFILE_LIST)) $$step || failed="$$failed $$step"; \
+	done; \
+	echo "<== quality: done in $$(( $$(date +%s) - $$(cat $(Q_TIMING)/quality) ))s"; \
+	if [ -n "$$failed" ]; then echo "quality: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "quality: all passed ($(Q_STEPS))"
 
 quality-clean:
 	rm -rf $(Q_BUILD)
