@@ -61,6 +61,8 @@ Q_RSYNC_EXCLUDES := \
 # $(call q_begin,NAME,WHAT) / $(call q_end,NAME): announce a step and report its wall time.
 q_begin = @mkdir -p $(Q_TIMING) && date +%s > $(Q_TIMING)/$(1) && echo "==> $(1): $(2)"
 q_end   = @echo "<== $(1): done in $$(( $$(date +%s) - $$(cat $(Q_TIMING)/$(1)) ))s"
+# Append to a failing command: $(call q_fail,NAME) reports the time, keeps the exit status.
+q_fail  = { rc=$$?; echo "<== $(1): FAILED after $$(( $$(date +%s) - $$(cat $(Q_TIMING)/$(1)) ))s" >&2; exit $$rc; }
 
 .PHONY: venv collection-tree ansible-test-cache sanity units lint build quality constraints quality-clean
 
@@ -125,7 +127,8 @@ ansible-test-cache: venv
 sanity: venv collection-tree ansible-test-cache
 	$(call q_begin,sanity,ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS))
 	@$(Q_TOOLS)/ensure-deb.sh shellcheck
-	cd $(Q_TREE) && $(Q_ENV) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null
+	cd $(Q_TREE) && $(Q_ENV) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null \
+		|| $(call q_fail,sanity)
 	$(call q_end,sanity)
 
 units: venv collection-tree ansible-test-cache
@@ -136,7 +139,8 @@ units: venv collection-tree ansible-test-cache
 		fi; \
 		echo "units: WARNING: no tests/unit/**/test_*.py: nothing to run"; \
 	else \
-		cd $(Q_TREE) && $(Q_ENV) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null; \
+		cd $(Q_TREE) && $(Q_ENV) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null \
+			|| $(call q_fail,units); \
 	fi
 	$(call q_end,units)
 
@@ -163,8 +167,7 @@ lint: venv
 		echo "lint: ruff check --target-version py311 tests"; \
 		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py311 tests || rc=1; \
 	fi; \
-	if [ $$rc -ne 0 ]; then echo "lint: FAILED (see above)" >&2; fi; \
-	exit $$rc
+	[ $$rc -eq 0 ] || { echo "lint: FAILED (see above)" >&2; false; } || $(call q_fail,lint)
 	$(call q_end,lint)
 
 # --- build ------------------------------------------------------------------
