@@ -24,7 +24,7 @@
 #
 # Runs without a terminal, as root or not, with CI=true; installs the Debian
 # packages it needs (rsync, shellcheck, python3-venv) with apt-get.
-# Run the targets one at a time (no -j across sanity/units: they share the copy).
+# Safe under make -j: sanity and units wait for each other (flock).
 
 Q_MK   := $(lastword $(MAKEFILE_LIST))
 Q_ROOT := $(abspath $(dir $(Q_MK))..)
@@ -46,6 +46,9 @@ Q_BUILD     := $(Q_ROOT)/build
 Q_TREE      := $(Q_BUILD)/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)
 Q_TIMING    := $(Q_BUILD)/.timing
 Q_LINT_COLL := $(Q_BUILD)/lint-collections
+# sanity and units share the copy and ansible-test's venvs in it: under make -j
+# they take turns instead of building the same venv at once.
+Q_LOCK      := flock $(Q_BUILD)/.ansible-test.lock
 
 # Tools from .venv first; ansible-test also looks up python$(ANSIBLE_TEST_PYTHON) on PATH.
 Q_ENV := PATH="$(Q_BIN):$$PATH" PIP_NO_INPUT=1
@@ -127,7 +130,7 @@ ansible-test-cache: venv
 sanity: venv collection-tree ansible-test-cache
 	$(call q_begin,sanity,ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS))
 	@$(Q_TOOLS)/ensure-deb.sh shellcheck
-	cd $(Q_TREE) && $(Q_ENV) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null \
+	cd $(Q_TREE) && $(Q_ENV) $(Q_LOCK) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null \
 		|| $(call q_fail,sanity)
 	$(call q_end,sanity)
 
@@ -139,7 +142,7 @@ units: venv collection-tree ansible-test-cache
 		fi; \
 		echo "units: WARNING: no tests/unit/**/test_*.py: nothing to run"; \
 	else \
-		cd $(Q_TREE) && $(Q_ENV) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null \
+		cd $(Q_TREE) && $(Q_ENV) $(Q_LOCK) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null \
 			|| $(call q_fail,units); \
 	fi
 	$(call q_end,units)
