@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -37,6 +38,11 @@ def cmd_up(args: argparse.Namespace) -> None:
     hosts.wait_ready(todo, timeout=args.timeout)
     inventory.write(hosts.all_hosts())
     say(f"{len(todo)} host(s) up in {time.monotonic() - started:.1f}s; inventory: {config.inventory_path()}")
+    if args.json:
+        # What Molecule's instance_config wants, one entry per host.
+        print(json.dumps([{"instance": h.name, "address": h.address, "user": "root", "port": 22,
+                           "identity_file": str(config.key_path()), "fqdn": h.fqdn, "release": h.release,
+                           "profile": h.profile, "backend": h.backend} for h in todo]))
 
 
 def cmd_stop(args: argparse.Namespace) -> None:
@@ -47,7 +53,8 @@ def cmd_stop(args: argparse.Namespace) -> None:
 
 def cmd_down(args: argparse.Namespace) -> None:
     """Destroy hosts (all by default) and sweep what an interrupted run left."""
-    for host in _selected(args.hosts):
+    names = [n for n in args.hosts if not args.missing_ok or (config.hosts_dir() / n / "host.json").is_file()]
+    for host in _selected(names) if names or not args.hosts else []:
         say(f"destroying {host.name}")
         hosts.destroy(host)
     if not args.hosts:
@@ -91,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("up", help="create and start hosts: NAME[:release[:profile[:backend]]]")
     p.add_argument("hosts", nargs="+")
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--json", action="store_true", help="print the hosts as JSON (Molecule's instance config)")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("stop", help="stop hosts (all by default); `up` starts them again")
     p.add_argument("hosts", nargs="*")
     p.set_defaults(func=cmd_stop)
     p = sub.add_parser("down", help="destroy hosts (all by default); nothing stays running or mounted")
     p.add_argument("hosts", nargs="*")
+    p.add_argument("--missing-ok", action="store_true", help="hosts named that do not exist are no error")
     p.set_defaults(func=cmd_down)
     sub.add_parser("ls", help="list hosts and their state").set_defaults(func=cmd_ls)
     sub.add_parser("inventory", help="write the Ansible inventory and print its path").set_defaults(func=cmd_inventory)
