@@ -130,7 +130,8 @@ ansible-test-cache: venv
 sanity: venv collection-tree ansible-test-cache
 	$(call q_begin,sanity,ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS))
 	@$(Q_TOOLS)/ensure-deb.sh shellcheck
-	cd $(Q_TREE) && $(Q_ENV) $(Q_LOCK) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null \
+	@echo "cd $(Q_TREE) && ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS)"
+	@cd $(Q_TREE) && $(Q_ENV) $(Q_LOCK) ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) $(SANITY_ARGS) </dev/null \
 		|| $(call q_fail,sanity)
 	$(call q_end,sanity)
 
@@ -142,6 +143,7 @@ units: venv collection-tree ansible-test-cache
 		fi; \
 		echo "units: WARNING: no tests/unit/**/test_*.py: nothing to run"; \
 	else \
+		echo "cd $(Q_TREE) && ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS)"; \
 		cd $(Q_TREE) && $(Q_ENV) $(Q_LOCK) ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS) </dev/null \
 			|| $(call q_fail,units); \
 	fi
