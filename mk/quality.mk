@@ -12,7 +12,7 @@
 #   build            build and install the collection tarball, check what it ships
 #   quality          all of the above: lint, build, sanity, units
 #   constraints      re-resolve tests/constraints.txt from tests/requirements.txt
-#   quality-clean    remove build/ (the collection copy, ansible-test's venvs, tarballs)
+#   quality-clean    remove build/ (collection copy and its test venv, tarballs, installs)
 #
 # Variables (override on the command line):
 #   PYTHON=python3          interpreter that creates .venv
@@ -23,7 +23,8 @@
 #                           then says "All targets skipped" and exits 0); 0 to allow it
 #
 # Runs without a terminal, as root or not, with CI=true; installs the Debian
-# packages it needs (rsync, shellcheck, python3-venv) with apt-get.
+# packages it needs (rsync, git, shellcheck, python3-venv) with apt-get;
+# ansible-test keeps its per-test venvs in ~/.ansible/test/venv (reused).
 # Safe under make -j: sanity and units wait for each other (flock).
 
 Q_MK   := $(lastword $(MAKEFILE_LIST))
