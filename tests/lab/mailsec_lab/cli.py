@@ -69,7 +69,7 @@ def cmd_ls(args: argparse.Namespace) -> None:
         rows.append((h.name, h.address, h.release, h.profile, h.backend, "running" if h.running() else "stopped"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(col.ljust(w) for col, w in zip(row, widths)).rstrip())
+        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip())
 
 
 def cmd_inventory(args: argparse.Namespace) -> None:

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mailsec_lab import config, deps, image
-from mailsec_lab.log import say
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -105,7 +104,7 @@ def create(name: str, release: str, profile: str, backend: str, address: str | N
     if (hostdir / "host.json").is_file():
         raise SystemExit(f"lab host {name} exists already: destroy it first")
     base = image.ensure_base(release)
-    _, public_key = lab_key()
+    public_key = lab_key()[1]
     taken = {h.address for h in all_hosts()}
     address = address or _free_address(taken)
     if not address.startswith("127.") or address in taken or any(_port_open(address, p, 0.05) for p in (22, 25)):
@@ -164,7 +163,7 @@ def ssh_command(host: Host, *command: str) -> list[str]:
 
 def _wait_booted(host: Host, timeout: float) -> None:
     """sshd answers before systemd has finished starting sendmail: wait for the boot to end."""
-    proc = subprocess.run(ssh_command(host, "systemctl", "is-system-running", "--wait"),
+    proc = subprocess.run(ssh_command(host, "systemctl", "is-system-running", "--wait"), check=False,
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     state = proc.stdout.strip()
     if state not in ("running", "degraded"):
@@ -194,25 +193,31 @@ def stop(host: Host, grace: float = 15.0) -> None:
     host.save()
 
 
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += _children(p)
+    return found
+
+
 def _kill_tree(pid: int) -> None:
-    """Killing PID 1 of a PID namespace kills every process in it; nspawn's child is that PID 1."""
-    for child in _children(pid):
-        _kill_tree_quiet(child)
-    _kill_tree_quiet(pid)
+    """Kill the process and every descendant (nspawn's child and a light host's PID 1 take their
+    PID namespace with them), and return only once none of them runs any more."""
+    tree = _tree(pid)
+    for p in tree:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while any(_start_time(p) != -1 for p in tree) and time.monotonic() < deadline:
         try:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
         time.sleep(0.02)
-
-
-def _kill_tree_quiet(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def destroy(host: Host) -> None:

@@ -62,7 +62,7 @@ def build_image(release: str, force: bool = False) -> Path:
     cmd += [f"--dpkgopt=path-exclude={p}" for p in config.DPKG_EXCLUDES]
     cmd += ["--dpkgopt=path-include=/usr/share/doc/*/copyright", release, str(partial), source]
     say(f"building the {release} image with mmdebstrap (about half a minute)")
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         raise SystemExit(f"mmdebstrap failed for {release}:\n{proc.stderr[-3000:]}")

@@ -14,7 +14,7 @@ def _deb822_uris(text: str) -> list[tuple[str, list[str]]]:
         for line in stanza.splitlines():
             if line.startswith("#") or ":" not in line or line[:1].isspace():
                 continue
-            key, _, value = line.partition(":")
+            key, value = line.split(":", 1)
             fields[key.strip().lower()] = value.split()
         if "deb" in fields.get("types", []) and fields.get("uris"):
             found.extend((uri, fields.get("suites", [])) for uri in fields["uris"])

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 SENDMAIL_BIN = "usr/libexec/sendmail/sendmail"
 LEGACY_DONT_BLAME = ("GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,"

@@ -1,0 +1,68 @@
+# mailsec.sendmail: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+include mk/quality.mk
+
+ROOT          := $(abspath .)
+LAB           := PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) -m mailsec_lab
+LAB_INVENTORY ?= /var/lib/mailsec-lab/inventory.yml
+REPORTS       := $(ROOT)/reports
+# The collection as users get it: built and installed from its tarball.
+COLLECTIONS   := $(Q_BUILD)/installed
+ANSIBLE_ENV   := $(Q_ENV) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_KEY_CHECKING=False
+SCENARIOS     ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd
+# The suite's lab hosts live apart from the demo's, so `make test` never touches those.
+TEST_LAB      := MAILSEC_LAB_STATE=/var/lib/mailsec-lab-test
+
+.PHONY: help demo test lab-image lab-test molecule bench lab-ls lab-down
+
+help:
+	@echo "make demo      start a stock and a legacy lab host and report on them with the collection"
+	@echo "make test      the whole suite: lint, build, sanity, units, lab tests, every Molecule scenario"
+	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
+	@echo "make bench     lab start-up figures for 10 light hosts"
+
+## The main job on the built-in lab.
+demo: venv build lab-image
+	$(LAB) up $(DEMO_HOSTS)
+	rm -rf $(REPORTS)/demo && mkdir -p $(REPORTS)/demo/info
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+		-e sendmail_info_save_dir=$(REPORTS)/demo/info mailsec.sendmail.info </dev/null
+	$(Q_BIN)/python tests/lab/demo_summary.py $(REPORTS)/demo/info
+	@echo
+	@echo "Lab hosts stay up: ssh -i /var/lib/mailsec-lab/ssh/id_ed25519 root@<address> (make lab-ls)."
+	@echo "Stop and remove them: make lab-down"
+
+## The whole suite; .ci/run calls exactly this.
+test: quality lab-test molecule
+	@echo "make test: all passed"
+
+lab-image:
+	$(LAB) image bookworm trixie
+
+## The lab's own tests: lifecycle, clean teardown, mirror parsing (needs root).
+lab-test: venv lab-image
+	$(call q_begin,lab-test,pytest tests/lab/tests)
+	cd tests/lab && $(TEST_LAB) PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/pytest -p no:cacheprovider -q tests </dev/null || $(call q_fail,lab-test)
+	$(call q_end,lab-test)
+
+molecule: venv build lab-image
+	$(call q_begin,molecule,scenarios: $(SCENARIOS))
+	@$(TEST_LAB) $(LAB) down
+	@failed=; for s in $(SCENARIOS); do \
+		$(TEST_LAB) $(ANSIBLE_ENV) molecule test -s $$s </dev/null || failed="$$failed $$s"; \
+	done; \
+	$(TEST_LAB) $(LAB) down; \
+	if [ -n "$$failed" ]; then echo "molecule: FAILED:$$failed" >&2; exit 1; fi
+	$(call q_end,molecule)
+
+bench: lab-image
+	PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) tests/lab/bench.py
+
+lab-ls:
+	@$(LAB) ls
+
+lab-down:
+	$(LAB) down

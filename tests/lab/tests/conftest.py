@@ -1,0 +1,44 @@
+"""The lab's own tests run against a lab state folder of their own, swept before and after."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+
+
+def lab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mailsec_lab", *args], capture_output=True, text=True,
+                          check=check, env=dict(os.environ, PYTHONPATH=str(LAB_DIR)), stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_state():
+    """MAILSEC_LAB_STATE comes from the Makefile; `down` first clears what a killed run left."""
+    state = Path(os.environ.setdefault("MAILSEC_LAB_STATE", "/var/lib/mailsec-lab-test"))
+    lab("down")
+    yield state
+    lab("down")
+
+
+@pytest.fixture
+def fresh_lab(lab_state):
+    yield lab_state
+    lab("down")
+
+
+def lab_processes(state: Path) -> list[int]:
+    """Every process on the machine that belongs to a host of this lab state folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(state).encode() in cmdline:
+            found.append((int(proc.name), cmdline.replace(b"\0", b" ").decode()))
+    return found
