@@ -31,14 +31,15 @@ def fresh_lab(lab_state):
     lab("down")
 
 
-def lab_processes(state: Path) -> list[int]:
-    """Every process on the machine that belongs to a host of this lab state folder."""
+def lab_processes(state: Path) -> list[tuple[int, str]]:
+    """Every process on the machine that runs a host of this lab state folder: its boot (light
+    hosts) or its systemd-nspawn; what they start dies with them."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
             cmdline = (proc / "cmdline").read_bytes()
         except OSError:
             continue
-        if proc.name.isdigit() and str(state).encode() in cmdline:
+        if str(state).encode() in cmdline and (b"mailsec_lab.boot" in cmdline or b"systemd-nspawn" in cmdline):
             found.append((int(proc.name), cmdline.replace(b"\0", b" ").decode()))
     return found
