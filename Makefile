@@ -50,11 +50,12 @@ lab-test: venv lab-image
 
 molecule: venv build lab-image
 	$(call q_begin,molecule,scenarios: $(SCENARIOS))
+	@# Clear what a killed earlier run left; tear down on any exit, interrupted or not.
 	@$(TEST_LAB) $(LAB) down
-	@failed=; for s in $(SCENARIOS); do \
+	@trap '$(TEST_LAB) $(LAB) down' EXIT; trap 'exit 130' INT TERM; \
+	failed=; for s in $(SCENARIOS); do \
 		$(TEST_LAB) $(ANSIBLE_ENV) molecule test -s $$s </dev/null || failed="$$failed $$s"; \
 	done; \
-	$(TEST_LAB) $(LAB) down; \
 	if [ -n "$$failed" ]; then echo "molecule: FAILED:$$failed" >&2; exit 1; fi
 	$(call q_end,molecule)
 
