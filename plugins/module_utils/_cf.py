@@ -55,6 +55,13 @@ INTERESTING = (
 
 _CLASS_NAME = re.compile(r'^(\{[^}]*\}|\S)')
 
+# Map classes whose data lives in files named on the K line (or in AliasFile), with the
+# suffixes sendmail adds to that name for the database files.
+FILE_MAP_SUFFIXES = {
+    'hash': ('.db',), 'btree': ('.db',), 'implicit': ('.db', '.dir', '.pag'), 'dbm': ('.dir', '.pag'),
+    'ndbm': ('.dir', '.pag'), 'cdb': ('.cdb',), 'text': ('',),
+}
+
 
 def fold_lines(text: str) -> list:
     """Join continuation lines (leading blank) like sendmail's fgetfolded.
@@ -106,12 +113,17 @@ def parse_cf(text: str) -> dict:
     Returns a dict with ``options`` (name -> last value, last wins as in
     sendmail), ``lines`` (name -> line number of that value), ``occurrences``
     (name -> every value in order), ``classes`` (C/T words), ``class_files``
-    (F lines) and ``version_level`` (the V line).
+    (F lines), ``version_level`` (the V line) and ``maps`` (K lines, see parse_map).
     """
-    result = {'options': {}, 'lines': {}, 'occurrences': {}, 'classes': {}, 'class_files': {}, 'version_level': None}
+    result = {'options': {}, 'lines': {}, 'occurrences': {}, 'classes': {}, 'class_files': {}, 'version_level': None, 'maps': {}}
     for number, line in fold_lines(text):
         kind = line[:1]
-        if kind == 'O':
+        if kind == 'K':
+            declared = parse_map(line)
+            if declared:
+                declared['line'] = number
+                result['maps'][declared['name']] = declared
+        elif kind == 'O':
             option = split_option(line)
             if option:
                 name, value = option
@@ -176,3 +188,53 @@ def settings(parsed: dict) -> dict:
     found['trusted_users_file'] = parsed['class_files'].get('t')
     found['version_level'] = parsed['version_level']
     return found
+
+
+def _file_argument(words: list):
+    """(flags, file) of map arguments: flags start with '-'; the first other word is the file."""
+    flags = [word for word in words if word.startswith('-')]
+    rest = [word for word in words if not word.startswith('-')]
+    return flags, (rest[0] if rest else None)
+
+
+def data_files(map_class: str, path: str | None) -> list:
+    """The database files sendmail opens for a file-based map (the text file itself for 'text')."""
+    if not path or map_class not in FILE_MAP_SUFFIXES:
+        return []
+    suffixes = FILE_MAP_SUFFIXES[map_class]
+    if map_class in ('hash', 'btree') and path.endswith('.db'):
+        return [path]
+    return [path + suffix for suffix in suffixes]
+
+
+def parse_map(line: str) -> dict | None:
+    """A K line: name, class, flags, the file of a file-based map (None for others), its data files, optional (-o)."""
+    words = line[1:].split()
+    if len(words) < 2:
+        return None
+    name, map_class = words[0], words[1]
+    flags, path = _file_argument(words[2:])
+    if map_class not in FILE_MAP_SUFFIXES:
+        path = None
+    if map_class in ('hash', 'btree') and path and path.endswith('.db'):
+        path = path[:-3]
+    return {'name': name, 'class': map_class, 'flags': flags, 'file': path,
+            'data_files': data_files(map_class, path), 'optional': '-o' in flags}
+
+
+def alias_files(values: list) -> list:
+    """The AliasFile entries: class (implicit when none), file, data files, optional; non-file classes have file None."""
+    entries = []
+    for value in values or []:
+        for item in value.split(','):
+            item = item.strip()
+            if not item:
+                continue
+            map_class, colon, spec = item.partition(':')
+            if not colon or map_class.startswith('/'):
+                map_class, spec = 'implicit', item
+            flags, path = _file_argument(spec.split())
+            if map_class not in FILE_MAP_SUFFIXES:
+                path = None
+            entries.append({'class': map_class, 'file': path, 'data_files': data_files(map_class, path), 'optional': '-o' in flags})
+    return entries

@@ -1,0 +1,688 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""The controls catalogue: every control of the sendmail baseline, defined once, as data.
+
+The same definitions drive the audit (``sendmail_drift``), the hardening role and the
+generated documentation (``docs/controls.md``). This file uses the standard library only
+and imports nothing from Ansible, so the documentation generator can load it by path.
+
+A control is a dict:
+
+``id``, ``title``, ``family`` (one of FAMILIES), ``tags``, ``severity`` (one of SEVERITIES),
+``rationale`` (why), ``check`` (what is read, in words), ``evaluator`` (the name of the pure
+function in ``_evaluate`` that judges it) and ``params`` (its fixed arguments),
+``needs`` (the configuration files, ``mta``/``msp``, whose settings the check reads; an
+unreadable one makes the finding ``error``), ``expected`` (per OS family: ``default`` and
+family-specific keys, merged in that order; the module's ``expected`` option overrides
+single keys per control id), ``override`` (what each expected key means),
+``fix`` (human text) and ``fix_data`` (a list of machine-readable actions for the
+hardening role, see below), ``applies`` (``os_family``: None for all, or a list),
+``references`` (``book``: the sendmail book, ``stig``: DISA STIG items; empty where none
+was found), ``package_note`` (why the baseline differs from what the distribution ships,
+or None).
+
+Path specifications (the ``expected`` value of the path controls) hold ``owner`` (allowed
+owners; ``@RunAsUser`` and ``@TrustedUser`` stand for the user the MTA's sendmail.cf names,
+when it names one), ``group`` (allowed groups, or None for any), ``mode`` (the most
+permissive mode allowed: a bit outside it fails), ``require`` (bits that must be set),
+``ignore`` (bits another control judges) and ``missing`` (``pass``, ``fail`` or ``error``
+when the path does not exist).
+
+Fix actions (``fix_data``) are dicts with a ``kind``:
+
+- ``path_attributes``: for each path of the layout group ``targets`` (never following a
+  symbolic link, except the alias and map files whose target is fixed on purpose), set the
+  owner to the first allowed owner when the current one is not allowed, the group likewise,
+  and the mode to ``(current & mode & ~ignore) | require``; the values are those of the
+  resolved ``expected``.
+- ``clear_mode_bits``: clear ``bits`` on every path of ``targets``.
+- ``mc_define``: set ``define(`NAME', `VALUE')`` in the ``mc`` file and rebuild the ``.cf``.
+- ``statoverride``: make dpkg-statoverride pin each ``entries`` path to ``owner group mode``.
+- ``manual``: no automatic change; the ``fix`` text says what to do.
+"""
+
+from __future__ import annotations
+
+import copy
+
+FAMILIES = ('privilege', 'files', 'queue', 'safety', 'privdrop')
+SEVERITIES = ('high', 'medium', 'low')
+STATUSES = ('pass', 'fail', 'error', 'not_applicable', 'waived')
+OS_FAMILIES = ('Debian', 'RedHat', 'FreeBSD')
+
+BOOK = 'sendmail 4th ed. '
+BOOK_WHY_ROOT = BOOK + '§4.1'
+BOOK_DROP = BOOK + '§4.1.1'
+BOOK_TABLE = BOOK + 'ch. 4, Table 4-1 (recommended permissions)'
+BOOK_TRUSTED = BOOK + '§4.8.1'
+BOOK_OPTIONS = BOOK + '§4.8.2'
+BOOK_SAFE_FILE_ENV = BOOK + '§4.8.2.8'
+STIG_ALIAS_OWNER = 'DISA STIG GEN004360 (V-831): the alias file must be owned by root'
+STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 0644 or less permissive'
+
+PATH_KEYS = ('owner', 'group', 'mode', 'require', 'ignore', 'missing')
+PATH_OVERRIDE = {
+    'owner': 'list of allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names)',
+    'group': 'list of allowed groups, or null for any',
+    'mode': 'most permissive mode allowed, a quoted octal string',
+    'require': 'bits that must be set, a quoted octal string',
+    'ignore': 'bits this control does not judge, a quoted octal string',
+    'missing': 'pass, fail or error when the path does not exist',
+}
+
+
+def _path_spec(owner, group=None, mode='0644', require='0000', ignore='0000', missing='fail') -> dict:
+    return {'owner': list(owner), 'group': None if group is None else list(group), 'mode': mode,
+            'require': require, 'ignore': ignore, 'missing': missing}
+
+
+def _path_fix(targets: str) -> list:
+    return [{'kind': 'path_attributes', 'targets': targets, 'follow_symlinks': False}]
+
+
+CONTROLS = (
+    # --- privilege ------------------------------------------------------------
+    {
+        'id': 'SM-RUNAS-01',
+        'title': 'The MTA daemon gives up root through RunAsUser',
+        'family': 'privilege',
+        'tags': ['runasuser', 'mta', 'daemon'],
+        'severity': 'high',
+        'rationale': (
+            'Without RunAsUser the listening daemon and every queue runner keep root for their whole life: '
+            'a flaw in SMTP parsing, a milter exchange or a map lookup gives root. With RunAsUser the daemon binds '
+            'port 25 as root and then becomes an ordinary user for good. The price, to weigh per host: the daemon can '
+            'no longer become other users, so ~/.forward files in mode 0700 homes, private :include: lists and '
+            'programs run as the recipient stop working, and the queue and every file sendmail writes must belong '
+            'to that user.'),
+        'check': 'The RunAsUser option of the MTA configuration (sendmail.cf): set, naming an existing user that is not root, '
+                 'and equal to the expected user (and group, when one is expected).',
+        'evaluator': 'run_as_user',
+        'params': {'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {'user': None, 'group': None}, 'Debian': {'user': 'smmta', 'group': 'smmsp'}},
+        'override': {'user': 'the wanted user, or null for any existing user but root',
+                     'group': 'the wanted group, or null for any'},
+        'fix': "Set define(`confRUN_AS_USER', `user:group') in sendmail.mc (smmta:smmsp on Debian), rebuild sendmail.cf, "
+               'give the MTA queue and the statistics file to that user (SM-QUEUE-01, SM-FILE-07) and restart sendmail.',
+        'fix_data': [{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confRUN_AS_USER', 'value': '{user}:{group}'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_WHY_ROOT, BOOK_OPTIONS], 'stig': []},
+        'package_note': 'Debian creates the smmta user for this purpose but sets no RunAsUser: its MTA runs as root.',
+    },
+    {
+        'id': 'SM-TRUST-01',
+        'title': 'TrustedUser is unset, root or an expected system user',
+        'family': 'privilege',
+        'tags': ['trusteduser', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'The TrustedUser may own the alias and map databases, the control socket and the directories on the path '
+            'to the configuration: sendmail trusts what that user writes as much as what root writes. It must be a '
+            'system account nobody logs in as, never an ordinary user.'),
+        'check': 'The TrustedUser option of sendmail.cf: unset, root, or an existing system user (uid below 1000) among the allowed users.',
+        'evaluator': 'trusted_user',
+        'params': {'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {'allowed': ['root']}, 'Debian': {'allowed': ['root', 'smmta']}},
+        'override': {'allowed': 'list of users TrustedUser may name'},
+        'fix': "Remove confTRUSTED_USER from sendmail.mc, or set it to one of the allowed system users; rebuild sendmail.cf.",
+        'fix_data': [{'kind': 'manual', 'define': 'confTRUSTED_USER'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_OPTIONS, BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-MSP-01',
+        'title': 'The mail submission program runs as smmsp',
+        'family': 'privilege',
+        'tags': ['runasuser', 'msp', 'submit'],
+        'severity': 'high',
+        'rationale': (
+            'Since V8.12 the sendmail program run by users is not set-user-id root: it is set-group-id smmsp, reads '
+            'submit.cf and drops to RunAsUser=smmsp to write the client queue. Without it a queue runner of the MSP '
+            'started by root keeps root.'),
+        'check': 'The RunAsUser option of the MSP configuration (submit.cf).',
+        'evaluator': 'run_as_user',
+        'params': {'config': 'msp'},
+        'needs': ['msp'],
+        'expected': {'default': {'user': 'smmsp', 'group': None}},
+        'override': {'user': 'the wanted user', 'group': 'the wanted group, or null for any'},
+        'fix': "Set define(`confRUN_AS_USER', `smmsp') in submit.mc (FEATURE(`msp') does by default) and rebuild submit.cf.",
+        'fix_data': [{'kind': 'mc_define', 'mc': 'submit.mc', 'define': 'confRUN_AS_USER', 'value': '{user}'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_WHY_ROOT], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-SETUID-01',
+        'title': 'No sendmail program is set-user-id root',
+        'family': 'privilege',
+        'tags': ['setuid', 'binaries'],
+        'severity': 'high',
+        'rationale': (
+            'A set-user-id root program runs as root whoever starts it: every local user can reach its bugs. sendmail '
+            'itself has not needed it since V8.12, and none of its helpers (mailstats, makemap, editmap, praliases, '
+            'smrsh, mail.local, vacation, sensible-mda) needs it when the MTA runs as root or as RunAsUser.'),
+        'check': "lstat of every file of the sendmail packages (dpkg lists where present, the known paths of other "
+                 'systems, the binary and its links): none may be owned by root with the set-user-id bit, unless listed as allowed.',
+        'evaluator': 'setuid_files',
+        'params': {},
+        'needs': [],
+        'expected': {'default': {'allowed': []}},
+        'override': {'allowed': 'list of paths allowed to stay set-user-id root'},
+        'fix': 'chmod u-s on each file (on Debian also pin the mode with dpkg-statoverride so that an upgrade keeps it).',
+        'fix_data': [{'kind': 'clear_mode_bits', 'targets': 'setuid_root_files', 'bits': '4000', 'statoverride': True}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_WHY_ROOT, BOOK_TABLE], 'stig': []},
+        'package_note': ('Debian ships /usr/sbin/sensible-mda set-user-id root (4755) so that procmail-style local '
+                         'delivery can become the recipient; the baseline wants no set-user-id root program.'),
+    },
+    {
+        'id': 'SM-SETGID-01',
+        'title': 'The sendmail binary is root:smmsp and set-group-id',
+        'family': 'privilege',
+        'tags': ['setgid', 'binaries', 'msp'],
+        'severity': 'medium',
+        'rationale': (
+            'The submission program needs the smmsp group, and only that, to write the client queue: the binary is '
+            'root:smmsp with the set-group-id bit and writable by root alone. A set-user-id bit is reported by '
+            'SM-SETUID-01, not here, so that one defect gives one finding.'),
+        'check': 'lstat of the real file behind the sendmail binary (links and alternatives followed on purpose).',
+        'evaluator': 'path_set',
+        'params': {'targets': ['binary']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], ['smmsp'], mode='2755', require='2000', ignore='4000')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root:smmsp and chmod 2755 the sendmail binary (on Debian through dpkg-statoverride, see SM-STATOVR-01).',
+        'fix_data': _path_fix('binary'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-STATOVR-01',
+        'title': 'dpkg statoverrides pin the wanted owner and mode of the sendmail binaries',
+        'family': 'privilege',
+        'tags': ['statoverride', 'binaries', 'debian'],
+        'severity': 'medium',
+        'rationale': (
+            'Debian sets the owner and mode of sendmail and mailstats through dpkg-statoverride, and every package '
+            'upgrade applies them again: a fixed mode that disagrees with the override is undone by the next '
+            'upgrade, and a set-user-id mode pinned there comes back.'),
+        'check': 'The entries of /var/lib/dpkg/statoverride for the expected paths (owner group mode), and no entry on a '
+                 'sendmail file with a set-user-id mode.',
+        'evaluator': 'statoverride',
+        'params': {},
+        'needs': [],
+        'expected': {'default': {'entries': {}}, 'Debian': {'entries': {
+            '/usr/libexec/sendmail/sendmail': 'root smmsp 2755',
+            '/usr/libexec/sendmail/mailstats': 'root smmsp 2755',
+        }}},
+        'override': {'entries': 'dict of path: "owner group mode" (paths absent from the host are skipped)'},
+        'fix': 'dpkg-statoverride --update --force-statoverride-add --add root smmsp 2755 <path> for each binary.',
+        'fix_data': [{'kind': 'statoverride', 'entries': '{entries}'}],
+        'applies': {'os_family': ['Debian']},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    # --- files ----------------------------------------------------------------
+    {
+        'id': 'SM-FILE-01',
+        'title': 'The directories holding the configuration are root-owned and not writable by others',
+        'family': 'files',
+        'tags': ['permissions', 'config', 'directories'],
+        'severity': 'high',
+        'rationale': (
+            'Whoever can write a directory on the path to sendmail.cf can replace the file, whatever its own mode: '
+            'the configuration names the programs sendmail runs as root. Every directory from / to the configuration '
+            'directory must belong to root and be writable by root alone.'),
+        'check': 'lstat of every directory on the path to sendmail.cf, submit.cf and the .mc files (/, /etc, /etc/mail).',
+        'evaluator': 'path_set',
+        'params': {'targets': ['config_dirs']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], mode='2755')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root each directory and chmod go-w it.',
+        'fix_data': _path_fix('config_dirs'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': (
+            'Debian ships /etc/mail (and /etc/mail/m4, /etc/mail/smrsh) as smmta:smmsp 2755, owned by the MTA user. '
+            'sendmail accepts a directory owned by its TrustedUser, but then a compromise of smmta (the user the '
+            'daemon runs as once RunAsUser is set) could rewrite sendmail.cf and get root at the next restart. '
+            'The baseline wants root, which also keeps working: nothing in sendmail writes to /etc/mail at run time.'),
+    },
+    {
+        'id': 'SM-FILE-02',
+        'title': 'sendmail.cf is root-owned and not writable by others',
+        'family': 'files',
+        'tags': ['permissions', 'config', 'mta'],
+        'severity': 'high',
+        'rationale': 'sendmail.cf names the delivery agents sendmail runs, as root; whoever writes it owns the host.',
+        'check': 'lstat of the MTA configuration file named by sendmail -d0.10.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['cf_mta']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], mode='0644')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root and chmod 0644 (or 0640) sendmail.cf.',
+        'fix_data': _path_fix('cf_mta'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-FILE-03',
+        'title': 'submit.cf is root-owned and not writable by others',
+        'family': 'files',
+        'tags': ['permissions', 'config', 'msp'],
+        'severity': 'high',
+        'rationale': 'submit.cf drives the set-group-id submission program every user runs.',
+        'check': 'lstat of the MSP configuration file named by sendmail -d0.10.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['cf_msp']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], mode='0644')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root and chmod 0644 submit.cf.',
+        'fix_data': _path_fix('cf_msp'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-FILE-04',
+        'title': 'The .mc sources are root-owned and not writable by others',
+        'family': 'files',
+        'tags': ['permissions', 'config', 'mc'],
+        'severity': 'medium',
+        'rationale': 'The .mc files become sendmail.cf and submit.cf at the next rebuild (make -C /etc/mail, sendmailconfig, a package upgrade).',
+        'check': 'lstat of every *.mc file in the directory of sendmail.cf.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['mc']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], mode='0644')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root and chmod 0644 each .mc file.',
+        'fix_data': _path_fix('mc'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-FILE-05',
+        'title': 'The alias files are root-owned and not writable by others',
+        'family': 'files',
+        'tags': ['permissions', 'aliases'],
+        'severity': 'high',
+        'rationale': (
+            'An alias can pipe mail into any program or append it to any file; the aliases file is read by '
+            'newaliases as root. Whoever writes it runs commands as the default user or worse.'),
+        'check': 'lstat of each file of the AliasFile option; a symbolic link (Debian: /etc/mail/aliases -> ../aliases) '
+                 'is followed on purpose and both the link and its target are reported; the target is judged.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['aliases'], 'follow_links': True},
+        'needs': ['mta'],
+        'expected': {'default': _path_spec(['root'], mode='0644')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root and chmod 0644 the alias file (the link target), then run newaliases.',
+        'fix_data': [{'kind': 'path_attributes', 'targets': 'aliases', 'follow_symlinks': True}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': [STIG_ALIAS_OWNER, STIG_ALIAS_MODE]},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-FILE-06',
+        'title': 'The alias databases and map files are safe',
+        'family': 'files',
+        'tags': ['permissions', 'aliases', 'maps', 'access'],
+        'severity': 'medium',
+        'rationale': (
+            'sendmail reads the alias database and the K-line maps (access.db decides relaying) without further '
+            'checks: they must belong to root or the TrustedUser and not be writable by others. The access map '
+            'lists the relay policy and stays unreadable by others.'),
+        'check': 'lstat of the alias databases (AliasFile + .db) and of each file-based K-line map, its source and '
+                 'its database (e.g. /etc/mail/access and access.db); absent databases are skipped.',
+        'evaluator': 'map_files',
+        'params': {},
+        'needs': ['mta'],
+        'expected': {'default': {'owner': ['root', '@TrustedUser'], 'mode': '0644', 'private': ['access'],
+                                 'private_mode': '0640'}},
+        'override': {'owner': PATH_OVERRIDE['owner'], 'mode': PATH_OVERRIDE['mode'],
+                     'private': 'names of the maps that others may not read', 'private_mode': 'most permissive mode of those'},
+        'fix': 'chown root (or the TrustedUser) and chmod go-w each file; chmod o-r the access map and its database.',
+        'fix_data': _path_fix('maps'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': 'Debian builds aliases.db and access.db as smmta:smmsp 0640: smmta is its TrustedUser, so they pass.',
+    },
+    {
+        'id': 'SM-FILE-07',
+        'title': 'The help and statistics files are root-owned and not writable by others',
+        'family': 'files',
+        'tags': ['permissions', 'helpfile', 'statistics'],
+        'severity': 'low',
+        'rationale': (
+            'The help file is sent to SMTP clients; the statistics file is written by the daemon. Others must not '
+            'rewrite either. The statistics file may belong to RunAsUser, which the daemon runs as.'),
+        'check': 'lstat of the HelpFile and StatusFile of sendmail.cf and submit.cf; an absent file passes.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['help', 'status']},
+        'needs': ['mta', 'msp'],
+        'expected': {'default': _path_spec(['root', '@RunAsUser'], mode='0644', missing='pass')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root (the statistics file: RunAsUser when set) and chmod 0644 (statistics: 0600).',
+        'fix_data': _path_fix('help+status'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    # --- queue ----------------------------------------------------------------
+    {
+        'id': 'SM-QUEUE-01',
+        'title': 'The MTA queue belongs to root (or RunAsUser) with mode 0700',
+        'family': 'queue',
+        'tags': ['queue', 'mta', 'permissions'],
+        'severity': 'high',
+        'rationale': (
+            'The queue holds every message waiting for delivery and the control files (qf) that say where it goes '
+            'and as whom. Anyone who can read it reads others\' mail; anyone who can write it can make sendmail '
+            'deliver to programs. The book and CERT recommend mode 0700, owned by root, or by RunAsUser when set.'),
+        'check': 'lstat of the QueueDirectory of sendmail.cf.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['queue_mta']},
+        'needs': ['mta'],
+        'expected': {'default': _path_spec(['root', '@RunAsUser'], mode='0700')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root (or the RunAsUser user) and chmod 0700 the queue directory.',
+        'fix_data': _path_fix('queue_mta'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': (
+            'Debian ships /var/spool/mqueue as smmta:smmsp 2750: owned by the MTA user although no RunAsUser is '
+            'set, and readable by the smmsp group (which the set-group-id submission program has, so any local '
+            'user running it could reach the MTA queue). The baseline wants 0700, owned by root or by RunAsUser.'),
+    },
+    {
+        'id': 'SM-QUEUE-02',
+        'title': 'The MSP client queue is smmsp:smmsp with mode 0770',
+        'family': 'queue',
+        'tags': ['queue', 'msp', 'permissions'],
+        'severity': 'high',
+        'rationale': (
+            'The client queue is written by the set-group-id submission program on behalf of every user: it must '
+            'belong to smmsp, be writable by the smmsp group and by nobody else.'),
+        'check': 'lstat of the QueueDirectory of submit.cf (the set-group-id bit is allowed).',
+        'evaluator': 'path_set',
+        'params': {'targets': ['queue_msp']},
+        'needs': ['msp'],
+        'expected': {'default': _path_spec(['smmsp'], ['smmsp'], mode='2770', require='0770')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown smmsp:smmsp and chmod 0770 (2770 on Debian) the client queue.',
+        'fix_data': _path_fix('queue_msp'),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-QUEUE-03',
+        'title': 'Queue files are not accessible to others',
+        'family': 'queue',
+        'tags': ['queue', 'permissions', 'queuefilemode'],
+        'severity': 'medium',
+        'rationale': 'Queue files hold messages and their envelopes; others must neither read nor write them.',
+        'check': 'lstat of every file in both queue directories (and their qf/df/xf subdirectories), and the '
+                 'QueueFileMode option of sendmail.cf and submit.cf.',
+        'evaluator': 'queue_files',
+        'params': {},
+        'needs': ['mta', 'msp'],
+        'expected': {'default': {'mode': '0770'}},
+        'override': {'mode': 'most permissive mode of a queue file and of QueueFileMode'},
+        'fix': "chmod o-rwx the queue files; set define(`confQUEUE_FILE_MODE', `0600') (0660 for the MSP) and rebuild.",
+        'fix_data': [{'kind': 'clear_mode_bits', 'targets': 'queue_files', 'bits': '0007', 'statoverride': False},
+                     {'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confQUEUE_FILE_MODE', 'value': '0600'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    # --- safety ---------------------------------------------------------------
+    {
+        'id': 'SM-SAFE-01',
+        'title': 'DontBlameSendmail is safe',
+        'family': 'safety',
+        'tags': ['dontblamesendmail', 'filesafety'],
+        'severity': 'high',
+        'rationale': (
+            "DontBlameSendmail switches off sendmail's own file-safety checks (group-writable alias and include "
+            'files, unsafe directory paths, file giveaway); each word re-opens a hole those checks close. It should '
+            'stay unset (safe); the fix for a refused file is to fix the file.'),
+        'check': 'The DontBlameSendmail words of sendmail.cf and submit.cf (all lines; "safe" resets the list).',
+        'evaluator': 'option_words',
+        'params': {'option': 'DontBlameSendmail', 'configs': ['mta', 'msp']},
+        'needs': ['mta', 'msp'],
+        'expected': {'default': {'allowed': ['safe']}},
+        'override': {'allowed': 'words DontBlameSendmail may hold'},
+        'fix': "Remove define(`confDONT_BLAME_SENDMAIL', ...) from sendmail.mc (or set it to `safe'), fix the files "
+               'sendmail then refuses, rebuild sendmail.cf.',
+        'fix_data': [{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confDONT_BLAME_SENDMAIL', 'value': 'safe'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_OPTIONS], 'stig': []},
+        'package_note': ('Debian sets DontBlameSendmail to a long list of relaxations (AssumeSafeChown, '
+                         'GroupWritableIncludeFileSafe, TrustStickyBit, ...) for compatibility with old setups; the '
+                         'baseline wants safe.'),
+    },
+    {
+        'id': 'SM-SAFE-02',
+        'title': 'SafeFileEnvironment is set',
+        'family': 'safety',
+        'tags': ['safefileenvironment', 'filesafety'],
+        'severity': 'medium',
+        'rationale': (
+            'With SafeFileEnvironment set, sendmail delivers to ordinary files only (never to devices or '
+            'directories), and with a directory value only below it (a chroot for file delivery).'),
+        'check': 'The SafeFileEnvironment option of sendmail.cf: set and not empty (equal to the expected value when one is given).',
+        'evaluator': 'option_value',
+        'params': {'option': 'SafeFileEnvironment', 'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {'value': None}},
+        'override': {'value': 'the wanted directory, or null for any non-empty value'},
+        'fix': "Set define(`confSAFE_FILE_ENV', `/') (or a directory) in sendmail.mc and rebuild sendmail.cf.",
+        'fix_data': [{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confSAFE_FILE_ENV', 'value': '{value}',
+                      'default': '/'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_SAFE_FILE_ENV], 'stig': []},
+        'package_note': None,
+    },
+    # --- privdrop -------------------------------------------------------------
+    {
+        'id': 'SM-PRIVDROP-01',
+        'title': 'The kernel supports the compiled privilege-drop method',
+        'family': 'privdrop',
+        'tags': ['privdrop', 'kernel', 'seteuid', 'setreuid'],
+        'severity': 'high',
+        'rationale': (
+            'sendmail changes user ids with the method chosen at compile time (seteuid, else setreuid, else setuid). '
+            'If the running kernel (a container, a seccomp policy, an unusual platform) does not behave as that method '
+            'needs, sendmail may keep root where it meant to give it up, or fail to get it back.'),
+        'check': "The drop method from sendmail -d0.10 (OS Defines) and a replay of sendmail's test/t_seteuid.c and "
+                 'test/t_setreuid.c in a throw-away child process (needs root).',
+        'evaluator': 'privdrop',
+        'params': {},
+        'needs': [],
+        'expected': {'default': {}},
+        'override': {},
+        'fix': 'Run sendmail on a kernel that passes the test of its method, or use a build whose method the kernel supports.',
+        'fix_data': [{'kind': 'manual'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_DROP], 'stig': []},
+        'package_note': None,
+    },
+)
+
+BY_ID = {control['id']: control for control in CONTROLS}
+
+
+def control_ids() -> list:
+    """Every control id, in catalogue order."""
+    return [control['id'] for control in CONTROLS]
+
+
+def selectors() -> set:
+    """Every word include/exclude accept: ids, families and tags."""
+    words = set(BY_ID) | set(FAMILIES)
+    for control in CONTROLS:
+        words.update(control['tags'])
+    return words
+
+
+def matches(control: dict, selector: str) -> bool:
+    """Whether a control id, family or tag names this control."""
+    return selector in (control['id'], control['family']) or selector in control['tags']
+
+
+def select(include=None, exclude=None) -> list:
+    """The controls named by ``include`` (all when empty) minus those named by ``exclude``."""
+    chosen = [c for c in CONTROLS if not include or any(matches(c, word) for word in include)]
+    return [c for c in chosen if not any(matches(c, word) for word in exclude or ())]
+
+
+def unknown_selectors(words) -> list:
+    """The words of ``words`` that name no control, family or tag."""
+    known = selectors()
+    return [word for word in words or () if word not in known]
+
+
+def _mode_ok(value) -> bool:
+    return isinstance(value, str) and len(value) <= 5 and value != '' and all(ch in '01234567' for ch in value)
+
+
+def override_errors(overrides: dict) -> list:
+    """Why the ``expected`` option is wrong, one sentence per problem; empty when it is right."""
+    errors = []
+    for control_id, override in (overrides or {}).items():
+        control = BY_ID.get(control_id)
+        if control is None:
+            errors.append('expected names %s, which is no control id' % control_id)
+            continue
+        if not isinstance(override, dict):
+            errors.append('expected.%s must be a dict of %s' % (control_id, ', '.join(sorted(control['override'])) or 'nothing'))
+            continue
+        for key, value in override.items():
+            if key not in control['override']:
+                errors.append('expected.%s has no key %s (known: %s)' % (control_id, key, ', '.join(sorted(control['override'])) or 'none'))
+            elif key in ('mode', 'require', 'ignore', 'private_mode') and not _mode_ok(value):
+                errors.append('expected.%s.%s must be a quoted octal string such as "0644"' % (control_id, key))
+            elif key == 'missing' and value not in ('pass', 'fail', 'error'):
+                errors.append('expected.%s.missing must be pass, fail or error' % control_id)
+            elif key in ('owner', 'allowed', 'private') and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                errors.append('expected.%s.%s must be a list of strings' % (control_id, key))
+            elif key == 'group' and value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                errors.append('expected.%s.group must be a list of strings or null' % control_id)
+            elif key == 'entries' and not (isinstance(value, dict) and all(len(str(v).split()) == 3 for v in value.values())):
+                errors.append('expected.%s.entries must map paths to "owner group mode"' % control_id)
+            elif key in ('user', 'value') and value is not None and not isinstance(value, str):
+                errors.append('expected.%s.%s must be a string or null' % (control_id, key))
+    return errors
+
+
+def expected_for(control: dict, os_family: str | None, override: dict | None = None) -> dict:
+    """The expected value of a control on an OS family: its default, the family's keys, then ``override``."""
+    expected = copy.deepcopy(control['expected']['default'])
+    expected.update(copy.deepcopy(control['expected'].get(os_family or '', {})))
+    expected.update(copy.deepcopy(override or {}))
+    return expected
+
+
+def _fill(value, expected: dict):
+    """A fix-data value with '{key}' placeholders taken from ``expected``."""
+    if isinstance(value, str) and value.startswith('{') and value.endswith('}') and value[1:-1] in expected:
+        return expected[value[1:-1]]
+    if isinstance(value, str) and '{' in value:
+        parts = {key: expected.get(key) for key in expected}
+        if any(parts.get(key) is None for key in parts if '{%s}' % key in value):
+            return None
+        return value.format(**parts)
+    return value
+
+
+def fix_actions(control: dict, expected: dict) -> list:
+    """The control's fix actions with the resolved expected values filled in (for the hardening role)."""
+    actions = []
+    for action in control['fix_data']:
+        filled = {key: _fill(value, expected) for key, value in action.items()}
+        if 'default' in filled:
+            filled['value'] = filled['value'] if filled.get('value') is not None else filled['default']
+            del filled['default']
+        if filled['kind'] == 'path_attributes':
+            filled['expected'] = copy.deepcopy(expected)
+        actions.append(filled)
+    return actions
+
+
+def applies_to(control: dict, os_family: str | None) -> bool:
+    """Whether the control applies on this OS family."""
+    families = control['applies'].get('os_family')
+    return families is None or os_family in families
+
+
+def references(control: dict) -> list:
+    """The control's references as plain strings: the book first, then the STIG."""
+    return list(control['references']['book']) + list(control['references']['stig'])
+
+
+def _names(values: list) -> str:
+    words = [value.lstrip('@') for value in values]
+    return ' or '.join(words) if words else 'nobody'
+
+
+def describe_path_spec(spec: dict) -> str:
+    """A path specification in words: 'owner root; mode 0644 or stricter'."""
+    parts = ['owner %s' % _names(spec['owner'])]
+    if spec.get('group') is not None:
+        parts.append('group %s' % _names(spec['group']))
+    parts.append('mode %s or stricter' % spec['mode'])
+    if int(spec.get('require') or '0', 8):
+        parts.append('bits %s set' % spec['require'])
+    if int(spec.get('ignore') or '0', 8):
+        parts.append('bits %s not judged here' % spec['ignore'])
+    if spec.get('missing', 'fail') != 'fail':
+        parts.append('absent: %s' % spec['missing'])
+    return '; '.join(parts)
+
+
+def describe_expected(control: dict, expected: dict) -> str:
+    """The expected value of a control in words, for findings and the documentation."""
+    kind = control['evaluator']
+    if kind == 'run_as_user':
+        if not expected.get('user'):
+            return 'RunAsUser set to an existing user other than root'
+        return 'RunAsUser=%s%s' % (expected['user'], ':%s' % expected['group'] if expected.get('group') else '')
+    if kind == 'trusted_user':
+        return 'TrustedUser unset or one of: %s (an existing system user)' % ', '.join(expected['allowed'])
+    if kind == 'setuid_files':
+        allowed = expected.get('allowed') or []
+        return 'no set-user-id root file' + (' except %s' % ', '.join(allowed) if allowed else '')
+    if kind == 'statoverride':
+        entries = expected.get('entries') or {}
+        pinned = ['%s %s' % (entry, path) for path, entry in sorted(entries.items())]
+        return '; '.join(pinned + ['no set-user-id mode pinned']) if pinned else 'no set-user-id mode pinned'
+    if kind == 'path_set':
+        return describe_path_spec(expected)
+    if kind == 'map_files':
+        return 'owner %s; mode %s or stricter (%s: %s or stricter)' % (
+            _names(expected['owner']), expected['mode'], ', '.join(expected['private']) or 'none', expected['private_mode'])
+    if kind == 'queue_files':
+        return 'queue files and QueueFileMode %s or stricter (no access for others)' % expected['mode']
+    if kind == 'option_words':
+        return '%s unset or only: %s' % (control['params']['option'], ', '.join(expected['allowed']))
+    if kind == 'option_value':
+        option = control['params']['option']
+        return '%s=%s' % (option, expected['value']) if expected.get('value') else '%s set, not empty' % option
+    if kind == 'privdrop':
+        return 'the kernel passes the test of the compiled drop method'
+    raise ValueError('unknown evaluator %s' % kind)

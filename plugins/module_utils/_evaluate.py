@@ -1,0 +1,433 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""Judging the controls: pure functions from a collected host state and expected values to findings.
+
+Nothing here reads the host: ``_state.collect`` gathers the state (a JSON-like dict), and each
+evaluator gets ``(control, expected, state)`` and returns status, actual, path and evidence.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import stat
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
+    STATUSES, applies_to, describe_expected, references,
+)
+
+SETUID_ROOT = 'setuid_root_files'
+
+
+def _octal(text) -> int:
+    return int(str(text or '0'), 8)
+
+
+def entry_text(entry: dict) -> str:
+    """One path as evidence: 'lstat /etc/mail: smmta:smmsp 2755', a link and its target, or why it is absent."""
+    if entry.get('error'):
+        return 'lstat %s: %s' % (entry['path'], entry['error'])
+    if not entry.get('exists'):
+        return 'lstat %s: absent' % entry['path']
+    if entry.get('type') == 'link':
+        text = 'lstat %s: symlink -> %s (%s:%s)' % (entry['path'], entry.get('link'), entry['owner'], entry['group'])
+        target = entry.get('target')
+        if target:
+            text += '; followed: ' + entry_text(target).replace('lstat ', 'stat ', 1)
+        return text
+    return 'lstat %s: %s:%s %s%s' % (entry['path'], entry['owner'], entry['group'], entry['mode'],
+                                     '' if entry.get('type') in ('file', 'dir') else ' (%s)' % entry.get('type'))
+
+
+def _settings(state: dict, role: str) -> dict:
+    return (state.get('configs', {}).get(role) or {}).get('settings') or {}
+
+
+def _account(state: dict, token: str | None):
+    if not token:
+        return None
+    return state.get('accounts', {}).get(token)
+
+
+def run_as_parts(value: str | None):
+    """(user, group) of a RunAsUser value; group None when not given."""
+    if not value:
+        return None, None
+    user, _colon, group = value.partition(':')
+    return user.strip() or None, group.strip() or None
+
+
+def owner_names(state: dict, owners: list) -> list:
+    """Allowed owner names, with @RunAsUser / @TrustedUser replaced by the MTA's users (dropped when unset)."""
+    names = []
+    mta = _settings(state, 'mta')
+    for owner in owners:
+        if owner in ('@RunAsUser', '@TrustedUser'):
+            token = run_as_parts(mta.get('RunAsUser'))[0] if owner == '@RunAsUser' else mta.get('TrustedUser')
+            account = _account(state, token)
+            if account:
+                names.append(account['name'])
+            elif token:
+                names.append(token)
+        else:
+            names.append(owner)
+    return names
+
+
+def path_problems(entry: dict, spec: dict, owners: list) -> list:
+    """What is wrong with one existing (non-link) path against a path specification."""
+    problems = []
+    if entry['owner'] not in owners:
+        problems.append('owner %s, not %s' % (entry['owner'], ' or '.join(owners) or 'an allowed user'))
+    if spec.get('group') is not None and entry['group'] not in spec['group']:
+        problems.append('group %s, not %s' % (entry['group'], ' or '.join(spec['group'])))
+    mode = _octal(entry['mode'])
+    ignore = _octal(spec.get('ignore'))
+    extra = mode & ~_octal(spec['mode']) & ~ignore & 0o7777
+    if extra:
+        problems.append('mode %s has %04o beyond %s' % (entry['mode'], extra, spec['mode']))
+    missing_bits = _octal(spec.get('require')) & ~mode
+    if missing_bits:
+        problems.append('mode %s lacks %04o' % (entry['mode'], missing_bits))
+    return problems
+
+
+def judge_path(entry: dict, spec: dict, owners: list, follow_links: bool = False):
+    """(status, problems) of one path; a link is judged by its target when followed on purpose."""
+    if entry.get('error'):
+        return 'error', ['%s: %s' % (entry['path'], entry['error'])]
+    if not entry.get('exists'):
+        status = spec.get('missing', 'fail')
+        return status, ([] if status == 'pass' else ['%s is absent' % entry['path']])
+    judged = entry
+    if entry.get('type') == 'link':
+        if not follow_links:
+            return 'fail', ['%s is a symbolic link' % entry['path']]
+        judged = entry.get('target') or {'path': entry['path'], 'exists': False}
+        if judged.get('error') or not judged.get('exists'):
+            return judge_path(judged, spec, owners)
+    problems = path_problems(judged, spec, owners)
+    return ('fail' if problems else 'pass'), (['%s: %s' % (judged['path'], ', '.join(problems))] if problems else [])
+
+
+def _paths(state: dict, group: str) -> list:
+    return list(state.get('layout', {}).get(group) or [])
+
+
+def _entry(state: dict, path: str) -> dict:
+    return state.get('paths', {}).get(path) or {'path': path, 'exists': False, 'error': 'not read'}
+
+
+def _worst(statuses: list) -> str:
+    for status in ('error', 'fail'):
+        if status in statuses:
+            return status
+    return 'pass'
+
+
+def _outcome(status, actual, path, evidence):
+    return {'status': status, 'actual': actual, 'path': path, 'evidence': evidence}
+
+
+def judge_paths(state: dict, paths: list, spec: dict, follow_links: bool = False) -> dict:
+    """Judge several paths against one specification."""
+    if not paths:
+        return _outcome('pass', 'no such path on this host', None, 'nothing to read')
+    owners = owner_names(state, spec['owner'])
+    statuses, problems, evidence = [], [], []
+    for path in paths:
+        entry = _entry(state, path)
+        status, found = judge_path(entry, spec, owners, follow_links)
+        statuses.append(status)
+        problems.extend(found)
+        evidence.append(entry_text(entry))
+    status = _worst(statuses)
+    first = paths[0] if len(paths) == 1 else None
+    if problems:
+        first = problems[0].split(':', 1)[0] if status != 'pass' else first
+    return _outcome(status, '; '.join(problems) if problems else 'as expected', first, '; '.join(evidence))
+
+
+def eval_path_set(control: dict, expected: dict, state: dict) -> dict:
+    paths = []
+    for group in control['params']['targets']:
+        paths.extend(p for p in _paths(state, group) if p not in paths)
+    return judge_paths(state, paths, expected, control['params'].get('follow_links', False))
+
+
+def eval_map_files(control: dict, expected: dict, state: dict) -> dict:
+    """Alias databases and K-line maps (source and database files); absent files are skipped."""
+    public = {'owner': expected['owner'], 'group': None, 'mode': expected['mode'], 'missing': 'pass'}
+    private = dict(public, mode=expected['private_mode'])
+    owners = owner_names(state, expected['owner'])
+    statuses, problems, evidence = [], [], []
+    for item in state.get('layout', {}).get('maps') or []:
+        spec = private if item['name'] in expected['private'] else public
+        for path in item['paths']:
+            entry = _entry(state, path)
+            if not entry.get('exists') and not entry.get('error'):
+                continue
+            status, found = judge_path(entry, spec, owners, follow_links=True)
+            statuses.append(status)
+            problems.extend(found)
+            evidence.append(entry_text(entry))
+    status = _worst(statuses)
+    path = problems[0].split(':', 1)[0] if problems else None
+    return _outcome(status, '; '.join(problems) if problems else 'as expected', path,
+                    '; '.join(evidence) if evidence else 'no alias database or map file found')
+
+
+def eval_run_as_user(control: dict, expected: dict, state: dict) -> dict:
+    role = control['params']['config']
+    config = state['configs'][role]
+    value = _settings(state, role).get('RunAsUser')
+    evidence = '%s: O RunAsUser=%s' % (config['path'], value) if value else '%s: no RunAsUser option' % config['path']
+    if not value:
+        return _outcome('fail', 'unset (the %s keeps root)' % role.upper(), config['path'], evidence)
+    user, group = run_as_parts(value)
+    account = _account(state, user)
+    if account is None:
+        return _outcome('fail', 'RunAsUser=%s: no such user' % value, config['path'], evidence)
+    evidence += '; getpwnam %s: uid %s gid %s (%s)' % (user, account['uid'], account['gid'], account['group'])
+    effective_group = group or account['group']
+    problems = []
+    if account['uid'] == 0:
+        problems.append('RunAsUser=%s is root' % value)
+    if expected.get('user') and account['name'] != expected['user']:
+        problems.append('user %s, not %s' % (account['name'], expected['user']))
+    if expected.get('group') and effective_group != expected['group']:
+        problems.append('group %s, not %s' % (effective_group, expected['group']))
+    actual = 'RunAsUser=%s' % value + ('; ' + '; '.join(problems) if problems else '')
+    return _outcome('fail' if problems else 'pass', actual, config['path'], evidence)
+
+
+def eval_trusted_user(control: dict, expected: dict, state: dict) -> dict:
+    config = state['configs'][control['params']['config']]
+    value = _settings(state, 'mta').get('TrustedUser')
+    if not value:
+        return _outcome('pass', 'unset', config['path'], '%s: no TrustedUser option' % config['path'])
+    evidence = '%s: O TrustedUser=%s' % (config['path'], value)
+    account = _account(state, value)
+    if account is None:
+        return _outcome('fail', 'TrustedUser=%s: no such user' % value, config['path'], evidence)
+    evidence += '; getpwnam %s: uid %s' % (value, account['uid'])
+    problems = []
+    if account['name'] not in expected['allowed']:
+        problems.append('%s is not among %s' % (account['name'], ', '.join(expected['allowed'])))
+    if account['uid'] != 0 and account['uid'] >= 1000:
+        problems.append('%s (uid %s) is not a system user' % (account['name'], account['uid']))
+    actual = 'TrustedUser=%s' % value + ('; ' + '; '.join(problems) if problems else '')
+    return _outcome('fail' if problems else 'pass', actual, config['path'], evidence)
+
+
+def setuid_root_files(state: dict) -> list:
+    """The set-user-id files owned by root among sendmail's files."""
+    return [entry for entry in state.get('setid_files') or [] if entry['setuid'] and entry['owner'] == 'root']
+
+
+def eval_setuid_files(control: dict, expected: dict, state: dict) -> dict:
+    found = setuid_root_files(state)
+    offending = [entry for entry in found if entry['path'] not in expected.get('allowed', [])]
+    evidence = '; '.join('lstat %s: %s:%s %s' % (e['path'], e['owner'], e['group'], e['mode']) for e in found)
+    if not found:
+        return _outcome('pass', 'no set-user-id root file', None,
+                        'lstat of %d sendmail files: none set-user-id root' % len(state.get('setid_candidates') or []))
+    actual = ', '.join('%s (%s)' % (e['path'], e['mode']) for e in offending) or 'only allowed files'
+    return _outcome('fail' if offending else 'pass', actual, offending[0]['path'] if offending else None, evidence)
+
+
+def eval_statoverride(control: dict, expected: dict, state: dict) -> dict:
+    table = {entry['path']: entry for entry in state.get('statoverrides') or []}
+    problems, evidence = [], []
+    for path, wanted in sorted((expected.get('entries') or {}).items()):
+        owner, group, mode = wanted.split()
+        if not _entry(state, path).get('exists'):
+            evidence.append('%s: absent from the host, skipped' % path)
+            continue
+        entry = table.get(path)
+        if entry is None:
+            problems.append('%s has no statoverride (wanted %s)' % (path, wanted))
+            evidence.append('statoverride %s: none' % path)
+            continue
+        evidence.append('statoverride %s: %s %s %s' % (path, entry['owner'], entry['group'], entry['mode']))
+        if (entry['owner'], entry['group'], _octal(entry['mode'])) != (owner, group, _octal(mode)):
+            problems.append('%s pinned to %s %s %s, wanted %s' % (path, entry['owner'], entry['group'], entry['mode'], wanted))
+    sendmail_files = set(state.get('setid_candidates') or []) | set(expected.get('entries') or {})
+    for path, entry in sorted(table.items()):
+        if path in sendmail_files and _octal(entry['mode']) & stat.S_ISUID and path not in (expected.get('entries') or {}):
+            problems.append('%s pinned set-user-id (%s %s %s)' % (path, entry['owner'], entry['group'], entry['mode']))
+            evidence.append('statoverride %s: %s %s %s' % (path, entry['owner'], entry['group'], entry['mode']))
+    path = problems[0].split(' ', 1)[0] if problems else None
+    return _outcome('fail' if problems else 'pass', '; '.join(problems) or 'as expected', path,
+                    '; '.join(evidence) or 'no statoverride entries to compare')
+
+
+def eval_queue_files(control: dict, expected: dict, state: dict) -> dict:
+    limit = _octal(expected['mode'])
+    problems, evidence, statuses = [], [], []
+    for role in ('mta', 'msp'):
+        value = _settings(state, role).get('QueueFileMode')
+        path = state['configs'][role]['path']
+        evidence.append('%s: %s' % (path, 'O QueueFileMode=%s' % value if value else 'no QueueFileMode (default 0600)'))
+        if value and _octal(value) & ~limit & 0o7777:
+            problems.append('%s: QueueFileMode=%s beyond %s' % (path, value, expected['mode']))
+    for directory, listing in sorted((state.get('queue_files') or {}).items()):
+        if listing.get('error'):
+            statuses.append('error')
+            problems.append('%s: cannot list: %s' % (directory, listing['error']))
+            continue
+        evidence.append('%s: %d queue files' % (directory, len(listing['files'])))
+        for entry in listing['files']:
+            extra = _octal(entry['mode']) & ~limit & 0o7777
+            if extra:
+                problems.append('%s: mode %s beyond %s' % (entry['path'], entry['mode'], expected['mode']))
+                evidence.append(entry_text(entry))
+    status = 'error' if 'error' in statuses else ('fail' if problems else 'pass')
+    path = problems[0].split(':', 1)[0] if problems else None
+    return _outcome(status, '; '.join(problems) or 'as expected', path, '; '.join(evidence))
+
+
+def eval_option_words(control: dict, expected: dict, state: dict) -> dict:
+    option = control['params']['option']
+    allowed = {word.lower() for word in expected['allowed']}
+    problems, evidence, actual = [], [], []
+    for role in control['params']['configs']:
+        config = state['configs'][role]
+        words = _settings(state, role).get(option)
+        if words is None:
+            evidence.append('%s: no %s option' % (config['path'], option))
+            actual.append('%s: unset' % role.upper())
+            continue
+        evidence.append('%s: %s=%s' % (config['path'], option, ','.join(words) or 'safe'))
+        actual.append('%s: %s' % (role.upper(), ','.join(words) or 'safe'))
+        extra = [word for word in words if word.lower() not in allowed]
+        if extra:
+            problems.append('%s: %s' % (config['path'], ','.join(extra)))
+    path = problems[0].split(':', 1)[0] if problems else None
+    return _outcome('fail' if problems else 'pass', '; '.join(actual), path, '; '.join(evidence))
+
+
+def eval_option_value(control: dict, expected: dict, state: dict) -> dict:
+    option = control['params']['option']
+    config = state['configs'][control['params']['config']]
+    value = _settings(state, control['params']['config']).get(option)
+    evidence = '%s: %s' % (config['path'], 'O %s=%s' % (option, value) if value is not None else 'no %s option' % option)
+    if not value:
+        return _outcome('fail', '%s unset' % option if value is None else '%s empty' % option, config['path'], evidence)
+    if expected.get('value') and value != expected['value']:
+        return _outcome('fail', '%s=%s, not %s' % (option, value, expected['value']), config['path'], evidence)
+    return _outcome('pass', '%s=%s' % (option, value), config['path'], evidence)
+
+
+def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
+    method = state.get('drop_method')
+    kernel = state.get('kernel') or {}
+    if not kernel.get('probed'):
+        return _outcome('error', 'kernel probe not run: %s' % kernel.get('reason'), None,
+                        'drop method %s (OS Defines); probe not run: %s' % (method, kernel.get('reason')))
+    evidence = 'drop method %s (OS Defines); t_seteuid %s, t_setreuid %s' % (
+        method, 'ok' if kernel.get('seteuid_ok') else 'failed', 'ok' if kernel.get('setreuid_ok') else 'failed')
+    if kernel.get('failed_step'):
+        evidence += ' (%s)' % kernel['failed_step']
+    works = state.get('method_works')
+    return _outcome('pass' if works else 'fail', '%s %s on this kernel' % (method, 'works' if works else 'fails'), None, evidence)
+
+
+EVALUATORS = {
+    'run_as_user': eval_run_as_user, 'trusted_user': eval_trusted_user, 'setuid_files': eval_setuid_files,
+    'statoverride': eval_statoverride, 'path_set': eval_path_set, 'map_files': eval_map_files,
+    'queue_files': eval_queue_files, 'option_words': eval_option_words, 'option_value': eval_option_value,
+    'privdrop': eval_privdrop,
+}
+
+
+def parse_date(text) -> datetime.date:
+    """A waiver's YYYY-MM-DD date; ValueError when it is not one."""
+    if isinstance(text, datetime.date):
+        return text
+    return datetime.datetime.strptime(str(text), '%Y-%m-%d').date()
+
+
+def waiver_errors(waivers: list, known_ids) -> list:
+    """Why the waivers are wrong, one sentence each; empty when they are right."""
+    errors = []
+    for number, waiver in enumerate(waivers or [], start=1):
+        if waiver.get('id') not in known_ids:
+            errors.append('waiver %d names %s, which is no control id' % (number, waiver.get('id')))
+        if not str(waiver.get('reason') or '').strip():
+            errors.append('waiver %d (%s) needs a reason' % (number, waiver.get('id')))
+        if waiver.get('expires') is not None:
+            try:
+                parse_date(waiver['expires'])
+            except ValueError:
+                errors.append('waiver %d (%s): expires must be a date as YYYY-MM-DD, not %s' % (number, waiver.get('id'), waiver['expires']))
+    return errors
+
+
+def find_waiver(control_id: str, waivers: list, host_name: str, today: datetime.date):
+    """The waiver for this control and host (an active one first), as reported in a finding; None when none matches."""
+    found = []
+    for waiver in waivers or []:
+        if waiver.get('id') != control_id or not fnmatch.fnmatchcase(host_name or '', waiver.get('hosts') or '*'):
+            continue
+        expires = waiver.get('expires')
+        expired = expires is not None and parse_date(expires) < today
+        found.append({'id': control_id, 'reason': waiver['reason'], 'expires': None if expires is None else str(expires),
+                      'expired': expired})
+    found.sort(key=lambda waiver: waiver['expired'])
+    return found[0] if found else None
+
+
+def finding(control: dict, expected: dict, outcome: dict, waiver) -> dict:
+    """One finding, with exactly the keys of the module's contract."""
+    status = outcome['status']
+    if waiver and not waiver['expired'] and status == 'fail':
+        status = 'waived'
+    return {
+        'id': control['id'], 'title': control['title'], 'family': control['family'], 'severity': control['severity'],
+        'status': status, 'expected': describe_expected(control, expected), 'actual': outcome['actual'],
+        'path': outcome['path'], 'evidence': outcome['evidence'], 'references': references(control),
+        'fix': control['fix'], 'waiver': waiver,
+    }
+
+
+def evaluate_control(control: dict, expected: dict, state: dict) -> dict:
+    """Status, actual, path and evidence of one control on a collected state; never raises for host data."""
+    if not state.get('installed'):
+        return _outcome('not_applicable', 'sendmail is not installed', None, state.get('reason') or 'sendmail is not installed')
+    if not applies_to(control, (state.get('os') or {}).get('family')):
+        return _outcome('not_applicable', 'not on this OS family (%s)' % (state.get('os') or {}).get('family'), None,
+                        'applies to %s only' % ', '.join(control['applies']['os_family']))
+    for role in control['needs']:
+        config = state['configs'][role]
+        if config.get('error'):
+            return _outcome('error', 'cannot read the %s configuration' % role.upper(), config['path'],
+                            '%s: %s' % (config['path'], config['error']))
+    try:
+        return EVALUATORS[control['evaluator']](control, expected, state)
+    except (KeyError, TypeError, ValueError) as exc:  # a state this evaluator did not foresee
+        return _outcome('error', 'could not evaluate: %s' % exc, None, 'internal error: %r' % exc)
+
+
+def evaluate(controls: list, expected_by_id: dict, state: dict, waivers: list = None, host_name: str = '',
+             today: datetime.date | None = None) -> list:
+    """The findings of the selected controls, in catalogue order."""
+    today = today or datetime.date.today()
+    findings = []
+    for control in controls:
+        expected = expected_by_id[control['id']]
+        outcome = evaluate_control(control, expected, state)
+        findings.append(finding(control, expected, outcome, find_waiver(control['id'], waivers, host_name, today)))
+    return findings
+
+
+def summarize(findings: list) -> dict:
+    """counts (every status), drift (any fail or error) and controls_evaluated."""
+    counts = {status: 0 for status in STATUSES}
+    for item in findings:
+        counts[item['status']] += 1
+    return {'counts': counts, 'drift': bool(counts['fail'] or counts['error']), 'controls_evaluated': len(findings)}

@@ -1,0 +1,281 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""Collecting the host state the controls are judged on: read-only I/O around the pure parsers.
+
+Every path is read with lstat first; a symbolic link is followed only where a control says so
+(alias and map files), and then both the link and its target are recorded. Nothing is written.
+The result is a plain dict (see ``collect``) that ``_evaluate`` judges without further I/O.
+"""
+
+from __future__ import annotations
+
+import glob
+import grp
+import os
+import platform
+import pwd
+import stat
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import D0_ARGS, drop_method, link_chain, parse_d0, resolve_binary
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
+    candidate_paths, group_name, read_statoverrides, setid_files, user_name,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
+
+DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
+OS_RELEASE = '/etc/os-release'
+# Subdirectories a queue may split its files into (QUEUE_GROUPS, "qf", "df", "xf" links or directories).
+QUEUE_SUBDIRS = ('qf', 'df', 'xf')
+_FAMILY_IDS = {
+    'Debian': ('debian', 'ubuntu', 'devuan', 'raspbian', 'linuxmint'),
+    'RedHat': ('rhel', 'centos', 'fedora', 'rocky', 'almalinux', 'ol', 'amzn'),
+}
+
+
+def parse_os_release(text: str) -> dict:
+    """KEY=value pairs of an os-release file, quotes removed."""
+    values = {}
+    for line in text.splitlines():
+        key, equals, value = line.partition('=')
+        if equals and key.strip() and not key.startswith('#'):
+            values[key.strip()] = value.strip().strip('"\'')
+    return values
+
+
+def os_info(release: dict, system: str = 'Linux') -> dict:
+    """OS family (as ansible_facts['os_family'] names it), id, release codename and version."""
+    ids = [release.get('ID', '').lower()] + release.get('ID_LIKE', '').lower().split()
+    family = 'FreeBSD' if system == 'FreeBSD' else None
+    for name, known in _FAMILY_IDS.items():
+        if family is None and any(word in known for word in ids):
+            family = name
+    return {'family': family or system, 'id': release.get('ID'), 'release': release.get('VERSION_CODENAME') or None,
+            'version_id': release.get('VERSION_ID')}
+
+
+def read_os(path: str = OS_RELEASE) -> dict:
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            release = parse_os_release(handle.read())
+    except OSError:
+        release = {}
+    return os_info(release, platform.system())
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return 'link'
+    if stat.S_ISDIR(mode):
+        return 'dir'
+    if stat.S_ISREG(mode):
+        return 'file'
+    return 'other'
+
+
+def stat_entry(path: str, st: os.stat_result) -> dict:
+    return {'path': path, 'exists': True, 'error': None, 'type': _kind(st.st_mode), 'owner': user_name(st.st_uid),
+            'group': group_name(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid, 'mode': '%04o' % stat.S_IMODE(st.st_mode),
+            'link': None, 'target': None}
+
+
+def lstat_entry(path: str, follow: bool = False) -> dict:
+    """lstat of a path; with ``follow``, a symbolic link's chain is resolved on purpose and its end lstat'ed too."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return {'path': path, 'exists': False, 'error': None}
+    except OSError as exc:
+        return {'path': path, 'exists': False, 'error': exc.strerror or str(exc)}
+    entry = stat_entry(path, st)
+    if entry['type'] == 'link':
+        try:
+            entry['link'] = os.readlink(path)
+        except OSError as exc:
+            entry['link'] = '? (%s)' % (exc.strerror or exc)
+        if follow:
+            chain = link_chain(path)
+            entry['target'] = lstat_entry(chain[-1]) if chain[-1] != path else None
+    return entry
+
+
+def read_config(path: str):
+    """(parsed, error) of a configuration file; an unreadable or foreign file gives an error, not an exception."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            parsed = parse_cf(handle.read())
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+    if not parsed['options'] and parsed['version_level'] is None:
+        return None, 'no options and no V line: not a sendmail configuration'
+    return parsed, None
+
+
+def config_state(path: str) -> dict:
+    parsed, error = read_config(path)
+    return {'path': path, 'error': error, 'settings': settings(parsed) if parsed else None,
+            'maps': parsed['maps'] if parsed else {}}
+
+
+def parent_dirs(path: str) -> list:
+    """Every directory from / to the one holding ``path``."""
+    dirs = []
+    current = os.path.dirname(os.path.normpath(path))
+    while True:
+        dirs.append(current)
+        if current in ('/', ''):
+            break
+        current = os.path.dirname(current)
+    return list(reversed(dirs))
+
+
+def layout(configs: dict, binary_resolved: str | None, mc_files: list) -> dict:
+    """The paths of each layout group the controls read, from the configuration settings (pure)."""
+    mta = configs['mta'].get('settings') or {}
+    msp = configs['msp'].get('settings') or {}
+    cf = [configs['mta']['path'], configs['msp']['path']]
+    config_dirs = []
+    for path in cf + list(mc_files):
+        config_dirs.extend(d for d in parent_dirs(path) if d not in config_dirs)
+    aliases = alias_files(mta.get('AliasFile') or [])
+    maps = [{'name': 'aliases', 'paths': [f for entry in aliases for f in entry['data_files']]}]
+    for name, declared in sorted((configs['mta'].get('maps') or {}).items()):
+        if declared['file']:
+            paths = [declared['file']] + [f for f in declared['data_files'] if f != declared['file']]
+            maps.append({'name': name, 'paths': paths})
+    return {
+        'binary': [binary_resolved] if binary_resolved else [],
+        'config_dirs': config_dirs,
+        'cf_mta': [configs['mta']['path']],
+        'cf_msp': [configs['msp']['path']],
+        'mc': sorted(mc_files),
+        'aliases': [entry['file'] for entry in aliases if entry['file']],
+        'maps': maps,
+        'help': sorted({s['HelpFile'] for s in (mta, msp) if s.get('HelpFile')}),
+        'status': sorted({s['StatusFile'] for s in (mta, msp) if s.get('StatusFile')}),
+        'queue_mta': [mta['QueueDirectory']] if mta.get('QueueDirectory') else [],
+        'queue_msp': [msp['QueueDirectory']] if msp.get('QueueDirectory') else [],
+    }
+
+
+def layout_paths(groups: dict) -> list:
+    """Every path of a layout, once; (path, follow) pairs, following links of alias and map files on purpose."""
+    found = {}
+    for group, paths in groups.items():
+        if group == 'maps':
+            for item in paths:
+                for path in item['paths']:
+                    found[path] = True
+        else:
+            for path in paths:
+                found[path] = found.get(path, False) or group == 'aliases'
+    return sorted(found.items())
+
+
+def queue_listing(directory: str) -> dict:
+    """lstat of the files in a queue directory and its qf/df/xf subdirectories; links are not followed."""
+    files = []
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return {'files': [], 'error': None}
+    except OSError as exc:
+        return {'files': [], 'error': exc.strerror or str(exc)}
+    for name in names:
+        entry = lstat_entry(os.path.join(directory, name))
+        if entry.get('type') == 'dir' and name in QUEUE_SUBDIRS:
+            sub = queue_listing(entry['path'])
+            files.extend(sub['files'])
+        elif entry.get('type') == 'file':
+            files.append(entry)
+    return {'files': files, 'error': None}
+
+
+def account(token: str):
+    """A user named by name or uid: name, uid, gid and primary group name; None when unknown."""
+    try:
+        entry = pwd.getpwuid(int(token)) if token.isdigit() else pwd.getpwnam(token)
+    except KeyError:
+        return None
+    try:
+        group = grp.getgrgid(entry.pw_gid).gr_name
+    except KeyError:
+        group = str(entry.pw_gid)
+    return {'name': entry.pw_name, 'uid': entry.pw_uid, 'gid': entry.pw_gid, 'group': group}
+
+
+def account_tokens(configs: dict) -> list:
+    """The users the configurations name (RunAsUser of both, TrustedUser of the MTA)."""
+    tokens = []
+    for role in ('mta', 'msp'):
+        found = configs[role].get('settings') or {}
+        if found.get('RunAsUser'):
+            tokens.append(found['RunAsUser'].partition(':')[0].strip())
+        if found.get('TrustedUser'):
+            tokens.append(found['TrustedUser'].strip())
+    return sorted(set(token for token in tokens if token))
+
+
+def ask_binary(run, path: str):
+    """Parsed -d0.10 output, or (None, reason) when the program is not sendmail; ``run(argv) -> (rc, out, err)``."""
+    try:
+        rc, out, err = run([path] + list(D0_ARGS))
+    except OSError as exc:
+        return None, 'could not run %s: %s' % (path, exc.strerror or exc)
+    d0 = parse_d0(out)
+    if d0['version'] is None:
+        return None, '%s did not answer -d0.10 like sendmail (rc %d): %s' % (path, rc, (err or out).strip()[:200])
+    return d0, None
+
+
+def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
+    return {'installed': False, 'reason': reason, 'version': None, 'drop_method': None, 'binary': binary, 'os': os_facts,
+            'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}} for role, path in DEFAULT_CONFIGS.items()},
+            'layout': {}, 'paths': {}, 'accounts': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
+            'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None}
+
+
+def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
+    if not probe_kernel:
+        return not_run('probe_kernel is false')
+    found = account(probe_user)
+    if found is None:
+        return not_run('probe_user %s does not exist' % probe_user)
+    return probe(found['uid'])
+
+
+def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
+            os_family: str | None = None) -> dict:
+    """Everything the controls read, from the host; never writes, never raises for host data."""
+    os_facts = read_os()
+    if os_family:
+        os_facts['family'] = os_family
+    binary = resolve_binary(binary_path)
+    if not binary['exists']:
+        return empty_state(binary, '%s does not exist' % binary_path, os_facts)
+    d0, reason = ask_binary(run, binary_path)
+    if d0 is None:
+        return empty_state(binary, reason, os_facts)
+    files = d0['config_files']
+    paths = {'mta': files.get('mta') or files.get('selected') or DEFAULT_CONFIGS['mta'], 'msp': files.get('msp') or DEFAULT_CONFIGS['msp']}
+    configs = {role: config_state(path) for role, path in paths.items()}
+    mc_files = glob.glob(os.path.join(os.path.dirname(paths['mta']), '*.mc'))
+    groups = layout(configs, binary['resolved'], mc_files)
+    entries = {path: lstat_entry(path, follow) for path, follow in layout_paths(groups)}
+    for path in extra_paths:
+        entries.setdefault(path, lstat_entry(path))
+    candidates = candidate_paths(extra=tuple(binary['chain']))
+    method = drop_method(d0['os_defines'])
+    kernel = kernel_probe(probe_kernel, probe_user)
+    return {
+        'installed': True, 'reason': None, 'version': d0['version'], 'drop_method': method, 'binary': binary, 'os': os_facts,
+        'configs': configs, 'layout': groups, 'paths': entries,
+        'accounts': {token: account(token) for token in account_tokens(configs)},
+        'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),
+        'queue_files': {q: queue_listing(q) for q in groups['queue_mta'] + groups['queue_msp']},
+        'kernel': kernel, 'method_works': method_works(method, kernel),
+    }

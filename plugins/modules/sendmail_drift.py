@@ -1,0 +1,311 @@
+#!/usr/bin/python
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: sendmail_drift
+short_description: Compare a sendmail host with the controls of the mailsec baseline
+version_added: 0.1.0
+description:
+  - Evaluates the controls of the collection's catalogue (privilege, files, queue, safety, privdrop) on a host in
+    one call and returns one finding per control, with the expected and actual values, the evidence read, the
+    references (the sendmail book, the DISA STIG where an item exists) and a fix hint.
+    The catalogue and each control's meaning are described in the collection's C(docs/controls.md).
+  - Reads sendmail's own view of its files (C(sendmail -d0.10 -bt)), C(sendmail.cf) and C(submit.cf), and C(lstat)s
+    the files and directories they name. Symbolic links are followed only where a control says so (the alias and
+    map files), and both the link and its target are reported.
+  - Never changes anything. A host without sendmail gives every control V(not_applicable); an unreadable or corrupt
+    configuration gives V(error) findings for the controls that need it. Neither fails the module.
+author:
+  - mailsec.sendmail developers (!UNKNOWN)
+options:
+  include:
+    description:
+      - Control ids, families or tags to evaluate; all controls when empty.
+    type: list
+    elements: str
+    default: []
+  exclude:
+    description:
+      - Control ids, families or tags to leave out, applied after O(include).
+    type: list
+    elements: str
+    default: []
+  expected:
+    description:
+      - Overrides of expected values, by control id. Each value is a dict of the keys that control knows
+        (listed per control in C(docs/controls.md)); keys not given keep the default of the host's OS family.
+      - Modes are quoted octal strings, for example V("0750").
+    type: dict
+    default: {}
+  waivers:
+    description:
+      - Accepted deviations. A waived control that fails is reported with status V(waived); its finding carries the
+        waiver. An expired waiver no longer applies: the control fails again and the finding shows the waiver as expired.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: The control id.
+        type: str
+        required: true
+      hosts:
+        description: Shell-style pattern matched against O(host_name).
+        type: str
+        default: '*'
+      reason:
+        description: Why the deviation is accepted.
+        type: str
+        required: true
+      expires:
+        description: Last day the waiver applies, as YYYY-MM-DD; none means it does not expire.
+        type: str
+  host_name:
+    description:
+      - The name the waivers' O(waivers[].hosts) patterns are matched against; the audit role passes C(inventory_hostname).
+    type: str
+    default: ''
+  os_family:
+    description:
+      - The OS family whose expected values apply, as C(ansible_facts['os_family']) names it.
+      - Detected from C(/etc/os-release) when not given.
+    type: str
+  fail_on_drift:
+    description:
+      - Fail the task when a control fails or cannot be evaluated (status V(fail) or V(error)); the findings are still returned.
+    type: bool
+    default: false
+  binary:
+    description:
+      - Path of the sendmail program to ask. Symbolic links and alternatives are followed and reported.
+    type: path
+    default: /usr/sbin/sendmail
+  probe_kernel:
+    description:
+      - Whether to run the kernel probe of SM-PRIVDROP-01. It needs root; without it that control is V(error).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+    details: The module never changes anything.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - Run it as root (C(become=true)): the queue directories, some map files and the kernel probe need it.
+  - The kernel probe forks a child that changes its own user ids and then exits; the module's process keeps its ids.
+seealso:
+  - module: mailsec.sendmail.sendmail_info
+"""
+
+EXAMPLES = r"""
+- name: Compare the host with the baseline
+  mailsec.sendmail.sendmail_drift:
+    host_name: "{{ inventory_hostname }}"
+  register: drift
+
+- name: Only the queue and file controls, and a site that keeps its queue readable by its group
+  mailsec.sendmail.sendmail_drift:
+    include: [queue, files]
+    expected:
+      SM-QUEUE-01:
+        mode: "0750"
+
+- name: Accept the set-user-id sensible-mda until the end of the year on the relays, fail on any other drift
+  mailsec.sendmail.sendmail_drift:
+    host_name: "{{ inventory_hostname }}"
+    waivers:
+      - id: SM-SETUID-01
+        hosts: "relay*"
+        reason: procmail delivery through sensible-mda, migration planned
+        expires: "2026-12-31"
+    fail_on_drift: true
+"""
+
+RETURN = r"""
+findings:
+  description: One finding per evaluated control, in catalogue order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The control id.
+      type: str
+      sample: SM-QUEUE-01
+    title:
+      description: What the control wants, in a line.
+      type: str
+      sample: The MTA queue belongs to root (or RunAsUser) with mode 0700
+    family:
+      description: The control's family.
+      type: str
+      choices: [privilege, files, queue, safety, privdrop]
+      sample: queue
+    severity:
+      description: How bad a failure is.
+      type: str
+      choices: [high, medium, low]
+      sample: high
+    status:
+      description: The outcome.
+      type: str
+      choices: [pass, fail, error, not_applicable, waived]
+      sample: fail
+    expected:
+      description: The expected value in words.
+      type: str
+      sample: owner root or RunAsUser; mode 0700 or stricter
+    actual:
+      description: What was found, in words.
+      type: str
+      sample: "/var/spool/mqueue: owner smmta, not root; /var/spool/mqueue: mode 2750 has 2050 beyond 0700"
+    path:
+      description: The main path concerned, or null.
+      type: str
+      sample: /var/spool/mqueue
+    evidence:
+      description: What was read.
+      type: str
+      sample: "lstat /var/spool/mqueue: smmta:smmsp 2750"
+    references:
+      description: The sendmail book section and the DISA STIG item where one exists.
+      type: list
+      elements: str
+      sample: ["sendmail 4th ed. ch. 4, Table 4-1 (recommended permissions)"]
+    fix:
+      description: How to fix it, in words.
+      type: str
+      sample: chown root (or the RunAsUser user) and chmod 0700 the queue directory.
+    waiver:
+      description: The waiver that matched (C(id), C(reason), C(expires), C(expired)), or null.
+      type: dict
+      sample: {id: SM-SETUID-01, reason: procmail delivery, expires: "2026-12-31", expired: false}
+counts:
+  description: The number of findings of each status (every status present).
+  returned: always
+  type: dict
+  sample: {pass: 12, fail: 5, error: 0, not_applicable: 0, waived: 0}
+drift:
+  description: Whether any finding is V(fail) or V(error).
+  returned: always
+  type: bool
+  sample: true
+controls_evaluated:
+  description: The number of controls evaluated (after O(include) and O(exclude)).
+  returned: always
+  type: int
+  sample: 18
+sendmail:
+  description: What was found of sendmail.
+  returned: always
+  type: dict
+  contains:
+    installed:
+      description: Whether a sendmail program was found and answered C(-d0.10) like sendmail.
+      type: bool
+      sample: true
+    version:
+      description: Its version; null when not installed.
+      type: str
+      sample: 8.17.1.9
+    drop_method:
+      description: The compiled privilege-drop method; null when not installed.
+      type: str
+      sample: seteuid
+os_family:
+  description: The OS family whose expected values were used.
+  returned: always
+  type: str
+  sample: Debian
+"""
+
+import datetime
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
+    BY_ID, expected_for, override_errors, select, unknown_selectors,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, summarize, waiver_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect, read_os
+
+
+def input_errors(params: dict) -> list:
+    """Every problem of the options, one sentence each."""
+    errors = []
+    for option in ('include', 'exclude'):
+        unknown = unknown_selectors(params[option])
+        if unknown:
+            errors.append('%s names %s, which is no control id, family or tag' % (option, ', '.join(unknown)))
+    errors.extend(override_errors(params['expected']))
+    errors.extend(waiver_errors(params['waivers'], BY_ID))
+    return errors
+
+
+def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
+    """The paths SM-STATOVR-01 compares, so that their existence is read with the rest."""
+    paths = []
+    for control in controls:
+        if control['evaluator'] == 'statoverride':
+            paths.extend(expected_for(control, os_family, overrides.get(control['id']))['entries'])
+    return paths
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            'include': {'type': 'list', 'elements': 'str', 'default': []},
+            'exclude': {'type': 'list', 'elements': 'str', 'default': []},
+            'expected': {'type': 'dict', 'default': {}},
+            'waivers': {'type': 'list', 'elements': 'dict', 'default': [], 'options': {
+                'id': {'type': 'str', 'required': True},
+                'hosts': {'type': 'str', 'default': '*'},
+                'reason': {'type': 'str', 'required': True},
+                'expires': {'type': 'str'},
+            }},
+            'host_name': {'type': 'str', 'default': ''},
+            'os_family': {'type': 'str'},
+            'fail_on_drift': {'type': 'bool', 'default': False},
+            'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},
+            'probe_kernel': {'type': 'bool', 'default': True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    errors = input_errors(params)
+    if errors:
+        module.fail_json(msg='; '.join(errors) + '.')
+    controls = select(params['include'], params['exclude'])
+
+    def run(argv):
+        # run_command ignores empty data (stdin would be inherited): a blank line, which -bt skips, ends stdin.
+        return module.run_command(argv, data='\n', binary_data=True, errors='surrogate_or_replace',
+                                  expand_user_and_vars=False, handle_exceptions=False)
+
+    family = params['os_family'] or read_os()['family']
+    state = collect(run, params['binary'], probe_kernel=params['probe_kernel'], os_family=family,
+                    extra_paths=statoverride_paths(controls, family, params['expected']))
+    expected = {c['id']: expected_for(c, family, params['expected'].get(c['id'])) for c in controls}
+    findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
+    result = dict(summarize(findings), changed=False, findings=findings, os_family=family,
+                  sendmail={'installed': state['installed'], 'version': state['version'], 'drop_method': state['drop_method']})
+    if params['fail_on_drift'] and result['drift']:
+        failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
+        module.fail_json(msg='sendmail drifts from the baseline in %d controls (%s): fix them or waive them.'
+                         % (len(failing), ', '.join(failing)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
