@@ -224,7 +224,7 @@ CONTROLS = (
             '/usr/libexec/sendmail/mailstats': 'root smmsp 2755',
         }}},
         'override': {'entries': 'dict of path: "owner group mode" (paths absent from the host are skipped)'},
-        'fix': 'dpkg-statoverride --update --force-statoverride-add --add root smmsp 2755 <path> for each binary.',
+        'fix': 'For each binary: dpkg-statoverride --remove <path>, then dpkg-statoverride --update --add root smmsp 2755 <path>.',
         'fix_data': [{'kind': 'statoverride', 'entries': '{entries}'}],
         'applies': {'os_family': ['Debian']},
         'references': {'book': [BOOK_TABLE], 'stig': []},
