@@ -45,7 +45,7 @@ options:
   waivers:
     description:
       - Accepted deviations. A waived control that fails is reported with status V(waived); its finding carries the
-        waiver. An expired waiver no longer applies: the control fails again and the finding shows the waiver as expired.
+        waiver. An expired waiver no longer applies; the control fails again and the finding shows the waiver as expired.
     type: list
     elements: dict
     default: []
@@ -103,7 +103,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Run it as root (C(become=true)): the queue directories, some map files and the kernel probe need it.
+  - Run it as root (C(become=true)); the queue directories, some map files and the kernel probe need it.
   - The kernel probe forks a child that changes its own user ids and then exits; the module's process keeps its ids.
 seealso:
   - module: mailsec.sendmail.sendmail_info

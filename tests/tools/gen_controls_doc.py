@@ -47,14 +47,14 @@ def _override_lines(control: dict) -> list:
 
 
 def render_control(cat, control: dict) -> list:
-    applies = control['applies']['os_family']
+    applies = ', '.join(control['applies']['os_family'] or ['every OS family'])
+    row = (control['family'], control['severity'], ', '.join(control['tags']), applies)
     lines = [
         '## %s: %s' % (control['id'], control['title']),
         '',
         '| family | severity | tags | applies to |',
         '|---|---|---|---|',
-        '| %s | %s | %s | %s |' % (control['family'], control['severity'], ', '.join(control['tags']),
-                                  ', '.join(applies) if applies else 'every OS family'),
+        '| %s | %s | %s | %s |' % row,
         '',
         '**Why.** ' + control['rationale'],
         '',

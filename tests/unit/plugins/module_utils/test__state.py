@@ -1,0 +1,143 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import (
+    account, account_tokens, collect, layout, layout_paths, lstat_entry, os_info, parent_dirs, parse_os_release,
+    queue_listing, read_config,
+)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
+ME = pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_os_release():
+    bookworm = parse_os_release('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n')
+    assert os_info(bookworm) == {'family': 'Debian', 'id': 'debian', 'release': 'bookworm', 'version_id': '12'}
+    assert os_info(parse_os_release('ID="rocky"\nID_LIKE="rhel centos fedora"\n'))['family'] == 'RedHat'
+    assert os_info(parse_os_release('ID=linuxmint\nID_LIKE="ubuntu debian"\n'))['family'] == 'Debian'
+    assert os_info({}, 'FreeBSD')['family'] == 'FreeBSD'
+    assert os_info({'ID': 'arch'})['family'] == 'Linux'
+
+
+def test_lstat_entry_follows_links_only_on_purpose(tmp_path):
+    target = tmp_path / 'aliases'
+    target.write_text('root: admin\n')
+    target.chmod(0o644)
+    os.mkdir(tmp_path / 'mail')
+    (tmp_path / 'mail' / 'aliases').symlink_to('../aliases')
+    plain = lstat_entry(str(tmp_path / 'mail' / 'aliases'))
+    assert (plain['type'], plain['link'], plain['target']) == ('link', '../aliases', None)
+    followed = lstat_entry(str(tmp_path / 'mail' / 'aliases'), follow=True)
+    assert followed['target']['path'] == str(target)
+    assert (followed['target']['type'], followed['target']['mode'], followed['target']['owner']) == ('file', '0644', ME)
+    assert lstat_entry(str(tmp_path / 'absent')) == {'path': str(tmp_path / 'absent'), 'exists': False, 'error': None}
+    (tmp_path / 'dangling').symlink_to('nowhere')
+    assert lstat_entry(str(tmp_path / 'dangling'), follow=True)['target']['exists'] is False
+
+
+def test_read_config(tmp_path):
+    parsed, error = read_config(os.path.join(FIXTURES, 'bookworm', 'sendmail.cf'))
+    assert error is None and parsed['options']['TrustedUser'] == 'smmta'
+    (tmp_path / 'bad.cf').write_bytes(b'\x00\xff garbage\n')
+    assert read_config(str(tmp_path / 'bad.cf')) == (None, 'no options and no V line: not a sendmail configuration')
+    assert read_config(str(tmp_path / 'absent.cf'))[1] == 'No such file or directory'
+
+
+def test_layout_from_the_debian_configs():
+    configs = {}
+    for role, name in (('mta', 'sendmail.cf'), ('msp', 'submit.cf')):
+        parsed, _error = read_config(os.path.join(FIXTURES, 'trixie', name))
+        configs[role] = {'path': '/etc/mail/' + name, 'error': None, 'settings': settings(parsed), 'maps': parsed['maps']}
+    groups = layout(configs, '/usr/libexec/sendmail/sendmail', ['/etc/mail/submit.mc', '/etc/mail/sendmail.mc'])
+    assert groups['config_dirs'] == ['/', '/etc', '/etc/mail']
+    assert groups['mc'] == ['/etc/mail/sendmail.mc', '/etc/mail/submit.mc']
+    assert groups['aliases'] == ['/etc/mail/aliases']
+    assert groups['maps'] == [
+        {'name': 'aliases', 'paths': ['/etc/mail/aliases.db', '/etc/mail/aliases.dir', '/etc/mail/aliases.pag']},
+        {'name': 'access', 'paths': ['/etc/mail/access', '/etc/mail/access.db']},
+    ]
+    assert groups['help'] == ['/etc/mail/helpfile']
+    assert groups['status'] == ['/var/lib/sendmail/sendmail.st', '/var/lib/sendmail/sm-client.st']
+    assert (groups['queue_mta'], groups['queue_msp']) == (['/var/spool/mqueue'], ['/var/spool/mqueue-client'])
+    follow = dict(layout_paths(groups))
+    assert follow['/etc/mail/aliases'] is True and follow['/etc/mail/access.db'] is True and follow['/etc/mail'] is False
+    assert account_tokens(configs) == ['smmsp', 'smmta']
+    assert parent_dirs('/etc/mail/sendmail.cf') == ['/', '/etc', '/etc/mail']
+
+
+def test_queue_listing(tmp_path):
+    (tmp_path / 'qfA').write_text('')
+    (tmp_path / 'dfA').write_text('')
+    os.mkdir(tmp_path / 'qf')
+    (tmp_path / 'qf' / 'qfB').write_text('')
+    (tmp_path / 'link').symlink_to('/etc/shadow')
+    listing = queue_listing(str(tmp_path))
+    assert sorted(os.path.basename(item['path']) for item in listing['files']) == ['dfA', 'qfA', 'qfB']
+    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'error': None}
+
+
+def test_account():
+    assert account('0')['name'] == 'root'
+    assert account('root')['uid'] == 0
+    assert account('no-such-user-here') is None
+
+
+def fake_host(tmp_path, release='bookworm'):
+    """A sendmail program printing the release's -d0.10 output with its config paths moved under tmp_path."""
+    etc = tmp_path / 'etc' / 'mail'
+    etc.mkdir(parents=True)
+    with open(os.path.join(FIXTURES, release, 'd0.10.txt'), encoding='utf-8') as handle:
+        (tmp_path / 'd0.txt').write_text(handle.read().replace('/etc/mail/', '%s/' % etc))
+    for name in ('sendmail.cf', 'submit.cf'):
+        shutil.copy(os.path.join(FIXTURES, release, name), str(etc / name))
+    program = tmp_path / 'sendmail'
+    program.write_text('#!/bin/sh\ncat >/dev/null\ncat "%s"\n' % (tmp_path / 'd0.txt'))
+    program.chmod(0o2755)
+    return str(program), etc
+
+
+def run_real(argv):
+    done = subprocess.run(argv, input='\n', capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_collect_a_host(tmp_path):
+    program, etc = fake_host(tmp_path)
+    (etc / 'sendmail.mc').write_text('dnl\n')
+    state = collect(run_real, program, extra_paths=('/nonexistent/x',), probe_kernel=False, os_family='Debian')
+    assert state['installed'] is True and state['version'] == '8.17.1.9' and state['drop_method'] == 'seteuid'
+    assert state['os']['family'] == 'Debian'
+    assert state['configs']['mta']['path'] == str(etc / 'sendmail.cf')
+    assert state['configs']['mta']['settings']['TrustedUser'] == 'smmta'
+    assert state['layout']['mc'] == [str(etc / 'sendmail.mc')]
+    assert state['paths'][str(etc / 'sendmail.cf')]['exists'] is True
+    assert state['paths']['/nonexistent/x']['exists'] is False
+    assert state['paths'][program]['mode'] == '2755'
+    assert state['kernel']['reason'] == 'probe_kernel is false' and state['method_works'] is None
+    assert set(state['queue_files']) == {'/var/spool/mqueue', '/var/spool/mqueue-client'}
+
+
+def test_collect_without_sendmail(tmp_path):
+    state = collect(run_real, str(tmp_path / 'sendmail'), probe_kernel=False)
+    assert (state['installed'], state['reason']) == (False, '%s does not exist' % (tmp_path / 'sendmail'))
+    program = tmp_path / 'other'
+    program.write_text('#!/bin/sh\necho "unknown option"\n')
+    program.chmod(0o755)
+    assert 'did not answer -d0.10 like sendmail' in collect(run_real, str(program), probe_kernel=False)['reason']
+    program.write_text('not a program')
+    assert collect(run_real, str(program), probe_kernel=False)['reason'].startswith('could not run')
+
+
+def test_collect_unknown_probe_user(tmp_path):
+    program, _etc = fake_host(tmp_path, 'trixie')
+    state = collect(run_real, program, probe_user='no-such-user-here')
+    assert state['kernel']['reason'] == 'probe_user no-such-user-here does not exist'
