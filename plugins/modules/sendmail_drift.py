@@ -302,8 +302,9 @@ def main() -> None:
                   sendmail={'installed': state['installed'], 'version': state['version'], 'drop_method': state['drop_method']})
     if params['fail_on_drift'] and result['drift']:
         failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
-        module.fail_json(msg='sendmail drifts from the baseline in %d controls (%s): fix them or waive them.'
-                         % (len(failing), ', '.join(failing)), **result)
+        module.fail_json(msg='sendmail drifts from the baseline in %d control%s (%s): fix or waive %s.'
+                         % (len(failing), '' if len(failing) == 1 else 's', ', '.join(failing), 'it' if len(failing) == 1 else 'them'),
+                         **result)
     module.exit_json(**result)
 
 

@@ -81,7 +81,7 @@ def test_fail_on_drift_keeps_the_findings(capsys, tmp_path):
     result = run_module(capsys, {'binary': fake_sendmail(tmp_path), 'probe_kernel': False, 'os_family': 'Debian',
                                  'include': ['SM-RUNAS-01', 'SM-SAFE-02'], 'fail_on_drift': True})
     assert result['rc'] == 1 and result['failed'] is True
-    assert result['msg'] == 'sendmail drifts from the baseline in 1 controls (SM-RUNAS-01): fix them or waive them.'
+    assert result['msg'] == 'sendmail drifts from the baseline in 1 control (SM-RUNAS-01): fix or waive it.'
     assert [item['status'] for item in result['findings']] == ['fail', 'pass']
 
 
