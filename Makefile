@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 include mk/quality.mk
+include mk/docs.mk
 
 ROOT          := $(abspath .)
 LAB           := PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) -m mailsec_lab
@@ -20,7 +21,8 @@ TEST_LAB      := MAILSEC_LAB_STATE=/var/lib/mailsec-lab-test
 
 help:
 	@echo "make demo      start a stock and a legacy lab host and report on them with the collection"
-	@echo "make test      the whole suite: lint, build, sanity, units, lab tests, every Molecule scenario"
+	@echo "make test      the whole suite: lint, build, sanity, units, docs check, lab tests, every Molecule scenario"
+	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
 	@echo "make bench     lab start-up figures for 10 light hosts"
 
@@ -36,7 +38,7 @@ demo: venv build lab-image
 	@echo "Stop and remove them: make lab-down"
 
 ## The whole suite; .ci/run calls exactly this.
-test: quality lab-test molecule
+test: quality docs-check lab-test molecule
 	@echo "make test: all passed"
 
 lab-image:
