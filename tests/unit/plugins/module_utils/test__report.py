@@ -1,0 +1,404 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _report
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
+    FORMATS, ReportError, build_report, clean, host_line, md_code, md_text, render, render_html, render_json, render_junit,
+    render_markdown, summary,
+)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'report')
+STAMP = '2025-11-25T10:00:00Z'
+HOSTILE = '<script>alert("x")</script> & "quoted" \'single\' | `tick` **bold** ]]> \x01'
+
+
+def load_results() -> list:
+    with open(os.path.join(FIXTURES, 'results.json'), encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+@pytest.fixture
+def results():
+    return load_results()
+
+
+@pytest.fixture
+def report(results):
+    return build_report(results, STAMP, '0.1.0', 'mailsec.sendmail')
+
+
+def finding(ident='SM-X-01', status='pass', **extra):
+    base = {'id': ident, 'title': 'A control', 'family': 'files', 'severity': 'high', 'status': status, 'expected': 'root 0644',
+            'actual': 'root 0644', 'path': '/etc/mail/sendmail.cf', 'evidence': '', 'references': [], 'fix': '', 'waiver': None}
+    base.update(extra)
+    return base
+
+
+def host(name, findings, **extra):
+    entry = {'host': name, 'reachable': True, 'sendmail': {'installed': True, 'version': '8.17.1.9', 'drop_method': 'seteuid'},
+             'findings': findings}
+    entry.update(extra)
+    return entry
+
+
+# --- the report object ---------------------------------------------------------------------
+
+def test_hosts_and_controls_sorted(report):
+    assert [item['host'] for item in report['hosts']] == ['lab-clean', 'lab-down', 'lab-legacy', 'lab-stock']
+    for item in report['hosts']:
+        ids = [entry['id'] for entry in item['findings']]
+        assert ids == sorted(ids)
+
+
+def test_counts_and_totals(report):
+    legacy = report['hosts'][2]
+    assert legacy['counts'] == {'pass': 3, 'fail': 7, 'error': 0, 'not_applicable': 1, 'waived': 1}
+    assert legacy['drift'] is True
+    assert report['hosts'][0]['drift'] is False
+    assert report['totals'] == {
+        'hosts': 4, 'hosts_drift': 3, 'hosts_unreachable': 1, 'hosts_compliant': 1, 'findings': 36,
+        'pass': 23, 'fail': 8, 'error': 1, 'not_applicable': 3, 'waived': 1,
+    }
+    assert report['drift'] is True
+    assert report['schema'] == _report.SCHEMA
+
+
+def test_counts_recomputed_not_trusted():
+    report = build_report([host('a', [finding(status='fail')], counts={'fail': 0}, drift=False)], STAMP)
+    assert report['hosts'][0]['counts']['fail'] == 1
+    assert report['hosts'][0]['drift'] is True
+
+
+def test_unreachable_host_counts_as_drift(report):
+    down = report['hosts'][1]
+    assert down['reachable'] is False
+    assert down['drift'] is True
+    assert down['findings'] == []
+    assert down['msg'].startswith('Failed to connect')
+
+
+def test_no_hosts():
+    report = build_report([], STAMP)
+    assert report['drift'] is False
+    assert report['totals']['hosts'] == 0
+    assert report['collection_version'] == 'unknown'
+    for text in render(report, FORMATS).values():
+        assert text
+
+
+@pytest.mark.parametrize('results, message', [
+    ('not a list', 'results must be a list'),
+    ([{'reachable': True, 'findings': []}], 'every result needs a host name'),
+    ([host('a', None)], 'host a is reachable but has no list of findings'),
+    ([host('a', [finding(status='broken')])], "finding SM-X-01 has status 'broken'"),
+    ([host('a', [{'status': 'pass'}])], 'every finding needs an id'),
+    ([host('a', [finding(), finding()])], 'host a has the same control id twice'),
+    ([host('a', []), host('a', [])], 'hosts appear more than once in results: a'),
+    ([host('a', [finding(waiver='W-1')])], 'a waiver must be a dict'),
+])
+def test_contract_errors(results, message):
+    with pytest.raises(ReportError, match=re.escape(message)):
+        build_report(results, STAMP)
+
+
+def test_clean_replaces_characters_xml_cannot_hold():
+    assert clean('a\x00b\x1bc\td\ne\ud800') == 'a\ufffdb\ufffdc\td\ne\ufffd'
+    assert clean(None) == ''
+    assert clean(7) == '7'
+
+
+def test_host_lines(report):
+    assert [host_line(item) for item in report['hosts']] == [
+        'lab-clean: compliant, 12 controls: 11 pass, 0 fail, 0 error, 1 n/a, 0 waived',
+        'lab-down: NOT AUDITED (Failed to connect to the host via ssh: ssh: connect to host 127.0.0.9 port 22: Connection refused)',
+        'lab-legacy: DRIFT, 12 controls: 3 pass, 7 fail, 0 error, 1 n/a, 1 waived '
+        '[SM-FILES-01, SM-FILES-02, SM-QUEUE-01, SM-QUEUE-02, SM-RUNAS-01, SM-SAFE-01, SM-SUID-01]',
+        'lab-stock: DRIFT, 12 controls: 9 pass, 1 fail, 1 error, 1 n/a, 0 waived [SM-RUNAS-01, SM-SUID-02]',
+    ]
+
+
+def test_summary_has_no_timestamp(report, results):
+    later = build_report(results, '2030-01-01T00:00:00Z', '0.1.0', 'mailsec.sendmail')
+    assert summary(report) == summary(later)
+    assert summary(report)['hosts']['lab-stock'] == {
+        'reachable': True, 'drift': True, 'counts': {'pass': 9, 'fail': 1, 'error': 1, 'not_applicable': 1, 'waived': 0},
+        'failing': ['SM-RUNAS-01', 'SM-SUID-02'],
+    }
+
+
+# --- determinism ---------------------------------------------------------------------------
+
+def test_same_input_same_output_whatever_the_order(results):
+    first = render(build_report(results, STAMP, '0.1.0', 'b'), FORMATS)
+    shuffled = copy.deepcopy(results)
+    shuffled.reverse()
+    for entry in shuffled:
+        entry.get('findings', []).reverse()
+    second = render(build_report(shuffled, STAMP, '0.1.0', 'b'), FORMATS)
+    assert first == second
+
+
+def test_render_selects_formats(report):
+    assert list(render(report, ['html', 'json'])) == ['report.json', 'report.html']
+    with pytest.raises(ReportError, match='unknown report formats: pdf'):
+        render(report, ['pdf'])
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+def test_json_round_trip(report):
+    text = render_json(report)
+    assert text.endswith('}\n')
+    assert json.loads(text) == report
+    assert '\\u0001' not in text and '\ufffd' in text
+
+
+# --- JUnit ---------------------------------------------------------------------------------
+
+# What the JUnit schema of Jenkins (junit-10.xsd) allows: children and attributes of each element.
+JUNIT_CHILDREN = {
+    'testsuites': {'testsuite'},
+    'testsuite': {'testsuite', 'properties', 'testcase', 'system-out', 'system-err'},
+    'properties': {'property'},
+    'property': set(),
+    'testcase': {'skipped', 'error', 'failure', 'system-out', 'system-err'},
+    'failure': set(), 'error': set(), 'skipped': set(),
+}
+JUNIT_ATTRIBUTES = {
+    'testsuites': ({'name', 'time', 'tests', 'failures', 'errors'}, set()),
+    'testsuite': ({'name', 'tests', 'failures', 'errors', 'group', 'time', 'skipped', 'timestamp', 'hostname', 'id', 'package',
+                   'file', 'log', 'url'}, {'name', 'tests', 'failures', 'errors'}),
+    'properties': (set(), set()),
+    'property': ({'name', 'value'}, {'name', 'value'}),
+    'testcase': ({'name', 'time', 'classname', 'group'}, {'name'}),
+    'failure': ({'type', 'message'}, set()), 'error': ({'type', 'message'}, set()), 'skipped': ({'type', 'message'}, set()),
+}
+SUREFIRE_TIME = re.compile(r'(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?')
+
+
+def check_junit_schema(element):
+    """Fail unless ``element`` and its subtree follow junit-10.xsd."""
+    allowed, required = JUNIT_ATTRIBUTES[element.tag]
+    assert set(element.attrib) <= allowed, (element.tag, set(element.attrib) - allowed)
+    assert required <= set(element.attrib), (element.tag, required - set(element.attrib))
+    if 'time' in element.attrib and element.tag != 'testcase':
+        assert SUREFIRE_TIME.fullmatch(element.get('time'))
+    for child in element:
+        assert child.tag in JUNIT_CHILDREN[element.tag], (element.tag, child.tag)
+        check_junit_schema(child)
+    if element.tag in ('testsuites', 'properties', 'property'):
+        assert not (element.text or '').strip()
+
+
+def parse_junit(report):
+    text = render_junit(report)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    root = ET.fromstring(text.encode('utf-8'))
+    check_junit_schema(root)
+    return root
+
+
+def test_junit_follows_the_schema_and_counts(report):
+    root = parse_junit(report)
+    assert root.tag == 'testsuites'
+    suites = root.findall('testsuite')
+    assert [suite.get('name') for suite in suites] == ['lab-clean', 'lab-down', 'lab-legacy', 'lab-stock']
+    for suite in suites:
+        cases = suite.findall('testcase')
+        assert int(suite.get('tests')) == len(cases)
+        assert int(suite.get('failures')) == sum(1 for case in cases if case.find('failure') is not None)
+        assert int(suite.get('errors')) == sum(1 for case in cases if case.find('error') is not None)
+        assert int(suite.get('skipped')) == sum(1 for case in cases if case.find('skipped') is not None)
+        assert {case.get('classname') for case in cases} == {'mailsec.sendmail.' + suite.get('name')}
+        assert all(len(case) <= 1 for case in cases)
+    for name in ('tests', 'failures', 'errors'):
+        assert int(root.get(name)) == sum(int(suite.get(name)) for suite in suites)
+    assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('37', '8', '2')
+
+
+def test_junit_failure_error_and_skips(report):
+    root = parse_junit(report)
+    legacy = {case.get('name').split()[0]: case for case in root.findall("testsuite[@name='lab-legacy']/testcase")}
+    failure = legacy['SM-QUEUE-01'].find('failure')
+    assert failure.get('type') == 'drift'
+    assert failure.get('message') == 'expected mode 0700 or 2750, owner root or RunAsUser, found root:smmsp 0777'
+    assert 'evidence:\n  drwxrwxrwx 2 root smmsp 4096 /var/spool/mqueue\n' in failure.text
+    assert 'fix:      chmod 0700 /var/spool/mqueue\n' in failure.text
+    assert legacy['SM-QUEUE-01'].get('name') == 'SM-QUEUE-01 The MTA queue is not group- or world-writable'
+    assert legacy['SM-SUID-02'].find('skipped').get('message') == (
+        'waived by W-2024-07 until 2099-12-31: procmail delivery still needs it; ticket SEC-311')
+    assert legacy['SM-RH-01'].find('skipped').get('message').startswith('not applicable: Debian host')
+    assert len(legacy['SM-LOG-01']) == 0
+    stock = {case.get('name').split()[0]: case for case in root.findall("testsuite[@name='lab-stock']/testcase")}
+    assert stock['SM-RUNAS-01'].find('error').get('type') == 'error'
+    assert 'waiver:   W-2023-01 expired on 2023-01-31 (old exception)' in stock['SM-SUID-02'].find('failure').text
+
+
+def test_junit_unreachable_host(report):
+    suite = parse_junit(report).find("testsuite[@name='lab-down']")
+    (case,) = suite.findall('testcase')
+    assert case.get('name') == 'host audited'
+    assert case.find('error').get('type') == 'unreachable'
+    assert 'Connection refused' in case.find('error').get('message')
+    assert (suite.get('tests'), suite.get('errors'), suite.get('failures')) == ('1', '1', '0')
+
+
+def test_junit_escapes_hostile_text():
+    hostile = build_report([host(HOSTILE, [finding(status='fail', title=HOSTILE, evidence=HOSTILE, actual=HOSTILE, fix=HOSTILE)])], STAMP)
+    text = render_junit(hostile)
+    assert '<script>' not in text
+    assert '\x01' not in text
+    root = parse_junit(hostile)
+    case = root.find('testsuite/testcase')
+    assert case.get('classname') == 'mailsec.sendmail.' + clean(HOSTILE)
+    assert case.get('name') == 'SM-X-01 ' + clean(HOSTILE)
+    assert clean(HOSTILE) in case.find('failure').text
+    assert case.find('failure').get('message').endswith(clean(HOSTILE))
+
+
+def test_junit_keeps_newlines_in_attributes():
+    report = build_report([host('a', [finding(status='not_applicable', evidence='line one\nline two')])], STAMP)
+    assert parse_junit(report).find('testsuite/testcase/skipped').get('message') == 'not applicable: line one\nline two'
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+def test_markdown_summary_table(report):
+    text = render_markdown(report)
+    assert '- **Result:** Drift on 3 of 4 hosts\n' in text
+    assert '| lab-legacy | yes | 3 | 7 | 0 | 1 | 1 |\n' in text
+    assert '| lab-clean | no | 11 | 0 | 0 | 0 | 1 |\n' in text
+    assert '| lab-down | not audited | | | | | |\n' in text
+    assert '| **Total** | 3 of 4 | 23 | 8 | 1 | 1 | 3 |\n' in text
+
+
+def test_markdown_host_sections(report):
+    text = render_markdown(report)
+    legacy = text.split('## lab-legacy\n')[1].split('\n## ')[0]
+    assert '### Controls that fail (7)' in legacy
+    # high severity first, then medium
+    assert legacy.index('FAIL SM-SUID-01') < legacy.index('FAIL SM-QUEUE-02')
+    assert '- **Expected:** `smmsp:smmsp 0770`\n- **Actual:** `root:smmsp 0777`\n' in legacy
+    assert '- **Fix:** chown smmsp:smmsp /var/spool/mqueue-client &amp;&amp; chmod 0770 /var/spool/mqueue-client\n' in legacy
+    assert '- **References:** sendmail, 4th ed., 4.1.1; STIG V-4689\n' in legacy
+    assert '```text\ndrwxrwxrwx 2 root smmsp 4096 /var/spool/mqueue\n```' in legacy
+    assert ('| SM-SUID-02 | No other set-user-id root program in the sendmail packages | W-2024-07 | '
+            'procmail delivery still needs it; ticket SEC-311 | 2099-12-31 |') in legacy
+    assert 'SM-LOG-01' not in legacy
+    assert '**Not audited:** Failed to connect' in text
+    assert '## lab-clean\n\nsendmail 8.18.1, privilege drop method seteuid.\n\nNo control fails.\n' in text
+    assert '- **Waiver W-2023-01 expired on 2023-01-31:** old exception' in text
+
+
+def test_markdown_escapes_hostile_text():
+    report = build_report([host('a|b', [finding(status='fail', title=HOSTILE, fix=HOSTILE, evidence='```\n' + HOSTILE, actual='a`b')])], STAMP)
+    text = render_markdown(report)
+    assert '<script>' not in text.replace('```text\n```\n<script>', '')
+    assert '| a\\|b | yes |' in text
+    assert md_text(HOSTILE) in text
+    assert '````text\n```\n' + clean(HOSTILE) + '\n````' in text
+    assert '- **Actual:** ``a`b``' in text
+
+
+def test_markdown_helpers():
+    assert md_text('<b>a_b*c</b> & [x](y)|z\nnext') == '&lt;b&gt;a\\_b\\*c&lt;/b&gt; &amp; \\[x\\](y)\\|z next'
+    assert md_code('`edge`') == '`` `edge` ``'
+    assert md_code('') == '` `'
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+class Collector(HTMLParser):
+    """Tags, attributes and text of a page; fails on unbalanced tags."""
+
+    VOID = {'meta', 'br', 'hr', 'img', 'link', 'input'}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.attrs, self.text, self.stack = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (self.stack[-3:], tag)
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse_html(text):
+    collector = Collector()
+    collector.feed(text)
+    collector.close()
+    assert collector.stack == []
+    return collector
+
+
+def test_html_is_self_contained(report):
+    text = render_html(report)
+    page = parse_html(text)
+    assert 'script' not in page.tags
+    for tag in ('link', 'img', 'iframe', 'object', 'embed', 'svg'):
+        assert tag not in page.tags
+    for name, value in page.attrs:
+        assert name not in ('src', 'srcset') and not name.startswith('on'), (name, value)
+        if name == 'href':
+            assert value.startswith('#')
+    assert not re.search(r'url\(|@import|https?://', text)
+    assert "default-src 'none'" in text
+    assert page.tags.count('style') == 1
+
+
+def test_html_content(report):
+    text = render_html(report)
+    page = parse_html(text)
+    words = ' '.join(' '.join(page.text).split())
+    assert 'Drift on 3 of 4 hosts' in words
+    assert text.count('<section id="host-') == 4
+    assert 'NOT AUDITED' in words and 'COMPLIANT' in words
+    assert 'Controls that fail (7)' in words
+    assert 'Waived controls (1)' in words
+    assert '<summary>Passing controls (3)</summary>' in text
+    assert '<summary>Passing controls (11)</summary>' in text
+    assert 'chmod 0700 /var/spool/mqueue' in words
+    assert 'The audit could not run on this host: Failed to connect' in words
+    assert 'W-2023-01 expired on 2023-01-31: old exception' in words
+
+
+def test_html_escapes_hostile_text():
+    bad = build_report([host(HOSTILE, [finding(status='fail', title=HOSTILE, evidence=HOSTILE, fix=HOSTILE, references=[HOSTILE],
+                                               path=HOSTILE)])], STAMP, HOSTILE, HOSTILE)
+    text = render_html(bad)
+    page = parse_html(text)
+    assert 'script' not in page.tags and 'b' not in page.tags
+    assert '<script>' not in text
+    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quoted&quot;' in text
+    assert '\x01' not in text
+    assert clean(HOSTILE) in ''.join(page.text)
+
+
+def test_html_host_without_sendmail():
+    report = build_report([host('bare', [finding(status='not_applicable')], sendmail={'installed': False})], STAMP)
+    text = render_html(report)
+    assert 'sendmail is not installed.' in text
+    assert 'not installed' in text.split('<tbody>')[1]
+    assert 'sendmail is not installed.' in render_markdown(report)
+    assert 'All' not in render_markdown(report).split('Result:** ')[1].split('\n')[0]
+    assert 'The host meets the baseline' in text
