@@ -1,0 +1,335 @@
+#!/usr/bin/python
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: sendmail_audit_report
+short_description: Write the compliance reports of a sendmail audit
+version_added: 0.1.0
+description:
+  - Takes the results of M(mailsec.sendmail.sendmail_drift) for every host of an audit and writes the reports
+    into one directory on the machine it runs on (the controller, in the C(mailsec.sendmail.sendmail_audit) role).
+  - C(report.json) holds every host, every finding and the totals; C(junit.xml) has one test suite per host and one
+    test case per host and control, for a CI job to gate on; C(report.md) and C(report.html) give a summary table per
+    host, then each host's failing controls with expected and actual values, evidence, fix hint and references,
+    and the waived controls with their reason and expiry.
+  - C(report.html) is one self-contained file, with inline CSS and no script, font, image or style fetched from
+    anywhere, so that it opens on an air-gapped laptop.
+  - The same results give the same files, byte for byte (hosts sorted by name, controls by id), apart from the
+    time of the run given in O(generated_at).
+  - A host that could not be audited (C(reachable) false) appears in every report with its message, and counts as
+    drift; nothing shows that it meets the baseline.
+  - Each file is written to a temporary file first and then moved into place, so a reader never sees half a report.
+author:
+  - mailsec.sendmail developers (!UNKNOWN)
+options:
+  results:
+    description:
+      - One entry per host. C(host) (required) is its name; C(reachable) (default V(true)) whether the audit ran;
+        C(msg) why it did not; C(sendmail), C(findings), C(counts) and C(drift) as
+        M(mailsec.sendmail.sendmail_drift) returns them.
+      - Counts and drift are computed again from the findings.
+    type: list
+    elements: dict
+    required: true
+  dest:
+    description:
+      - The directory for the reports; created, with its parents, when missing.
+    type: path
+    required: true
+  formats:
+    description:
+      - Which reports to write. V(json) is C(report.json), V(junit) is C(junit.xml), V(md) is C(report.md),
+        V(html) is C(report.html). Files of formats not listed are left as they are.
+    type: list
+    elements: str
+    choices: [json, junit, md, html]
+    default: [json, junit, md, html]
+  baseline:
+    description:
+      - The name of the baseline the hosts were compared with, printed on every report.
+    type: str
+    default: mailsec.sendmail
+  generated_at:
+    description:
+      - The time of the audit as printed on the reports; the current UTC time, to the second, when not given.
+    type: str
+  collection_version:
+    description:
+      - The version of the collection that audited, printed on the reports; V(unknown) when not given.
+    type: str
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: In check mode the module reports which files it would write and writes nothing.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The diff compares the summary of the C(report.json) in O(dest) (drift, totals, each host's counts and
+      failing controls) with the new one; the time of the run is left out.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - Meant to run once, on the controller (C(delegate_to=localhost), C(run_once=true)), after every host was audited.
+  - A report changes with every run, since it carries the time of the run; the module then reports a change.
+seealso:
+  - module: mailsec.sendmail.sendmail_drift
+    description: Audits a host and returns the findings this module reports; the C(mailsec.sendmail.sendmail_audit) role calls both.
+"""
+
+EXAMPLES = r"""
+- name: Audit each host
+  mailsec.sendmail.sendmail_drift:
+    host_name: "{{ inventory_hostname }}"
+  register: drift
+  become: true
+
+- name: Write the reports on the controller
+  mailsec.sendmail.sendmail_audit_report:
+    results: >-
+      [{% for name in ansible_play_hosts_all | sort %}
+      {{ hostvars[name].drift | default({}) | combine({'host': name, 'reachable': name in ansible_play_hosts}) }},
+      {% endfor %}]
+    dest: "{{ playbook_dir }}/reports/audit"
+    baseline: site baseline 2025
+  delegate_to: localhost
+  run_once: true
+  check_mode: false  # the audit changes no host; its report is still written under --check
+
+- name: Write only the JUnit file of fixture results, for a CI job
+  mailsec.sendmail.sendmail_audit_report:
+    results:
+      - host: mx1.example.org
+        reachable: true
+        sendmail: {installed: true, version: 8.17.1.9, drop_method: seteuid}
+        findings:
+          - id: SM-QUEUE-01
+            title: The MTA queue belongs to root (or RunAsUser) with mode 0700
+            family: queue
+            severity: high
+            status: fail
+            expected: root 0700
+            actual: smmta:smmsp 2750
+            path: /var/spool/mqueue
+            evidence: "drwxr-s--- smmta smmsp /var/spool/mqueue"
+            references: ["sendmail, 4th edition, 4.1.1"]
+            fix: chown root /var/spool/mqueue && chmod 0700 /var/spool/mqueue
+            waiver: null
+      - host: mx2.example.org
+        reachable: false
+        msg: "Failed to connect to the host via ssh"
+    dest: /srv/ci/audit
+    formats: [junit]
+    baseline: site baseline 2025
+"""
+
+RETURN = r"""
+dest:
+  description: The directory of the reports.
+  returned: always
+  type: str
+  sample: /home/auditor/reports/audit
+files:
+  description: The path of each report written (or that would be written in check mode), by format.
+  returned: always
+  type: dict
+  sample:
+    json: /home/auditor/reports/audit/report.json
+    junit: /home/auditor/reports/audit/junit.xml
+    md: /home/auditor/reports/audit/report.md
+    html: /home/auditor/reports/audit/report.html
+written:
+  description: The reports whose content changed, written (or to be written in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/home/auditor/reports/audit/report.json]
+drift:
+  description: Whether any host has a control that fails or could not be evaluated, or could not be audited.
+  returned: always
+  type: bool
+  sample: true
+totals:
+  description: Counts over all hosts.
+  returned: always
+  type: dict
+  contains:
+    hosts:
+      description: Hosts in the report.
+      type: int
+      sample: 3
+    hosts_drift:
+      description: Hosts with drift, unaudited ones included.
+      type: int
+      sample: 2
+    hosts_compliant:
+      description: Hosts without drift.
+      type: int
+      sample: 1
+    hosts_unreachable:
+      description: Hosts the audit could not run on.
+      type: int
+      sample: 1
+    findings:
+      description: Findings over all hosts.
+      type: int
+      sample: 40
+    pass:
+      description: Findings with status C(pass).
+      type: int
+      sample: 28
+    fail:
+      description: Findings with status C(fail).
+      type: int
+      sample: 9
+    error:
+      description: Findings with status C(error).
+      type: int
+      sample: 0
+    not_applicable:
+      description: Findings with status C(not_applicable).
+      type: int
+      sample: 2
+    waived:
+      description: Findings with status C(waived).
+      type: int
+      sample: 1
+hosts:
+  description: One summary per host, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: The host's name.
+      type: str
+      sample: mx1.example.org
+    reachable:
+      description: Whether the audit ran on the host.
+      type: bool
+      sample: true
+    drift:
+      description: Whether the host drifts from the baseline.
+      type: bool
+      sample: true
+    counts:
+      description: The host's findings by status.
+      type: dict
+      sample: {pass: 14, fail: 5, error: 0, not_applicable: 0, waived: 1}
+    failing:
+      description: Ids of the controls that fail or could not be evaluated.
+      type: list
+      elements: str
+      sample: [SM-QUEUE-01, SM-RUNAS-01]
+    summary:
+      description: One line about the host, for a terminal.
+      type: str
+      sample: "mx1.example.org: DRIFT, 20 controls: 14 pass, 5 fail, 0 error, 0 n/a, 1 waived [SM-QUEUE-01, SM-RUNAS-01]"
+"""
+
+import datetime
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
+    FORMATS, ReportError, build_report, failing_ids, host_line, render, summary,
+)
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def read_bytes(path: str) -> bytes | None:
+    """Content of a regular file, or None when there is none (or it is something else)."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def previous_summary(path: str) -> dict:
+    """The summary of the report.json already in dest; empty when there is none or it cannot be read."""
+    data = read_bytes(path)
+    if data is None:
+        return {}
+    try:
+        return summary(json.loads(data.decode('utf-8')))
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_file(module: AnsibleModule, path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file in the module's temporary directory, then move it onto ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix='.report-', dir=module.tmpdir)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        os.unlink(tmp)
+        module.fail_json(msg='Could not write a temporary copy of %s: %s; check the space in %s.' % (path, to_native(exc), module.tmpdir))
+    module.atomic_move(tmp, path)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            'results': {'type': 'list', 'elements': 'dict', 'required': True},
+            'dest': {'type': 'path', 'required': True},
+            'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
+            'baseline': {'type': 'str', 'default': 'mailsec.sendmail'},
+            'generated_at': {'type': 'str'},
+            'collection_version': {'type': 'str'},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    dest = params['dest']
+    if os.path.lexists(dest) and not os.path.isdir(dest):
+        module.fail_json(msg='dest %s exists and is not a directory; give the directory the reports go to.' % dest)
+    try:
+        report = build_report(params['results'], params['generated_at'] or utc_now(), params['collection_version'], params['baseline'])
+        texts = render(report, params['formats'])
+    except ReportError as exc:
+        module.fail_json(msg='The results cannot be reported: %s.' % exc)
+
+    paths = {name: os.path.join(dest, FORMATS[name]) for name in FORMATS if name in params['formats']}
+    contents = {paths[name]: texts[FORMATS[name]].encode('utf-8') for name in paths}
+    written = [path for path, data in contents.items() if read_bytes(path) != data]
+    result = {
+        'changed': bool(written), 'dest': dest, 'files': paths, 'written': written,
+        'drift': report['drift'], 'totals': report['totals'],
+        'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'drift': host['drift'], 'counts': host['counts'],
+                   'failing': failing_ids(host), 'summary': host_line(host)} for host in report['hosts']],
+    }
+    if module._diff:
+        result['diff'] = {
+            'before': previous_summary(os.path.join(dest, FORMATS['json'])), 'after': summary(report),
+            'before_header': '%s (summary)' % os.path.join(dest, FORMATS['json']),
+            'after_header': '%s (summary)' % os.path.join(dest, FORMATS['json']),
+        }
+    if written and not module.check_mode:
+        try:
+            os.makedirs(dest, exist_ok=True)
+        except OSError as exc:
+            module.fail_json(msg='Could not create the report directory %s: %s; create it or choose another dest.' % (dest, to_native(exc)))
+        for path in written:
+            write_file(module, path, contents[path])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
