@@ -94,9 +94,11 @@ EXAMPLES = r"""
 - name: Write the reports on the controller
   mailsec.sendmail.sendmail_audit_report:
     results: >-
-      [{% for name in ansible_play_hosts_all | sort %}
-      {{ hostvars[name].drift | default({}) | combine({'host': name, 'reachable': name in ansible_play_hosts}) }},
-      {% endfor %}]
+      {%- set ns = namespace(items=[]) -%}
+      {%- for name in ansible_play_hosts -%}
+      {%-   set ns.items = ns.items + [hostvars[name].drift | combine({'host': name, 'reachable': true})] -%}
+      {%- endfor -%}
+      {{ ns.items }}
     dest: "{{ playbook_dir }}/reports/audit"
     baseline: site baseline 2025
   delegate_to: localhost
@@ -215,6 +217,10 @@ hosts:
       description: Whether the audit ran on the host.
       type: bool
       sample: true
+    msg:
+      description: Why the audit did not run on the host; null when it did.
+      type: str
+      sample: "Failed to connect to the host via ssh: Connection refused"
     drift:
       description: Whether the host drifts from the baseline.
       type: bool
@@ -312,7 +318,7 @@ def main() -> None:
     result = {
         'changed': bool(written), 'dest': dest, 'files': paths, 'written': written,
         'drift': report['drift'], 'totals': report['totals'],
-        'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'drift': host['drift'], 'counts': host['counts'],
+        'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'msg': host['msg'], 'drift': host['drift'], 'counts': host['counts'],
                    'failing': failing_ids(host), 'summary': host_line(host)} for host in report['hosts']],
     }
     if module._diff:

@@ -46,6 +46,8 @@ def test_writes_every_format(capsys, tmp_path, results):
     assert [host['host'] for host in result['hosts']] == ['lab-clean', 'lab-down', 'lab-legacy', 'lab-stock']
     assert result['hosts'][3]['failing'] == ['SM-RUNAS-01', 'SM-SUID-02']
     assert result['hosts'][1]['summary'].startswith('lab-down: NOT AUDITED')
+    assert result['hosts'][1]['msg'].startswith('Failed to connect to the host via ssh')
+    assert result['hosts'][0]['msg'] is None
     report = json.loads((dest / 'report.json').read_text(encoding='utf-8'))
     assert report['generated_at'] == STAMP
     assert report['collection_version'] == '0.1.0'
