@@ -212,6 +212,16 @@ def _by_severity(findings: list) -> list:
     return sorted(findings, key=lambda item: (rank.get(item['severity'], len(SEVERITIES)), item['id']))
 
 
+def waiver_label(finding: dict) -> str:
+    """The waiver's own id when it has one besides the control's (``sendmail_drift`` names waivers by control id)."""
+    waiver = finding['waiver'] or {}
+    return waiver['id'] if waiver.get('id') and waiver['id'] != finding['id'] else ''
+
+
+def _named_waivers(findings: list) -> bool:
+    return any(waiver_label(item) for item in findings)
+
+
 def _select(host: dict, *statuses: str) -> list:
     return [item for item in host['findings'] if item['status'] in statuses]
 
@@ -256,15 +266,16 @@ def _detail(finding: dict) -> str:
         lines.append('references: %s' % '; '.join(finding['references']))
     waiver = finding['waiver']
     if waiver:
-        lines.append('waiver:   %s %s on %s (%s)' % (waiver['id'], 'expired' if waiver['expired'] else 'expires',
-                                                    waiver['expires'], waiver['reason']))
+        lines.append('waiver:   %s%s on %s (%s)' % (waiver_label(finding) + ' ' if waiver_label(finding) else '',
+                                                   'expired' if waiver['expired'] else 'expires', waiver['expires'], waiver['reason']))
     return '\n'.join(lines) + '\n'
 
 
 def _skip_message(finding: dict) -> str:
     waiver = finding['waiver']
     if finding['status'] == 'waived' and waiver:
-        return 'waived by %s until %s: %s' % (waiver['id'], waiver['expires'], waiver['reason'])
+        by = ' by %s' % waiver_label(finding) if waiver_label(finding) else ''
+        return 'waived%s until %s: %s' % (by, waiver['expires'] or 'further notice', waiver['reason'])
     if finding['status'] == 'waived':
         return 'waived'
     return 'not applicable' + (': %s' % finding['evidence'] if finding['evidence'] else '')
@@ -376,7 +387,8 @@ def _md_finding(finding: dict) -> list:
         lines.append('- **References:** %s' % '; '.join(md_text(ref) for ref in finding['references']))
     waiver = finding['waiver']
     if waiver and waiver['expired']:
-        lines.append('- **Waiver %s expired on %s:** %s' % (md_text(waiver['id']), md_text(waiver['expires']), md_text(waiver['reason'])))
+        name = ' ' + md_text(waiver_label(finding)) if waiver_label(finding) else ''
+        lines.append('- **Waiver%s expired on %s:** %s' % (name, md_text(waiver['expires']), md_text(waiver['reason'])))
     if finding['evidence']:
         lines.extend(['', 'Evidence:', '', md_block(finding['evidence'])])
     lines.append('')
@@ -402,11 +414,13 @@ def _md_host(host: dict) -> list:
         lines += ['No control fails.', '']
     waived = _select(host, 'waived')
     if waived:
-        lines += ['### Waived controls (%d)' % len(waived), '', '| Control | Title | Waiver | Reason | Expires |', '|---|---|---|---|---|']
+        named = _named_waivers(waived)
+        lines += ['### Waived controls (%d)' % len(waived), '',
+                  '| Control | Title |%s Reason | Expires |' % (' Waiver |' if named else ''), '|---|---|%s---|---|' % ('---|' if named else '')]
         for finding in waived:
             waiver = finding['waiver'] or {'id': '', 'reason': '', 'expires': ''}
-            lines.append('| %s | %s | %s | %s | %s |' % (md_text(finding['id']), md_text(finding['title']), md_text(waiver['id']),
-                                                      md_text(waiver['reason']), md_text(waiver['expires'])))
+            cells = [finding['id'], finding['title']] + ([waiver_label(finding)] if named else []) + [waiver['reason'], waiver['expires']]
+            lines.append('| %s |' % ' | '.join(md_text(cell) for cell in cells))
         lines.append('')
     return lines
 
@@ -539,8 +553,8 @@ def _html_finding(finding: dict) -> str:
         rows.append(('References', '<ul class="refs">%s</ul>' % ''.join('<li>%s</li>' % _e(ref) for ref in finding['references'])))
     waiver = finding['waiver']
     if waiver and waiver['expired']:
-        rows.append(('Waiver', '%s %s expired on %s: %s' % (_badge('waived', 'EXPIRED'), _e(waiver['id']), _e(waiver['expires']),
-                                                             _e(waiver['reason']))))
+        rows.append(('Waiver', '%s %sexpired on %s: %s' % (_badge('waived', 'EXPIRED'), _e(waiver_label(finding) + ' ' if waiver_label(finding) else ''),
+                                                            _e(waiver['expires']), _e(waiver['reason']))))
     return (
         '<article class="finding%s">\n<div class="head">%s <span class="id">%s</span> <span class="title">%s</span> %s %s</div>\n'
         '<dl>\n%s\n</dl>\n</article>' % (
@@ -590,9 +604,8 @@ def _html_host(index: int, host: dict) -> str:
     waived = _select(host, 'waived')
     if waived:
         parts.append('<h3>Waived controls (%d)</h3>' % len(waived))
-        parts.append(_html_table(waived, (
-            _ID_COLUMN, _TITLE_COLUMN,
-            ('Waiver', lambda item: _e((item['waiver'] or {}).get('id'))),
+        named = (('Waiver', lambda item: _e(waiver_label(item))),) if _named_waivers(waived) else ()
+        parts.append(_html_table(waived, (_ID_COLUMN, _TITLE_COLUMN) + named + (
             ('Reason', lambda item: _e((item['waiver'] or {}).get('reason'))),
             ('Expires', lambda item: _e((item['waiver'] or {}).get('expires'))),
         )))

@@ -246,6 +246,21 @@ def test_junit_failure_error_and_skips(report):
     assert 'waiver:   W-2023-01 expired on 2023-01-31 (old exception)' in stock['SM-SUID-02'].find('failure').text
 
 
+def test_waivers_named_by_their_control():
+    waived = finding('SM-A-01', status='waived', waiver={'id': 'SM-A-01', 'reason': 'r & d', 'expires': '2099-01-01', 'expired': False})
+    expired = finding('SM-B-01', status='fail', waiver={'id': 'SM-B-01', 'reason': 'old', 'expires': '2020-01-01', 'expired': True})
+    report = build_report([host('a', [waived, expired])], STAMP)
+    cases = {case.get('name').split()[0]: case for case in parse_junit(report).findall('testsuite/testcase')}
+    assert cases['SM-A-01'].find('skipped').get('message') == 'waived until 2099-01-01: r & d'
+    assert 'waiver:   expired on 2020-01-01 (old)' in cases['SM-B-01'].find('failure').text
+    text = render_markdown(report)
+    assert '| Control | Title | Reason | Expires |\n|---|---|---|---|\n| SM-A-01 | A control | r &amp; d | 2099-01-01 |' in text
+    assert '- **Waiver expired on 2020-01-01:** old' in text
+    page = render_html(report)
+    assert '<th>Waiver</th>' not in page
+    assert 'EXPIRED</span> expired on 2020-01-01: old' in page
+
+
 def test_junit_unreachable_host(report):
     suite = parse_junit(report).find("testsuite[@name='lab-down']")
     (case,) = suite.findall('testcase')
