@@ -266,8 +266,9 @@ def _detail(finding: dict) -> str:
         lines.append('references: %s' % '; '.join(finding['references']))
     waiver = finding['waiver']
     if waiver:
-        lines.append('waiver:   %s%s on %s (%s)' % (waiver_label(finding) + ' ' if waiver_label(finding) else '',
-                                                   'expired' if waiver['expired'] else 'expires', waiver['expires'], waiver['reason']))
+        name = waiver_label(finding) + ' ' if waiver_label(finding) else ''
+        state = 'expired' if waiver['expired'] else 'expires'
+        lines.append('waiver:   %s%s on %s (%s)' % (name, state, waiver['expires'], waiver['reason']))
     return '\n'.join(lines) + '\n'
 
 
@@ -403,8 +404,8 @@ def _md_host(host: dict) -> list:
     if sendmail.get('installed') is False:
         lines += ['sendmail is not installed.', '']
     elif sendmail:
-        lines += ['sendmail %s, privilege drop method %s.' % (md_text(sendmail.get('version') or 'unknown'),
-                                                               md_text(sendmail.get('drop_method') or 'unknown')), '']
+        version = md_text(sendmail.get('version') or 'unknown')
+        lines += ['sendmail %s, privilege drop method %s.' % (version, md_text(sendmail.get('drop_method') or 'unknown')), '']
     failing = _by_severity(_select(host, 'fail', 'error'))
     if failing:
         lines += ['### Controls that fail (%d)' % len(failing), '']
@@ -553,8 +554,8 @@ def _html_finding(finding: dict) -> str:
         rows.append(('References', '<ul class="refs">%s</ul>' % ''.join('<li>%s</li>' % _e(ref) for ref in finding['references'])))
     waiver = finding['waiver']
     if waiver and waiver['expired']:
-        rows.append(('Waiver', '%s %sexpired on %s: %s' % (_badge('waived', 'EXPIRED'), _e(waiver_label(finding) + ' ' if waiver_label(finding) else ''),
-                                                            _e(waiver['expires']), _e(waiver['reason']))))
+        name = _e(waiver_label(finding) + ' ' if waiver_label(finding) else '')
+        rows.append(('Waiver', '%s %sexpired on %s: %s' % (_badge('waived', 'EXPIRED'), name, _e(waiver['expires']), _e(waiver['reason']))))
     return (
         '<article class="finding%s">\n<div class="head">%s <span class="id">%s</span> <span class="title">%s</span> %s %s</div>\n'
         '<dl>\n%s\n</dl>\n</article>' % (
@@ -567,8 +568,8 @@ def _html_finding(finding: dict) -> str:
 
 
 def _html_table(findings: list, columns: tuple) -> str:
-    head = ''.join('<th>%s</th>' % _e(title) for title, _ in columns)
-    body = '\n'.join('<tr>%s</tr>' % ''.join('<td>%s</td>' % cell(item) for _, cell in columns) for item in findings)
+    head = ''.join('<th>%s</th>' % _e(title) for title, dummy in columns)
+    body = '\n'.join('<tr>%s</tr>' % ''.join('<td>%s</td>' % cell(item) for dummy, cell in columns) for item in findings)
     return '<table>\n<thead><tr>%s</tr></thead>\n<tbody>\n%s\n</tbody>\n</table>' % (head, body)
 
 
