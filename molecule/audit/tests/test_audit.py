@@ -1,0 +1,82 @@
+"""The audit reports exactly the drift each profile has, in reports that parse, and changes nothing."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+# What stock Debian ships that the baseline does not accept (DOMAIN.md, measured on the lab).
+STOCK_FAILS = {"SM-RUNAS-01", "SM-SETUID-01", "SM-FILE-01", "SM-QUEUE-01", "SM-SAFE-01"}
+# What the lab's legacy profile breaks on top (README, "Profiles").
+LEGACY_FAILS = STOCK_FAILS | {"SM-STATOVR-01", "SM-QUEUE-02", "SM-FILE-02", "SM-FILE-05"}
+EXPECTED_FAILS = {"stock": STOCK_FAILS, "legacy": LEGACY_FAILS}
+
+
+@pytest.fixture(scope="module")
+def report_dir() -> Path:
+    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "report"
+
+
+@pytest.fixture(scope="module")
+def report(report_dir):
+    return json.loads((report_dir / "report.json").read_text())
+
+
+@pytest.fixture
+def profile(host) -> str:
+    with open(os.environ["MOLECULE_INSTANCE_CONFIG"], encoding="utf-8") as stream:
+        return next(e["profile"] for e in yaml.safe_load(stream) if e["instance"] == host.backend.host)
+
+
+def _host_entry(report, name):
+    return next(h for h in report["hosts"] if h["host"] == name)
+
+
+def test_host_is_unchanged_by_the_audit(host):
+    """Two audit runs (one in check mode) later, /etc, /usr and /var are exactly as before."""
+    host.run_test("python3 /root/snapshot.py > /root/snapshot-after.txt")
+    diff = host.run("diff /root/snapshot-before.txt /root/snapshot-after.txt")
+    assert diff.rc == 0, diff.stdout[:4000]
+    assert int(host.check_output("wc -l < /root/snapshot-after.txt")) > 5000
+
+
+def test_exact_failing_controls(host, report, profile):
+    entry = _host_entry(report, host.backend.host)
+    failing = {f["id"] for f in entry["findings"] if f["status"] == "fail"}
+    assert failing == EXPECTED_FAILS[profile]
+    assert entry["drift"] is True
+    assert not [f for f in entry["findings"] if f["status"] == "error"]
+
+
+def test_failures_carry_evidence_fix_and_reference(host, report):
+    for finding in _host_entry(report, host.backend.host)["findings"]:
+        if finding["status"] == "fail":
+            assert finding["evidence"] and finding["fix"] and finding["references"], finding["id"]
+            assert finding["expected"] != finding["actual"], finding["id"]
+
+
+def test_junit_has_one_case_per_host_and_control(host, report, report_dir):
+    suites = ET.parse(report_dir / "junit.xml").getroot()
+    assert suites.tag == "testsuites"
+    name = host.backend.host
+    suite = next(s for s in suites.iter("testsuite") if name in s.get("name", ""))
+    entry = _host_entry(report, name)
+    cases = suite.findall("testcase")
+    assert len(cases) == len(entry["findings"])
+    failed = {c.get("name").split()[0] for c in cases if c.find("failure") is not None}
+    assert failed == {f["id"] for f in entry["findings"] if f["status"] == "fail"}
+    assert int(suite.get("failures")) == len(failed)
+
+
+def test_html_report_is_self_contained(host, report_dir):
+    html = (report_dir / "report.html").read_text()
+    assert host.backend.host in html
+    # Opens on an air-gapped laptop: nothing is fetched from anywhere.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html, re.I)
+    assert "<script" not in html.lower() and "@import" not in html and "url(" not in html
+    assert (report_dir / "report.md").read_text().count(host.backend.host) >= 1
