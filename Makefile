@@ -20,7 +20,7 @@ TEST_LAB      := MAILSEC_LAB_STATE=/var/lib/mailsec-lab-test
 .PHONY: help demo test lab-image lab-test molecule bench lab-ls lab-down
 
 help:
-	@echo "make demo      start a stock and a legacy lab host and report on them with the collection"
+	@echo "make demo      start a stock and a legacy lab host, report how they run sendmail and audit them"
 	@echo "make test      the whole suite: lint, build, sanity, units, docs check, lab tests, every Molecule scenario"
 	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
@@ -32,7 +32,9 @@ demo: venv build lab-image
 	rm -rf $(REPORTS)/demo && mkdir -p $(REPORTS)/demo/info
 	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
 		-e sendmail_info_save_dir=$(REPORTS)/demo/info mailsec.sendmail.info </dev/null
-	$(Q_BIN)/python tests/lab/demo_summary.py $(REPORTS)/demo/info
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+		-e sendmail_audit_report_dir=$(REPORTS)/demo/audit mailsec.sendmail.audit </dev/null
+	$(Q_BIN)/python tests/lab/demo_summary.py $(REPORTS)/demo
 	@echo
 	@echo "Lab hosts stay up: ssh -i /var/lib/mailsec-lab/ssh/id_ed25519 root@<address> (make lab-ls)."
 	@echo "Stop and remove them: make lab-down"

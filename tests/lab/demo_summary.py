@@ -1,4 +1,5 @@
-"""Prints the demo's per-host summary from the facts that mailsec.sendmail.info saved."""
+"""Prints the demo's summary: how each host runs sendmail (from the facts mailsec.sendmail.info
+saved) and what the audit found (from the audit's report.json)."""
 from __future__ import annotations
 
 import json
@@ -6,7 +7,13 @@ import sys
 from pathlib import Path
 
 
-def row(name: str, facts: dict) -> list[str]:
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def info_row(name: str, facts: dict) -> list[str]:
     if not facts.get("installed"):
         return [name, "-", "-", "-", "-", "not installed: " + str(facts.get("reason", ""))]
     kernel = facts["kernel"]
@@ -14,17 +21,31 @@ def row(name: str, facts: dict) -> list[str]:
              if kernel.get("probed") else f"not run ({kernel.get('reason')})")
     run_as = (facts["settings"].get("mta") or {}).get("RunAsUser") or "unset (root)"
     setuid = [f["path"] for f in facts.get("setid_files", []) if f.get("setuid")]
-    return [name, facts["version"], f"{facts['drop_method']}", probe, run_as, ", ".join(setuid) or "none"]
+    return [name, facts["version"], facts["drop_method"], probe, run_as, ", ".join(setuid) or "none"]
+
+
+def audit_row(host: dict) -> list[str]:
+    if not host["reachable"]:
+        return [host["host"], "NOT AUDITED", "-", "-", host.get("msg", "")]
+    counts = host["counts"]
+    failing = sorted(f["id"] for f in host["findings"] if f["status"] in ("fail", "error"))
+    return [host["host"], "DRIFT" if host["drift"] else "compliant", str(counts["pass"]),
+            str(counts["fail"] + counts["error"]), ", ".join(failing) or "-"]
 
 
 def main(folder: str) -> int:
-    header = ["HOST", "SENDMAIL", "DROP METHOD", "KERNEL PROBE", "MTA RunAsUser", "SET-USER-ID FILES"]
-    rows = [header] + [row(p.stem, json.loads(p.read_text())) for p in sorted(Path(folder).glob("*.json"))]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    print()
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    return 0 if len(rows) > 1 else 1
+    base = Path(folder)
+    facts = sorted((base / "info").glob("*.json"))
+    print("\nHow sendmail runs (mailsec.sendmail.info):\n")
+    _table([["HOST", "SENDMAIL", "DROP METHOD", "KERNEL PROBE", "MTA RunAsUser", "SET-USER-ID FILES"]]
+           + [info_row(p.stem, json.loads(p.read_text())) for p in facts])
+    report_file = base / "audit" / "report.json"
+    report = json.loads(report_file.read_text())
+    print("\nAudit against the baseline (mailsec.sendmail.audit):\n")
+    _table([["HOST", "VERDICT", "PASS", "FAIL", "FAILING CONTROLS"]] + [audit_row(h) for h in report["hosts"]])
+    print(f"\nReports: {report_file.parent}/report.html (also report.md, report.json, junit.xml)")
+    print("Each control is explained in docs/controls.md.")
+    return 0 if facts and report["hosts"] else 1
 
 
 if __name__ == "__main__":
