@@ -1,0 +1,251 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""Change owner, group and mode as root without being tricked by links.
+
+The classic attack on a root process that fixes ownership in a directory users
+can write to (sendmail's group-writable client queue): plant a symbolic link or
+a hard link to /etc/shadow there and wait for root to chown it. So here:
+
+- the file is looked up relative to an open descriptor of its directory, with
+  ``lstat`` first: a symbolic link is refused (unless the caller follows that
+  one link on purpose) and only regular files and directories are handled;
+- it is opened with ``O_NOFOLLOW|O_NONBLOCK`` (and ``O_DIRECTORY`` for a
+  directory), and the ``fstat`` of the descriptor must show the same (device,
+  inode) as the ``lstat``: a file swapped in between is refused;
+- a regular file with more than one hard link is refused when its directory is
+  writable by anyone but root;
+- the change is made on the descriptor: ``fchown`` first, then ``fchmod``
+  (``fchown`` clears the set-user-id and set-group-id bits).
+
+Check mode computes the same answer, checks included, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, 'O_CLOEXEC', 0)
+
+
+class UnsafePath(Exception):
+    """The path was refused; the message is one sentence naming it and why."""
+
+
+def resolve_uid(owner) -> int | None:
+    """uid of a user name or number; None stays None."""
+    if owner is None or isinstance(owner, int):
+        return owner
+    owner = str(owner)
+    if owner.isdigit():
+        return int(owner)
+    try:
+        return pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        raise ValueError('user %s does not exist' % owner) from None
+
+
+def resolve_gid(group) -> int | None:
+    """gid of a group name or number; None stays None."""
+    if group is None or isinstance(group, int):
+        return group
+    group = str(group)
+    if group.isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise ValueError('group %s does not exist' % group) from None
+
+
+def resolve_mode(mode) -> int | None:
+    """Permission bits (set-id and sticky included) of an int or an octal string such as '2755' or '0o750'."""
+    if mode is None:
+        return None
+    if isinstance(mode, int):
+        value = mode
+    else:
+        text = str(mode).strip().lower()
+        text = text[2:] if text.startswith('0o') else text
+        try:
+            value = int(text, 8)
+        except ValueError:
+            raise ValueError('mode %s is not an octal number such as 0644 or 2755' % mode) from None
+    if not 0 <= value <= 0o7777:
+        raise ValueError('mode %s is out of range (0000 to 7777)' % oct(value))
+    return value
+
+
+def _name_of_uid(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _name_of_gid(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def describe(st: os.stat_result) -> dict:
+    """Owner, group and mode of a stat result, as reported."""
+    return {'owner': _name_of_uid(st.st_uid), 'group': _name_of_gid(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid,
+            'mode': '%04o' % stat.S_IMODE(st.st_mode)}
+
+
+def writable_by_others(st: os.stat_result) -> bool:
+    """Whether a directory can be written by someone other than root: a non-root
+    owner, a group other than root's with write permission, or anyone."""
+    mode = st.st_mode
+    return st.st_uid != 0 or bool(mode & stat.S_IWOTH) or bool(mode & stat.S_IWGRP and st.st_gid != 0)
+
+
+def _kind(st: os.stat_result) -> str:
+    if stat.S_ISREG(st.st_mode):
+        return 'file'
+    if stat.S_ISDIR(st.st_mode):
+        return 'directory'
+    if stat.S_ISLNK(st.st_mode):
+        return 'link'
+    return 'other'
+
+
+def _apply_at(dir_fd: int, dir_st: os.stat_result, name: str, display: str, uid, gid, mode, check_mode: bool,
+              st: os.stat_result | None = None) -> dict:
+    """Apply owner/group/mode to ``name`` in the open directory ``dir_fd`` with every check.
+
+    ``st`` is the ``lstat`` of ``name`` when the caller has just made it.
+    """
+    if st is None:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    kind = _kind(st)
+    if kind == 'link':
+        raise UnsafePath('%s is a symbolic link (to %s); refusing to follow it, give the real path.'
+                         % (display, os.readlink(name, dir_fd=dir_fd)))
+    if kind == 'other':
+        raise UnsafePath('%s is neither a regular file nor a directory; refusing to change it.' % display)
+    if kind == 'file' and st.st_nlink > 1 and writable_by_others(dir_st):
+        raise UnsafePath('%s has %d hard links in a directory others can write to (it may be a planted link to another file); '
+                         'refusing to change it, remove the extra links first.' % (display, st.st_nlink))
+    flags = _OPEN_FLAGS | (os.O_DIRECTORY if kind == 'directory' else 0)
+    try:
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except OSError as exc:
+        raise UnsafePath('%s changed while it was being checked (%s); refusing to change it, try again.'
+                         % (display, exc.strerror or exc)) from exc
+    try:
+        fst = os.fstat(fd)
+        if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
+            raise UnsafePath('%s was replaced by another file while it was being checked; refusing to change it, try again.'
+                             % display)
+        if kind == 'file' and fst.st_nlink > 1 and writable_by_others(dir_st):
+            raise UnsafePath('%s gained hard links while it was being checked; refusing to change it.' % display)
+        before = describe(fst)
+        want_uid = fst.st_uid if uid is None else uid
+        want_gid = fst.st_gid if gid is None else gid
+        want_mode = stat.S_IMODE(fst.st_mode) if mode is None else mode
+        chown = (want_uid, want_gid) != (fst.st_uid, fst.st_gid)
+        changed = chown or want_mode != stat.S_IMODE(fst.st_mode)
+        if changed and not check_mode:
+            if chown:
+                os.fchown(fd, want_uid, want_gid)
+            # fchown cleared any set-id bits: set the mode after it, always.
+            if stat.S_IMODE(os.fstat(fd).st_mode) != want_mode:
+                os.fchmod(fd, want_mode)
+            after = describe(os.fstat(fd))
+        else:
+            after = dict(before, uid=want_uid, gid=want_gid, owner=_name_of_uid(want_uid), group=_name_of_gid(want_gid),
+                         mode='%04o' % want_mode)
+    finally:
+        os.close(fd)
+    return {'path': display, 'kind': kind, 'changed': changed, 'before': before, 'after': after}
+
+
+def _open_directory(path: str, follow: bool = True) -> int:
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0) | (0 if follow else os.O_NOFOLLOW)
+    return os.open(path, flags)
+
+
+def apply_attributes(path: str, owner=None, group=None, mode=None, check_mode: bool = False, follow: bool = False) -> dict:
+    """Give ``path`` an owner, a group and a mode (each None: keep), safely as root.
+
+    ``path`` is found in its parent directory (opened normally: the caller
+    trusts the directories on the way) and must not be a symbolic link unless
+    ``follow`` is true: then that one link is followed, and its target must not
+    be a link itself. Returns ``path``, ``kind`` (file or directory),
+    ``changed``, ``before`` and ``after`` (owner, group, uid, gid, mode as an
+    octal string), and ``followed`` (the target) when a link was followed.
+    Raises UnsafePath when refused, ValueError for an unknown user, group or bad mode,
+    and OSError (e.g. FileNotFoundError) as the system reports it.
+    """
+    uid, gid, mode = resolve_uid(owner), resolve_gid(group), resolve_mode(mode)
+    path = os.path.abspath(path)
+    parent, name = os.path.split(path)
+    if not name:
+        raise UnsafePath('%s has no parent directory to look it up in; give a path below /.' % path)
+    dir_fd = _open_directory(parent)
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode) and follow:
+            target = os.path.normpath(os.path.join(parent, os.readlink(name, dir_fd=dir_fd)))
+            result = apply_attributes(target, uid, gid, mode, check_mode=check_mode, follow=False)
+            result['followed'] = target
+            result['path'] = path
+            return result
+        return _apply_at(dir_fd, os.fstat(dir_fd), name, path, uid, gid, mode, check_mode, st)
+    finally:
+        os.close(dir_fd)
+
+
+def apply_in_directory(directory: str, owner=None, group=None, mode=None, check_mode: bool = False, select=None) -> dict:
+    """Apply owner/group/mode to each regular file directly in ``directory`` (one level).
+
+    The directory itself must not be a symbolic link. Each file gets the checks
+    of apply_attributes (no symbolic links, no extra hard links when the
+    directory is writable by others, the opened file is the file checked);
+    subdirectories are skipped; ``select(name) -> bool`` limits the files. A
+    refused or vanished file does not stop the walk. Returns ``changed``,
+    ``files`` (the result of each file that changed or would change),
+    ``refused`` (path and reason) and ``checked`` (how many files were looked at).
+    """
+    uid, gid, mode = resolve_uid(owner), resolve_gid(group), resolve_mode(mode)
+    directory = os.path.abspath(directory)
+    try:
+        dir_fd = _open_directory(directory, follow=False)
+    except OSError as exc:
+        if os.path.islink(directory):
+            raise UnsafePath('%s is a symbolic link; refusing to walk it, give the real directory.' % directory) from exc
+        raise
+    result = {'path': directory, 'changed': False, 'files': [], 'refused': [], 'checked': 0}
+    try:
+        dir_st = os.fstat(dir_fd)
+        for name in sorted(os.listdir(dir_fd)):
+            if select is not None and not select(name):
+                continue
+            display = os.path.join(directory, name)
+            try:
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    continue
+                result['checked'] += 1
+                done = _apply_at(dir_fd, dir_st, name, display, uid, gid, mode, check_mode, st)
+            except FileNotFoundError:
+                continue  # delivered and removed meanwhile
+            except UnsafePath as exc:
+                result['refused'].append({'path': display, 'reason': str(exc)})
+                continue
+            if done['changed']:
+                result['changed'] = True
+                result['files'].append(done)
+    finally:
+        os.close(dir_fd)
+    return result
