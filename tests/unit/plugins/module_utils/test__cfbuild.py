@@ -142,9 +142,9 @@ def test_sendmail_rejection_changes_nothing(etc):
 def test_shortened_candidate_name_is_replaced():
     """sendmail shortens long paths with '...'; the message still names the target."""
     def runner(argv, data=None, cwd=None):
-        return 70, '', '/root/.ansible/tmp/ansible-tmp-1...9/.sendmail.cf.ab12.tmp: line 3: unknown configuration line "x"\n'
+        return 70, '', '/var/tmp/ansible-tmp-1...9/.sendmail.cf.ab12.tmp: line 3: unknown configuration line "x"\n'
     with pytest.raises(BuildError, match=r'\(exit 70: /etc/mail/sendmail\.cf: line 3: unknown configuration line "x"\)'):
-        validate_cf('/root/.ansible/tmp/ansible-tmp-123456789/.sendmail.cf.ab12.tmp', '/etc/mail/sendmail.cf', runner)
+        validate_cf('/var/tmp/ansible-tmp-123456789/.sendmail.cf.ab12.tmp', '/etc/mail/sendmail.cf', runner)
 
 
 def test_programs_that_cannot_run(etc):
