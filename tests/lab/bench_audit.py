@@ -59,7 +59,7 @@ def main() -> int:
         extra = ["-e", f"sendmail_audit_report_dir={reports}"]
         try:
             run_playbook(args.playbook, names[:1], extra)  # warm-up: caches, SSH host keys
-            one, _ = run_playbook(args.playbook, names[:1], extra)
+            one = run_playbook(args.playbook, names[:1], extra)[0]
             many, reached = run_playbook(args.playbook, names, extra)
         finally:
             for h in lab:
@@ -68,9 +68,9 @@ def main() -> int:
     print(f"{args.playbook}: 1 light host: {one:.1f} s; {args.n} light hosts: {many:.1f} s")
     print("tasks per host (tasks with no module on the host, such as argument checks, includes, debug or a "
           "run_once report delegated to the controller, are listed too):")
-    for task in sorted({task for _host, task in reached}):
-        counts = sorted({n for (_h, t), n in reached.items() if t == task})
-        print(f"  {task.split(' : ', 1)[-1]}: ran for {sum(1 for _h, t in reached if t == task)} hosts, {counts} times each")
+    for task in sorted({name for _host, name in reached}):
+        counts = sorted({n for (_who, t), n in reached.items() if t == task})
+        print(f"  {task.split(' : ', 1)[-1]}: ran for {sum(1 for _who, t in reached if t == task)} hosts, {counts} times each")
     drift = Counter(host for host, task in reached if "Evaluate every control" in task)
     print(f"sendmail_drift calls per host: {sorted(set(drift.values()))} on {len(drift)} hosts")
     return 0
