@@ -13,6 +13,10 @@ PACKAGES = (
     "sendmail", "sendmail-cf", "openssh-server", "python3",
     "tini", "procps", "systemd", "systemd-sysv",
 )
+# Kept in the image (in KEPT_DEBS_DIR) so that tests can reinstall them without a network, as a
+# package upgrade would: it must not bring back the set-user-id bits the hardening removed.
+KEPT_DEBS = ("sendmail-bin", "sensible-mda")
+KEPT_DEBS_DIR = "/opt/mailsec-lab/debs"
 # Documentation and translations are dead weight on a test host.
 DPKG_EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*", "/usr/share/info/*")
 

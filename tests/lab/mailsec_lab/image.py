@@ -39,11 +39,12 @@ def image_path(release: str) -> Path:
 
 
 def base_path(release: str) -> Path:
-    return config.cache_dir() / "base" / release
+    """One folder per recipe: a host keeps the base it was made from while a newer one is built."""
+    return config.cache_dir() / "base" / f"{release}-{BASE_RECIPE}-{_recipe_id(release)}"
 
 
 def _recipe_id(release: str) -> str:
-    recipe = "|".join((release, *config.PACKAGES, *config.DPKG_EXCLUDES))
+    recipe = "|".join((release, *config.PACKAGES, *config.DPKG_EXCLUDES, *config.KEPT_DEBS, config.KEPT_DEBS_DIR))
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
@@ -60,6 +61,8 @@ def build_image(release: str, force: bool = False) -> Path:
     partial = target.with_suffix(".partial.tar.zst")
     cmd = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(config.PACKAGES)]
     cmd += [f"--dpkgopt=path-exclude={p}" for p in config.DPKG_EXCLUDES]
+    keep = " ".join(f'"$1"/var/cache/apt/archives/{name}_*.deb' for name in config.KEPT_DEBS)
+    cmd += [f'--customize-hook=mkdir -p "$1{config.KEPT_DEBS_DIR}" && cp {keep} "$1{config.KEPT_DEBS_DIR}/"']
     cmd += ["--dpkgopt=path-include=/usr/share/doc/*/copyright", release, str(partial), source]
     say(f"building the {release} image with mmdebstrap (about half a minute)")
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
@@ -77,15 +80,19 @@ def ensure_base(release: str) -> Path:
     base = base_path(release)
     ready = base / READY
     image = build_image(release)
-    want = f"{BASE_RECIPE}:{_recipe_id(release)}:{image.stat().st_mtime_ns}"
+    want = f"{image.stat().st_mtime_ns}"
     if ready.is_file() and ready.read_text() == want:
         return base
     say(f"unpacking the {release} base")
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    subprocess.run(["tar", "--zstd", "-xpf", str(image), "-C", str(base)], check=True)
-    prepare_base(base)
-    ready.write_text(want)
+    partial = base.with_name(base.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    subprocess.run(["tar", "--zstd", "-xpf", str(image), "-C", str(partial)], check=True)
+    prepare_base(partial)
+    (partial / READY).write_text(want)
+    if base.exists():  # made from an older image of the same recipe: hosts of it keep running
+        base.rename(base.with_name(f"{base.name}.old-{want}"))
+    partial.rename(base)
     return base
 
 
