@@ -1,0 +1,165 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
+
+# sendmail stand-in: -d0.10 prints the release's output (configs under the test directory); -C checks a candidate.
+FAKE_SENDMAIL = r'''#!%(python)s
+import sys
+if '-C' in sys.argv:
+    text = open(sys.argv[sys.argv.index('-C') + 1]).read()
+    if 'RunAsUser=nosuch' in text:
+        sys.stdout.write('readcf: option RunAsUser: unknown user nosuch\n')
+        sys.exit(70)
+    sys.stdout.write('root... deliverable: mailer local, user root\n')
+    sys.exit(0)
+sys.stdin.read()
+sys.stdout.write(open('%(d0)s').read())
+'''
+
+# m4 stand-in: the release's sendmail.cf with the options of the defines it knows set; an unknown FEATURE fails.
+FAKE_M4 = r'''#!%(python)s
+import re, sys
+text = sys.stdin.read()
+if 'no_such_feature' in text:
+    sys.stderr.write("m4:stdin:100: cannot open `no_such_feature.m4': No such file or directory\n")
+    sys.exit(1)
+names = {'confRUN_AS_USER': 'RunAsUser', 'confDONT_BLAME_SENDMAIL': 'DontBlameSendmail', 'confSAFE_FILE_ENV': 'SafeFileEnvironment'}
+cf = open('%(cf)s').read()
+for name, value in re.findall(r"^define\(`(\w+)', `([^']*)'\)", text, re.M):
+    if name in names:
+        option = names[name]
+        cf, count = re.subn(r'^#?O %%s=.*$' %% option, 'O %%s=%%s' %% (option, value), cf, flags=re.M)
+        if not count:
+            cf += 'O %%s=%%s\n' %% (option, value)
+sys.stdout.write(cf)
+'''
+
+
+def run_module(module, capsys, args, check_mode=False, diff=False):
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(SystemExit) as leaving:
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+    result['rc'] = leaving.value.code
+    return result
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """A Debian bookworm sendmail (configs, .mc files) under tmp_path, with stand-ins for sendmail and m4."""
+    mail = tmp_path / 'mail'
+    mail.mkdir()
+    with open(os.path.join(FIXTURES, 'bookworm', 'd0.10.txt'), encoding='utf-8') as handle:
+        (tmp_path / 'd0.txt').write_text(handle.read().replace('/etc/mail/', '%s/' % mail))
+    for name in ('sendmail.cf', 'submit.cf', 'sendmail.mc', 'submit.mc'):
+        shutil.copy(os.path.join(FIXTURES, 'bookworm', name), str(mail / name))
+    shutil.copy(str(mail / 'sendmail.cf'), str(tmp_path / 'original.cf'))
+    tools = tmp_path / 'bin'
+    tools.mkdir()
+    values = {'python': sys.executable, 'd0': tmp_path / 'd0.txt', 'cf': tmp_path / 'original.cf'}
+    for name, text in (('sendmail', FAKE_SENDMAIL), ('m4', FAKE_M4)):
+        (tools / name).write_text(text % values)
+        (tools / name).chmod(0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (tools, os.environ.get('PATH', '')))
+    users = {'root': 'root', 'smmta': 'smmta', 'smmsp': 'smmsp'}
+    monkeypatch.setattr(sendmail_harden, 'host_accounts', lambda: (users, {'root', 'smmta', 'smmsp'}))
+    return {'binary': str(tools / 'sendmail'), 'mail': mail}
+
+
+def base_args(host, **more):
+    return dict({'binary': host['binary'], 'os_family': 'Debian', 'include': ['safety']}, **more)
+
+
+def snapshot(directory):
+    return {name: (directory / name).read_bytes() for name in sorted(os.listdir(str(directory)))}
+
+
+def test_host_without_sendmail_is_skipped(capsys, tmp_path):
+    result = run_module(sendmail_harden, capsys, {'binary': str(tmp_path / 'sendmail')})
+    assert result['rc'] == 0 and result['changed'] is False and result['skipped'] is True
+    assert result['msg'] == 'sendmail is not installed'
+    assert result['changed_controls'] == [] and result['results'] == []
+
+
+def test_bad_options_give_one_error(capsys, tmp_path):
+    result = run_module(sendmail_harden, capsys, {'binary': str(tmp_path / 'sendmail'), 'include': ['nosuch'],
+                                                  'expected': {'SM-QUEUE-01': {'mode': 700}}})
+    assert result['failed'] is True
+    assert result['msg'] == ('include names nosuch, which is no control id, family or tag; '
+                             'expected.SM-QUEUE-01.mode must be a quoted octal string such as "0644".')
+
+
+def test_check_mode_lists_what_drift_finds_and_writes_nothing(capsys, host):
+    before = snapshot(host['mail'])
+    drift = run_module(sendmail_drift, capsys, {'binary': host['binary'], 'os_family': 'Debian', 'include': ['safety'],
+                                                'probe_kernel': False})
+    failing = sorted(item['id'] for item in drift['findings'] if item['status'] in ('fail', 'error'))
+    assert failing == ['SM-SAFE-01']
+    result = run_module(sendmail_harden, capsys, base_args(host), check_mode=True, diff=True)
+    assert result['rc'] == 0 and result['changed'] is True
+    assert result['changed_controls'] == failing
+    assert result['restart_needed'] is True and result['cf_changed'] == [str(host['mail'] / 'sendmail.cf')]
+    assert snapshot(host['mail']) == before
+    headers = [item['before_header'] for item in result['diff']]
+    assert headers == ['%s (SM-SAFE-01)' % (host['mail'] / 'sendmail.mc'), '%s (options)' % (host['mail'] / 'sendmail.cf')]
+    assert "define(`confDONT_BLAME_SENDMAIL', `safe')dnl" in result['diff'][0]['after']
+    assert result['diff'][1]['after'] == 'O DontBlameSendmail=safe\n'
+    found = {item['id']: item for item in result['results']}
+    assert found['SM-SAFE-02'] == {'id': 'SM-SAFE-02', 'status_before': 'pass', 'status_after': None, 'changed': False,
+                                   'actions': [], 'details': 'passes; left alone'}
+    assert found['SM-SAFE-01']['actions'][0]['define'] == 'confDONT_BLAME_SENDMAIL'
+    assert 'drift_after' not in result
+
+
+def test_fix_then_nothing_left(capsys, host):
+    result = run_module(sendmail_harden, capsys, base_args(host), diff=True)
+    assert result['rc'] == 0 and result['changed'] is True, result.get('msg')
+    assert result['changed_controls'] == ['SM-SAFE-01'] and result['drift_after'] == []
+    assert 'O DontBlameSendmail=safe' in (host['mail'] / 'sendmail.cf').read_text()
+    assert "define(`confDONT_BLAME_SENDMAIL', `safe')dnl" in (host['mail'] / 'sendmail.mc').read_text()
+    again = run_module(sendmail_harden, capsys, base_args(host))
+    assert again['changed'] is False and again['changed_controls'] == [] and again['cf_changed'] == []
+    assert run_module(sendmail_harden, capsys, base_args(host), check_mode=True)['changed'] is False
+
+
+def test_a_rejected_mc_changes_nothing(capsys, host):
+    mc = host['mail'] / 'sendmail.mc'
+    mc.write_text(mc.read_text().replace('MAILER_DEFINITIONS', "FEATURE(`no_such_feature')dnl\nMAILER_DEFINITIONS", 1))
+    before = snapshot(host['mail'])
+    result = run_module(sendmail_harden, capsys, base_args(host))
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'].startswith('m4 could not build %s from %s' % (host['mail'] / 'sendmail.cf', mc))
+    assert snapshot(host['mail']) == before
+
+
+def test_an_unknown_run_as_user_changes_nothing(capsys, host):
+    before = snapshot(host['mail'])
+    result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-RUNAS-01', 'safety'],
+                                                           expected={'SM-RUNAS-01': {'user': 'nosuch'}}))
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'] == ('RunAsUser nosuch:smmsp for %s (SM-RUNAS-01): user nosuch does not exist on this host; create it '
+                             'or give another user in expected.SM-RUNAS-01; nothing was changed.' % (host['mail'] / 'sendmail.mc'))
+    assert snapshot(host['mail']) == before
+
+
+def test_sendmail_rejecting_the_new_cf_changes_nothing(capsys, host, monkeypatch):
+    monkeypatch.setattr(sendmail_harden, 'host_accounts', lambda: ({'nosuch': 'smmsp'}, {'smmsp'}))
+    before = snapshot(host['mail'])
+    result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-RUNAS-01'],
+                                                           expected={'SM-RUNAS-01': {'user': 'nosuch'}}))
+    assert result['failed'] is True and str(host['mail'] / 'sendmail.cf') in result['msg']
+    assert snapshot(host['mail']) == before
