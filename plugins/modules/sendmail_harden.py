@@ -45,7 +45,7 @@ options:
   expected:
     description:
       - Overrides of expected values, by control id, as in M(mailsec.sendmail.sendmail_drift); the fixes use the same
-        values (for example V({"SM-RUNAS-01": {"user": "smmta", "group": "smmsp"}})).
+        values (for example the user of SM-RUNAS-01, which the fix writes into C(confRUN_AS_USER)).
       - A RunAsUser user or group that does not exist on the host fails the task before anything is changed.
     type: dict
     default: {}
@@ -86,7 +86,7 @@ attributes:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
-      - Decided before any write. RV(changed) is true when any selected control fails (or, with O(rebuild_maps),
+      - Decided before any write. The task is changed when any selected control fails (or, with O(rebuild_maps),
         a database is stale), and RV(changed_controls) lists exactly the controls M(mailsec.sendmail.sendmail_drift)
         reports as failing (V(fail) or V(error)).
       - The new C(.cf) files are built and checked by sendmail in a private temporary directory; the file changes
@@ -95,8 +95,8 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
-      - One entry per C(.mc) file (its text) and per rebuilt C(.cf) (its options), one per control for owners, groups and
-        modes (C(path: owner:group mode)) and one per control for C(dpkg-statoverride) entries.
+      - "One entry per C(.mc) file (its text) and per rebuilt C(.cf) (its options), one per control for owners, groups
+        and modes (a line C(path: owner:group mode) per path) and one per control for C(dpkg-statoverride) entries."
   platform:
     description: Target OS/families that can be operated against.
     support: full
@@ -417,8 +417,8 @@ def main() -> None:
                 installed = [p['cf'] for p in prepared[:prepared.index(item)] if p['cf_changed']]
                 if installed:
                     message += ' Already installed: %s.' % ', '.join(installed)
-                result['cf_changed'] = installed
-                module.fail_json(msg=message, **dict(result, changed=bool(installed)))
+                result.update(cf_changed=installed, changed=bool(installed))
+                module.fail_json(msg=message, **result)
             backups.extend(done['backup_files'])
             changed_any = changed_any or item['mc_changed'] or item['cf_changed']
     result['restart_needed'] = bool(result['cf_changed'])

@@ -107,8 +107,8 @@ def test_a_run_as_user_without_value_is_a_note_not_a_define():
 
 
 def test_two_controls_asking_one_define_differently_fail(monkeypatch):
-    control = dict(BY_ID['SM-SAFE-02'], fix_data=[{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confDONT_BLAME_SENDMAIL',
-                                                    'value': 'GroupWritableAliasFile'}])
+    action = {'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confDONT_BLAME_SENDMAIL', 'value': 'GroupWritableAliasFile'}
+    control = dict(BY_ID['SM-SAFE-02'], fix_data=[action])
     monkeypatch.setitem(BY_ID, 'SM-SAFE-02', control)
     with pytest.raises(PlanError, match='SM-SAFE-02 asks confDONT_BLAME_SENDMAIL=GroupWritableAliasFile .* but SM-SAFE-01 asks safe'):
         plan_mc(['SM-SAFE-01', 'SM-SAFE-02'], expected_all(), stock_state())
