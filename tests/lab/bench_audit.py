@@ -1,6 +1,7 @@
-"""Audit figures: wall time of `ansible-playbook mailsec.sendmail.audit` on 1 and on N light lab
-hosts (hosts already running), and how many tasks reach each host, read from ansible-core's junit
-callback (a task delegated to the controller does not reach the host)."""
+"""Audit and hardening figures on N light lab hosts (half stock, half legacy; hosts already running):
+wall time of `mailsec.sendmail.audit` on 1 and on N hosts, how many tasks reach each host (read
+from ansible-core's junit callback), and with --harden the wall time of `mailsec.sendmail.harden`
+on the N hosts: a first run that fixes them, then an idempotent re-run, set against the audit."""
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--playbook", default="mailsec.sendmail.audit")
     parser.add_argument("--release", default="bookworm")
+    parser.add_argument("--harden", action="store_true", help="also time the hardening role")
     args = parser.parse_args()
     image.ensure_base(args.release)
     names = [f"audit{i:02d}" for i in range(args.n)]
@@ -61,6 +63,10 @@ def main() -> int:
             run_playbook(args.playbook, names[:1], extra)  # warm-up: caches, SSH host keys
             one = run_playbook(args.playbook, names[:1], extra)[0]
             many, reached = run_playbook(args.playbook, names, extra)
+            if args.harden:
+                first = run_playbook("mailsec.sendmail.harden", names, [])[0]
+                again = run_playbook("mailsec.sendmail.harden", names, [])[0]
+                audit_after = run_playbook(args.playbook, names, extra)[0]
         finally:
             for h in lab:
                 hosts.destroy(h)
@@ -73,6 +79,9 @@ def main() -> int:
         print(f"  {task.split(' : ', 1)[-1]}: ran for {sum(1 for _who, t in reached if t == task)} hosts, {counts} times each")
     drift = Counter(host for host, task in reached if "Evaluate every control" in task)
     print(f"sendmail_drift calls per host: {sorted(set(drift.values()))} on {len(drift)} hosts")
+    if args.harden:
+        print(f"mailsec.sendmail.harden on {args.n} hosts: first run {first:.1f} s, idempotent re-run {again:.1f} s "
+              f"= {again / many:.2f} x the audit ({many:.1f} s); audit of the hardened hosts {audit_after:.1f} s")
     return 0
 
 

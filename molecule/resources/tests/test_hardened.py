@@ -1,0 +1,75 @@
+"""A hardened host meets the baseline, still moves mail, and lost none of what was queued."""
+from __future__ import annotations
+
+import re
+
+from conftest import mailbox_count, smtp_send, unique_subject, wait_for
+
+QUEUED = 20
+
+
+def test_audit_finds_no_drift(host):
+    drift = host.ansible("mailsec.sendmail.sendmail_drift", "", check=True, become=True)
+    failing = [f["id"] for f in drift["findings"] if f["status"] in ("fail", "error")]
+    assert failing == []
+    assert drift["counts"]["pass"] >= 18
+
+
+def test_mta_gives_up_root(host):
+    cf = host.file("/etc/mail/sendmail.cf").content_string
+    assert re.search(r"^O RunAsUser=smmta:smmsp$", cf, re.M)
+    assert re.search(r"^O DontBlameSendmail=safe$", cf, re.M)
+    queue = host.file("/var/spool/mqueue")
+    assert (queue.user, queue.mode & 0o7777) == ("smmta", 0o700)
+
+
+def test_no_set_user_id_root_and_pinned(host):
+    binary = host.file("/usr/libexec/sendmail/sendmail")
+    assert (binary.user, binary.group, binary.mode & 0o7777) == ("root", "smmsp", 0o2755)
+    assert not host.file("/usr/sbin/sensible-mda").mode & 0o4000
+    overrides = host.check_output("dpkg-statoverride --list")
+    assert "root smmsp 2755 /usr/libexec/sendmail/sendmail" in overrides
+    assert "6755" not in overrides
+
+
+def test_planted_links_were_not_followed(host):
+    shadow = host.file("/etc/shadow")
+    assert (shadow.user, shadow.group, shadow.mode & 0o7777) == ("root", "shadow", 0o640)
+
+
+def test_mta_runs_and_listens_on_its_address(host, lab):
+    assert host.service("sendmail").is_running
+    banner = host.run(f"exec 3<>/dev/tcp/{lab['address']}/25; head -n1 <&3").stdout
+    assert banner.startswith("220 ")
+
+
+def test_smtp_mail_is_delivered(host, lab):
+    subject = unique_subject("smtp")
+    smtp_send(lab["address"], lab["fqdn"], "alice", subject)
+    assert wait_for(lambda: mailbox_count(host, "alice", subject)) == 1
+
+
+def test_local_submission_is_delivered(host):
+    subject = unique_subject("msp")
+    sent = host.run(f"printf 'To: alice\\nSubject: {subject}\\n\\nx\\n' | su -s /bin/sh bob -c '/usr/sbin/sendmail -t'")
+    assert sent.rc == 0, sent.stderr
+    assert wait_for(lambda: mailbox_count(host, "alice", subject)) == 1
+
+
+def test_queued_mail_survives_exactly_once(host):
+    """The messages queued while the MTA was stopped are all delivered, none twice."""
+    host.run_test("/usr/sbin/sendmail -Ac -q")  # the MSP queue run cron would do
+    pattern = "|".join(f"queued-{i}" for i in range(1, QUEUED + 1))
+    assert wait_for(lambda: mailbox_count(host, "alice", pattern) >= QUEUED, timeout=90) is True
+    for i in range(1, QUEUED + 1):
+        assert mailbox_count(host, "alice", f"queued-{i}") == 1, f"queued-{i}"
+
+
+def test_package_reinstall_keeps_set_user_id_bits_off(host):
+    """A package upgrade reinstalls the binaries with their packaged modes, unless dpkg-statoverride
+    pins them: reinstall the very packages (kept in the lab image) and look again. Last test: it
+    changes the host."""
+    host.run_test("dpkg -i /opt/mailsec-lab/debs/sendmail-bin_*.deb /opt/mailsec-lab/debs/sensible-mda_*.deb")
+    binary = host.file("/usr/libexec/sendmail/sendmail")
+    assert (binary.user, binary.group, binary.mode & 0o7777) == ("root", "smmsp", 0o2755)
+    assert not host.file("/usr/sbin/sensible-mda").mode & 0o4000
