@@ -26,7 +26,8 @@ was found), ``package_note`` (why the baseline differs from what the distributio
 or None).
 
 Path specifications (the ``expected`` value of the path controls) hold ``owner`` (allowed
-owners; ``@RunAsUser`` and ``@TrustedUser`` stand for the user the MTA's sendmail.cf names,
+owners; ``@MTAUser`` is the user the MTA runs as (RunAsUser when set, else root);
+``@RunAsUser`` and ``@TrustedUser`` stand for the user the MTA's sendmail.cf names,
 when it names one), ``group`` (allowed groups, or None for any), ``mode`` (the most
 permissive mode allowed: a bit outside it fails), ``require`` (bits that must be set),
 ``ignore`` (bits another control judges) and ``missing`` (``pass``, ``fail`` or ``error``
@@ -66,7 +67,7 @@ STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 06
 
 PATH_KEYS = ('owner', 'group', 'mode', 'require', 'ignore', 'missing')
 PATH_OVERRIDE = {
-    'owner': 'list of allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names)',
+    'owner': 'list of allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names; @MTAUser: RunAsUser when set, else root)',
     'group': 'list of allowed groups, or null for any',
     'mode': 'most permissive mode allowed, a quoted octal string',
     'require': 'bits that must be set, a quoted octal string',
@@ -397,9 +398,9 @@ CONTROLS = (
         'evaluator': 'path_set',
         'params': {'targets': ['queue_mta']},
         'needs': ['mta'],
-        'expected': {'default': _path_spec(['root', '@RunAsUser'], mode='0700')},
+        'expected': {'default': _path_spec(['@MTAUser'], mode='0700')},
         'override': PATH_OVERRIDE,
-        'fix': 'chown root (or the RunAsUser user) and chmod 0700 the queue directory.',
+        'fix': 'chown the queue directory to the user the MTA runs as (RunAsUser when set, else root) and chmod it 0700.',
         'fix_data': _path_fix('queue_mta'),
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
@@ -581,8 +582,11 @@ def override_errors(overrides: dict) -> list:
                 errors.append('expected.%s.missing must be pass, fail or error' % control_id)
             elif key in ('owner', 'allowed', 'private') and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 errors.append('expected.%s.%s must be a list of strings' % (control_id, key))
-            elif key == 'group' and value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            elif key == 'group' and control['override'] is PATH_OVERRIDE and value is not None and not (
+                    isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 errors.append('expected.%s.group must be a list of strings or null' % control_id)
+            elif key == 'group' and control['override'] is not PATH_OVERRIDE and value is not None and not isinstance(value, str):
+                errors.append('expected.%s.group must be a string or null' % control_id)
             elif key == 'entries' and not (isinstance(value, dict) and all(len(str(v).split()) == 3 for v in value.values())):
                 errors.append('expected.%s.entries must map paths to "owner group mode"' % control_id)
             elif key in ('user', 'value') and value is not None and not isinstance(value, str):
@@ -636,7 +640,7 @@ def references(control: dict) -> list:
 
 
 def _names(values: list) -> str:
-    words = [value.lstrip('@') for value in values]
+    words = ['the MTA user (RunAsUser, else root)' if value == '@MTAUser' else value.lstrip('@') for value in values]
     return ' or '.join(words) if words else 'nobody'
 
 

@@ -62,10 +62,13 @@ def run_as_parts(value: str | None):
 
 
 def owner_names(state: dict, owners: list) -> list:
-    """Allowed owner names, with @RunAsUser / @TrustedUser replaced by the MTA's users (dropped when unset)."""
+    """Allowed owner names, with @RunAsUser / @TrustedUser replaced by the MTA's users (dropped when unset),
+    and @MTAUser by the user the MTA runs as: RunAsUser when set, else root."""
     names = []
     mta = _settings(state, 'mta')
     for owner in owners:
+        if owner == '@MTAUser':
+            owner = '@RunAsUser' if run_as_parts(mta.get('RunAsUser'))[0] else 'root'
         if owner in ('@RunAsUser', '@TrustedUser'):
             token = run_as_parts(mta.get('RunAsUser'))[0] if owner == '@RunAsUser' else mta.get('TrustedUser')
             account = _account(state, token)

@@ -294,7 +294,7 @@ def _path_ops(view: _View, control_id: str, action: dict) -> list:
         if judged is None or not judged.get('exists'):
             ops.append(_refuse(control_id, path, '%s: its link target is absent' % path))
             continue
-        prefer = runas_user if '@RunAsUser' in item_spec['owner'] else None
+        prefer = runas_user if {'@RunAsUser', '@MTAUser'} & set(item_spec['owner']) else None
         op = _set_op(view, control_id, path, follow, _want(judged, item_spec, owners, prefer), '; '.join(problems))
         if op:
             ops.append(op)

@@ -65,7 +65,7 @@ def test_expected_per_os_family_and_override():
     assert expected_for(runas, 'Debian', {'group': 'mail'}) == {'user': 'smmta', 'group': 'mail'}
     queue = BY_ID['SM-QUEUE-01']
     merged = expected_for(queue, 'Debian', {'mode': '0750'})
-    assert merged['mode'] == '0750' and merged['owner'] == ['root', '@RunAsUser']
+    assert merged['mode'] == '0750' and merged['owner'] == ['@MTAUser']
     assert queue['expected']['default']['mode'] == '0700'  # the catalogue itself is never changed
 
 
@@ -117,9 +117,15 @@ def test_override_errors():
     ]
 
 
+def test_user_controls_take_a_group_string_path_controls_a_list():
+    assert override_errors({'SM-RUNAS-01': {'user': 'smmta', 'group': 'smmsp'}}) == []
+    assert override_errors({'SM-RUNAS-01': {'group': ['smmsp']}}) == ['expected.SM-RUNAS-01.group must be a string or null']
+    assert override_errors({'SM-QUEUE-01': {'group': 'smmsp'}}) == ['expected.SM-QUEUE-01.group must be a list of strings or null']
+
+
 def test_describe_expected_words():
     assert describe_expected(BY_ID['SM-QUEUE-01'], expected_for(BY_ID['SM-QUEUE-01'], 'Debian')) == \
-        'owner root or RunAsUser; mode 0700 or stricter'
+        'owner the MTA user (RunAsUser, else root); mode 0700 or stricter'
     assert describe_expected(BY_ID['SM-SETGID-01'], expected_for(BY_ID['SM-SETGID-01'], 'Debian')) == \
         'owner root; group smmsp; mode 2755 or stricter; bits 2000 set; bits 4000 not judged here'
     assert describe_expected(BY_ID['SM-FILE-07'], expected_for(BY_ID['SM-FILE-07'], None)).endswith('absent: pass')

@@ -467,3 +467,11 @@ def test_waiver_errors():
         'waiver 1 (SM-X): expires must be a date as YYYY-MM-DD, not 31.12.2025',
     ]
     assert parse_date(datetime.date(2025, 1, 2)) == datetime.date(2025, 1, 2)
+
+
+def test_mta_queue_belongs_to_runasuser_once_it_is_set():
+    """A root-owned 0700 queue is right without RunAsUser and wrong with it: the daemon, no longer
+    root, could not write its own queue."""
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import owner_names
+    assert owner_names({'configs': {'mta': {'settings': {}}}}, ['@MTAUser']) == ['root']
+    assert owner_names({'configs': {'mta': {'settings': {'RunAsUser': 'smmta:smmsp'}}}}, ['@MTAUser']) == ['smmta']
