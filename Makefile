@@ -20,7 +20,7 @@ TEST_LAB      := MAILSEC_LAB_STATE=/var/lib/mailsec-lab-test
 .PHONY: help demo test lab-image lab-test molecule bench lab-ls lab-down
 
 help:
-	@echo "make demo      start a stock and a legacy lab host, report how they run sendmail and audit them"
+	@echo "make demo      start a stock and a legacy lab host, audit them, harden them, audit them again"
 	@echo "make test      the whole suite: lint, build, sanity, units, docs check, lab tests, every Molecule scenario"
 	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
@@ -34,6 +34,10 @@ demo: venv build lab-image
 		-e sendmail_info_save_dir=$(REPORTS)/demo/info mailsec.sendmail.info </dev/null
 	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
 		-e sendmail_audit_report_dir=$(REPORTS)/demo/audit mailsec.sendmail.audit </dev/null
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+		mailsec.sendmail.harden </dev/null
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+		-e sendmail_audit_report_dir=$(REPORTS)/demo/audit-after mailsec.sendmail.audit </dev/null
 	$(Q_BIN)/python tests/lab/demo_summary.py $(REPORTS)/demo
 	@echo
 	@echo "Lab hosts stay up: ssh -i /var/lib/mailsec-lab/ssh/id_ed25519 root@<address> (make lab-ls)."

@@ -1,5 +1,5 @@
 """Prints the demo's summary: how each host runs sendmail (from the facts mailsec.sendmail.info
-saved) and what the audit found (from the audit's report.json)."""
+saved), what the audit found before hardening and what it finds after (from the reports)."""
 from __future__ import annotations
 
 import json
@@ -39,13 +39,19 @@ def main(folder: str) -> int:
     print("\nHow sendmail runs (mailsec.sendmail.info):\n")
     _table([["HOST", "SENDMAIL", "DROP METHOD", "KERNEL PROBE", "MTA RunAsUser", "SET-USER-ID FILES"]]
            + [info_row(p.stem, json.loads(p.read_text())) for p in facts])
-    report_file = base / "audit" / "report.json"
-    report = json.loads(report_file.read_text())
-    print("\nAudit against the baseline (mailsec.sendmail.audit):\n")
-    _table([["HOST", "VERDICT", "PASS", "FAIL", "FAILING CONTROLS"]] + [audit_row(h) for h in report["hosts"]])
-    print(f"\nReports: {report_file.parent}/report.html (also report.md, report.json, junit.xml)")
+    reports = []
+    for folder_name, title in (("audit", "Audit against the baseline (mailsec.sendmail.audit)"),
+                               ("audit-after", "Audit after mailsec.sendmail.harden")):
+        report_file = base / folder_name / "report.json"
+        if not report_file.is_file():
+            continue
+        report = json.loads(report_file.read_text())
+        reports.append(report)
+        print(f"\n{title}:\n")
+        _table([["HOST", "VERDICT", "PASS", "FAIL", "FAILING CONTROLS"]] + [audit_row(h) for h in report["hosts"]])
+        print(f"\nReports: {report_file.parent}/report.html (also report.md, report.json, junit.xml)")
     print("Each control is explained in docs/controls.md.")
-    return 0 if facts and report["hosts"] else 1
+    return 0 if facts and reports and all(r["hosts"] for r in reports) else 1
 
 
 if __name__ == "__main__":

@@ -24,5 +24,9 @@ def test_other_families_were_left_alone(host):
 
 
 def test_playbook_variables_override_the_role_defaults(host):
-    """statoverride: false in the playbook: the legacy pin (6755) is left as it was."""
-    assert "root smmsp 6755 /usr/libexec/sendmail/sendmail" in host.check_output("dpkg-statoverride --list")
+    """statoverride: false in the playbook: no new pin for sensible-mda (the role's default would
+    add one). The existing pin of the sendmail binary is corrected in any case, or an upgrade
+    would bring its set-user-id bit back."""
+    pins = host.check_output("dpkg-statoverride --list")
+    assert "/usr/sbin/sensible-mda" not in pins
+    assert "root smmsp 2755 /usr/libexec/sendmail/sendmail" in pins
