@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import smtplib
 
 from conftest import mailbox_count, smtp_send, unique_subject, wait_for
 
@@ -73,3 +74,14 @@ def test_package_reinstall_keeps_set_user_id_bits_off(host):
     binary = host.file("/usr/libexec/sendmail/sendmail")
     assert (binary.user, binary.group, binary.mode & 0o7777) == ("root", "smmsp", 0o2755)
     assert not host.file("/usr/sbin/sensible-mda").mode & 0o4000
+
+
+def test_connections_are_served_as_runasuser(host, lab):
+    """With RunAsUser the listener keeps root to accept on port 25; each connection is served by a
+    child that runs as RunAsUser, real and effective: the part that parses what a client sends."""
+    with smtplib.SMTP(lab["address"], 25, timeout=20) as smtp:
+        smtp.ehlo("controller.lab.test")
+        servers = [line.split() for line in host.check_output("ps -eo user:16,ruser:16,args").splitlines()
+                   if "sendmail: MTA: server" in line]
+    assert servers
+    assert all(user == ruser == "smmta" for user, ruser, *_ in servers)
