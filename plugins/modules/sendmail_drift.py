@@ -234,32 +234,16 @@ os_family:
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    BY_ID, expected_for, override_errors, select, unknown_selectors,
+from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
+    expected_values, read_host, selection_errors, sendmail_runner,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, summarize, waiver_errors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect, read_os
 
 
 def input_errors(params: dict) -> list:
     """Every problem of the options, one sentence each."""
-    errors = []
-    for option in ('include', 'exclude'):
-        unknown = unknown_selectors(params[option])
-        if unknown:
-            errors.append('%s names %s, which is no control id, family or tag' % (option, ', '.join(unknown)))
-    errors.extend(override_errors(params['expected']))
-    errors.extend(waiver_errors(params['waivers'], BY_ID))
-    return errors
-
-
-def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
-    """The paths SM-STATOVR-01 compares, so that their existence is read with the rest."""
-    paths = []
-    for control in controls:
-        if control['evaluator'] == 'statoverride':
-            paths.extend(expected_for(control, os_family, overrides.get(control['id']))['entries'])
-    return paths
+    return selection_errors(params['include'], params['exclude'], params['expected']) + waiver_errors(params['waivers'], BY_ID)
 
 
 def main() -> None:
@@ -288,15 +272,9 @@ def main() -> None:
         module.fail_json(msg='; '.join(errors) + '.')
     controls = select(params['include'], params['exclude'])
 
-    def run(argv):
-        # run_command ignores empty data (stdin would be inherited): a blank line, which -bt skips, ends stdin.
-        return module.run_command(argv, data='\n', binary_data=True, errors='surrogate_or_replace',
-                                  expand_user_and_vars=False, handle_exceptions=False)
-
-    family = params['os_family'] or read_os()['family']
-    state = collect(run, params['binary'], probe_kernel=params['probe_kernel'], os_family=family,
-                    extra_paths=statoverride_paths(controls, family, params['expected']))
-    expected = {c['id']: expected_for(c, family, params['expected'].get(c['id'])) for c in controls}
+    family, state = read_host(sendmail_runner(module), controls, params['binary'], params['os_family'],
+                              params['expected'], probe_kernel=params['probe_kernel'])
+    expected = expected_values(controls, family, params['expected'])
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
     result = dict(summarize(findings), changed=False, findings=findings, os_family=family,
                   sendmail={'installed': state['installed'], 'version': state['version'], 'drop_method': state['drop_method']})

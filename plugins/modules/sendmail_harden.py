@@ -249,10 +249,11 @@ import pwd
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    expected_for, override_errors, select, unknown_selectors,
+from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
+    expected_values, read_host, selection_errors, sendmail_runner,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._harden import (
     RUN_AS_DEFINE, PlanError, account_errors, diff_entries, failing_ids, path_name_errors, plan_files, plan_mc, predict_state,
@@ -260,30 +261,10 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._harden import (
 from ansible_collections.mailsec.sendmail.plugins.module_utils._harden_apply import (
     apply_path, apply_pin, cf_option_diff, install_mc, prepare_mc, queue_hazards, rebuild_maps, stale_maps,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, collect, lstat_entry, read_os
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
 QUEUE_CONTROLS = ('SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03')
-
-
-def input_errors(params: dict) -> list:
-    """Every problem of the options, one sentence each (as sendmail_drift checks them)."""
-    errors = []
-    for option in ('include', 'exclude'):
-        unknown = unknown_selectors(params[option])
-        if unknown:
-            errors.append('%s names %s, which is no control id, family or tag' % (option, ', '.join(unknown)))
-    errors.extend(override_errors(params['expected']))
-    return errors
-
-
-def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
-    """The paths SM-STATOVR-01 compares, so that their existence is read with the rest."""
-    paths = []
-    for control in controls:
-        if control['evaluator'] == 'statoverride':
-            paths.extend(expected_for(control, os_family, overrides.get(control['id']))['entries'])
-    return paths
 
 
 def host_accounts():
@@ -323,27 +304,23 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
-    errors = input_errors(params)
+    errors = selection_errors(params['include'], params['exclude'], params['expected'])
     if errors:
         module.fail_json(msg='; '.join(errors) + '.')
     controls = select(params['include'], params['exclude'])
     selected = [control['id'] for control in controls]
     check_mode = module.check_mode
 
-    def run(argv):
-        # run_command ignores empty data (stdin would be inherited): a blank line, which -bt skips, ends stdin.
-        return module.run_command(argv, data='\n', binary_data=True, errors='surrogate_or_replace',
-                                  expand_user_and_vars=False, handle_exceptions=False)
+    run = sendmail_runner(module)
 
     def runner(argv, data=None, cwd=None):
         return module.run_command(argv, data=data, binary_data=True, cwd=cwd, expand_user_and_vars=False,
                                   errors='surrogate_or_replace', handle_exceptions=False)
 
     family = params['os_family'] or read_os()['family']
-    extra = statoverride_paths(controls, family, params['expected'])
 
     def read_state(first=None):
-        state = collect(run, params['binary'], probe_kernel=first is None, os_family=family, extra_paths=extra)
+        state = read_host(run, controls, params['binary'], family, params['expected'], probe_kernel=first is None)[1]
         if first is not None:
             state['kernel'], state['method_works'] = first['kernel'], first['method_works']
         return state
@@ -353,7 +330,7 @@ def main() -> None:
               'cf_changed': [], 'refused': [], 'os_family': family}
     if not state['installed']:
         module.exit_json(skipped=True, msg='sendmail is not installed', reason=state['reason'], **result)
-    expected = {c['id']: expected_for(c, family, params['expected'].get(c['id'])) for c in controls}
+    expected = expected_values(controls, family, params['expected'])
     today = datetime.date.today()
     findings = evaluate(controls, expected, state, today=today)
     before = {item['id']: item for item in findings}

@@ -99,7 +99,8 @@ def render(cat) -> str:
         'expired.' % ', '.join('`%s`' % status for status in cat.STATUSES),
         '',
         'Expected values depend on the OS family and can be overridden per control with the module option '
-        '`expected` (modes as quoted octal strings). In path specifications, `@MTAUser` is the user the MTA runs as (RunAsUser when set, else root); `@RunAsUser` and `@TrustedUser` stand '
+        '`expected` (modes as quoted octal strings). In path specifications, `@MTAUser` is the user the MTA '
+        'runs as (RunAsUser when set, else root); `@RunAsUser` and `@TrustedUser` stand '
         'for the users the MTA configuration names, when it names them; `mode` is the most permissive mode allowed.',
         '',
         '| id | family | severity | title |',

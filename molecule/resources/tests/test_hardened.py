@@ -84,4 +84,4 @@ def test_connections_are_served_as_runasuser(host, lab):
         servers = [line.split() for line in host.check_output("ps -eo user:16,ruser:16,args").splitlines()
                    if "sendmail: MTA: server" in line]
     assert servers
-    assert all(user == ruser == "smmta" for user, ruser, *_ in servers)
+    assert all(fields[0] == fields[1] == "smmta" for fields in servers)

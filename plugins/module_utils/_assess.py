@@ -1,0 +1,57 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The steps the audit and the hardening share: check the selection, read the host once and judge
+the selected controls. Private to the mailsec.sendmail collection; not for use by other collections.
+
+sendmail_drift stops there; sendmail_harden goes on to fix what fails. Both go through these
+functions, so the two can never judge a host differently.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
+    expected_for, override_errors, unknown_selectors,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect, read_os
+
+
+def selection_errors(include: list, exclude: list, overrides: dict) -> list:
+    """Every problem of the include, exclude and expected options, one sentence each."""
+    errors = []
+    for option, words in (('include', include), ('exclude', exclude)):
+        unknown = unknown_selectors(words)
+        if unknown:
+            errors.append('%s names %s, which is no control id, family or tag' % (option, ', '.join(unknown)))
+    return errors + override_errors(overrides)
+
+
+def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
+    """The paths SM-STATOVR-01 compares, so that their existence is read with the rest."""
+    paths = []
+    for control in controls:
+        if control['evaluator'] == 'statoverride':
+            paths.extend(expected_for(control, os_family, overrides.get(control['id']))['entries'])
+    return paths
+
+
+def sendmail_runner(module):
+    """Runs sendmail for the state reader. run_command ignores empty data (stdin would then be
+    inherited): a blank line, which -bt skips, ends stdin."""
+    def run(argv):
+        return module.run_command(argv, data='\n', binary_data=True, errors='surrogate_or_replace',
+                                  expand_user_and_vars=False, handle_exceptions=False)
+    return run
+
+
+def expected_values(controls: list, os_family: str, overrides: dict) -> dict:
+    """Control id -> its expected value on this OS family, with the user's overrides."""
+    return {c['id']: expected_for(c, os_family, overrides.get(c['id'])) for c in controls}
+
+
+def read_host(run, controls: list, binary: str, os_family: str | None, overrides: dict, probe_kernel: bool = True) -> tuple:
+    """(OS family, state) of the host: everything the selected controls read, read once."""
+    family = os_family or read_os()['family']
+    state = collect(run, binary, probe_kernel=probe_kernel, os_family=family,
+                    extra_paths=statoverride_paths(controls, family, overrides))
+    return family, state
