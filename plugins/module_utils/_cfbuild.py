@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, split_option, fold_lines
@@ -201,3 +202,15 @@ def build_cf(mc_text: str, mc_path: str, cf_path: str, runner, m4: str = 'm4', s
         return {'text': text, 'installed': True, 'backup_file': backup_file}
     finally:
         discard(candidate)
+
+
+def read_text(path: str):
+    """(text, stat) of a file that must not be a symbolic link; (None, None) when it does not exist."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None, None
+    if stat.S_ISLNK(st.st_mode):
+        raise BuildError('%s is a symbolic link; give the real path of the file (nothing was changed).' % path)
+    with open(path, encoding='utf-8', errors='surrogateescape') as handle:
+        return handle.read(), st

@@ -23,24 +23,12 @@ import os
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
-    BuildError, build_cf, cf_signature, option_changes, render_cf,
+    BuildError, build_cf, cf_signature, option_changes, read_text, render_cf,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, set_define
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import UnsafePath, apply_attributes, writable_by_others
 
 MAP_CLASSES = ('hash', 'btree')
-
-
-def read_text(path: str):
-    """(text, stat) of a file that must not be a symbolic link; (None, None) when it does not exist."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None, None
-    if stat.S_ISLNK(st.st_mode):
-        raise BuildError('%s is a symbolic link; replace it by the real file, nothing was changed.' % path)
-    with open(path, encoding='utf-8', errors='surrogateescape') as handle:
-        return handle.read(), st
 
 
 def prepare_mc(batch: dict, runner, m4: str, sendmail: str, workdir: str) -> dict:

@@ -243,12 +243,14 @@ statoverrides:
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import D0_ARGS, DEFAULT_BINARY, drop_method, parse_d0, resolve_binary
+from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
+from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import DEFAULT_BINARY, drop_method, resolve_binary
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
     candidate_paths, daemon_processes, read_statoverrides, setid_files,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import ask_binary
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
 
@@ -262,20 +264,6 @@ def empty_result(binary: dict) -> dict:
         'mta_config': None, 'msp_config': None, 'pid_file': None,
         'settings': {'mta': None, 'msp': None}, 'config_errors': [],
     }
-
-
-def ask_binary(module: AnsibleModule, path: str):
-    """Parsed -d0.10 output, or (None, reason) when the program is not sendmail."""
-    # run_command ignores empty data (stdin would be inherited): a blank line, which -bt skips, ends stdin.
-    try:
-        rc, out, err = module.run_command([path] + list(D0_ARGS), data='\n', binary_data=True, errors='surrogate_or_replace',
-                                          expand_user_and_vars=False, handle_exceptions=False)
-    except OSError as exc:
-        return None, 'could not run %s: %s' % (path, exc.strerror or exc)
-    d0 = parse_d0(out)
-    if d0['version'] is None:
-        return None, '%s did not answer -d0.10 like sendmail (rc %d): %s' % (path, rc, (err or out).strip()[:200])
-    return d0, None
 
 
 def read_config(role: str, path: str):
@@ -358,7 +346,7 @@ def main() -> None:
     if not binary['exists']:
         result['reason'] = '%s does not exist' % module.params['binary']
     else:
-        d0, reason = ask_binary(module, module.params['binary'])
+        d0, reason = ask_binary(sendmail_runner(module), module.params['binary'])
         if d0 is None:
             result['reason'] = reason
         else:

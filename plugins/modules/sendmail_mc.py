@@ -178,12 +178,13 @@ cf_backup_file:
 """
 
 import os
-import stat
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, build_cf, cf_signature, option_changes, render_cf
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
+    BuildError, build_cf, cf_signature, option_changes, read_text, render_cf,
+)
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_define, remove_feature, set_define, set_feature
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin']
@@ -242,18 +243,6 @@ def runner_for(module: AnsibleModule):
         return module.run_command(argv, data=data, binary_data=True, cwd=cwd, expand_user_and_vars=False,
                                   errors='surrogate_or_replace', handle_exceptions=False)
     return run
-
-
-def read_text(path: str):
-    """(text, stat) of a file; (None, None) when it does not exist."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None, None
-    if stat.S_ISLNK(st.st_mode):
-        raise BuildError('%s is a symbolic link; give the real path of the file.' % path)
-    with open(path, encoding='utf-8', errors='surrogateescape') as handle:
-        return handle.read(), st
 
 
 def write_mc(module: AnsibleModule, path: str, text: str) -> None:

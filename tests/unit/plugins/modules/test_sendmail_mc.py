@@ -233,7 +233,7 @@ def test_path_errors(host, tmp_path):
     assert result['msg'] == '%s does not end in .mc: set cf to the .cf file to build from it.' % (etc / 'sendmail.m4')
     (tmp_path / 'link.mc').symlink_to(etc / MC)
     result = run(host, {'path': str(tmp_path / 'link.mc'), 'defines': {'confLOG_LEVEL': '9'}})
-    assert result['msg'] == '%s is a symbolic link; give the real path of the file.' % (tmp_path / 'link.mc')
+    assert result['msg'] == '%s is a symbolic link; give the real path of the file (nothing was changed).' % (tmp_path / 'link.mc')
 
 
 def test_other_cf_name(host):
