@@ -59,13 +59,11 @@ BOOK = 'sendmail 4th ed. '
 BOOK_WHY_ROOT = BOOK + '§4.1'
 BOOK_DROP = BOOK + '§4.1.1'
 BOOK_TABLE = BOOK + 'ch. 4, Table 4-1 (recommended permissions)'
-BOOK_TRUSTED = BOOK + '§4.8.1'
 BOOK_OPTIONS = BOOK + '§4.8.2'
 BOOK_SAFE_FILE_ENV = BOOK + '§4.8.2.8'
 STIG_ALIAS_OWNER = 'DISA STIG GEN004360 (V-831): the alias file must be owned by root'
 STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 0644 or less permissive'
 
-PATH_KEYS = ('owner', 'group', 'mode', 'require', 'ignore', 'missing')
 PATH_OVERRIDE = {
     'owner': 'list of allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names; @MTAUser: RunAsUser when set, else root)',
     'group': 'list of allowed groups, or null for any',

@@ -20,8 +20,6 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     STATUSES, applies_to, describe_expected, references,
 )
 
-SETUID_ROOT = 'setuid_root_files'
-
 
 def _octal(text) -> int:
     return int(str(text or '0'), 8)

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _safefs
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import (
-    UnsafePath, apply_attributes, apply_in_directory, resolve_gid, resolve_mode, resolve_uid, writable_by_others,
+    UnsafePath, apply_attributes, resolve_gid, resolve_mode, resolve_uid, writable_by_others,
 )
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='changing owners needs root')
@@ -183,38 +183,6 @@ def test_special_files_are_refused(tmp_path):
     os.mkfifo(tmp_path / 'fifo')
     with pytest.raises(UnsafePath, match='neither a regular file nor a directory'):
         apply_attributes(str(tmp_path / 'fifo'), mode=0o600)
-
-
-def test_walk_queue_one_level(queue, secret):
-    make_file(queue / 'qfA', 0o644, 0, 0)
-    make_file(queue / 'dfA', 0o660, USER, GROUP)
-    (queue / 'qfLINK').symlink_to(secret)
-    os.link(secret, queue / 'dfHARD')
-    (queue / 'sub').mkdir()
-    make_file(queue / 'sub' / 'qfDEEP', 0o644)
-    checked = apply_in_directory(str(queue), owner=USER, group=GROUP, mode='0660', check_mode=True)
-    assert owner_mode(queue / 'qfA') == (0, 0, 0o644)
-    result = apply_in_directory(str(queue), owner=USER, group=GROUP, mode='0660')
-    assert checked == result
-    assert result['changed'] is True
-    assert result['checked'] == 4
-    assert [item['path'] for item in result['files']] == [str(queue / 'qfA')]
-    assert [item['path'] for item in result['refused']] == [str(queue / 'dfHARD'), str(queue / 'qfLINK')]
-    assert owner_mode(queue / 'qfA') == (USER, GROUP, 0o660)
-    assert owner_mode(secret) == (0, 0, 0o640)
-    assert owner_mode(queue / 'sub' / 'qfDEEP') == (0, 0, 0o644)
-    assert apply_in_directory(str(queue), owner=USER, group=GROUP, mode='0660')['changed'] is False
-
-
-def test_walk_select_and_symlinked_directory(queue, tmp_path):
-    make_file(queue / 'qfA', 0o600)
-    make_file(queue / 'xfA', 0o600)
-    result = apply_in_directory(str(queue), mode=0o640, select=lambda name: name.startswith('qf'))
-    assert [item['path'] for item in result['files']] == [str(queue / 'qfA')]
-    assert owner_mode(queue / 'xfA')[2] == 0o600
-    (tmp_path / 'queue-link').symlink_to(queue)
-    with pytest.raises(UnsafePath, match='queue-link is a symbolic link; refusing to walk it'):
-        apply_in_directory(str(tmp_path / 'queue-link'), mode=0o600)
 
 
 def test_inputs():
