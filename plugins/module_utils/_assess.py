@@ -36,11 +36,14 @@ def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
 
 
 def sendmail_runner(module):
-    """Runs sendmail for the state reader. run_command ignores empty data (stdin would then be
-    inherited): a blank line, which -bt skips, ends stdin."""
-    def run(argv):
-        return module.run_command(argv, data='\n', binary_data=True, errors='surrogate_or_replace',
-                                  expand_user_and_vars=False, handle_exceptions=False)
+    """Runs sendmail, m4 and dpkg-statoverride: ``run(argv, data=None, cwd=None) -> (rc, out, err)``.
+
+    run_command ignores empty data (stdin would then be inherited): without data a blank line,
+    which sendmail -bt skips, ends stdin.
+    """
+    def run(argv, data=None, cwd=None):
+        return module.run_command(argv, data='\n' if data is None else data, binary_data=True, cwd=cwd,
+                                  errors='surrogate_or_replace', expand_user_and_vars=False, handle_exceptions=False)
     return run
 
 
@@ -49,9 +52,16 @@ def expected_values(controls: list, os_family: str, overrides: dict) -> dict:
     return {c['id']: expected_for(c, os_family, overrides.get(c['id'])) for c in controls}
 
 
-def read_host(run, controls: list, binary: str, os_family: str | None, overrides: dict, probe_kernel: bool = True) -> tuple:
-    """(OS family, state) of the host: everything the selected controls read, read once."""
+def read_host(run, controls: list, binary: str, os_family: str | None, overrides: dict, probe_kernel: bool = True,
+              m4: str | None = None, cf_sources: bool | None = None) -> tuple:
+    """(OS family, state) of the host: everything the selected controls read, read once.
+
+    The .cf files are compared with their .mc builds when ``cf_sources`` says so (None: when a
+    selected control judges that).
+    """
     family = os_family or read_os()['family']
-    state = collect(run, binary, probe_kernel=probe_kernel, os_family=family,
+    if cf_sources is None:
+        cf_sources = any(control['evaluator'] == 'cf_source' for control in controls)
+    state = collect(run, binary, probe_kernel=probe_kernel, os_family=family, m4=m4, cf_sources=cf_sources,
                     extra_paths=statoverride_paths(controls, family, overrides))
     return family, state

@@ -4,15 +4,20 @@
 #
 # Private to the mailsec.sendmail collection: not for use by other collections,
 # its interface may change without notice.
-"""Build a sendmail .cf from its .mc safely.
+"""The one way a sendmail .cf is replaced: new text, then a candidate file, sendmail's check, a rename.
 
 What Debian's /etc/mail/Makefile does, without its trap: it runs
 ``m4 sendmail.mc > sendmail.cf.new 2> sendmail.cf.errors || true`` and installs
-the result even when m4 failed. Here m4 reads the .mc text (so a changed .mc can
-be built before it is written), its output goes to a temporary file in the
-directory of the target .cf, sendmail itself must accept that candidate
-(``sendmail -C candidate -bv root``), and only then does a rename replace the
-old .cf. Any failure leaves the old .cf as it was and removes the candidate.
+the result even when m4 failed. Here the new text comes either from m4 reading the
+(edited) .mc text, or from the installed .cf with options edited in place (hand edits
+kept: ``_cfedit``). It goes to a temporary file in the directory of the target .cf,
+sendmail itself must accept that candidate (``sendmail -C candidate -bv root``),
+and only then is the .mc written and the old .cf replaced by a rename. Any failure
+leaves both as they were and removes the candidate.
+
+``prepare`` computes a change (pure, but for m4), ``check`` has sendmail read it
+without installing anything (check mode), ``commit`` installs it. ``sendmail_mc``
+and the hardening both go through these three.
 
 Commands run through a ``runner(argv, data=None, cwd=None) -> (rc, stdout, stderr)``
 callable: ``module.run_command`` in a module, a fake in unit tests.
@@ -25,7 +30,8 @@ import re
 import stat
 import tempfile
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, split_option, fold_lines
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import fold_lines, parse_cf, split_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import CfEditError, agrees, compare, set_option
 
 VALIDATE_ARGS = ('-bv', 'root')
 
@@ -138,13 +144,6 @@ def install_cf(candidate: str, cf_path: str, backup=None) -> str | None:
     return backup_file
 
 
-def cf_signature(text: str) -> dict:
-    """What sendmail reads from a .cf that a rebuild may change: options, classes, the V line."""
-    parsed = parse_cf(text)
-    return {'options': parsed['occurrences'], 'classes': parsed['classes'], 'class_files': parsed['class_files'],
-            'version_level': parsed['version_level']}
-
-
 def option_lines(text: str) -> dict:
     """Option name -> its values in order, as written in the .cf (for diffs)."""
     found = {}
@@ -168,42 +167,6 @@ def option_changes(before: str | None, after: str) -> dict:
     }
 
 
-def build_cf(mc_text: str, mc_path: str, cf_path: str, runner, m4: str = 'm4', sendmail: str = '/usr/sbin/sendmail',
-             install: bool = True, workdir: str | None = None, backup=None, trailer: bool = True,
-             rendered: str | None = None, before_install=None) -> dict:
-    """Render, validate and (``install``) atomically install the .cf of ``mc_text``.
-
-    The candidate is written in ``workdir`` (default: the directory of ``cf_path``,
-    which the final rename needs; a check run passes a private directory) with the
-    installed .cf's owner, group and mode. ``rendered`` is a render_cf result to
-    use instead of running m4 again; ``before_install()`` runs once sendmail has
-    accepted the candidate, just before the rename (to write the .mc). Returns
-    ``text`` (the new .cf), ``installed`` and ``backup_file``. On any failure
-    BuildError (or OSError) is raised, the candidate is removed and ``cf_path``
-    is untouched.
-    """
-    text = rendered if rendered is not None else render_cf(mc_text, mc_path, cf_path, runner, m4=m4, trailer=trailer)
-    directory = os.path.dirname(cf_path) or '.'
-    if install and workdir and os.path.realpath(workdir) != os.path.realpath(directory):
-        raise BuildError('The candidate for %s must be written in its own directory to be installed; leave workdir unset.' % cf_path)
-    try:
-        like = os.stat(cf_path)
-    except FileNotFoundError:
-        like = None
-    candidate = write_candidate(text, workdir or directory, cf_path, like)
-    try:
-        validate_cf(candidate, cf_path, runner, sendmail=sendmail)
-        if not install:
-            return {'text': text, 'installed': False, 'backup_file': None}
-        if before_install is not None:
-            before_install()
-        backup_file = install_cf(candidate, cf_path, backup=backup)
-        candidate = None
-        return {'text': text, 'installed': True, 'backup_file': backup_file}
-    finally:
-        discard(candidate)
-
-
 def read_text(path: str):
     """(text, stat) of a file that must not be a symbolic link; (None, None) when it does not exist."""
     try:
@@ -214,3 +177,99 @@ def read_text(path: str):
         raise BuildError('%s is a symbolic link; give the real path of the file (nothing was changed).' % path)
     with open(path, encoding='utf-8', errors='surrogateescape') as handle:
         return handle.read(), st
+
+
+def read_pair(cf_path: str, mc_path: str | None) -> dict:
+    """The installed .cf and its .mc (None when there is none): paths, texts and stats; neither may be a link."""
+    cf_text, cf_st = read_text(cf_path)
+    mc_text, mc_st = read_text(mc_path) if mc_path else (None, None)
+    return {'cf': cf_path, 'mc': mc_path, 'cf_text': cf_text, 'cf_stat': cf_st, 'mc_text': mc_text, 'mc_stat': mc_st}
+
+
+def prepare(pair: dict, source: str, mc_new: str | None, options: dict, runner, m4: str | None) -> dict:
+    """The change that makes ``pair`` hold ``mc_new`` (None: the .mc as it is) and ``options`` (name -> value).
+
+    ``source`` ``mc`` rebuilds the .cf from the new .mc with m4; ``cf`` edits the options of the
+    installed .cf in place and keeps its other lines. Returns the pair with ``source``, ``mc_new``,
+    ``cf_new``, ``mc_changed``, ``cf_changed``, ``cf_changes`` (options before and after) and, for a
+    rebuild, ``dropped`` (lines of the installed .cf the rebuild does not make). Raises BuildError.
+    """
+    mc_new = pair['mc_text'] if mc_new is None else mc_new
+    if source == 'mc':
+        if mc_new is None:
+            raise BuildError('%s has no .mc to rebuild it from; nothing was changed.' % pair['cf'])
+        cf_new = render_cf(mc_new, pair['mc'], pair['cf'], runner, m4=m4 or 'm4')
+        stale = pair['cf_stat'] is None or pair['mc_stat'] is None or pair['cf_stat'].st_mtime_ns < pair['mc_stat'].st_mtime_ns
+        difference = compare(pair['cf_text'] or '', cf_new)
+        cf_changed = mc_new != pair['mc_text'] or stale or not agrees(difference)
+        dropped = difference['only_installed']
+    else:
+        if pair['cf_text'] is None:
+            raise BuildError('%s does not exist, so it cannot be edited in place; nothing was changed.' % pair['cf'])
+        cf_new = pair['cf_text']
+        try:
+            for name, value in options.items():
+                cf_new = set_option(cf_new, name, value)
+        except CfEditError as exc:
+            raise BuildError('Cannot edit %s: %s; nothing was changed.' % (pair['cf'], exc)) from exc
+        cf_changed, dropped = cf_new != pair['cf_text'], []
+    return dict(pair, source=source, mc_new=mc_new, cf_new=cf_new, mc_changed=mc_new != pair['mc_text'], cf_changed=cf_changed,
+                cf_changes=option_changes(pair['cf_text'], cf_new) if cf_changed else {}, dropped=dropped)
+
+
+def check(change: dict, runner, sendmail: str, workdir: str, text: str | None = None) -> None:
+    """Have sendmail read the change's new .cf (or ``text``) from a candidate in ``workdir``; install nothing."""
+    if not change['cf_changed'] and text is None:
+        return
+    candidate = write_candidate(change['cf_new'] if text is None else text, workdir, change['cf'], change['cf_stat'])
+    try:
+        validate_cf(candidate, change['cf'], runner, sendmail=sendmail)
+    finally:
+        discard(candidate)
+
+
+def commit(change: dict, runner, sendmail: str, write_mc, backup=None) -> list:
+    """Install a prepared change: the candidate beside the .cf, sendmail's check, the .mc, then the rename.
+
+    ``write_mc(path, text)`` replaces the .mc atomically; ``backup(path)`` copies a file and returns
+    the copy. Returns the copies made. On failure the .mc is put back and BuildError or OSError is raised.
+    """
+    backups = []
+    if not change['cf_changed']:
+        if change['mc_changed']:
+            backups.extend([backup(change['mc'])] if backup else [])
+            write_mc(change['mc'], change['mc_new'])
+        return backups
+    # Owner and mode as the .cf has them now: path fixes made since it was read are kept.
+    try:
+        like = os.stat(change['cf'])
+    except FileNotFoundError:
+        like = None
+    candidate = write_candidate(change['cf_new'], os.path.dirname(change['cf']) or '.', change['cf'], like)
+    written = False
+    try:
+        validate_cf(candidate, change['cf'], runner, sendmail=sendmail)
+        if change['mc_changed']:
+            backups.extend([backup(change['mc'])] if backup else [])
+            write_mc(change['mc'], change['mc_new'])
+            written = True
+        copy = install_cf(candidate, change['cf'], backup=backup)
+        candidate = None
+    except (BuildError, OSError):
+        if written:
+            write_mc(change['mc'], change['mc_text'])
+            os.utime(change['mc'], ns=(change['mc_stat'].st_atime_ns, change['mc_stat'].st_mtime_ns))
+        raise
+    finally:
+        discard(candidate)
+    if copy:
+        backups.append(copy)
+    if change['mc']:
+        # The candidate was written before the .mc: keep the .cf from looking older than its source.
+        try:
+            mc_mtime = os.stat(change['mc']).st_mtime_ns
+        except FileNotFoundError:
+            mc_mtime = 0
+        if os.stat(change['cf']).st_mtime_ns < mc_mtime:
+            os.utime(change['cf'], ns=(mc_mtime, mc_mtime))
+    return backups

@@ -14,13 +14,15 @@ A control is a dict:
 
 ``id``, ``title``, ``family`` (one of FAMILIES), ``tags``, ``severity`` (one of SEVERITIES),
 ``rationale`` (why), ``check`` (what is read, in words), ``evaluator`` (the name of the pure
-function in ``_evaluate`` that judges it) and ``params`` (its fixed arguments),
+function in ``_evaluate`` that judges it) and ``params`` (its fixed arguments: the layout groups
+it reads as ``targets``, and ``follow_links`` where it follows symbolic links on purpose),
 ``needs`` (the configuration files, ``mta``/``msp``, whose settings the check reads; an
 unreadable one makes the finding ``error``), ``expected`` (per OS family: ``default`` and
 family-specific keys, merged in that order; the module's ``expected`` option overrides
-single keys per control id), ``override`` (what each expected key means),
+single keys per control id), ``override`` (the schema of those keys: type, null allowed,
+choices, meaning; it drives the modules' validation and the documentation),
 ``fix`` (human text) and ``fix_data`` (a list of machine-readable actions for the
-hardening role, see below), ``applies`` (``os_family``: None for all, or a list),
+hardening, see below), ``applies`` (``os_family``: None for all, or a list),
 ``references`` (``book``: the sendmail book, ``stig``: DISA STIG items; empty where none
 was found), ``package_note`` (why the baseline differs from what the distribution ships,
 or None).
@@ -35,13 +37,14 @@ when the path does not exist).
 
 Fix actions (``fix_data``) are dicts with a ``kind``:
 
-- ``path_attributes``: for each path of the layout group ``targets`` (never following a
-  symbolic link, except the alias and map files whose target is fixed on purpose), set the
-  owner to the first allowed owner when the current one is not allowed, the group likewise,
-  and the mode to ``(current & mode & ~ignore) | require``; the values are those of the
-  resolved ``expected``.
-- ``clear_mode_bits``: clear ``bits`` on every path of ``targets``.
-- ``mc_define``: set ``define(`NAME', `VALUE')`` in the ``mc`` file and rebuild the ``.cf``.
+- ``path_attributes``: for each path the check reads (its ``targets``, following links only
+  where the check does), set the owner to the first allowed owner when the current one is
+  not allowed, the group likewise, and the mode to ``(current & mode & ~ignore) | require``;
+  the values are those of the resolved ``expected``.
+- ``clear_mode_bits``: clear ``bits`` on every path the check reads (``statoverride``: pin
+  the new mode with dpkg-statoverride too).
+- ``cf_option``: set the ``option`` of the ``config`` (``mta``: sendmail.cf, ``msp``:
+  submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it.
 - ``statoverride``: make dpkg-statoverride pin each ``entries`` path to ``owner group mode``.
 - ``manual``: no automatic change; the ``fix`` text says what to do.
 """
@@ -51,6 +54,8 @@ from __future__ import annotations
 import copy
 
 FAMILIES = ('privilege', 'files', 'queue', 'safety', 'privdrop')
+# Families whose every fix is manual: the audit judges them, the hardening has nothing to apply.
+AUDIT_ONLY_FAMILIES = ('privdrop',)
 SEVERITIES = ('high', 'medium', 'low')
 STATUSES = ('pass', 'fail', 'error', 'not_applicable', 'waived')
 OS_FAMILIES = ('Debian', 'RedHat', 'FreeBSD')
@@ -64,13 +69,28 @@ BOOK_SAFE_FILE_ENV = BOOK + '§4.8.2.8'
 STIG_ALIAS_OWNER = 'DISA STIG GEN004360 (V-831): the alias file must be owned by root'
 STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 0644 or less permissive'
 
+def _key(kind: str, description: str, nullable: bool = False, choices=None) -> dict:
+    """One key of an override schema: its type (one of OVERRIDE_TYPES), whether null is allowed, its choices."""
+    return {'type': kind, 'nullable': nullable, 'choices': list(choices) if choices else None, 'description': description}
+
+
+# What each type of override value must be, in words (for errors and the documentation).
+OVERRIDE_TYPES = {
+    'str': 'a string',
+    'list': 'a list of strings',
+    'mode': 'a quoted octal string such as "0644"',
+    'choice': 'one of the choices',
+    'entries': 'a dict of path: "owner group mode"',
+}
+
 PATH_OVERRIDE = {
-    'owner': 'list of allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names; @MTAUser: RunAsUser when set, else root)',
-    'group': 'list of allowed groups, or null for any',
-    'mode': 'most permissive mode allowed, a quoted octal string',
-    'require': 'bits that must be set, a quoted octal string',
-    'ignore': 'bits this control does not judge, a quoted octal string',
-    'missing': 'pass, fail or error when the path does not exist',
+    'owner': _key('list', 'allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names; @MTAUser: RunAsUser when '
+                  'set, else root); a fix sets the first'),
+    'group': _key('list', 'allowed groups, or null for any; a fix sets the first', nullable=True),
+    'mode': _key('mode', 'most permissive mode allowed'),
+    'require': _key('mode', 'bits that must be set'),
+    'ignore': _key('mode', 'bits this control does not judge'),
+    'missing': _key('choice', 'status when the path does not exist', choices=('pass', 'fail', 'error')),
 }
 
 
@@ -79,8 +99,8 @@ def _path_spec(owner, group=None, mode='0644', require='0000', ignore='0000', mi
             'require': require, 'ignore': ignore, 'missing': missing}
 
 
-def _path_fix(targets: str) -> list:
-    return [{'kind': 'path_attributes', 'targets': targets, 'follow_symlinks': False}]
+# A path fix changes what its check reads: the targets and the follow-the-link rule are the check's own.
+PATH_FIX = ({'kind': 'path_attributes'},)
 
 
 CONTROLS = (
@@ -104,11 +124,12 @@ CONTROLS = (
         'params': {'config': 'mta'},
         'needs': ['mta'],
         'expected': {'default': {'user': None, 'group': None}, 'Debian': {'user': 'smmta', 'group': 'smmsp'}},
-        'override': {'user': 'the wanted user, or null for any existing user but root',
-                     'group': 'the wanted group, or null for any'},
+        'override': {'user': _key('str', 'the wanted user, or null for any existing user but root', nullable=True),
+                     'group': _key('str', 'the wanted group, or null for any', nullable=True)},
         'fix': "Set define(`confRUN_AS_USER', `user:group') in sendmail.mc (smmta:smmsp on Debian), rebuild sendmail.cf, "
                'give the MTA queue and the statistics file to that user (SM-QUEUE-01, SM-FILE-07) and restart sendmail.',
-        'fix_data': [{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confRUN_AS_USER', 'value': '{user}:{group}'}],
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'RunAsUser', 'define': 'confRUN_AS_USER',
+                      'value': '{user}:{group}'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_WHY_ROOT, BOOK_OPTIONS], 'stig': []},
         'package_note': 'Debian creates the smmta user for this purpose but sets no RunAsUser: its MTA runs as root.',
@@ -128,7 +149,7 @@ CONTROLS = (
         'params': {'config': 'mta'},
         'needs': ['mta'],
         'expected': {'default': {'allowed': ['root']}, 'Debian': {'allowed': ['root', 'smmta']}},
-        'override': {'allowed': 'list of users TrustedUser may name'},
+        'override': {'allowed': _key('list', 'users TrustedUser may name')},
         'fix': "Remove confTRUSTED_USER from sendmail.mc, or set it to one of the allowed system users; rebuild sendmail.cf.",
         'fix_data': [{'kind': 'manual', 'define': 'confTRUSTED_USER'}],
         'applies': {'os_family': None},
@@ -150,9 +171,9 @@ CONTROLS = (
         'params': {'config': 'msp'},
         'needs': ['msp'],
         'expected': {'default': {'user': 'smmsp', 'group': None}},
-        'override': {'user': 'the wanted user', 'group': 'the wanted group, or null for any'},
+        'override': {'user': _key('str', 'the wanted user'), 'group': _key('str', 'the wanted group, or null for any', nullable=True)},
         'fix': "Set define(`confRUN_AS_USER', `smmsp') in submit.mc (FEATURE(`msp') does by default) and rebuild submit.cf.",
-        'fix_data': [{'kind': 'mc_define', 'mc': 'submit.mc', 'define': 'confRUN_AS_USER', 'value': '{user}'}],
+        'fix_data': [{'kind': 'cf_option', 'config': 'msp', 'option': 'RunAsUser', 'define': 'confRUN_AS_USER', 'value': '{user}'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_WHY_ROOT], 'stig': []},
         'package_note': None,
@@ -173,9 +194,9 @@ CONTROLS = (
         'params': {},
         'needs': [],
         'expected': {'default': {'allowed': []}},
-        'override': {'allowed': 'list of paths allowed to stay set-user-id root'},
+        'override': {'allowed': _key('list', 'paths allowed to stay set-user-id root')},
         'fix': 'chmod u-s on each file (on Debian also pin the mode with dpkg-statoverride so that an upgrade keeps it).',
-        'fix_data': [{'kind': 'clear_mode_bits', 'targets': 'setuid_root_files', 'bits': '4000', 'statoverride': True}],
+        'fix_data': [{'kind': 'clear_mode_bits', 'bits': '4000', 'statoverride': True}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_WHY_ROOT, BOOK_TABLE], 'stig': []},
         'package_note': ('Debian ships /usr/sbin/sensible-mda set-user-id root (4755) so that procmail-style local '
@@ -198,7 +219,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root'], ['smmsp'], mode='2755', require='2000', ignore='4000')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root:smmsp and chmod 2755 the sendmail binary (on Debian through dpkg-statoverride, see SM-STATOVR-01).',
-        'fix_data': _path_fix('binary'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': None,
@@ -222,7 +243,7 @@ CONTROLS = (
             '/usr/libexec/sendmail/sendmail': 'root smmsp 2755',
             '/usr/libexec/sendmail/mailstats': 'root smmsp 2755',
         }}},
-        'override': {'entries': 'dict of path: "owner group mode" (paths absent from the host are skipped)'},
+        'override': {'entries': _key('entries', 'path: "owner group mode" (paths absent from the host are skipped)')},
         'fix': 'For each binary: dpkg-statoverride --remove <path>, then dpkg-statoverride --update --add root smmsp 2755 <path>.',
         'fix_data': [{'kind': 'statoverride', 'entries': '{entries}'}],
         'applies': {'os_family': ['Debian']},
@@ -247,7 +268,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root'], mode='2755')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root each directory and chmod go-w it.',
-        'fix_data': _path_fix('config_dirs'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': (
@@ -270,7 +291,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root'], mode='0644')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root and chmod 0644 (or 0640) sendmail.cf.',
-        'fix_data': _path_fix('cf_mta'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': None,
@@ -289,7 +310,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root'], mode='0644')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root and chmod 0644 submit.cf.',
-        'fix_data': _path_fix('cf_msp'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': None,
@@ -308,7 +329,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root'], mode='0644')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root and chmod 0644 each .mc file.',
-        'fix_data': _path_fix('mc'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': None,
@@ -330,7 +351,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root'], mode='0644')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root and chmod 0644 the alias file (the link target), then run newaliases.',
-        'fix_data': [{'kind': 'path_attributes', 'targets': 'aliases', 'follow_symlinks': True}],
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': [STIG_ALIAS_OWNER, STIG_ALIAS_MODE]},
         'package_note': None,
@@ -353,9 +374,10 @@ CONTROLS = (
         'expected': {'default': {'owner': ['root', '@TrustedUser'], 'mode': '0644', 'private': ['access'],
                                  'private_mode': '0640'}},
         'override': {'owner': PATH_OVERRIDE['owner'], 'mode': PATH_OVERRIDE['mode'],
-                     'private': 'names of the maps that others may not read', 'private_mode': 'most permissive mode of those'},
+                     'private': _key('list', 'names of the maps that others may not read'),
+                     'private_mode': _key('mode', 'most permissive mode of those')},
         'fix': 'chown root (or the TrustedUser) and chmod go-w each file; chmod o-r the access map and its database.',
-        'fix_data': _path_fix('maps'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': 'Debian builds aliases.db and access.db as smmta:smmsp 0640: smmta is its TrustedUser, so they pass.',
@@ -376,9 +398,35 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root', '@RunAsUser'], mode='0644', missing='pass')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root (the statistics file: RunAsUser when set) and chmod 0644 (statistics: 0600).',
-        'fix_data': _path_fix('help+status'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-CF-01',
+        'title': 'sendmail.cf and submit.cf are what their .mc files build',
+        'family': 'files',
+        'tags': ['config', 'mc', 'handedit'],
+        'severity': 'medium',
+        'rationale': (
+            'A line added to sendmail.cf by hand (a message-size limit, a ruleset of the site) lives only there: the next '
+            'make -C /etc/mail, sendmailconfig or package upgrade rebuilds the .cf from its .mc and silently drops it, '
+            'and a define added to the .mc but never built is not in force. The .mc should say everything the .cf does.'),
+        'check': 'm4 builds each .mc (sendmail.mc, submit.mc next to the .cf) into memory, as make -C /etc/mail would; '
+                 'the lines of that build and of the installed .cf are compared, comments and blank lines aside. Without '
+                 'a .mc, m4 or sendmail\'s m4 files, nothing on the host rebuilds the .cf: not applicable.',
+        'evaluator': 'cf_source',
+        'params': {'configs': ['mta', 'msp']},
+        'needs': ['mta', 'msp'],
+        'expected': {'default': {}},
+        'override': {},
+        'fix': 'Carry each line the installed .cf has and the build lacks into the .mc (a define, or LOCAL_CONFIG / '
+               'LOCAL_RULESETS), rebuild and compare again. The hardening keeps such lines: it edits the options it sets '
+               'in place (sendmail_hardening_cf_source).',
+        'fix_data': [{'kind': 'manual'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK + '§4.4'], 'stig': []},
         'package_note': None,
     },
     # --- queue ----------------------------------------------------------------
@@ -399,7 +447,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['@MTAUser'], mode='0700')},
         'override': PATH_OVERRIDE,
         'fix': 'chown the queue directory to the user the MTA runs as (RunAsUser when set, else root) and chmod it 0700.',
-        'fix_data': _path_fix('queue_mta'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': (
@@ -423,7 +471,7 @@ CONTROLS = (
         'expected': {'default': _path_spec(['smmsp'], ['smmsp'], mode='2770', require='0770')},
         'override': PATH_OVERRIDE,
         'fix': 'chown smmsp:smmsp and chmod 0770 (2770 on Debian) the client queue.',
-        'fix_data': _path_fix('queue_msp'),
+        'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': None,
@@ -441,10 +489,11 @@ CONTROLS = (
         'params': {},
         'needs': ['mta', 'msp'],
         'expected': {'default': {'mode': '0770'}},
-        'override': {'mode': 'most permissive mode of a queue file and of QueueFileMode'},
+        'override': {'mode': _key('mode', 'most permissive mode of a queue file and of QueueFileMode')},
         'fix': "chmod o-rwx the queue files; set define(`confQUEUE_FILE_MODE', `0600') (0660 for the MSP) and rebuild.",
-        'fix_data': [{'kind': 'clear_mode_bits', 'targets': 'queue_files', 'bits': '0007', 'statoverride': False},
-                     {'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confQUEUE_FILE_MODE', 'value': '0600'}],
+        'fix_data': [{'kind': 'clear_mode_bits', 'bits': '0007', 'statoverride': False},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'QueueFileMode', 'define': 'confQUEUE_FILE_MODE',
+                      'value': '0600'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
         'package_note': None,
@@ -465,10 +514,11 @@ CONTROLS = (
         'params': {'option': 'DontBlameSendmail', 'configs': ['mta', 'msp']},
         'needs': ['mta', 'msp'],
         'expected': {'default': {'allowed': ['safe']}},
-        'override': {'allowed': 'words DontBlameSendmail may hold'},
+        'override': {'allowed': _key('list', 'words DontBlameSendmail may hold')},
         'fix': "Remove define(`confDONT_BLAME_SENDMAIL', ...) from sendmail.mc (or set it to `safe'), fix the files "
                'sendmail then refuses, rebuild sendmail.cf.',
-        'fix_data': [{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confDONT_BLAME_SENDMAIL', 'value': 'safe'}],
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'DontBlameSendmail', 'define': 'confDONT_BLAME_SENDMAIL',
+                      'value': 'safe'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_OPTIONS], 'stig': []},
         'package_note': ('Debian sets DontBlameSendmail to a long list of relaxations (AssumeSafeChown, '
@@ -489,9 +539,10 @@ CONTROLS = (
         'params': {'option': 'SafeFileEnvironment', 'config': 'mta'},
         'needs': ['mta'],
         'expected': {'default': {'value': None}},
-        'override': {'value': 'the wanted directory, or null for any non-empty value'},
+        'override': {'value': _key('str', 'the wanted directory, or null for any non-empty value', nullable=True)},
         'fix': "Set define(`confSAFE_FILE_ENV', `/') (or a directory) in sendmail.mc and rebuild sendmail.cf.",
-        'fix_data': [{'kind': 'mc_define', 'mc': 'sendmail.mc', 'define': 'confSAFE_FILE_ENV', 'value': '{value}',
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'SafeFileEnvironment', 'define': 'confSAFE_FILE_ENV',
+                      'value': '{value}',
                       'default': '/'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_SAFE_FILE_ENV], 'stig': []},
@@ -560,6 +611,32 @@ def _mode_ok(value) -> bool:
     return isinstance(value, str) and len(value) <= 5 and value != '' and all(ch in '01234567' for ch in value)
 
 
+def _value_ok(schema: dict, value) -> bool:
+    """Whether ``value`` fits one key of an override schema."""
+    if value is None:
+        return schema['nullable']
+    kind = schema['type']
+    if kind == 'str':
+        return isinstance(value, str)
+    if kind == 'list':
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if kind == 'mode':
+        return _mode_ok(value)
+    if kind == 'choice':
+        return value in schema['choices']
+    if kind == 'entries':
+        return isinstance(value, dict) and all(isinstance(v, str) and len(v.split()) == 3 for v in value.values())
+    raise ValueError('unknown override type %s' % kind)
+
+
+def describe_key(schema: dict) -> str:
+    """What a value of one override key must be, in words: 'a list of strings or null'."""
+    words = OVERRIDE_TYPES[schema['type']]
+    if schema['type'] == 'choice':
+        words = ', '.join(schema['choices'][:-1]) + ' or ' + schema['choices'][-1]
+    return words + (' or null' if schema['nullable'] else '')
+
+
 def override_errors(overrides: dict) -> list:
     """Why the ``expected`` option is wrong, one sentence per problem; empty when it is right."""
     errors = []
@@ -568,27 +645,15 @@ def override_errors(overrides: dict) -> list:
         if control is None:
             errors.append('expected names %s, which is no control id' % control_id)
             continue
+        schema = control['override']
         if not isinstance(override, dict):
-            errors.append('expected.%s must be a dict of %s' % (control_id, ', '.join(sorted(control['override'])) or 'nothing'))
+            errors.append('expected.%s must be a dict of %s' % (control_id, ', '.join(sorted(schema)) or 'nothing'))
             continue
         for key, value in override.items():
-            if key not in control['override']:
-                errors.append('expected.%s has no key %s (known: %s)' % (control_id, key, ', '.join(sorted(control['override'])) or 'none'))
-            elif key in ('mode', 'require', 'ignore', 'private_mode') and not _mode_ok(value):
-                errors.append('expected.%s.%s must be a quoted octal string such as "0644"' % (control_id, key))
-            elif key == 'missing' and value not in ('pass', 'fail', 'error'):
-                errors.append('expected.%s.missing must be pass, fail or error' % control_id)
-            elif key in ('owner', 'allowed', 'private') and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                errors.append('expected.%s.%s must be a list of strings' % (control_id, key))
-            elif key == 'group' and control['override'] is PATH_OVERRIDE and value is not None and not (
-                    isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                errors.append('expected.%s.group must be a list of strings or null' % control_id)
-            elif key == 'group' and control['override'] is not PATH_OVERRIDE and value is not None and not isinstance(value, str):
-                errors.append('expected.%s.group must be a string or null' % control_id)
-            elif key == 'entries' and not (isinstance(value, dict) and all(len(str(v).split()) == 3 for v in value.values())):
-                errors.append('expected.%s.entries must map paths to "owner group mode"' % control_id)
-            elif key in ('user', 'value') and value is not None and not isinstance(value, str):
-                errors.append('expected.%s.%s must be a string or null' % (control_id, key))
+            if key not in schema:
+                errors.append('expected.%s has no key %s (known: %s)' % (control_id, key, ', '.join(sorted(schema)) or 'none'))
+            elif not _value_ok(schema[key], value):
+                errors.append('expected.%s.%s must be %s' % (control_id, key, describe_key(schema[key])))
     return errors
 
 
@@ -612,6 +677,17 @@ def _fill(value, expected: dict):
     return value
 
 
+# The layout groups a fix changes when its check names none: those its evaluator reads.
+EVALUATOR_TARGETS = {'map_files': ['maps'], 'setuid_files': ['setuid_root_files'], 'queue_files': ['queue_files']}
+
+
+def fix_targets(control: dict) -> tuple:
+    """(layout groups, follow links) of a control's path fixes: exactly what its check reads, as it reads it."""
+    targets = control['params'].get('targets') or EVALUATOR_TARGETS.get(control['evaluator'], [])
+    follow = bool(control['params'].get('follow_links')) or control['evaluator'] == 'map_files'
+    return list(targets), follow
+
+
 def fix_actions(control: dict, expected: dict) -> list:
     """The control's fix actions with the resolved expected values filled in (for the hardening role)."""
     actions = []
@@ -620,6 +696,8 @@ def fix_actions(control: dict, expected: dict) -> list:
         if 'default' in filled:
             filled['value'] = filled['value'] if filled.get('value') is not None else filled['default']
             del filled['default']
+        if filled['kind'] in ('path_attributes', 'clear_mode_bits'):
+            filled['targets'], filled['follow'] = fix_targets(control)
         if filled['kind'] == 'path_attributes':
             filled['expected'] = copy.deepcopy(expected)
         actions.append(filled)
@@ -687,4 +765,6 @@ def describe_expected(control: dict, expected: dict) -> str:
         return '%s=%s' % (option, expected['value']) if expected.get('value') else '%s set, not empty' % option
     if kind == 'privdrop':
         return 'the kernel passes the test of the compiled drop method'
+    if kind == 'cf_source':
+        return 'each .cf has exactly the lines its .mc builds (comments and blank lines aside)'
     raise ValueError('unknown evaluator %s' % kind)

@@ -338,11 +338,54 @@ def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     return _outcome('pass' if works else 'fail', '%s %s on this kernel' % (method, 'works' if works else 'fails'), None, evidence)
 
 
+def _lines_text(lines: list, limit: int = 8) -> str:
+    shown = ['%d: %s' % (item['line'], item['text']) for item in lines[:limit]]
+    return ' | '.join(shown) + (' | ... %d more' % (len(lines) - limit) if len(lines) > limit else '')
+
+
+def eval_cf_source(control: dict, expected: dict, state: dict) -> dict:
+    """Each .cf against what m4 builds of its .mc: hand edits a rebuild would drop, .mc changes not in force."""
+    statuses, problems, evidence, first = [], [], [], None
+    for role in control['params']['configs']:
+        found = (state.get('cf_sources') or {}).get(role)
+        if found is None:
+            statuses.append('error')
+            problems.append('%s: not compared with its .mc' % state['configs'][role]['path'])
+            continue
+        if not found['buildable']:
+            statuses.append('not_applicable')
+            evidence.append(found['reason'])
+            continue
+        if found['error']:
+            statuses.append('fail')
+            problems.append('%s: m4 cannot build it from %s, so the next rebuild would fail or install a broken file (%s)'
+                            % (found['cf'], found['mc'], found['error']))
+            first = first or found['cf']
+            continue
+        dropped, added = found['only_installed'], found['only_built']
+        evidence.append('m4 %s compared with %s: %d lines only in the .cf, %d only in the build'
+                        % (found['mc'], found['cf'], len(dropped), len(added)))
+        if dropped:
+            problems.append('%s has lines its .mc does not build; the next rebuild from %s (make -C, sendmailconfig, a '
+                            'package upgrade) silently drops them: %s' % (found['cf'], found['mc'], _lines_text(dropped)))
+        if added:
+            problems.append('%s builds lines %s lacks (the .mc changed, the .cf was not rebuilt): %s'
+                            % (found['mc'], found['cf'], _lines_text(added)))
+        statuses.append('fail' if dropped or added else 'pass')
+        if dropped or added:
+            first = first or found['cf']
+    if statuses and all(status == 'not_applicable' for status in statuses):
+        return _outcome('not_applicable', 'nothing on this host rebuilds the .cf files from a .mc', None, '; '.join(evidence))
+    status = _worst([s for s in statuses if s != 'not_applicable'])
+    return _outcome(status, '; '.join(problems) if problems else 'each .cf is what its .mc builds', first,
+                    '; '.join(evidence) or 'nothing compared')
+
+
 EVALUATORS = {
     'run_as_user': eval_run_as_user, 'trusted_user': eval_trusted_user, 'setuid_files': eval_setuid_files,
     'statoverride': eval_statoverride, 'path_set': eval_path_set, 'map_files': eval_map_files,
     'queue_files': eval_queue_files, 'option_words': eval_option_words, 'option_value': eval_option_value,
-    'privdrop': eval_privdrop,
+    'privdrop': eval_privdrop, 'cf_source': eval_cf_source,
 }
 
 

@@ -162,3 +162,18 @@ def daemon_processes(proc: str = '/proc') -> list:
             'effective_user': user_name(status['euid']) if status['euid'] is not None else None,
         })
     return found
+
+
+# Where the service manager of each platform keeps the MTA's unit or script.
+SERVICE_FILES = {
+    'sendmail': ('/etc/systemd/system/sendmail.service', '/usr/lib/systemd/system/sendmail.service',
+                 '/lib/systemd/system/sendmail.service', '/etc/init.d/sendmail', '/etc/rc.d/sendmail'),
+}
+
+
+def service_name(exists=os.path.exists) -> str | None:
+    """The name of the service that runs the MTA, as this host's service manager knows it; None when none is found."""
+    for name, files in SERVICE_FILES.items():
+        if any(exists(path) for path in files):
+            return name
+    return None

@@ -22,9 +22,12 @@ import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import D0_ARGS, drop_method, link_chain, parse_d0, resolve_binary
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, read_text, render_cf
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import compare
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
     candidate_paths, group_name, read_statoverrides, setid_files, user_name,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
@@ -118,7 +121,7 @@ def read_config(path: str):
 def config_state(path: str) -> dict:
     parsed, error = read_config(path)
     return {'path': path, 'error': error, 'settings': settings(parsed) if parsed else None,
-            'maps': parsed['maps'] if parsed else {}}
+            'maps': parsed['maps'] if parsed else {}, 'values': parsed['occurrences'] if parsed else {}}
 
 
 def parent_dirs(path: str) -> list:
@@ -232,9 +235,64 @@ def ask_binary(run, path: str):
     return d0, None
 
 
+def mc_path_of(cf_path: str) -> str:
+    """The .mc a .cf is built from, beside it: sendmail.cf <- sendmail.mc, submit.cf <- submit.mc."""
+    return os.path.splitext(cf_path)[0] + '.mc'
+
+
+def _cf_m4_missing(mc_text: str, mc_path: str) -> str | None:
+    """The cf.m4 a .mc includes, when that file is absent (sendmail's m4 files are not installed)."""
+    try:
+        includes = parse_mc(mc_text)['includes']
+    except McError:
+        return None
+    for name in includes:
+        if name.endswith('cf.m4'):
+            path = name if os.path.isabs(name) else os.path.join(os.path.dirname(mc_path), name)
+            return None if os.path.exists(path) else path
+    return None
+
+
+def cf_source(run, cf_path: str, m4: str | None) -> dict:
+    """Whether a .cf is what its .mc builds: m4 renders the .mc into memory and the two are compared.
+
+    ``buildable`` says whether anything on the host can rebuild the .cf from the .mc (a .mc, m4 and
+    sendmail's m4 files); ``reason`` says why not. ``built`` is m4's text; ``error`` m4's complaint when
+    the .mc does not build; ``only_installed``/``only_built`` are the differing lines (see _cfedit.compare).
+    """
+    mc_path = mc_path_of(cf_path)
+    found = {'cf': cf_path, 'mc': mc_path, 'buildable': False, 'reason': None, 'error': None, 'built': None,
+             'only_installed': [], 'only_built': []}
+    try:
+        mc_text = read_text(mc_path)[0]
+        cf_text = read_text(cf_path)[0]
+    except (BuildError, OSError) as exc:
+        found['reason'] = str(exc)
+        return found
+    missing = _cf_m4_missing(mc_text, mc_path) if mc_text is not None else None
+    if mc_text is None:
+        found['reason'] = 'there is no %s: %s is its only source' % (mc_path, cf_path)
+    elif m4 is None:
+        found['reason'] = 'm4 is not installed: nothing on this host rebuilds %s from %s' % (cf_path, mc_path)
+    elif missing:
+        found['reason'] = "sendmail's m4 files are not installed (%s is absent): nothing on this host rebuilds %s" % (missing, cf_path)
+    if found['reason']:
+        return found
+    found['buildable'] = True
+    try:
+        found['built'] = render_cf(mc_text, mc_path, cf_path, run, m4=m4)
+    except BuildError as exc:
+        found['error'] = str(exc)
+        return found
+    found.update(compare(cf_text or '', found['built']))
+    return found
+
+
 def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
     return {'installed': False, 'reason': reason, 'version': None, 'drop_method': None, 'binary': binary, 'os': os_facts,
-            'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}} for role, path in DEFAULT_CONFIGS.items()},
+            'pid_file': None, 'cf_sources': {},
+            'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}, 'values': {}}
+                        for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None}
 
@@ -249,8 +307,12 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 
 
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
-            os_family: str | None = None) -> dict:
-    """Everything the controls read, from the host; never writes, never raises for host data."""
+            os_family: str | None = None, m4: str | None = None, cf_sources: bool = False) -> dict:
+    """Everything the controls read, from the host; never writes, never raises for host data.
+
+    ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
+    each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc.
+    """
     os_facts = read_os()
     if os_family:
         os_facts['family'] = os_family
@@ -273,7 +335,8 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     kernel = kernel_probe(probe_kernel, probe_user)
     return {
         'installed': True, 'reason': None, 'version': d0['version'], 'drop_method': method, 'binary': binary, 'os': os_facts,
-        'configs': configs, 'layout': groups, 'paths': entries,
+        'pid_file': d0['pid_file'], 'configs': configs,
+        'cf_sources': {role: cf_source(run, config['path'], m4) for role, config in configs.items()} if cf_sources else {}, 'layout': groups, 'paths': entries,
         'accounts': {token: account(token) for token in account_tokens(configs)},
         'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),
         'queue_files': {q: queue_listing(q) for q in groups['queue_mta'] + groups['queue_msp']},

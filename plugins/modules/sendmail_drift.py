@@ -273,7 +273,7 @@ def main() -> None:
     controls = select(params['include'], params['exclude'])
 
     family, state = read_host(sendmail_runner(module), controls, params['binary'], params['os_family'],
-                              params['expected'], probe_kernel=params['probe_kernel'])
+                              params['expected'], probe_kernel=params['probe_kernel'], m4=module.get_bin_path('m4'))
     expected = expected_values(controls, family, params['expected'])
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
     result = dict(summarize(findings), changed=False, findings=findings, os_family=family,

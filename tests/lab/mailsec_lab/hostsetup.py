@@ -18,13 +18,12 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
 
 def _bind_sendmail(root: Path, address: str) -> None:
     """Debian binds the MTA and MSA to 127.0.0.1 and has the MSP submit there: every lab host
-    shares the machine's loopback, so each uses its own address, in the .mc and .cf alike."""
-    swaps = (
-        (r"Addr=127\.0\.0\.1\b", f"Addr={address}"),
-        (r"D\{MTAHost\}\[127\.0\.0\.1\]", f"D{{MTAHost}}[{address}]"),
-        (r"`\[127\.0\.0\.1\]'", f"`[{address}]'"),
-    )
-    for name in ("sendmail.mc", "sendmail.cf", "submit.mc", "submit.cf"):
+    shares the machine's loopback, so each uses its own address, in the .mc and .cf alike, and
+    each .cf stays what its .mc builds. (FEATURE(msp) also writes an Addr=127.0.0.1 into
+    submit.cf that no daemon listens on: it stays as built.)"""
+    listen = (r"Addr=127\.0\.0\.1\b", f"Addr={address}")
+    submit = ((r"D\{MTAHost\}\[127\.0\.0\.1\]", f"D{{MTAHost}}[{address}]"), (r"`\[127\.0\.0\.1\]'", f"`[{address}]'"))
+    for name, swaps in (("sendmail.mc", (listen,)), ("sendmail.cf", (listen,)), ("submit.mc", submit), ("submit.cf", submit)):
         path = root / "etc/mail" / name
         text = path.read_text()
         for pattern, repl in swaps:

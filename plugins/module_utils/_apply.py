@@ -1,0 +1,172 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""Carrying out the steps of a hardening plan (see ``_plan``): the I/O around them.
+
+- ``path`` steps through ``_safefs`` (lstat, O_NOFOLLOW, fstat check, fchown then fchmod; a link is
+  followed only where the step says so); ``probe_path`` makes the same checks and changes nothing;
+- ``statoverride`` steps with ``dpkg-statoverride --remove`` then ``--update --add``, after the file
+  itself was changed through ``_safefs`` (so dpkg's own chown/chmod finds nothing left to do);
+- ``map_rebuild`` steps with ``sendmail -bi`` and ``makemap``;
+- ``cf_option`` steps go through ``_cfbuild`` (one validated replacement per file), driven by ``_engine``.
+
+Commands run through ``runner(argv, data=None, cwd=None) -> (rc, stdout, stderr)``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import UnsafePath, apply_attributes, writable_by_others
+
+MAP_CLASSES = ('hash', 'btree')
+
+
+def _attributes(found: dict) -> dict:
+    return {key: found[key] for key in ('owner', 'group', 'mode')}
+
+
+def apply_path(item: dict, check_mode: bool) -> dict:
+    """Carry out (in check mode: try) a ``path`` step through _safefs.
+
+    Returns ``changed``, ``refused`` (a reason, when changing it would not be safe) and, for real,
+    the ``before`` and ``after`` read on the file.
+    """
+    try:
+        # The whole planned result, not only what differs from the step before: the same answer in check mode.
+        done = apply_attributes(item['target'], owner=item['after']['owner'], group=item['after']['group'],
+                                mode=item['after']['mode'], check_mode=check_mode, follow=item['follow'])
+    except UnsafePath as exc:
+        return {'changed': False, 'refused': str(exc)}
+    except (OSError, ValueError) as exc:
+        return {'changed': False, 'refused': '%s: %s' % (item['target'], getattr(exc, 'strerror', None) or exc)}
+    result = {'changed': done['changed'], 'refused': None}
+    if not check_mode:
+        result.update(before=_attributes(done['before']), after=_attributes(done['after']))
+    return result
+
+
+def probe_path(item: dict) -> str | None:
+    """Why a ``path`` step would be refused (a planted link, a file swapped in); None when it is safe."""
+    return apply_path(item, check_mode=True)['refused']
+
+
+def probe_pin(item: dict) -> str | None:
+    """Why a ``statoverride`` step would be refused: dpkg's chown and chmod must meet a regular file."""
+    try:
+        st = os.lstat(item['target'])
+    except OSError as exc:
+        return '%s: %s' % (item['target'], exc.strerror or exc)
+    if not stat.S_ISREG(st.st_mode):
+        return '%s is not a regular file; refusing to let dpkg-statoverride --update change it' % item['target']
+    return None
+
+
+def apply_pin(item: dict, runner, dpkg_statoverride: str) -> dict:
+    """Carry out a ``statoverride`` step: remove the old entry, add the new one with --update.
+
+    Returns ``changed``, ``refused`` and ``error`` (dpkg-statoverride's message when it failed).
+    """
+    refused = probe_pin(item)
+    if refused:
+        return {'changed': False, 'refused': refused, 'error': None}
+    owner, group, mode = item['after'].split()
+    commands = []
+    if item.get('remove'):
+        commands.append([dpkg_statoverride, '--remove', item['target']])
+    commands.append([dpkg_statoverride, '--update', '--add', owner, group, mode, item['target']])
+    for argv in commands:
+        rc, out, err = runner(argv)
+        if rc != 0 and not (argv[1] == '--remove' and 'No override present' in (err or out)):
+            message = (err or out).strip().splitlines()[0] if (err or out).strip() else 'no message'
+            return {'changed': argv[1] != '--remove', 'refused': None, 'error': '%s exited %d: %s' % (' '.join(argv), rc, message)}
+    return {'changed': True, 'refused': None, 'error': None}
+
+
+def queue_hazards(directories: list) -> list:
+    """Symbolic links and multiply-linked files in the queue directories (and their qf/df/xf subdirectories).
+
+    Nothing follows or changes them; they are reported: a link planted in a queue others can write
+    to is the classic way to make a root process change another file.
+    """
+    found = []
+    for directory in directories:
+        try:
+            dir_st = os.lstat(directory)
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        if not stat.S_ISDIR(dir_st.st_mode):
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                found.append({'path': path, 'reason': '%s is a symbolic link (to %s) in a queue directory; not followed, '
+                              'not changed: remove it' % (path, os.readlink(path))})
+            elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and writable_by_others(dir_st):
+                found.append({'path': path, 'reason': '%s has %d hard links in a queue directory others can write to; '
+                              'not changed: check what it points at and remove it' % (path, st.st_nlink)})
+            elif stat.S_ISDIR(st.st_mode) and name in ('qf', 'df', 'xf'):
+                found.extend(queue_hazards([path]))
+    return found
+
+
+def _mtime(path: str):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def stale_maps(state: dict) -> list:
+    """Map databases older than their source: ``{'name', 'source', 'database', 'class'}`` each.
+
+    The alias files are rebuilt together (``sendmail -bi``, name ``aliases``); K-line maps of class
+    hash or btree one by one (``makemap``). Sources are stat'ed (a link such as /etc/mail/aliases is
+    followed: sendmail reads through it too); absent sources are skipped.
+    """
+    found = []
+    for item in (state.get('layout') or {}).get('maps') or []:
+        if item['name'] == 'aliases':
+            for source in (state.get('layout') or {}).get('aliases') or []:
+                database = source + '.db'
+                if database in item['paths'] and _mtime(source) is not None and (
+                        _mtime(database) is None or _mtime(source) > _mtime(database)):
+                    found.append({'name': 'aliases', 'source': source, 'database': database, 'class': 'aliases'})
+            continue
+        declared = ((state.get('configs') or {}).get('mta') or {}).get('maps', {}).get(item['name']) or {}
+        source = declared.get('file')
+        if declared.get('class') not in MAP_CLASSES or not source:
+            continue
+        database = source + '.db'
+        if _mtime(source) is not None and (_mtime(database) is None or _mtime(source) > _mtime(database)):
+            found.append({'name': item['name'], 'source': source, 'database': database, 'class': declared['class']})
+    return found
+
+
+def rebuild_map(item: dict, runner, sendmail: str, makemap: str | None, aliases_done: bool) -> dict:
+    """Rebuild one stale database (a ``map_rebuild`` step); the alias files are rebuilt together by one
+    ``sendmail -bi``. Returns ``changed``, ``command`` and ``error``."""
+    if item['map_class'] == 'aliases':
+        if aliases_done:
+            return {'changed': True, 'command': None, 'error': None}
+        argv, data = [sendmail, '-bi'], None
+    elif makemap is None:
+        return {'changed': False, 'command': None, 'error': 'makemap is not installed'}
+    else:
+        with open(item['source'], encoding='utf-8', errors='surrogateescape') as handle:
+            data = handle.read()
+        argv = [makemap, item['map_class'], item['source']]
+    rc, out, err = runner(argv, data=data)
+    message = (err or out or '').strip()
+    command = ' '.join(argv) + (' < %s' % item['source'] if data is not None else '')
+    return {'changed': rc == 0, 'command': command,
+            'error': 'exit %d: %s' % (rc, message.splitlines()[0] if message else 'no message') if rc else None}

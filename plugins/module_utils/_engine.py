@@ -1,0 +1,372 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""The hardening engine: read the host, judge it, plan once, then apply the plan (or, in check mode, return it).
+
+``Engine.run`` is all ``sendmail_harden`` does. The plan (``_plan``) is data built once from the
+host's state and the catalogue; check mode returns it after trying every step the way the real
+run would (sendmail reads each new .cf, every path goes through the same link checks). A real
+run applies it phase by phase, reads the host again and judges it again. ``changed`` means the
+plan had steps that apply; steps the hardening cannot take are reported apart and warned about,
+never counted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import grp
+import os
+import pwd
+import signal
+import tempfile
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
+    apply_path, apply_pin, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
+    BuildError, check, commit, option_changes, prepare, read_pair,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
+from ansible_collections.mailsec.sendmail.plugins.module_utils._host import service_name
+from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, set_define
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
+
+SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
+QUEUE_CONTROLS = ('SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03')
+# Layout groups sendmail's file-safety checks read when it validates a .cf.
+SAFETY_GROUPS = ('config_dirs', 'cf_mta', 'cf_msp', 'mc', 'aliases')
+# The fault test's hook: the suite sets it to a phase name, and the module dies by SIGKILL right after that phase.
+KILL_AFTER = 'MAILSEC_SENDMAIL_TEST_KILL_AFTER'
+
+
+class EngineError(Exception):
+    """The run cannot go on; ``msg`` is one sentence, ``result`` what is known so far."""
+
+    def __init__(self, msg: str, result: dict | None = None):
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result or {}
+
+
+class ModuleIO:
+    """What the engine needs of the module: commands, programs, files, warnings, check mode."""
+
+    def __init__(self, module, run):
+        self.module = module
+        self.run = run
+        self.check_mode = module.check_mode
+        self.tmpdir = module.tmpdir
+
+    def bin(self, name: str, dirs=()):
+        return self.module.get_bin_path(name, opt_dirs=list(dirs))
+
+    def write_text(self, path: str, text: str) -> None:
+        fd, tmp = tempfile.mkstemp(prefix='sendmail_harden.', dir=self.tmpdir)
+        with os.fdopen(fd, 'w', encoding='utf-8', errors='surrogateescape') as handle:
+            handle.write(text)
+        self.module.atomic_move(tmp, path)
+
+    def backup(self, path: str) -> str:
+        return self.module.backup_local(path)
+
+    def warn(self, text: str) -> None:
+        self.module.warn(text)
+
+
+def host_accounts():
+    """(user name -> primary group name, group names) of the host."""
+    groups = {entry.gr_name for entry in grp.getgrall()}
+    by_gid = {entry.gr_gid: entry.gr_name for entry in grp.getgrall()}
+    users = {entry.pw_name: by_gid.get(entry.pw_gid, str(entry.pw_gid)) for entry in pwd.getpwall()}
+    return users, groups
+
+
+def _maybe_die(phase: str) -> None:
+    if os.environ.get(KILL_AFTER) == phase:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _diff_mc(change: dict, ids: list) -> dict:
+    label = '%s (%s)' % (change['mc'], ', '.join(ids))
+    return {'before_header': label, 'after_header': label, 'before': change['mc_text'], 'after': change['mc_new']}
+
+
+def _diff_cf(change: dict) -> dict:
+    def lines(side):
+        return ''.join('O %s=%s\n' % (name, value) for name in sorted(change['cf_changes'])
+                       for value in change['cf_changes'][name][side])
+    label = '%s (options, %s)' % (change['cf'], 'rebuilt from the .mc' if change['source'] == 'mc' else 'edited in place')
+    return {'before_header': label, 'after_header': label, 'before': lines('before'), 'after': lines('after')}
+
+
+class Engine:
+    """One host's hardening: ``run()`` returns the module's result or raises EngineError."""
+
+    def __init__(self, io, params: dict):
+        self.io = io
+        self.params = params
+        self.today = datetime.date.today()
+        self.controls = []
+        self.family = None
+        self.kernel = None
+        self.changes = {}
+        self.notes = []
+
+    # --- read and judge ------------------------------------------------------------------------------
+
+    def read(self, first: dict | None = None) -> dict:
+        """The host's state; after the first read, the kernel probe's answer is carried over."""
+        m4 = self.io.bin('m4')
+        state = read_host(self.io.run, self.controls, self.params['binary'], self.family, self.params['expected'],
+                          probe_kernel=first is None, m4=m4, cf_sources=True)[1]
+        if first is not None:
+            state['kernel'], state['method_works'] = first['kernel'], first['method_works']
+        return state
+
+    def judge(self, state: dict, expected: dict) -> list:
+        return evaluate(self.controls, expected, state, today=self.today)
+
+    # --- plan ------------------------------------------------------------------------------------------
+
+    def _config_change(self, state: dict, config: str, options: dict, defines: dict) -> dict:
+        found = state['cf_sources'][config]
+        source = plan_of.choose_source(self.params['cf_source'], found)
+        mc = found['mc'] if os.path.lexists(found['mc']) else None
+        pair = read_pair(found['cf'], mc)
+        mc_new = pair['mc_text']
+        try:
+            for name, value in defines.items():
+                mc_new = set_define(mc_new, name, value) if mc_new is not None else None
+        except McError as exc:
+            raise plan_of.PlanError('cannot change %s: %s' % (mc, exc)) from exc
+        return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'))
+
+    def _safe(self, steps: list) -> list:
+        """The steps with those a real run would refuse (links, swapped files) turned into ``refuse`` steps."""
+        checked = []
+        for item in steps:
+            reason = probe_path(item) if item['kind'] == 'path' else probe_pin(item) if item['kind'] == 'statoverride' else None
+            checked.append(plan_of.refuse(item['id'], item['target'], reason) if reason else item)
+        return checked
+
+    def plan(self, state: dict, findings: list, expected: dict) -> list:
+        failing = plan_of.failing_ids(findings)
+        cf_steps, notes = plan_of.option_steps(failing, expected, state)
+        options, defines = plan_of.options_by_config(cf_steps), plan_of.defines_by_config(cf_steps)
+        try:
+            self.changes = {config: self._config_change(state, config, options[config], defines[config]) for config in options}
+        except BuildError as exc:
+            raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
+        new_texts = {config: change['cf_new'] for config, change in self.changes.items() if change['cf_changed']}
+        predicted = plan_of.predict_state(state, new_texts, account, lstat_entry) if new_texts else state
+        runas_changed = any(item['option'] == 'RunAsUser' and item['config'] == 'mta' for item in cf_steps) and 'mta' in new_texts
+        dpkg = self.io.bin('dpkg-statoverride') if self.family == 'Debian' else None
+        files = plan_of.file_steps(failing, expected, predicted, {'statoverride': self.params['statoverride'], 'dpkg': bool(dpkg)},
+                                   runas_changed=runas_changed)
+        maps = plan_of.map_steps(stale_maps(state)) if self.params['rebuild_maps'] else []
+        users, groups = host_accounts()
+        errors = plan_of.account_errors(cf_steps, users, groups) + plan_of.name_errors(files, users, groups)
+        if errors:
+            raise plan_of.PlanError('; '.join(errors))
+        hazards = []
+        if any(control['id'] in QUEUE_CONTROLS for control in self.controls):
+            queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
+            hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
+        self.notes = notes
+        return plan_of.ordered(maps + self._safe(files) + cf_steps) + plan_of.manual_steps(failing) + notes + hazards
+
+    # --- check and apply ---------------------------------------------------------------------------
+
+    def _tightens_safety_paths(self, steps: list, state: dict) -> bool:
+        watched = {path for group in SAFETY_GROUPS for path in state['layout'].get(group) or []}
+        return any(item['kind'] == 'path' and item['phase'] == 'paths' and item['target'] in watched for item in steps)
+
+    def check_configs(self, steps: list, state: dict, sendmail: str) -> None:
+        """Check mode: sendmail reads each new .cf from a private candidate.
+
+        The path fixes before it are not made in check mode; where they tighten paths sendmail's
+        safety checks read, a rejected candidate is read again with the DontBlameSendmail now in
+        force (the real run validates the strict file after those fixes).
+        """
+        for config, change in self.changes.items():
+            try:
+                check(change, self.io.run, sendmail, self.io.tmpdir)
+            except BuildError:
+                current = (state['configs'][config].get('values') or {}).get('DontBlameSendmail')
+                if not current or not self._tightens_safety_paths(steps, state):
+                    raise
+                check(change, self.io.run, sendmail, self.io.tmpdir,
+                      text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
+                change['checked'] = 'with the DontBlameSendmail now in force, until the path fixes before it are made'
+
+    def _apply_config(self, steps: list, sendmail: str, done: list) -> list:
+        """Validate every new .cf, then install each (its .mc first); return the copies made."""
+        backups = []
+        try:
+            for change in self.changes.values():
+                check(change, self.io.run, sendmail, self.io.tmpdir)
+            for config, change in self.changes.items():
+                backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,
+                                      backup=self.io.backup if self.params['backup'] else None))
+                for item in steps:
+                    if item['kind'] == 'cf_option' and item['config'] == config:
+                        done.append(dict(item, changed=change['cf_changed'] or change['mc_changed'], refused=None, error=None))
+        except (BuildError, OSError) as exc:
+            message = str(exc) if isinstance(exc, BuildError) else 'could not install a new .cf: %s' % (exc.strerror or exc)
+            before = [item for item in done if item.get('changed')]
+            message = message.rstrip('.').replace('; nothing was changed', '') + (
+                '; it was not installed, the running configuration stays' + (
+                    ' (%d owner and mode fixes before it only tighten what it accepts)' % len(before) if before else ''))
+            raise EngineError(message + '.', {'done': done}) from exc
+        return backups
+
+    def apply(self, steps: list, sendmail: str) -> tuple:
+        """Carry out the plan phase by phase; returns (done steps with their outcome, backups)."""
+        done, backups, failures = [], [], []
+        dpkg = self.io.bin('dpkg-statoverride')
+        makemap = self.io.bin('makemap', SENDMAIL_DIRS)
+        aliases_done = False
+        for phase in plan_of.PHASES:
+            for item in [s for s in steps if s['phase'] == phase and s['kind'] != 'cf_option']:
+                if item['kind'] == 'path':
+                    outcome = apply_path(item, check_mode=False)
+                    outcome = dict(outcome, error=None)
+                elif item['kind'] == 'statoverride':
+                    outcome = apply_pin(item, self.io.run, dpkg)
+                else:
+                    outcome = rebuild_map(item, self.io.run, sendmail, makemap, aliases_done)
+                    aliases_done = aliases_done or item['map_class'] == 'aliases'
+                done.append(dict(item, **outcome))
+                if outcome.get('error'):
+                    failures.append(outcome['error'])
+            if phase == 'config':
+                backups.extend(self._apply_config(steps, sendmail, done))
+            _maybe_die(phase)
+        return done, backups, failures
+
+    # --- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> dict:
+        params = self.params
+        errors = selection_errors(params['include'], params['exclude'], params['expected'])
+        if errors:
+            raise EngineError('; '.join(errors) + '.')
+        self.controls = select(params['include'], params['exclude'])
+        self.family = params['os_family'] or read_os()['family']
+        state = self.read()
+        daemon = {'binary': params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
+        result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
+                  'refused': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
+                  'daemon': daemon}
+        if not state['installed']:
+            return dict(result, skipped=True, msg='sendmail is not installed', reason=state['reason'])
+        expected = expected_values(self.controls, self.family, params['expected'])
+        findings = self.judge(state, expected)
+        try:
+            steps = self.plan(state, findings, expected)
+        except plan_of.PlanError as exc:
+            raise EngineError('%s; nothing was changed.' % exc, result) from exc
+        sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
+        applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
+        after = None
+        failures = []
+        backups = []
+        if self.io.check_mode:
+            try:
+                self.check_configs(applied, state, sendmail)
+            except BuildError as exc:
+                raise EngineError(str(exc), result) from exc
+            done = [dict(item, changed=True) for item in applied]
+        else:
+            try:
+                done, backups, failures = self.apply(applied, sendmail)
+            except EngineError as exc:
+                exc.result = self.report(result, findings, steps, exc.result.get('done', []), None)
+                raise
+            after = self.judge(self.read(state) if any(item['changed'] for item in done) else state, expected)
+        report = self.report(result, findings, steps, done, after)
+        if backups:
+            report['backup_files'] = backups
+        if failures:
+            raise EngineError('Some fixes could not be made: %s.' % '; '.join(failures), report)
+        return report
+
+    def report(self, result: dict, findings: list, steps: list, done: list, after) -> dict:
+        """The module's result from the plan and what was done (in check mode: what would be)."""
+        check_mode = self.io.check_mode
+        refused_now = [item for item in done if item.get('refused')]
+        not_done = [item for item in steps if item['kind'] in plan_of.NOT_APPLIED] + [
+            plan_of.refuse(item['id'], item['target'], item['refused']) for item in refused_now]
+        changed_steps = [item for item in done if item.get('changed')]
+        before = {item['id']: item for item in findings}
+        after_by_id = {item['id']: item for item in after or []}
+        result = dict(result, plan=[dict(item) for item in done], not_done=not_done,
+                      changed_controls=plan_of.changed_ids(changed_steps), changed=bool(changed_steps))
+        result['cf_source'] = {config: change['source'] for config, change in self.changes.items()}
+        installed = [change for change in self.changes.values() if change['cf_changed']]
+        if not check_mode:
+            installed = [change for change in installed if any(item['kind'] == 'cf_option' and item['target'] == change['cf']
+                                                               for item in changed_steps)]
+        result['cf_changed'] = [change['cf'] for change in installed]
+        result['restart_needed'] = bool(installed)
+        result['refused'] = [{'id': item['id'], 'path': item['target'], 'reason': item['why']}
+                             for item in not_done if item['kind'] == 'refuse']
+        still = {c_id for c_id, item in (after_by_id or before).items() if item['status'] in plan_of.FAILING}
+        result['manual'] = sorted({item['id'] for item in not_done if item['id'] and item['id'] in still})
+        if self.params['rebuild_maps']:
+            result['maps'] = [{'name': item['name'], 'source': item['source'], 'database': item['target'],
+                               'command': item.get('command'), 'error': item.get('error')}
+                              for item in done if item['kind'] == 'map_rebuild']
+        for control in self.controls:
+            c_id = control['id']
+            mine = [item for item in done if item['id'] == c_id]
+            waiting = [item['why'] for item in not_done if item['id'] == c_id]
+            status = before[c_id]['status']
+            details = 'passes; left alone' if status not in plan_of.FAILING else (
+                'not done: ' + ' '.join(waiting) if waiting and not mine else before[c_id]['actual'])
+            result['results'].append({'id': c_id, 'status_before': status,
+                                      'status_after': after_by_id[c_id]['status'] if after_by_id else None,
+                                      'changed': any(item.get('changed') for item in mine), 'steps': mine, 'details': details})
+        if after is not None:
+            result['drift_after'] = [{'id': item['id'], 'status': item['status'], 'actual': item['actual']}
+                                     for item in after if item['status'] in plan_of.FAILING]
+        result['diff'] = self._diff(changed_steps)
+        if not_done:
+            self.io.warn('Not done by the hardening: %s.' % '; '.join(
+                '%s: %s' % (item['id'] or item['target'], item['why']) for item in not_done))
+        result['msg'] = self.summary(result)
+        return result
+
+    def _diff(self, changed_steps: list) -> list:
+        entries = []
+        for config, change in self.changes.items():
+            ids = [item['id'] for item in changed_steps if item['kind'] == 'cf_option' and item['config'] == config]
+            if not ids:
+                continue
+            if change['mc_changed']:
+                entries.append(_diff_mc(change, ids))
+            if change['cf_changed']:
+                entries.append(_diff_cf(dict(change, cf_changes=change['cf_changes'] or option_changes(
+                    change['cf_text'], change['cf_new']))))
+        return entries + plan_of.diff_entries(changed_steps)
+
+    def summary(self, result: dict) -> str:
+        count = len(result['changed_controls'])
+        by_hand = ', '.join(result['manual'])
+        if not count:
+            if not result['changed']:
+                return ('Nothing changed; by hand: %s.' % by_hand) if by_hand else 'Every selected control passes; nothing to change.'
+            return 'Upkeep only (map databases rebuilt); no control needed a change.'
+        text = '%d control%s %s' % (count, '' if count == 1 else 's', 'to fix' if self.io.check_mode else 'fixed')
+        if result['restart_needed']:
+            text += '; restart sendmail to use the new %s' % ', '.join(os.path.basename(p) for p in result['cf_changed'])
+        if by_hand:
+            text += '; by hand: %s' % by_hand
+        return text + '.'

@@ -1,0 +1,524 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""The hardening plan: pure functions from a host's state and findings to an ordered list of steps.
+
+Nothing here reads or writes the host. A step is a plain dict: ``id`` (the control it fixes, or
+None for upkeep such as a stale map database), ``kind``, ``phase``, ``target``, ``before``,
+``after`` and ``why``, plus what its kind needs. The phases run in this order:
+
+1. ``maps``: stale alias and map databases rebuilt (``map_rebuild``);
+2. ``paths``: owners and modes sendmail's own file-safety checks look at, and every other
+   owner and mode that does not depend on a new RunAsUser (``path``), so that a stricter
+   .cf validated next finds safe paths;
+3. ``config``: options of sendmail.cf and submit.cf (``cf_option``), one validated
+   replacement per file;
+4. ``handover``: what the MTA writes goes to the user it now runs as (``path``), only once
+   the .cf that names that user is in place;
+5. ``pins``: dpkg-statoverride entries (``statoverride``), after the files they pin.
+
+Each phase leaves a host whose sendmail accepts its configuration and runs: the path fixes
+only tighten what the old .cf accepts; the new .cf is accepted before it is installed; the
+handover gives the queue to the user the installed .cf names.
+
+Steps the hardening cannot take are of kind ``manual`` (the catalogue's fix is by hand, or a
+value is missing) and ``refuse`` (changing the path would not be safe); they are never applied
+and never counted as changes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, fix_actions
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
+    judge_path, owner_names, run_as_parts, setuid_root_files,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account_tokens, layout
+
+FAILING = ('fail', 'error')
+PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
+APPLIED = ('map_rebuild', 'path', 'cf_option', 'statoverride')
+NOT_APPLIED = ('manual', 'refuse')
+CF_SOURCES = ('auto', 'mc', 'cf')
+RUNAS_OWNERS = ('@RunAsUser', '@MTAUser')
+
+
+class PlanError(ValueError):
+    """The host or the options cannot give one consistent plan; the message is one sentence."""
+
+
+def _octal(text) -> int:
+    return int(str(text or '0'), 8)
+
+
+def step(control_id, kind: str, phase: str | None, target, before, after, why: str, **extra) -> dict:
+    """One step of the plan."""
+    return dict({'id': control_id, 'kind': kind, 'phase': phase, 'target': target, 'before': before, 'after': after,
+                 'why': why}, **extra)
+
+
+def manual(control_id: str, why: str, target=None) -> dict:
+    return step(control_id, 'manual', None, target, None, None, why)
+
+
+def refuse(control_id: str, target: str, why: str) -> dict:
+    return step(control_id, 'refuse', None, target, None, None, why)
+
+
+def failing_ids(findings: list) -> list:
+    """The ids of the findings sendmail_drift counts as drift (fail or error), in catalogue order."""
+    return [item['id'] for item in findings if item['status'] in FAILING]
+
+
+def attributes_text(attributes: dict | None) -> str:
+    """'owner:group mode' of a planned or read entry; 'absent' for none."""
+    if not attributes:
+        return 'absent'
+    return '%s:%s %s' % (attributes['owner'], attributes['group'], attributes['mode'])
+
+
+# --- config: options of the .cf files -------------------------------------------------------------
+
+
+def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
+    """The ``cf_option`` steps of the failing ``control_ids`` and the manual notes of values left unset.
+
+    ``before`` is the option's values in the installed file (a list), ``after`` the value to set;
+    an option already holding exactly that value gives no step. Two controls asking one option for
+    different values raise PlanError.
+    """
+    steps, notes, wanted = [], [], {}
+    for control_id in control_ids:
+        for action in fix_actions(BY_ID[control_id], expected_by_id[control_id]):
+            if action['kind'] != 'cf_option':
+                continue
+            config = state['configs'][action['config']]
+            if action.get('value') in (None, ''):
+                notes.append(manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
+                                    % (action['option'], config['path'], control_id), config['path']))
+                continue
+            value = str(action['value'])
+            key = (action['config'], action['option'])
+            if key in wanted and wanted[key][1] != value:
+                raise PlanError('%s asks %s=%s in %s but %s asks %s; make the expected values agree'
+                                % (control_id, action['option'], value, config['path'], wanted[key][0], wanted[key][1]))
+            wanted[key] = (control_id, value)
+            before = list(config.get('values', {}).get(action['option']) or [])
+            if before == [value]:
+                continue
+            steps.append(step(control_id, 'cf_option', 'config', config['path'], before, value,
+                              '%s is %s' % (action['option'], ', '.join(before) if before else 'unset'),
+                              config=action['config'], option=action['option'], define=action['define']))
+    return steps, notes
+
+
+def choose_source(mode: str, found: dict) -> str:
+    """How a .cf is changed: ``mc`` (rebuilt from its .mc) or ``cf`` (edited in place).
+
+    ``auto`` rebuilds when the .cf is exactly what its .mc builds and edits in place otherwise;
+    ``mc`` refuses (PlanError) where a rebuild is impossible or would drop lines of the .cf.
+    """
+    agree = found['buildable'] and not found['error'] and not found['only_installed'] and not found['only_built']
+    if mode == 'cf':
+        return 'cf'
+    if mode == 'auto':
+        return 'mc' if agree else 'cf'
+    if not found['buildable']:
+        raise PlanError('cf_source is mc but %s; use auto or cf to edit %s in place' % (found['reason'], found['cf']))
+    if found['error']:
+        raise PlanError('cf_source is mc but %s' % found['error'].rstrip('.'))
+    if found['only_installed']:
+        lines = '; '.join('%d: %s' % (item['line'], item['text']) for item in found['only_installed'])
+        raise PlanError('cf_source is mc but a rebuild of %s from %s would drop these lines of it: %s; carry them into '
+                        'the .mc, or use auto or cf to edit it in place' % (found['cf'], found['mc'], lines))
+    return 'mc'
+
+
+def options_by_config(steps: list) -> dict:
+    """config (mta, msp) -> {option: value} of the ``cf_option`` steps."""
+    found = {}
+    for item in steps:
+        if item['kind'] == 'cf_option':
+            found.setdefault(item['config'], {})[item['option']] = item['after']
+    return found
+
+
+def defines_by_config(steps: list) -> dict:
+    """config -> {define: value} of the ``cf_option`` steps, for the .mc beside the .cf."""
+    found = {}
+    for item in steps:
+        if item['kind'] == 'cf_option':
+            found.setdefault(item['config'], {})[item['define']] = item['after']
+    return found
+
+
+def account_errors(steps: list, users: dict, groups: set) -> list:
+    """Why a RunAsUser the steps would set cannot work here: its user or group does not exist.
+
+    ``users`` maps existing user names to their primary group names, ``groups`` holds existing group names.
+    """
+    errors = []
+    for item in steps:
+        if item['kind'] != 'cf_option' or item['option'] != 'RunAsUser':
+            continue
+        user, group = run_as_parts(item['after'])
+        if user not in users and not (user or '').isdigit():
+            errors.append('RunAsUser %s for %s (%s): user %s does not exist on this host; create it or give another user '
+                          'in expected.%s' % (item['after'], item['target'], item['id'], user, item['id']))
+        if group is not None and group not in groups and not group.isdigit():
+            errors.append('RunAsUser %s for %s (%s): group %s does not exist on this host; create it or give another group '
+                          'in expected.%s' % (item['after'], item['target'], item['id'], group, item['id']))
+    return errors
+
+
+def name_errors(steps: list, users: dict, groups: set) -> list:
+    """Owners and groups the path and pin steps would set that the host lacks (an @ token naming a lost user)."""
+    errors = []
+    for item in steps:
+        if item['kind'] == 'path':
+            owner, group = item['after']['owner'], item['after']['group']
+        elif item['kind'] == 'statoverride':
+            owner, group = item['after'].split()[:2]
+        else:
+            continue
+        if owner not in users and not str(owner).isdigit():
+            errors.append('%s would give %s to user %s, which does not exist on this host; fix expected.%s or the option '
+                          'that names %s' % (item['id'], item['target'], owner, item['id'], owner))
+        if group not in groups and not str(group).isdigit():
+            errors.append('%s would give %s to group %s, which does not exist on this host; fix expected.%s'
+                          % (item['id'], item['target'], group, item['id']))
+    return errors
+
+
+def predict_state(state: dict, cf_texts: dict, lookup_account, lstat) -> dict:
+    """The state once the .cf texts of ``cf_texts`` (config -> new text) are installed.
+
+    The settings, layout and accounts follow the new configuration; ``lookup_account(token)`` and
+    ``lstat(path, follow)`` read what the new layout names that the old one did not.
+    """
+    new = copy.deepcopy(state)
+    for role, text in cf_texts.items():
+        parsed = parse_cf(text)
+        new['configs'][role] = dict(state['configs'][role], error=None, settings=settings(parsed), maps=parsed['maps'],
+                                    values=parsed['occurrences'])
+    new['layout'] = layout(new['configs'], (state.get('binary') or {}).get('resolved'), state['layout'].get('mc') or [])
+    for token in account_tokens(new['configs']):
+        if token not in new['accounts']:
+            new['accounts'][token] = lookup_account(token)
+    for group, paths in new['layout'].items():
+        flat = [p for item in paths for p in item['paths']] if group == 'maps' else paths
+        for path in flat:
+            if path not in new['paths']:
+                new['paths'][path] = lstat(path, group in ('aliases', 'maps'))
+    for directory in new['layout']['queue_mta'] + new['layout']['queue_msp']:
+        new['queue_files'].setdefault(directory, {'files': [], 'error': None})
+    return new
+
+
+# --- paths, modes and statoverrides -----------------------------------------------------------------
+
+
+def _target_paths(state: dict, targets: list) -> list:
+    """The paths of the layout groups ``targets``, once each."""
+    paths = []
+    for group in targets:
+        for path in state.get('layout', {}).get(group) or []:
+            if path not in paths:
+                paths.append(path)
+    return paths
+
+
+class _View:
+    """The attributes of paths and statoverride entries as the planned steps leave them."""
+
+    def __init__(self, state: dict):
+        self.state = state
+        self.paths = {}
+        self.pins = {entry['path']: '%s %s %s' % (entry['owner'], entry['group'], entry['mode'])
+                     for entry in state.get('statoverrides') or []}
+        self.pins_before = dict(self.pins)
+
+    def entry(self, path: str) -> dict:
+        """The state's entry of ``path``, with owner, group and mode as planned so far."""
+        if path in self.paths:
+            return self.paths[path]
+        entry = self.state.get('paths', {}).get(path)
+        if entry is None:
+            entry = next((item for item in self._other_entries() if item['path'] == path),
+                         {'path': path, 'exists': False, 'error': 'not read'})
+        self.paths[path] = copy.deepcopy(entry)
+        return self.paths[path]
+
+    def _other_entries(self):
+        for listing in (self.state.get('queue_files') or {}).values():
+            yield from listing.get('files') or []
+        for item in self.state.get('setid_files') or []:
+            yield dict(item, exists=True, error=None, type='file', link=None, target=None)
+
+
+def _judged(entry: dict, follow: bool) -> dict | None:
+    """The entry whose attributes a fix changes: the entry itself, or a followed link's target."""
+    if entry.get('type') == 'link':
+        return entry.get('target') if follow else None
+    return entry
+
+
+def _want(entry: dict, spec: dict, owners: list, prefer_owner: str | None) -> dict:
+    """Owner, group and mode that satisfy ``spec``, changing as little as possible of ``entry``."""
+    owner = entry['owner']
+    if prefer_owner and prefer_owner in owners:
+        owner = prefer_owner
+    elif owner not in owners and owners:
+        owner = owners[0]
+    group = entry['group']
+    if spec.get('group') is not None and group not in spec['group'] and spec['group']:
+        group = spec['group'][0]
+    keep = _octal(spec['mode']) | _octal(spec.get('ignore'))  # bits another control judges are left as they are
+    mode = (_octal(entry['mode']) & keep) | _octal(spec.get('require'))
+    return {'owner': owner, 'group': group, 'mode': '%04o' % mode}
+
+
+def _path_step(view: _View, control_id: str, phase: str, path: str, follow: bool, want: dict, why: str) -> dict | None:
+    """A path step from the current planned attributes to ``want``; None when nothing changes."""
+    entry = view.entry(path)
+    judged = _judged(entry, follow)
+    before = {key: judged[key] for key in ('owner', 'group', 'mode')}
+    if before == want:
+        return None
+    judged.update(want)
+    return step(control_id, 'path', phase, path, before, dict(want), why, follow=follow,
+                resolved=judged['path'] if judged is not entry else None)
+
+
+def _runas(state: dict):
+    """(user, group) of the MTA's RunAsUser as account names; (None, None) when unset."""
+    mta = (state.get('configs', {}).get('mta') or {}).get('settings') or {}
+    user, group = run_as_parts(mta.get('RunAsUser'))
+    found = (state.get('accounts') or {}).get(user) if user else None
+    if found:
+        return found['name'], group
+    return user, group
+
+
+def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
+    """Steps of a ``path_attributes`` fix: each path the check reads that fails its specification, judged as
+    the check judges it (a link by its target only where the check follows it)."""
+    spec = action['expected']
+    follow = action['follow']
+    runas_user = _runas(view.state)[0]
+    found = []
+    if action['targets'] == ['maps']:
+        items = [(path, dict(spec, group=None, missing='pass',
+                             mode=spec['private_mode'] if item['name'] in spec['private'] else spec['mode']))
+                 for item in view.state.get('layout', {}).get('maps') or [] for path in item['paths']]
+    else:
+        items = [(path, spec) for path in _target_paths(view.state, action['targets'])]
+    for path, item_spec in items:
+        entry = view.entry(path)
+        owners = owner_names(view.state, item_spec['owner'])
+        status, problems = judge_path(entry, item_spec, owners, follow_links=follow)
+        if status == 'pass':
+            continue
+        if status == 'error':
+            found.append(refuse(control_id, path, '; '.join(problems) or '%s cannot be read' % path))
+            continue
+        if not entry.get('exists'):
+            found.append(refuse(control_id, path, '%s is absent: create it by hand (or reinstall the package)' % path))
+            continue
+        if entry.get('type') == 'link' and not follow:
+            found.append(refuse(control_id, path, '%s is a symbolic link (to %s); not followed: replace it by the real file'
+                                % (path, entry.get('link'))))
+            continue
+        judged = _judged(entry, follow)
+        if judged is None or not judged.get('exists'):
+            found.append(refuse(control_id, path, '%s: its link target is absent' % path))
+            continue
+        prefer = runas_user if set(RUNAS_OWNERS) & set(item_spec['owner']) else None
+        item = _path_step(view, control_id, phase, path, follow, _want(judged, item_spec, owners, prefer), '; '.join(problems))
+        if item:
+            found.append(item)
+    return found
+
+
+def _pin(view: _View, control_id: str, path: str, wanted: str, why: str) -> dict | None:
+    """A statoverride step pinning ``path`` to 'owner group mode'; None when it already is."""
+    current = view.pins.get(path)
+    owner, group, mode = wanted.split()
+    wanted = '%s %s %04o' % (owner, group, _octal(mode))
+    if current is not None and current.split()[:2] == wanted.split()[:2] and _octal(current.split()[2]) == _octal(mode):
+        return None
+    view.pins[path] = wanted
+    return step(control_id, 'statoverride', 'pins', path, current, wanted, why,
+                remove=path in view.pins_before or current is not None)
+
+
+def _clear_bits_steps(view: _View, control_id: str, action: dict, expected: dict, options: dict, pinned_elsewhere=()) -> list:
+    """Steps of a ``clear_mode_bits`` fix; ``pinned_elsewhere`` are paths a statoverride control pins itself."""
+    bits = _octal(action['bits'])
+    if action['targets'] == ['setuid_root_files']:
+        allowed = expected.get('allowed') or []
+        entries = [item for item in setuid_root_files(view.state) if item['path'] not in allowed]
+    elif action['targets'] == ['queue_files']:
+        entries = [item for listing in sorted((view.state.get('queue_files') or {}).items())
+                   for item in listing[1].get('files') or []]
+    else:
+        raise PlanError('clear_mode_bits of %s reads %s, which the hardening does not know'
+                        % (control_id, ', '.join(action['targets'])))
+    found = []
+    for item in entries:
+        entry = view.entry(item['path'])
+        if not entry.get('exists') or entry.get('type') != 'file' or not _octal(entry['mode']) & bits:
+            continue
+        want = {'owner': entry['owner'], 'group': entry['group'], 'mode': '%04o' % (_octal(entry['mode']) & ~bits)}
+        planned = _path_step(view, control_id, 'paths', item['path'], False, want,
+                             'mode %s has %04o' % (entry['mode'], _octal(entry['mode']) & bits))
+        if planned is None:
+            continue
+        found.append(planned)
+        if not action.get('statoverride') or not options.get('dpkg') or item['path'] in pinned_elsewhere:
+            continue
+        pinned = view.pins.get(item['path'])
+        if pinned is not None:
+            owner, group, mode = pinned.split()
+            pin = _pin(view, control_id, item['path'], '%s %s %04o' % (owner, group, _octal(mode) & ~bits),
+                       'the statoverride %s would bring %04o back at the next upgrade' % (pinned, bits))
+        elif options.get('statoverride'):
+            pin = _pin(view, control_id, item['path'], '%s %s %s' % (want['owner'], want['group'], want['mode']),
+                       'a reinstall of the package would bring %04o back' % bits)
+        else:
+            pin = None
+        if pin:
+            found.append(pin)
+    return found
+
+
+def _statoverride_steps(view: _View, control_id: str, action: dict, options: dict) -> list:
+    """Pin each ``entries`` path (present on the host) and drop the set-user-id bit of other sendmail pins."""
+    if not options.get('dpkg'):
+        return [refuse(control_id, 'dpkg-statoverride', 'dpkg-statoverride is not available on this host')]
+    found = []
+    entries = action.get('entries') or {}
+    for path, wanted in sorted(entries.items()):
+        entry = view.entry(path)
+        if not entry.get('exists'):
+            continue
+        owner, group, mode = wanted.split()
+        if entry.get('type') == 'file':
+            planned = _path_step(view, control_id, 'paths', path, False,
+                                 {'owner': owner, 'group': group, 'mode': '%04o' % _octal(mode)}, 'pinned to %s' % wanted)
+            if planned:
+                found.append(planned)
+        elif entry.get('type') == 'link':
+            found.append(refuse(control_id, path, '%s is a symbolic link; its attributes are left to dpkg' % path))
+        pin = _pin(view, control_id, path, wanted, 'expected %s' % wanted)
+        if pin:
+            found.append(pin)
+    sendmail_files = set(view.state.get('setid_candidates') or [])
+    for path, pinned in sorted(view.pins.items()):
+        owner, group, mode = pinned.split()
+        if path in sendmail_files and path not in entries and _octal(mode) & 0o4000:
+            pin = _pin(view, control_id, path, '%s %s %04o' % (owner, group, _octal(mode) & ~0o4000), 'pinned set-user-id')
+            if pin:
+                found.append(pin)
+    return found
+
+
+def _handover(view: _View) -> list:
+    """SM-RUNAS-01's own fix once RunAsUser is set: the MTA queue, the files queued in it and the MTA's
+    statistics file go to the user the MTA now runs as (it could no longer read or write them)."""
+    user, group = _runas(view.state)
+    if not user:
+        return []
+    mta = (view.state['configs'].get('mta') or {}).get('settings') or {}
+    queues = list(view.state.get('layout', {}).get('queue_mta') or [])
+    paths = queues + [item['path'] for queue in queues for item in (view.state.get('queue_files') or {}).get(queue, {}).get(
+        'files') or []] + ([mta['StatusFile']] if mta.get('StatusFile') else [])
+    found = []
+    for path in paths:
+        entry = view.entry(path)
+        if not entry.get('exists') or entry.get('type') not in ('dir', 'file'):
+            continue
+        want = {'owner': user, 'group': group or entry['group'], 'mode': entry['mode']}
+        planned = _path_step(view, 'SM-RUNAS-01', 'handover', path, False, want,
+                             'the MTA now runs as %s and writes %s' % (user, path))
+        if planned:
+            found.append(planned)
+    return found
+
+
+def file_steps(control_ids: list, expected_by_id: dict, state: dict, options: dict | None = None,
+               runas_changed: bool = False) -> list:
+    """The path and statoverride steps of the failing ``control_ids``, planned on ``state`` (the state once
+    the .cf steps are done), in phase order and, within a phase, in catalogue order; refusals among them.
+
+    ``options``: ``statoverride`` (pin the modes of files whose set-user-id bit is dropped), ``dpkg``
+    (dpkg-statoverride is there). ``runas_changed``: the .cf steps set a new RunAsUser, so what the MTA
+    writes is handed to it after them, and owners that name the MTA's user are set after them too.
+    """
+    options = dict({'statoverride': True, 'dpkg': False}, **(options or {}))
+    view = _View(state)
+    found = _handover(view) if runas_changed else []
+    # A path a failing statoverride control pins is pinned by that control's own step, not twice.
+    pinned_elsewhere = {path for control_id in control_ids for action in fix_actions(BY_ID[control_id], expected_by_id[control_id])
+                        if action['kind'] == 'statoverride' and options.get('dpkg') for path in action.get('entries') or {}}
+    for control_id in control_ids:
+        control = BY_ID[control_id]
+        expected = expected_by_id[control_id]
+        for action in fix_actions(control, expected):
+            kind = action['kind']
+            if kind == 'path_attributes':
+                after_runas = runas_changed and bool(set(RUNAS_OWNERS) & set(expected.get('owner') or []))
+                found.extend(_path_steps(view, control_id, action, 'handover' if after_runas else 'paths'))
+            elif kind == 'clear_mode_bits':
+                found.extend(_clear_bits_steps(view, control_id, action, expected, options, pinned_elsewhere))
+            elif kind == 'statoverride':
+                found.extend(_statoverride_steps(view, control_id, action, options))
+    return found
+
+
+def manual_steps(control_ids: list) -> list:
+    """A manual step for each failing control whose catalogue fix is by hand."""
+    return [manual(control_id, BY_ID[control_id]['fix']) for control_id in control_ids
+            if any(action['kind'] == 'manual' for action in BY_ID[control_id]['fix_data'])]
+
+
+def map_steps(stale: list) -> list:
+    """Steps that rebuild the stale map databases (upkeep, not a control's fix)."""
+    return [step(None, 'map_rebuild', 'maps', item['database'], 'older than %s' % item['source'], 'rebuilt',
+                 '%s changed after %s was built' % (item['source'], item['database']), name=item['name'],
+                 source=item['source'], map_class=item['class']) for item in stale]
+
+
+def ordered(steps: list) -> list:
+    """The steps in phase order; a phase keeps the order it was planned in. Manual and refused steps go last."""
+    rank = {phase: index for index, phase in enumerate(PHASES)}
+    return sorted(steps, key=lambda item: rank.get(item['phase'], len(PHASES)))
+
+
+def changed_ids(steps: list) -> list:
+    """The control ids that applied steps (planned or done) belong to, sorted."""
+    return sorted({item['id'] for item in steps if item['kind'] in APPLIED and item['id']})
+
+
+def diff_entries(steps: list) -> list:
+    """The diff of path and statoverride steps, one before/after pair per control and kind."""
+    grouped = {}
+    for item in steps:
+        if item['kind'] == 'path':
+            header = '%s (owner:group mode)' % item['id']
+            shown = item['target'] if not item.get('resolved') else '%s -> %s' % (item['target'], item['resolved'])
+            lines = ('%s: %s\n' % (shown, attributes_text(item['before'])), '%s: %s\n' % (shown, attributes_text(item['after'])))
+        elif item['kind'] == 'statoverride':
+            header = '%s (dpkg-statoverride)' % item['id']
+            lines = ('%s %s\n' % (item['before'], item['target']) if item['before'] else '', '%s %s\n' % (item['after'], item['target']))
+        else:
+            continue
+        entry = grouped.setdefault(header, {'before_header': header, 'after_header': header, 'before': '', 'after': ''})
+        entry['before'] += lines[0]
+        entry['after'] += lines[1]
+    return list(grouped.values())
