@@ -4,8 +4,7 @@
 #     make -f mk/docs.mk docs
 #
 # Targets:
-#   docs        regenerate docs/controls.md and the hardening role's tasks/controls.yml from
-#               plugins/module_utils/_controls.py
+#   docs        regenerate docs/controls.md from plugins/module_utils/_controls.py
 #   docs-check  fail when docs/controls.md is stale (the catalogue changed, the page did not)
 #
 # Variables (override on the command line):
@@ -16,16 +15,13 @@ D_ROOT   := $(abspath $(dir $(D_MK))..)
 D_PYTHON ?= python3
 D_GEN    := $(D_ROOT)/tests/tools/gen_controls_doc.py
 D_OUT    := $(D_ROOT)/docs/controls.md
-D_TASKS  := $(D_ROOT)/tests/tools/gen_hardening_tasks.py
 
 .PHONY: docs docs-check
 
 docs:
 	@echo "==> docs: $(D_OUT) from the controls catalogue"
 	$(D_PYTHON) $(D_GEN) $(D_OUT)
-	$(D_PYTHON) $(D_TASKS)
 
 docs-check:
 	@echo "==> docs-check: is $(D_OUT) up to date?"
 	$(D_PYTHON) $(D_GEN) --check $(D_OUT)
-	$(D_PYTHON) $(D_TASKS) --check

@@ -127,7 +127,7 @@ def validate_cf(candidate: str, cf_path: str, runner, sendmail: str = '/usr/sbin
                          % (sendmail, cf_path, exc.strerror or exc)) from exc
     if rc != 0:
         message = _first_line(err) or _first_line(out) or 'no message'
-        raise BuildError('sendmail rejected the configuration built for %s (exit %d: %s); fix the .mc, nothing was changed.'
+        raise BuildError('sendmail rejected the configuration built for %s (exit %d: %s); nothing was changed.'
                          % (cf_path, rc, _name_the_target(message, candidate, cf_path)))
 
 
@@ -203,6 +203,13 @@ def prepare(pair: dict, source: str, mc_new: str | None, options: dict, runner, 
         difference = compare(pair['cf_text'] or '', cf_new)
         cf_changed = mc_new != pair['mc_text'] or stale or not agrees(difference)
         dropped = difference['only_installed']
+        if dropped and mc_new != pair['mc_text'] and pair['mc_text'] is not None:
+            # Lines the .mc edit itself removes are not lost: only those the old .mc did not make either.
+            try:
+                dropped = compare(pair['cf_text'] or '', render_cf(pair['mc_text'], pair['mc'], pair['cf'], runner, m4=m4 or 'm4'))[
+                    'only_installed']
+            except BuildError:
+                pass
     else:
         if pair['cf_text'] is None:
             raise BuildError('%s does not exist, so it cannot be edited in place; nothing was changed.' % pair['cf'])

@@ -127,7 +127,7 @@ CONTROLS = (
         'override': {'user': _key('str', 'the wanted user, or null for any existing user but root', nullable=True),
                      'group': _key('str', 'the wanted group, or null for any', nullable=True)},
         'fix': "Set define(`confRUN_AS_USER', `user:group') in sendmail.mc (smmta:smmsp on Debian), rebuild sendmail.cf, "
-               'give the MTA queue and the statistics file to that user (SM-QUEUE-01, SM-FILE-07) and restart sendmail.',
+               'give the MTA queue, the files queued in it and the statistics file to that user (SM-QUEUE-01, SM-FILE-07) and restart sendmail.',
         'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'RunAsUser', 'define': 'confRUN_AS_USER',
                       'value': '{user}:{group}'}],
         'applies': {'os_family': None},

@@ -340,7 +340,7 @@ class Engine:
         result['diff'] = self._diff(changed_steps)
         if not_done:
             self.io.warn('Not done by the hardening: %s.' % '; '.join(
-                '%s: %s' % (item['id'] or item['target'], item['why']) for item in not_done))
+                '%s: %s' % (item['id'] or item['target'], item['why'].rstrip('.')) for item in not_done))
         result['msg'] = self.summary(result)
         return result
 

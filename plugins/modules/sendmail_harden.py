@@ -316,9 +316,8 @@ def main() -> None:
     try:
         result = engine.run()
     except EngineError as exc:
-        if not module._diff:
-            exc.result.pop('diff', None)
-        module.fail_json(msg=exc.msg, **exc.result)
+        result = {key: value for key, value in exc.result.items() if key != 'msg' and (module._diff or key != 'diff')}
+        module.fail_json(msg=exc.msg, **result)
     if not module._diff:
         result.pop('diff', None)
     module.exit_json(**result)

@@ -19,8 +19,10 @@ description:
     fails. m4 reads the new C(.mc) text before the file is written; its output goes to a temporary file next to the
     C(.cf); C(sendmail -C <candidate> -bv root) must accept it; only then are the C(.mc) and the C(.cf) replaced,
     each with an atomic rename. When any step fails, both files stay as they were.
-  - The C(.cf) is rebuilt when the C(.mc) changes, when the C(.cf) is missing or older than the C(.mc), or when its
-    options, classes or version level differ from a fresh build of the C(.mc).
+  - The C(.cf) is rebuilt when the C(.mc) changes, when the C(.cf) is missing or older than the C(.mc), or when any of
+    its lines (comments and blank lines aside) differs from a fresh build of the C(.mc). Lines of the installed C(.cf)
+    that the rebuild does not make (hand edits) are listed in RV(cf_dropped) and warned about; to keep them, carry them
+    into the C(.mc), or let M(mailsec.sendmail.sendmail_harden) edit the C(.cf) in place.
   - Like Debian's Makefile, the new C(.cf) ends with a commented copy of the C(.mc). It keeps the owner, group and
     mode of the C(.cf) it replaces (C(0644) and the current user for a new one); the C(.mc) keeps its own.
 author:
@@ -165,6 +167,14 @@ cf_changes:
   returned: always
   type: dict
   sample: {RunAsUser: {before: [], after: ["smmta:smmsp"]}}
+cf_dropped:
+  description:
+    - Lines of the installed C(.cf) (with their line numbers) that the rebuild does not make, comments and blank lines
+      aside; hand edits that the new C(.cf) loses. Each is also warned about.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{line: 120, text: O MaxMessageSize=5000000}]
 backup_file:
   description: The copy of the old C(.mc).
   returned: when O(backup=true) and the C(.mc) changed
@@ -179,12 +189,10 @@ cf_backup_file:
 
 import os
 import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
-    BuildError, build_cf, cf_signature, option_changes, read_text, render_cf,
-)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, check, commit, prepare, read_pair
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_define, remove_feature, set_define, set_feature
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin']
@@ -237,37 +245,85 @@ def edit_mc(text: str, defines: dict, features: dict):
     return text, defines_changed, features_changed
 
 
-def runner_for(module: AnsibleModule):
-    """run_command as the runner _cfbuild expects."""
-    def run(argv, data=None, cwd=None):
-        return module.run_command(argv, data=data, binary_data=True, cwd=cwd, expand_user_and_vars=False,
-                                  errors='surrogate_or_replace', handle_exceptions=False)
-    return run
-
-
-def write_mc(module: AnsibleModule, path: str, text: str) -> None:
-    """Replace the .mc through a temporary file and atomic_move (which keeps its owner and mode)."""
-    fd, tmp = tempfile.mkstemp(prefix='sendmail_mc.', dir=module.tmpdir)
-    with os.fdopen(fd, 'w', encoding='utf-8', errors='surrogateescape') as handle:
-        handle.write(text)
-    module.atomic_move(tmp, path)
-
-
-def stale_reason(mc_changed: bool, mc_st, cf_st) -> str | None:
-    if mc_changed:
+def cf_reason(change: dict) -> str | None:
+    """Why the .cf is rebuilt; None when it is not."""
+    if not change['cf_changed']:
+        return None
+    if change['mc_changed']:
         return 'the .mc changed'
-    if cf_st is None:
+    if change['cf_text'] is None:
         return 'the .cf does not exist'
-    if cf_st.st_mtime_ns < mc_st.st_mtime_ns:
+    if change['cf_stat'].st_mtime_ns < change['mc_stat'].st_mtime_ns:
         return 'the .cf is older than the .mc'
-    return None
+    return 'the .cf differs from a fresh build of the .mc'
 
 
-def cf_diff(cf_path: str, changes: dict) -> dict:
-    def lines(side):
-        return ''.join('O %s=%s\n' % (name, value) for name in sorted(changes) for value in changes[name][side])
-    return {'before_header': '%s (options)' % cf_path, 'after_header': '%s (options)' % cf_path,
-            'before': lines('before'), 'after': lines('after')}
+class McFile:
+    """The module's work on one .mc and its .cf, in the shared pipeline of _cfbuild."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.mc = module.params['path']
+        self.cf = module.params['cf'] or default_cf(self.mc)
+        self.run = sendmail_runner(module)
+        self.result = {'changed': False, 'path': self.mc, 'cf': self.cf, 'mc_changed': False, 'cf_changed': False,
+                       'cf_reason': None, 'defines_changed': [], 'features_changed': [], 'cf_changes': {}, 'cf_dropped': []}
+
+    def write_mc(self, path: str, text: str) -> None:
+        fd, tmp = tempfile.mkstemp(prefix='sendmail_mc.', dir=self.module.tmpdir)
+        with os.fdopen(fd, 'w', encoding='utf-8', errors='surrogateescape') as handle:
+            handle.write(text)
+        self.module.atomic_move(tmp, path)
+
+    def change(self) -> dict:
+        """Read, edit the .mc and (with build) rebuild the .cf in memory; BuildError or McError say why not."""
+        pair = read_pair(self.cf, self.mc)
+        if pair['mc_text'] is None:
+            raise BuildError('%s does not exist: give the path of the sendmail .mc file.' % self.mc)
+        new, self.result['defines_changed'], self.result['features_changed'] = edit_mc(
+            pair['mc_text'], self.params['defines'] or {}, self.params['features'] or {})
+        if not self.params['build']:
+            return dict(pair, source='mc', mc_new=new, cf_new=None, mc_changed=new != pair['mc_text'], cf_changed=False,
+                        cf_changes={}, dropped=[])
+        m4 = self.module.get_bin_path('m4')
+        if m4 is None:
+            fresh = pair['cf_stat'] is not None and pair['cf_stat'].st_mtime_ns >= pair['mc_stat'].st_mtime_ns
+            if new == pair['mc_text'] and fresh:
+                self.module.warn('m4 is not installed: could not compare %s with a fresh build of %s.' % (self.cf, self.mc))
+                return dict(pair, source='mc', mc_new=new, cf_new=None, mc_changed=False, cf_changed=False, cf_changes={},
+                            dropped=[])
+            raise BuildError('Cannot rebuild %s: m4 is not installed; install it (and the sendmail-cf files), nothing was '
+                             'changed.' % self.cf)
+        return prepare(pair, 'mc', new, {}, self.run, m4)
+
+    def apply(self, change: dict) -> None:
+        sendmail = self.module.get_bin_path('sendmail', opt_dirs=SENDMAIL_DIRS)
+        if change['cf_changed'] and sendmail is None:
+            raise BuildError('Cannot check the new %s: sendmail is not installed; nothing was changed.' % self.cf)
+        if self.module.check_mode:
+            check(change, self.run, sendmail, self.module.tmpdir)
+            return
+        try:
+            backups = commit(change, self.run, sendmail, self.write_mc, backup=self.module.backup_local if self.params['backup'] else None)
+        except OSError as exc:
+            raise BuildError('Could not install %s: %s; nothing was changed.' % (self.cf, exc.strerror or exc)) from exc
+        mc_copies = [item for item in backups if os.path.basename(item).startswith(os.path.basename(self.mc))]
+        cf_copies = [item for item in backups if item not in mc_copies]
+        if mc_copies:
+            self.result['backup_file'] = mc_copies[0]
+        if cf_copies:
+            self.result['cf_backup_file'] = cf_copies[0]
+
+    def diff(self, change: dict) -> list:
+        entries = [{'before_header': self.mc, 'after_header': self.mc, 'before': change['mc_text'], 'after': change['mc_new']}]
+        if change['cf_changes']:
+            def lines(side):
+                return ''.join('O %s=%s\n' % (name, value) for name in sorted(change['cf_changes'])
+                               for value in change['cf_changes'][name][side])
+            label = '%s (options)' % self.cf
+            entries.append({'before_header': label, 'after_header': label, 'before': lines('before'), 'after': lines('after')})
+        return entries
 
 
 def main() -> None:
@@ -282,91 +338,27 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    mc_path = module.params['path']
-    cf_path = module.params['cf'] or default_cf(mc_path)
-    if cf_path is None:
-        module.fail_json(msg='%s does not end in .mc: set cf to the .cf file to build from it.' % mc_path)
-    result = {'changed': False, 'path': mc_path, 'cf': cf_path, 'mc_changed': False, 'cf_changed': False, 'cf_reason': None,
-              'defines_changed': [], 'features_changed': [], 'cf_changes': {}}
+    work = McFile(module)
+    if work.cf is None:
+        module.fail_json(msg='%s does not end in .mc: set cf to the .cf file to build from it.' % work.mc)
+    result = work.result
     try:
-        old_text, mc_st = read_text(mc_path)
-        if old_text is None:
-            module.fail_json(msg='%s does not exist: give the path of the sendmail .mc file.' % mc_path, **result)
-        new_text, result['defines_changed'], result['features_changed'] = edit_mc(
-            old_text, module.params['defines'] or {}, module.params['features'] or {})
-        cf_text, cf_st = read_text(cf_path) if module.params['build'] else (None, None)
+        change = work.change()
+        result.update(mc_changed=change['mc_changed'], cf_changed=change['cf_changed'], cf_reason=cf_reason(change),
+                      cf_changes=change['cf_changes'], cf_dropped=change['dropped'])
+        result['changed'] = change['mc_changed'] or change['cf_changed']
+        for item in change['dropped']:
+            module.warn('The rebuild of %s drops line %d, which its .mc does not make: %s' % (work.cf, item['line'], item['text']))
+        work.apply(change)
     except McError as exc:
-        module.fail_json(msg='Cannot change %s: %s.' % (mc_path, exc), **result)
+        module.fail_json(msg='Cannot change %s: %s.' % (work.mc, exc), **result)
     except BuildError as exc:
-        module.fail_json(msg=str(exc), **result)
+        module.fail_json(msg=str(exc), **dict(result, changed=False))
     except OSError as exc:
-        module.fail_json(msg='Cannot read %s: %s.' % (exc.filename or mc_path, exc.strerror or exc), **result)
-    result['mc_changed'] = new_text != old_text
-
-    rendered = None
-    runner = runner_for(module)
-    if module.params['build']:
-        reason = stale_reason(result['mc_changed'], mc_st, cf_st)
-        m4 = module.get_bin_path('m4')
-        sendmail = module.get_bin_path('sendmail', opt_dirs=SENDMAIL_DIRS)
-        if m4 is None or sendmail is None:
-            missing = 'm4' if m4 is None else 'sendmail'
-            if reason:
-                module.fail_json(msg='Cannot rebuild %s: %s is not installed; install it (and the sendmail-cf files), '
-                                 'nothing was changed.' % (cf_path, missing), **result)
-            module.warn('%s is not installed: could not compare %s with a fresh build of %s.' % (missing, cf_path, mc_path))
-        else:
-            try:
-                rendered = render_cf(new_text, mc_path, cf_path, runner, m4=m4)
-            except BuildError as exc:
-                module.fail_json(msg=str(exc), **result)
-            if reason is None and cf_signature(rendered) != cf_signature(cf_text):
-                reason = 'the .cf differs from a fresh build of the .mc'
-        if reason and rendered is not None:
-            result['cf_changed'] = True
-            result['cf_reason'] = reason
-            result['cf_changes'] = option_changes(cf_text, rendered)
-
-    result['changed'] = result['mc_changed'] or result['cf_changed']
+        module.fail_json(msg='Cannot change %s: %s; nothing was changed.' % (exc.filename or work.mc, exc.strerror or exc),
+                         **dict(result, changed=False))
     if module._diff:
-        result['diff'] = [{'before_header': mc_path, 'after_header': mc_path, 'before': old_text, 'after': new_text}]
-        if result['cf_changes']:
-            result['diff'].append(cf_diff(cf_path, result['cf_changes']))
-
-    if not result['cf_changed']:
-        if result['mc_changed'] and not module.check_mode:
-            if module.params['backup']:
-                result['backup_file'] = module.backup_local(mc_path)
-            write_mc(module, mc_path, new_text)
-        module.exit_json(**result)
-
-    backup = module.backup_local if module.params['backup'] else None
-    written = []
-
-    def write_new_mc():
-        if result['mc_changed']:
-            if backup is not None:
-                result['backup_file'] = backup(mc_path)
-            write_mc(module, mc_path, new_text)
-            written.append(mc_path)
-
-    try:
-        built = build_cf(new_text, mc_path, cf_path, runner, m4=m4, sendmail=sendmail, rendered=rendered,
-                         install=not module.check_mode, workdir=module.tmpdir if module.check_mode else None,
-                         backup=backup, before_install=write_new_mc)
-    except (BuildError, OSError) as exc:
-        if written:
-            write_mc(module, mc_path, old_text)
-            os.utime(mc_path, ns=(mc_st.st_atime_ns, mc_st.st_mtime_ns))
-        message = str(exc) if isinstance(exc, BuildError) else 'Could not install %s: %s; nothing was changed.' % (
-            cf_path, exc.strerror or exc)
-        module.fail_json(msg=message, **result)
-    if built['installed']:
-        if built['backup_file']:
-            result['cf_backup_file'] = built['backup_file']
-        # The candidate was written before the .mc: keep the .cf from looking older than its source.
-        now = max(time.time_ns(), os.stat(mc_path).st_mtime_ns)
-        os.utime(cf_path, ns=(now, now))
+        result['diff'] = work.diff(change)
     module.exit_json(**result)
 
 

@@ -39,10 +39,10 @@ def _expected_lines(cat, control: dict) -> list:
     return lines
 
 
-def _override_lines(control: dict) -> list:
+def _override_lines(cat, control: dict) -> list:
     if not control['override']:
         return ['Nothing to override.']
-    return ['- `%s`: %s' % (key, text) for key, text in control['override'].items()]
+    return ['- `%s` (%s): %s' % (key, cat.describe_key(schema), schema['description']) for key, schema in control['override'].items()]
 
 
 def render_control(cat, control: dict) -> list:
@@ -64,7 +64,7 @@ def render_control(cat, control: dict) -> list:
     ]
     lines += _expected_lines(cat, control)
     lines += ['', '**Override keys** (module option `expected`, key `%s`):' % control['id'], '']
-    lines += _override_lines(control)
+    lines += _override_lines(cat, control)
     lines += ['', '**How it is fixed.** ' + control['fix'], '']
     for family in ['default'] + [name for name in cat.OS_FAMILIES if name in control['expected']]:
         fix = cat.fix_actions(control, cat.expected_for(control, None if family == 'default' else family))

@@ -10,17 +10,17 @@ import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _controls
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    BY_ID, CONTROLS, FAMILIES, SEVERITIES, control_ids, describe_expected, expected_for, fix_actions, override_errors,
-    references, select, unknown_selectors,
+    AUDIT_ONLY_FAMILIES, BY_ID, CONTROLS, FAMILIES, OVERRIDE_TYPES, SEVERITIES, control_ids, describe_expected, expected_for,
+    fix_actions, fix_targets, override_errors, references, select, unknown_selectors,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import EVALUATORS
 
 FIRST_SET = [
     'SM-RUNAS-01', 'SM-TRUST-01', 'SM-MSP-01', 'SM-SETUID-01', 'SM-SETGID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02',
-    'SM-FILE-03', 'SM-FILE-04', 'SM-FILE-05', 'SM-FILE-06', 'SM-FILE-07', 'SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03',
-    'SM-SAFE-01', 'SM-SAFE-02', 'SM-PRIVDROP-01',
+    'SM-FILE-03', 'SM-FILE-04', 'SM-FILE-05', 'SM-FILE-06', 'SM-FILE-07', 'SM-CF-01', 'SM-QUEUE-01', 'SM-QUEUE-02',
+    'SM-QUEUE-03', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-PRIVDROP-01',
 ]
-FIX_KINDS = ('path_attributes', 'clear_mode_bits', 'mc_define', 'statoverride', 'manual')
+FIX_KINDS = ('path_attributes', 'clear_mode_bits', 'cf_option', 'statoverride', 'manual')
 KEYS = {'id', 'title', 'family', 'tags', 'severity', 'rationale', 'check', 'evaluator', 'params', 'needs', 'expected',
         'override', 'fix', 'fix_data', 'applies', 'references', 'package_note'}
 
@@ -49,13 +49,44 @@ def test_every_control_is_complete(control):
         assert set(expected) == set(control['expected']['default'])
         assert set(expected) == set(control['override'])
         assert describe_expected(control, expected)
+        assert override_errors({control['id']: expected}) == [], 'the defaults fit the schema'
         for action in fix_actions(control, expected):
             assert action['kind'] in FIX_KINDS
+    for key, schema in control['override'].items():
+        assert set(schema) == {'type', 'nullable', 'choices', 'description'}, key
+        assert schema['type'] in OVERRIDE_TYPES and schema['description'].strip()
+        assert (schema['choices'] is not None) is (schema['type'] == 'choice')
 
 
-def test_option_controls_name_their_mc_define():
-    defines = {a['define'] for c in CONTROLS for a in c['fix_data'] if a['kind'] == 'mc_define'}
-    assert {'confRUN_AS_USER', 'confDONT_BLAME_SENDMAIL', 'confSAFE_FILE_ENV'} <= defines
+def test_option_fixes_name_the_option_and_its_define():
+    actions = [a for c in CONTROLS for a in c['fix_data'] if a['kind'] == 'cf_option']
+    assert {(a['option'], a['define']) for a in actions} >= {
+        ('RunAsUser', 'confRUN_AS_USER'), ('DontBlameSendmail', 'confDONT_BLAME_SENDMAIL'), ('SafeFileEnvironment', 'confSAFE_FILE_ENV'),
+        ('QueueFileMode', 'confQUEUE_FILE_MODE')}
+    assert all(a['config'] in ('mta', 'msp') for a in actions)
+
+
+@pytest.mark.parametrize('control', [c for c in CONTROLS if any(a['kind'] in ('path_attributes', 'clear_mode_bits') for a in c['fix_data'])],
+                         ids=lambda c: c['id'])
+def test_a_path_fix_changes_what_its_check_reads(control):
+    """Targets and the follow-the-link rule come from the check's own parameters, never a second copy."""
+    for action in control['fix_data']:
+        if action['kind'] in ('path_attributes', 'clear_mode_bits'):
+            assert set(action) <= {'kind', 'bits', 'statoverride'}
+    targets, follow = fix_targets(control)
+    assert targets
+    if control['evaluator'] == 'path_set':
+        assert targets == control['params']['targets']
+        assert follow is bool(control['params'].get('follow_links'))
+    assert fix_targets(BY_ID['SM-FILE-05']) == (['aliases'], True)
+    assert fix_targets(BY_ID['SM-FILE-06']) == (['maps'], True)
+    assert fix_targets(BY_ID['SM-QUEUE-01']) == (['queue_mta'], False)
+
+
+def test_audit_only_families_have_manual_fixes_only():
+    for family in FAMILIES:
+        kinds = {a['kind'] for c in CONTROLS if c['family'] == family for a in c['fix_data']}
+        assert (kinds == {'manual'}) is (family in AUDIT_ONLY_FAMILIES), family
 
 
 def test_expected_per_os_family_and_override():
@@ -75,7 +106,7 @@ def test_fix_actions_fill_expected_values():
     assert fix_actions(BY_ID['SM-SAFE-02'], {'value': None})[0]['value'] == '/'
     assert fix_actions(BY_ID['SM-SAFE-02'], {'value': '/srv/mail'})[0]['value'] == '/srv/mail'
     path_fix = fix_actions(BY_ID['SM-QUEUE-01'], expected_for(BY_ID['SM-QUEUE-01'], 'Debian'))[0]
-    assert path_fix['targets'] == 'queue_mta' and path_fix['expected']['mode'] == '0700'
+    assert path_fix['targets'] == ['queue_mta'] and path_fix['follow'] is False and path_fix['expected']['mode'] == '0700'
     entries = fix_actions(BY_ID['SM-STATOVR-01'], expected_for(BY_ID['SM-STATOVR-01'], 'Debian'))[0]['entries']
     assert entries['/usr/libexec/sendmail/sendmail'] == 'root smmsp 2755'
 
@@ -86,7 +117,7 @@ def test_fix_actions_fill_expected_values():
     (['queue'], [], ['SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03']),
     (['msp'], [], ['SM-MSP-01', 'SM-SETGID-01', 'SM-FILE-03', 'SM-QUEUE-02']),
     (['privilege'], ['binaries'], ['SM-RUNAS-01', 'SM-TRUST-01', 'SM-MSP-01']),
-    ([], ['files', 'SM-PRIVDROP-01'], [i for i in FIRST_SET if not i.startswith('SM-FILE') and i != 'SM-PRIVDROP-01']),
+    ([], ['files', 'SM-PRIVDROP-01'], [i for i in FIRST_SET if not i.startswith(('SM-FILE', 'SM-CF')) and i != 'SM-PRIVDROP-01']),
 ])
 def test_select(include, exclude, wanted):
     assert [c['id'] for c in select(include, exclude)] == wanted
@@ -112,9 +143,10 @@ def test_override_errors():
         'expected.SM-SAFE-01 must be a dict of allowed',
         'expected.SM-FILE-01.owner must be a list of strings',
         'expected.SM-FILE-01.group must be a list of strings or null',
-        'expected.SM-STATOVR-01.entries must map paths to "owner group mode"',
+        'expected.SM-STATOVR-01.entries must be a dict of path: "owner group mode"',
         'expected.SM-RUNAS-01.user must be a string or null',
     ]
+    assert override_errors({'SM-MSP-01': {'user': None}}) == ['expected.SM-MSP-01.user must be a string']
 
 
 def test_user_controls_take_a_group_string_path_controls_a_list():

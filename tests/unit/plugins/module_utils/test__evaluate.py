@@ -70,7 +70,14 @@ def entry(path, owner, group, mode, kind='file'):
 
 def config(release, name, text=None):
     parsed = parse_cf(read(release, name) if text is None else text)
-    return {'path': '/etc/mail/' + name, 'error': None, 'settings': settings(parsed), 'maps': parsed['maps']}
+    return {'path': '/etc/mail/' + name, 'error': None, 'settings': settings(parsed), 'maps': parsed['maps'],
+            'values': parsed['occurrences']}
+
+
+def agreeing_source(name):
+    """A .cf that is what its .mc builds (as on a fresh Debian host)."""
+    return {'cf': '/etc/mail/' + name, 'mc': '/etc/mail/' + name.replace('.cf', '.mc'), 'buildable': True, 'reason': None,
+            'error': None, 'built': None, 'only_installed': [], 'only_built': []}
 
 
 def setid(path, owner, group, mode):
@@ -95,6 +102,8 @@ def stock_state(release='bookworm'):
                    'chain': ['/usr/sbin/sendmail', '/etc/alternatives/sendmail', BINARY]},
         'os': {'family': 'Debian', 'id': 'debian', 'release': release, 'version_id': '12'},
         'configs': configs, 'layout': groups, 'paths': paths, 'accounts': copy.deepcopy(ACCOUNTS),
+        'cf_sources': {'mta': agreeing_source('sendmail.cf'), 'msp': agreeing_source('submit.cf')},
+        'pid_file': d0['pid_file'],
         'setid_files': [setid(BINARY, 'root', 'smmsp', '2755'), setid('/usr/libexec/sendmail/mailstats', 'root', 'smmsp', '2755'),
                         setid('/usr/sbin/sensible-mda', 'root', 'root', '4755')],
         'setid_candidates': [BINARY, '/usr/libexec/sendmail/mailstats', '/usr/sbin/sensible-mda', '/usr/libexec/sendmail/makemap'],
@@ -118,6 +127,13 @@ def legacy_state(release='bookworm'):
     paths['/etc/aliases'].update(owner='alice', group='alice')
     text = read(release, 'sendmail.cf').replace('O DontBlameSendmail=', 'O DontBlameSendmail=%s\n#' % LEGACY_DONT_BLAME, 1)
     state['configs']['mta'] = config(release, 'sendmail.cf', text)
+    return state
+
+
+def handedit_state(release='bookworm'):
+    """A stock host whose sendmail.cf carries lines its .mc does not build."""
+    state = stock_state(release)
+    state['cf_sources']['mta'].update(only_installed=[{'line': 120, 'text': 'O MaxMessageSize=5000000'}])
     return state
 
 
@@ -160,8 +176,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 14, 'fail': 5, 'error': 0, 'not_applicable': 0, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 19}
+    assert summary == {'counts': {'pass': 15, 'fail': 5, 'error': 0, 'not_applicable': 0, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 20}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -440,7 +456,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 14, 'fail': 3, 'error': 0, 'not_applicable': 0, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 15, 'fail': 3, 'error': 0, 'not_applicable': 0, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 
@@ -475,3 +491,30 @@ def test_mta_queue_belongs_to_runasuser_once_it_is_set():
     from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import owner_names
     assert owner_names({'configs': {'mta': {'settings': {}}}}, ['@MTAUser']) == ['root']
     assert owner_names({'configs': {'mta': {'settings': {'RunAsUser': 'smmta:smmsp'}}}}, ['@MTAUser']) == ['smmta']
+
+
+def test_cf_source_passes_where_the_cf_is_what_its_mc_builds():
+    assert judge(stock_state(), 'SM-CF-01')['status'] == 'pass'
+
+
+def test_cf_source_names_hand_edits_and_unbuilt_mc_changes():
+    found = judge(handedit_state(), 'SM-CF-01')
+    assert found['status'] == 'fail' and found['path'] == '/etc/mail/sendmail.cf'
+    assert '120: O MaxMessageSize=5000000' in found['actual'] and 'silently drops them' in found['actual']
+    state = stock_state()
+    state['cf_sources']['msp'].update(only_built=[{'line': 9, 'text': 'O RunAsUser=smmsp'}])
+    found = judge(state, 'SM-CF-01')
+    assert found['status'] == 'fail' and 'the .mc changed, the .cf was not rebuilt' in found['actual']
+
+
+def test_cf_source_without_a_way_to_rebuild_is_not_applicable():
+    state = stock_state()
+    for role in ('mta', 'msp'):
+        state['cf_sources'][role].update(buildable=False, reason='m4 is not installed: nothing on this host rebuilds it')
+    found = judge(state, 'SM-CF-01')
+    assert found['status'] == 'not_applicable' and 'm4 is not installed' in found['evidence']
+    state['cf_sources']['mta'].update(buildable=True, reason=None, error='m4 could not build /etc/mail/sendmail.cf')
+    found = judge(state, 'SM-CF-01')
+    assert found['status'] == 'fail' and 'the next rebuild would fail' in found['actual']
+    del state['cf_sources']['mta']
+    assert judge(state, 'SM-CF-01')['status'] == 'error'

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
@@ -65,8 +66,12 @@ def host(tmp_path, monkeypatch):
     mail.mkdir()
     with open(os.path.join(FIXTURES, 'bookworm', 'd0.10.txt'), encoding='utf-8') as handle:
         (tmp_path / 'd0.txt').write_text(handle.read().replace('/etc/mail/', '%s/' % mail))
+    # sendmail's m4 files, where the .mc files include them: the .cf files can be rebuilt
+    (tmp_path / 'cf' / 'm4').mkdir(parents=True)
+    (tmp_path / 'cf' / 'm4' / 'cf.m4').write_text('dnl\n')
     for name in ('sendmail.cf', 'submit.cf', 'sendmail.mc', 'submit.mc'):
-        shutil.copy(os.path.join(FIXTURES, 'bookworm', name), str(mail / name))
+        with open(os.path.join(FIXTURES, 'bookworm', name), encoding='utf-8') as handle:
+            (mail / name).write_text(handle.read().replace('/usr/share/sendmail/cf/m4/cf.m4', str(tmp_path / 'cf/m4/cf.m4')))
     shutil.copy(str(mail / 'sendmail.cf'), str(tmp_path / 'original.cf'))
     tools = tmp_path / 'bin'
     tools.mkdir()
@@ -76,8 +81,8 @@ def host(tmp_path, monkeypatch):
         (tools / name).chmod(0o755)
     monkeypatch.setenv('PATH', '%s:%s' % (tools, os.environ.get('PATH', '')))
     users = {'root': 'root', 'smmta': 'smmta', 'smmsp': 'smmsp'}
-    monkeypatch.setattr(sendmail_harden, 'host_accounts', lambda: (users, {'root', 'smmta', 'smmsp'}))
-    return {'binary': str(tools / 'sendmail'), 'mail': mail}
+    monkeypatch.setattr(_engine, 'host_accounts', lambda: (users, {'root', 'smmta', 'smmsp'}))
+    return {'binary': str(tools / 'sendmail'), 'mail': mail, 'tools': tools, 'root': tmp_path}
 
 
 def base_args(host, **more):
@@ -103,7 +108,7 @@ def test_bad_options_give_one_error(capsys, tmp_path):
                              'expected.SM-QUEUE-01.mode must be a quoted octal string such as "0644".')
 
 
-def test_check_mode_lists_what_drift_finds_and_writes_nothing(capsys, host):
+def test_check_mode_returns_the_plan_and_writes_nothing(capsys, host):
     before = snapshot(host['mail'])
     drift = run_module(sendmail_drift, capsys, {'binary': host['binary'], 'os_family': 'Debian', 'include': ['safety'],
                                                 'probe_kernel': False})
@@ -113,36 +118,89 @@ def test_check_mode_lists_what_drift_finds_and_writes_nothing(capsys, host):
     assert result['rc'] == 0 and result['changed'] is True
     assert result['changed_controls'] == failing
     assert result['restart_needed'] is True and result['cf_changed'] == [str(host['mail'] / 'sendmail.cf')]
+    assert result['cf_source'] == {'mta': 'mc'}
     assert snapshot(host['mail']) == before
     headers = [item['before_header'] for item in result['diff']]
-    assert headers == ['%s (SM-SAFE-01)' % (host['mail'] / 'sendmail.mc'), '%s (options)' % (host['mail'] / 'sendmail.cf')]
+    assert headers == ['%s (SM-SAFE-01)' % (host['mail'] / 'sendmail.mc'),
+                       '%s (options, rebuilt from the .mc)' % (host['mail'] / 'sendmail.cf')]
     assert "define(`confDONT_BLAME_SENDMAIL', `safe')dnl" in result['diff'][0]['after']
     assert result['diff'][1]['after'] == 'O DontBlameSendmail=safe\n'
+    (planned,) = result['plan']
+    assert (planned['id'], planned['kind'], planned['phase'], planned['option'], planned['after']) == (
+        'SM-SAFE-01', 'cf_option', 'config', 'DontBlameSendmail', 'safe')
     found = {item['id']: item for item in result['results']}
     assert found['SM-SAFE-02'] == {'id': 'SM-SAFE-02', 'status_before': 'pass', 'status_after': None, 'changed': False,
-                                   'actions': [], 'details': 'passes; left alone'}
-    assert found['SM-SAFE-01']['actions'][0]['define'] == 'confDONT_BLAME_SENDMAIL'
+                                   'steps': [], 'details': 'passes; left alone'}
     assert 'drift_after' not in result
+    assert result['daemon']['binary'] == host['binary'] and result['daemon']['pid_file'] == '/var/run/sendmail/mta/sendmail.pid'
 
 
 def test_fix_then_nothing_left(capsys, host):
+    check = run_module(sendmail_harden, capsys, base_args(host), check_mode=True)
     result = run_module(sendmail_harden, capsys, base_args(host), diff=True)
     assert result['rc'] == 0 and result['changed'] is True, result.get('msg')
-    assert result['changed_controls'] == ['SM-SAFE-01'] and result['drift_after'] == []
+    assert result['changed_controls'] == check['changed_controls'] == ['SM-SAFE-01'] and result['drift_after'] == []
     assert 'O DontBlameSendmail=safe' in (host['mail'] / 'sendmail.cf').read_text()
     assert "define(`confDONT_BLAME_SENDMAIL', `safe')dnl" in (host['mail'] / 'sendmail.mc').read_text()
     again = run_module(sendmail_harden, capsys, base_args(host))
-    assert again['changed'] is False and again['changed_controls'] == [] and again['cf_changed'] == []
+    assert again['changed'] is False and again['changed_controls'] == [] and again['cf_changed'] == [] and again['plan'] == []
     assert run_module(sendmail_harden, capsys, base_args(host), check_mode=True)['changed'] is False
+
+
+def hand_edit(host):
+    cf = host['mail'] / 'sendmail.cf'
+    cf.write_text(cf.read_text().replace('O QueueDirectory=', '# site limits\nO MaxMessageSize=5000000\nO QueueDirectory=', 1))
+
+
+def test_a_hand_edited_cf_keeps_its_lines(capsys, host):
+    hand_edit(host)
+    check = run_module(sendmail_harden, capsys, base_args(host), check_mode=True)
+    assert check['cf_source'] == {'mta': 'cf'} and check['changed_controls'] == ['SM-SAFE-01']
+    result = run_module(sendmail_harden, capsys, base_args(host), diff=True)
+    assert result['changed_controls'] == ['SM-SAFE-01'] and result['drift_after'] == []
+    text = (host['mail'] / 'sendmail.cf').read_text()
+    assert 'O MaxMessageSize=5000000\n' in text and 'O DontBlameSendmail=safe\n' in text
+    assert "define(`confDONT_BLAME_SENDMAIL', `safe')dnl" in (host['mail'] / 'sendmail.mc').read_text()
+    assert result['diff'][1]['before_header'].endswith('(options, edited in place)')
+    assert run_module(sendmail_harden, capsys, base_args(host))['changed'] is False
+
+
+def test_cf_source_mc_refuses_to_drop_hand_edits(capsys, host):
+    hand_edit(host)
+    before = snapshot(host['mail'])
+    result = run_module(sendmail_harden, capsys, base_args(host, cf_source='mc'))
+    assert result['failed'] is True and result['changed'] is False
+    assert 'O MaxMessageSize=5000000' in result['msg'] and result['msg'].endswith('nothing was changed.')
+    assert snapshot(host['mail']) == before
+
+
+def test_without_m4_the_cf_is_edited_in_place(capsys, host):
+    (host['tools'] / 'm4').unlink()
+    (host['root'] / 'cf' / 'm4' / 'cf.m4').unlink()  # and no sendmail-cf files
+    result = run_module(sendmail_harden, capsys, base_args(host))
+    assert result['cf_source'] == {'mta': 'cf'} and result['changed_controls'] == ['SM-SAFE-01'] and result['drift_after'] == []
+    assert 'O DontBlameSendmail=safe\n' in (host['mail'] / 'sendmail.cf').read_text()
+
+
+def test_a_manual_drift_is_never_a_change(capsys, host):
+    """A control only a person can fix is reported apart, in check mode and for real alike."""
+    cf = host['mail'] / 'sendmail.cf'
+    cf.write_text(cf.read_text().replace('O TrustedUser=smmta', 'O TrustedUser=root\nO TrustedUser=alice'))
+    args = base_args(host, include=['SM-TRUST-01'], expected={'SM-TRUST-01': {'allowed': ['smmta']}})
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, args, check_mode=check_mode)
+        assert result['changed'] is False and result['changed_controls'] == [] and result['plan'] == []
+        assert result['manual'] == ['SM-TRUST-01'] and result['not_done'][0]['kind'] == 'manual'
+        assert any('Not done by the hardening: SM-TRUST-01' in str(item) for item in result['warnings'])
 
 
 def test_a_rejected_mc_changes_nothing(capsys, host):
     mc = host['mail'] / 'sendmail.mc'
     mc.write_text(mc.read_text().replace('MAILER_DEFINITIONS', "FEATURE(`no_such_feature')dnl\nMAILER_DEFINITIONS", 1))
     before = snapshot(host['mail'])
-    result = run_module(sendmail_harden, capsys, base_args(host))
+    result = run_module(sendmail_harden, capsys, base_args(host, cf_source='mc'))
     assert result['failed'] is True and result['changed'] is False
-    assert result['msg'].startswith('m4 could not build %s from %s' % (host['mail'] / 'sendmail.cf', mc))
+    assert 'm4 could not build %s from %s' % (host['mail'] / 'sendmail.cf', mc) in result['msg']
     assert snapshot(host['mail']) == before
 
 
@@ -152,14 +210,39 @@ def test_an_unknown_run_as_user_changes_nothing(capsys, host):
                                                            expected={'SM-RUNAS-01': {'user': 'nosuch'}}))
     assert result['failed'] is True and result['changed'] is False
     assert result['msg'] == ('RunAsUser nosuch:smmsp for %s (SM-RUNAS-01): user nosuch does not exist on this host; create it '
-                             'or give another user in expected.SM-RUNAS-01; nothing was changed.' % (host['mail'] / 'sendmail.mc'))
+                             'or give another user in expected.SM-RUNAS-01; nothing was changed.' % (host['mail'] / 'sendmail.cf'))
     assert snapshot(host['mail']) == before
+
+
+def test_a_user_the_host_lost_is_a_clear_error(capsys, host):
+    """RunAsUser names a user that no longer exists: the queue cannot be given to it."""
+    queue = host['root'] / 'mqueue'
+    queue.mkdir(mode=0o755)
+    cf = host['mail'] / 'sendmail.cf'
+    cf.write_text(cf.read_text().replace('#O RunAsUser=sendmail', 'O RunAsUser=ghost').replace(
+        'O QueueDirectory=/var/spool/mqueue', 'O QueueDirectory=%s' % queue))
+    before = snapshot(host['mail'])
+    result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-QUEUE-01']))
+    assert result['failed'] is True and result['changed'] is False
+    assert 'to user ghost, which does not exist on this host' in result['msg'] and 'Traceback' not in result['msg']
+    assert snapshot(host['mail']) == before and os.stat(str(queue)).st_mode & 0o777 == 0o755
 
 
 def test_sendmail_rejecting_the_new_cf_changes_nothing(capsys, host, monkeypatch):
-    monkeypatch.setattr(sendmail_harden, 'host_accounts', lambda: ({'nosuch': 'smmsp'}, {'smmsp'}))
+    monkeypatch.setattr(_engine, 'host_accounts', lambda: ({'nosuch': 'smmsp'}, {'smmsp'}))
     before = snapshot(host['mail'])
-    result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-RUNAS-01'],
-                                                           expected={'SM-RUNAS-01': {'user': 'nosuch'}}))
-    assert result['failed'] is True and str(host['mail'] / 'sendmail.cf') in result['msg']
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-RUNAS-01'],
+                                                               expected={'SM-RUNAS-01': {'user': 'nosuch'}}), check_mode=check_mode)
+        assert result['failed'] is True and str(host['mail'] / 'sendmail.cf') in result['msg']
     assert snapshot(host['mail']) == before
+
+
+def test_the_kill_hook_stops_the_module_after_a_phase(capsys, host, monkeypatch):
+    """The fault test's hook: SIGKILL right after the named phase (here replaced, to see where it fires)."""
+    fired = []
+    monkeypatch.setenv(_engine.KILL_AFTER, 'config')
+    monkeypatch.setattr(_engine.os, 'kill', lambda pid, sig: fired.append(sig))
+    run_module(sendmail_harden, capsys, base_args(host))
+    assert fired == [_engine.signal.SIGKILL]
+    assert 'O DontBlameSendmail=safe' in (host['mail'] / 'sendmail.cf').read_text()

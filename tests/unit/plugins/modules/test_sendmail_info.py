@@ -86,7 +86,8 @@ def test_unreadable_and_corrupt_configs_warn(capsys, tmp_path):
     assert result['settings'] == {'mta': None, 'msp': None}
     assert [error['role'] for error in result['config_errors']] == ['mta', 'msp']
     assert 'not a sendmail configuration' in result['config_errors'][0]['error']
-    assert len(result['warnings']) == 2
+    # one warning per configuration (modules run earlier in this process may have left theirs)
+    assert len([item for item in result['warnings'] if str(tmp_path) in str(item)]) == 2
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason='the live probe needs root')
