@@ -15,9 +15,10 @@ ANSIBLE_ENV   := $(Q_ENV) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_K
 SCENARIOS     ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd
 # The suite's lab hosts live apart from the demo's, so `make test` never touches those.
-TEST_LAB      := MAILSEC_LAB_STATE=/var/lib/mailsec-lab-test
+TEST_LAB_STATE ?= /var/lib/mailsec-lab-test
+TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
 
-.PHONY: help demo test lab-image lab-test molecule bench lab-ls lab-down
+.PHONY: help demo test lab-image lab-test molecule bench bench-flood lab-ls lab-down
 
 help:
 	@echo "make demo      start a stock and a legacy lab host, audit them, harden them, audit them again"
@@ -25,6 +26,7 @@ help:
 	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
 	@echo "make bench     lab start-up figures for 10 light hosts"
+	@echo "make bench-flood  an SMTP flood (20 messages/s) into a host while it is hardened: accepted, refused, delivered"
 
 ## The main job on the built-in lab.
 demo: venv build lab-image
@@ -69,6 +71,9 @@ molecule: venv build lab-image
 
 bench: lab-image
 	PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) tests/lab/bench.py
+
+bench-flood: venv build lab-image
+	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_flood.py
 
 lab-ls:
 	@$(LAB) ls

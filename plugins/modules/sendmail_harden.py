@@ -105,7 +105,7 @@ attributes:
     support: full
     details:
       - Returns the plan a real run would apply. The task is changed when the plan has steps that apply, and
-        RV(changed_controls) lists the controls those steps fix: the same set a real run then changes.
+        RV(changed_controls) lists the controls those steps fix, the same set a real run then changes.
       - Each new C(.cf) is built and checked by sendmail in a private temporary directory; every owner and mode change
         goes through the same link checks as for real.
   diff_mode:

@@ -1,0 +1,79 @@
+"""After a SIGKILL right after any phase the host is consistent (sendmail accepts its configuration,
+runs and delivers) with exactly that phase's work done, and the next run converges."""
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import time
+import uuid
+
+import yaml
+
+BINARY = "/usr/libexec/sendmail/sendmail"
+# The engine's phases, in the order they run.
+PHASES = ("maps", "paths", "config", "handover", "pins")
+
+
+def phase(host) -> str:
+    return host.backend.host.split("-", 1)[1]
+
+
+def address(host) -> str:
+    with open(os.environ["MOLECULE_INSTANCE_CONFIG"], encoding="utf-8") as stream:
+        return next(e["address"] for e in yaml.safe_load(stream) if e["instance"] == host.backend.host)
+
+
+def run_as_user(host) -> bool:
+    return bool(re.search(r"^O RunAsUser=smmta:smmsp$", host.file("/etc/mail/sendmail.cf").content_string, re.M))
+
+
+def test_exactly_the_phases_up_to_the_kill_were_done(host):
+    done = PHASES[:PHASES.index(phase(host)) + 1]
+    aliases_db = host.file("/etc/mail/aliases.db").mtime >= host.file("/etc/aliases").mtime
+    assert aliases_db is ("maps" in done)
+    assert (host.file("/etc/mail").user == "root") is ("paths" in done)
+    assert (not host.file(BINARY).mode & 0o4000) is ("paths" in done)
+    assert run_as_user(host) is ("config" in done)
+    queue = host.file("/var/spool/mqueue")
+    assert ((queue.user, queue.mode & 0o7777) == ("smmta", 0o700)) is ("handover" in done)
+    pins = host.check_output("dpkg-statoverride --list")
+    assert (f"root smmsp 2755 {BINARY}" in pins) is ("pins" in done)
+
+
+def deliver(host, tag: str) -> None:
+    """sendmail accepts its configuration, runs again, and delivers a message sent over SMTP."""
+    check = host.run("sendmail -bv root")
+    assert check.rc == 0, check.stdout + check.stderr
+    host.run_test("/etc/init.d/sendmail restart")
+    deadline = time.monotonic() + 30
+    while host.run("kill -0 $(head -n 1 /run/sendmail/mta/sendmail.pid)").rc != 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    subject = f"{tag}-{uuid.uuid4().hex[:10]}"
+    sent = host.run(f"printf 'Subject: {subject}\\n\\nx\\n' | sendmail -f tester alice")
+    assert sent.rc == 0, sent.stderr
+    with smtplib.SMTP(address(host), 25, timeout=20) as smtp:
+        smtp.ehlo("controller.lab.test")
+        fqdn = host.check_output("hostname") + ".lab.test"
+        smtp.sendmail(f"tester@{fqdn}", [f"alice@{fqdn}"], f"Subject: {subject}-smtp\r\n\r\nx\r\n")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        box = host.run("cat /var/mail/alice").stdout
+        if f"Subject: {subject}\n" in box and f"Subject: {subject}-smtp\n" in box:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{subject} was not delivered twice after the kill after {phase(host)}")
+
+
+def test_the_host_is_left_working(host):
+    deliver(host, "after-kill")
+
+
+def test_the_next_run_converges(host):
+    again = host.ansible("mailsec.sendmail.sendmail_harden", "rebuild_maps=true", check=False, become=True)
+    assert again.get("failed") is not True, again.get("msg")
+    assert again["drift_after"] == []
+    assert run_as_user(host)
+    deliver(host, "converged")
+    last = host.ansible("mailsec.sendmail.sendmail_harden", "rebuild_maps=true", check=False, become=True)
+    assert last["changed"] is False and last["plan"] == []

@@ -1,0 +1,48 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The families, severities, statuses and choices are listed once, in the catalogue: the modules' documented
+choices and the hardening role's variables must say the same."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import AUDIT_ONLY_FAMILIES, FAMILIES, SEVERITIES, STATUSES
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
+from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+ROLE = os.path.join(ROOT, 'roles', 'sendmail_hardening')
+HARDENED = [family for family in FAMILIES if family not in AUDIT_ONLY_FAMILIES]
+
+
+def load(path):
+    with open(path, encoding='utf-8') as handle:
+        return yaml.safe_load(handle)
+
+
+def test_drift_documents_the_catalogues_families_severities_and_statuses():
+    finding = yaml.safe_load(sendmail_drift.RETURN)['findings']['contains']
+    assert finding['family']['choices'] == list(FAMILIES)
+    assert finding['severity']['choices'] == list(SEVERITIES)
+    assert finding['status']['choices'] == list(STATUSES)
+
+
+def test_harden_documents_the_cf_sources_it_accepts():
+    assert yaml.safe_load(sendmail_harden.DOCUMENTATION)['options']['cf_source']['choices'] == list(CF_SOURCES)
+    spec = load(os.path.join(ROLE, 'meta', 'argument_specs.yml'))['argument_specs']['main']['options']
+    assert spec['sendmail_hardening_cf_source']['choices'] == list(CF_SOURCES)
+
+
+def test_the_role_switches_every_family_it_hardens_and_no_other():
+    defaults = load(os.path.join(ROLE, 'defaults', 'main.yml'))
+    spec = load(os.path.join(ROLE, 'meta', 'argument_specs.yml'))['argument_specs']['main']['options']
+    internals = load(os.path.join(ROLE, 'vars', 'main.yml'))
+    switches = sorted(name[len('sendmail_hardening_'):] for name in defaults if name[len('sendmail_hardening_'):] in FAMILIES)
+    assert switches == sorted(HARDENED)
+    assert all(spec['sendmail_hardening_%s' % family]['type'] == 'bool' for family in HARDENED)
+    assert sorted(internals['__sendmail_hardening_families']) == sorted(HARDENED)
+    assert all('sendmail_hardening_%s ' % family in internals['__sendmail_hardening_families'][family] for family in HARDENED)
