@@ -6,7 +6,7 @@ from pathlib import Path
 
 RELEASES = ("bookworm", "trixie")
 BACKENDS = ("light", "systemd")
-PROFILES = ("stock", "legacy")
+PROFILES = ("stock", "legacy", "handedit", "nocf", "gwpath")
 
 # One image serves both backends: systemd is there for the systemd backend, tini for the light one.
 PACKAGES = (

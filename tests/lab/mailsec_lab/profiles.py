@@ -1,10 +1,13 @@
 """What a lab host looks like: `stock` is Debian as packaged; `legacy` is a deliberately unsafe host
 as found in old fleets. Every item of LEGACY is a finding the audit must report and the hardening
-role must fix; the README's lab section lists them from here."""
+role must fix. `handedit`, `nocf` and `gwpath` are hosts the tools must cope with: a sendmail.cf
+edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept. The
+README's lab section lists them all from here."""
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
@@ -79,7 +82,87 @@ LEGACY: tuple[Change, ...] = (
     Change("no RunAsUser: the MTA keeps running as root", lambda root: None),
 )
 
-PROFILE_CHANGES = {"stock": (), "legacy": LEGACY}
+HAND_EDIT = ("# site limits, added by hand", "O MaxMessageSize=5000000", "O MaxRecipientsPerMessage=50")
+
+
+def _hand_edit(root: Path) -> None:
+    """The lines go right after the last active option of the .cf's options section; Debian's
+    commented defaults (`#O MaxMessageSize=0`) stay as they are."""
+    cf = root / "etc/mail/sendmail.cf"
+    lines = cf.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if re.match(r"#\s+Options\s+#$", line))
+    end = next((i for i in range(start + 1, len(lines)) if re.match(r"#\s+[A-Z][A-Z ]+[A-Z]\s+#$", lines[i])),
+               len(lines))
+    last = max(i for i in range(start, end) if lines[i].startswith("O "))
+    names = {line.split("=")[0] for line in HAND_EDIT if line.startswith("O ")}
+    if any(line.split("=")[0] in names for line in lines if line.startswith("O ")):
+        raise SystemExit(f"{cf}: already sets one of {sorted(names)}")
+    lines[last + 1:last + 1] = [line + "\n" for line in HAND_EDIT]
+    cf.write_text("".join(lines))
+
+
+HANDEDIT: tuple[Change, ...] = (
+    Change("/etc/mail/sendmail.cf has lines added by hand after its last option: " + "; ".join(HAND_EDIT),
+           _hand_edit),
+    Change("sendmail.mc is untouched: a rebuild of sendmail.cf from it drops those lines", lambda root: None),
+)
+
+NO_CF_PACKAGES = ("sendmail-cf", "m4")
+
+
+def _purge(root: Path) -> None:
+    """dpkg itself removes them, in the host's root, so that its database matches the files;
+    --force-depends because sendmail, sendmail-bin and sendmail-base depend on them."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
+    proc = subprocess.run(["chroot", str(root), "dpkg", "--purge", "--force-depends", *NO_CF_PACKAGES],
+                          capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"dpkg --purge {' '.join(NO_CF_PACKAGES)} failed:\n{proc.stdout}{proc.stderr}")
+
+
+def _remove(path: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / path).unlink()
+    return apply
+
+
+NOCF: tuple[Change, ...] = (
+    Change("the packages sendmail-cf and m4 are purged (dpkg --purge --force-depends): no /usr/bin/m4 and no "
+           "/usr/share/sendmail/cf, so sendmail.cf cannot be built from sendmail.mc on the host; sendmail runs "
+           "from its installed sendmail.cf", _purge),
+    # Debian's init script runs `make all -C /etc/mail` at every start, under `set -e`: with
+    # sendmail-cf gone that make stops, and so would the start. Without a Makefile it goes on.
+    Change("the generated /etc/mail/Makefile is removed: it needs sendmail-cf's files, and Debian's init "
+           "script, which runs it at every start, would stop there", _remove("etc/mail/Makefile")),
+)
+GWPATH_DONT_BLAME = "GroupWritableDirPathSafe"
+
+
+def _dont_blame_also(flags: str) -> Callable[[Path], None]:
+    """Add flags to Debian's own DontBlameSendmail: in the .mc after DOMAIN(`debian-mta') has set
+    it (defn keeps Debian's value), in the .cf on its option line; the .cf stays what the .mc builds."""
+    def apply(root: Path) -> None:
+        mc = root / "etc/mail/sendmail.mc"
+        define = f"define(`confDONT_BLAME_SENDMAIL', defn(`confDONT_BLAME_SENDMAIL')`,{flags}')dnl\n"
+        mc.write_text(re.sub(r"^(MAILER_DEFINITIONS|MAILER\()", lambda m: define + m.group(1), mc.read_text(),
+                             count=1, flags=re.M))
+        cf = root / "etc/mail/sendmail.cf"
+        text, n = re.subn(r"^(O DontBlameSendmail=.*)$", lambda m: f"{m.group(1)},{flags}", cf.read_text(),
+                          count=1, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"{cf}: no DontBlameSendmail option to extend")
+        cf.write_text(text)
+    return apply
+
+
+GWPATH: tuple[Change, ...] = (
+    Change("/etc/mail is group-writable (smmta:smmsp 2775)", _own("etc/mail", "smmta", "smmsp", 0o2775)),
+    Change(f"DontBlameSendmail adds {GWPATH_DONT_BLAME} to Debian's value, in sendmail.mc and sendmail.cf, "
+           "so that sendmail accepts that directory; the .cf stays what the .mc builds",
+           _dont_blame_also(GWPATH_DONT_BLAME)),
+)
+
+PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH}
 
 
 def apply_profile(root: Path, profile: str) -> None:

@@ -1,0 +1,106 @@
+"""The handedit, nocf and gwpath profiles break what they say, on a running host, and mail still
+flows on each. One light bookworm host per profile, started once for the whole module."""
+from __future__ import annotations
+
+import smtplib
+import subprocess
+import time
+import uuid
+
+import pytest
+from conftest import lab
+
+from mailsec_lab import hosts
+from mailsec_lab.profiles import describe
+
+HOSTS = {"handedit": "pf-hand", "nocf": "pf-nocf", "gwpath": "pf-gw"}
+
+# The .cf without comments and blank lines next to what m4 builds of the .mc, in /etc/mail: the
+# lines only the .cf has start with ">", those only the build has with "<".
+CF_VS_MC = ("cd /etc/mail && m4 sendmail.mc | grep -v '^#' | grep -v '^$' >/tmp/built.cf && "
+            "grep -v '^#' sendmail.cf | grep -v '^$' >/tmp/installed.cf; "
+            "diff /tmp/built.cf /tmp/installed.cf | grep '^[<>]'; true")
+STRICT = ("sed 's/^O DontBlameSendmail=.*/O DontBlameSendmail=safe/' /etc/mail/sendmail.cf >/tmp/strict.cf && "
+          "grep -qx 'O DontBlameSendmail=safe' /tmp/strict.cf && sendmail -C /tmp/strict.cf -bv root")
+
+
+@pytest.fixture(scope="module")
+def profile_hosts(lab_state):
+    try:
+        result = lab("up", *(f"{name}:bookworm:{profile}:light" for profile, name in HOSTS.items()), check=False)
+        assert result.returncode == 0, result.stderr
+        yield {profile: hosts.load(name) for profile, name in HOSTS.items()}
+    finally:
+        lab("down", "--missing-ok", *HOSTS.values())
+
+
+def _ssh(host: hosts.Host, command: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(hosts.ssh_command(host, command), capture_output=True, text=True, check=check,
+                          stdin=subprocess.DEVNULL)
+
+
+def _smtp(host: hosts.Host) -> smtplib.SMTP:
+    """Connected, and the 220 banner read: Debian's greet_pause refuses clients that talk first."""
+    smtp = smtplib.SMTP(timeout=20, local_hostname="controller.lab.test")
+    code, banner = smtp.connect(host.address, 25)
+    assert code == 220, banner
+    return smtp
+
+
+def test_profiles_are_listed_with_their_changes(lab_state):
+    listed = lab("profiles").stdout
+    for profile in HOSTS:
+        assert f"{profile}:\n" in listed
+        for line in describe(profile):
+            assert f"  - {line}\n" in listed
+
+
+def test_handedit_lines_are_in_the_cf_only_and_sendmail_uses_them(profile_hosts):
+    host = profile_hosts["handedit"]
+    cf = _ssh(host, "cat /etc/mail/sendmail.cf").stdout.splitlines()
+    at = cf.index("# site limits, added by hand")
+    assert cf[at + 1:at + 3] == ["O MaxMessageSize=5000000", "O MaxRecipientsPerMessage=50"]
+    assert "#O MaxMessageSize=0" in cf  # Debian's commented default stays
+    assert _ssh(host, "grep -c MaxMessageSize /etc/mail/sendmail.mc", check=False).stdout.strip() == "0"
+    assert _ssh(host, CF_VS_MC).stdout.splitlines() == ["> O MaxMessageSize=5000000", "> O MaxRecipientsPerMessage=50"]
+    with _smtp(host) as smtp:
+        code, answer = smtp.ehlo()
+    assert code == 250
+    assert "SIZE 5000000" in answer.decode().splitlines()
+
+
+def test_nocf_has_no_m4_and_no_cf_files_and_dpkg_agrees(profile_hosts):
+    host = profile_hosts["nocf"]
+    assert _ssh(host, "ls -d /usr/bin/m4 /usr/share/sendmail/cf /etc/mail/Makefile 2>&1; true").stdout.count(
+        "No such file or directory") == 3
+    status = _ssh(host, "dpkg-query -W -f '${Package} ${db:Status-Status}\\n' sendmail-cf m4 sendmail-bin").stdout
+    assert sorted(status.splitlines()) == ["m4 not-installed", "sendmail-bin installed", "sendmail-cf not-installed"]
+    assert _ssh(host, "dpkg --audit").stdout == ""
+    assert _ssh(host, "test -s /etc/mail/sendmail.cf && sendmail -bv root").stdout.strip() == \
+        "root... deliverable: mailer local, user root"
+
+
+def test_gwpath_dir_is_group_writable_and_only_the_relaxed_config_accepts_it(profile_hosts):
+    host = profile_hosts["gwpath"]
+    assert _ssh(host, "stat -c '%a %U:%G' /etc/mail").stdout.strip() == "2775 smmta:smmsp"
+    dont_blame = _ssh(host, "grep '^O DontBlameSendmail=' /etc/mail/sendmail.cf").stdout.strip()
+    assert dont_blame.startswith("O DontBlameSendmail=,AssumeSafeChown,") and dont_blame.endswith(",GroupWritableDirPathSafe")
+    assert _ssh(host, CF_VS_MC).stdout == ""  # the .cf is still what the .mc builds
+    assert _ssh(host, "sendmail -bv root").returncode == 0
+    strict = _ssh(host, STRICT, check=False)
+    assert strict.returncode != 0
+    assert "Group writable directory" in strict.stdout + strict.stderr
+
+
+@pytest.mark.parametrize("profile", HOSTS)
+def test_mail_to_alice_is_delivered(profile_hosts, profile):
+    host = profile_hosts[profile]
+    subject = f"{profile}-{uuid.uuid4().hex[:12]}"
+    with _smtp(host) as smtp:
+        smtp.ehlo()
+        smtp.sendmail(f"tester@{host.fqdn}", [f"alice@{host.fqdn}"],
+                      f"From: tester@{host.fqdn}\r\nSubject: {subject}\r\n\r\nlab\r\n")
+    deadline = time.monotonic() + 30
+    while _ssh(host, f"grep -cx 'Subject: {subject}' /var/mail/alice", check=False).stdout.strip() != "1":
+        assert time.monotonic() < deadline, f"no mail in /var/mail/alice on {host.name} after 30 s"
+        time.sleep(0.5)
