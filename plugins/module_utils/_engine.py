@@ -159,7 +159,7 @@ class Engine:
     def plan(self, state: dict, findings: list, expected: dict) -> list:
         failing = plan_of.failing_ids(findings)
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
-        options, defines = plan_of.options_by_config(cf_steps), plan_of.defines_by_config(cf_steps)
+        options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
         try:
             self.changes = {config: self._config_change(state, config, options[config], defines[config]) for config in options}
         except BuildError as exc:

@@ -139,21 +139,13 @@ def choose_source(mode: str, found: dict) -> str:
     return 'mc'
 
 
-def options_by_config(steps: list) -> dict:
-    """config (mta, msp) -> {option: value} of the ``cf_option`` steps."""
+def options_by_config(steps: list, key: str = 'option') -> dict:
+    """config (mta, msp) -> {option: value} of the ``cf_option`` steps; with ``key='define'``, the
+    m4 defines that make those options in the .mc beside the .cf."""
     found = {}
     for item in steps:
         if item['kind'] == 'cf_option':
-            found.setdefault(item['config'], {})[item['option']] = item['after']
-    return found
-
-
-def defines_by_config(steps: list) -> dict:
-    """config -> {define: value} of the ``cf_option`` steps, for the .mc beside the .cf."""
-    found = {}
-    for item in steps:
-        if item['kind'] == 'cf_option':
-            found.setdefault(item['config'], {})[item['define']] = item['after']
+            found.setdefault(item['config'], {})[item[key]] = item['after']
     return found
 
 

@@ -115,17 +115,6 @@ def test_queued_mail_survives_exactly_once(host):
         assert mailbox_count(host, "alice", f"queued-{i}") == 1, f"queued-{i}"
 
 
-def test_package_reinstall_keeps_set_user_id_bits_off(host):
-    """A package upgrade reinstalls the binaries with their packaged modes, unless dpkg-statoverride
-    pins them: reinstall the very packages (kept in the lab image) and look again. Last test: it
-    changes the host."""
-    # --force-depends: on a nocf host sendmail-cf was purged, as its own dependencies say it may not be
-    host.run_test("dpkg -i --force-depends /opt/mailsec-lab/debs/sendmail-bin_*.deb /opt/mailsec-lab/debs/sensible-mda_*.deb")
-    binary = host.file("/usr/libexec/sendmail/sendmail")
-    assert (binary.user, binary.group, binary.mode & 0o7777) == ("root", "smmsp", 0o2755)
-    assert not host.file("/usr/sbin/sensible-mda").mode & 0o4000
-
-
 def test_connections_are_served_as_runasuser(host, lab):
     """With RunAsUser the listener keeps root to accept on port 25; each connection is served by a
     child that runs as RunAsUser, real and effective: the part that parses what a client sends."""
@@ -135,3 +124,14 @@ def test_connections_are_served_as_runasuser(host, lab):
                    if "sendmail: MTA: server" in line]
     assert servers
     assert all(fields[0] == fields[1] == "smmta" for fields in servers)
+
+
+def test_package_reinstall_keeps_set_user_id_bits_off(host):
+    """A package upgrade reinstalls the binaries with their packaged modes, unless dpkg-statoverride
+    pins them: reinstall the very packages (kept in the lab image) and look again. Last test: it
+    changes the host."""
+    # --force-depends: on a nocf host sendmail-cf was purged, as its own dependencies say it may not be
+    host.run_test("dpkg -i --force-depends /opt/mailsec-lab/debs/sendmail-bin_*.deb /opt/mailsec-lab/debs/sensible-mda_*.deb")
+    binary = host.file("/usr/libexec/sendmail/sendmail")
+    assert (binary.user, binary.group, binary.mode & 0o7777) == ("root", "smmsp", 0o2755)
+    assert not host.file("/usr/sbin/sensible-mda").mode & 0o4000
