@@ -69,6 +69,7 @@ BOOK_SAFE_FILE_ENV = BOOK + '§4.8.2.8'
 STIG_ALIAS_OWNER = 'DISA STIG GEN004360 (V-831): the alias file must be owned by root'
 STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 0644 or less permissive'
 
+
 def _key(kind: str, description: str, nullable: bool = False, choices=None) -> dict:
     """One key of an override schema: its type (one of OVERRIDE_TYPES), whether null is allowed, its choices."""
     return {'type': kind, 'nullable': nullable, 'choices': list(choices) if choices else None, 'description': description}

@@ -353,10 +353,11 @@ def main() -> None:
     except McError as exc:
         module.fail_json(msg='Cannot change %s: %s.' % (work.mc, exc), **result)
     except BuildError as exc:
-        module.fail_json(msg=str(exc), **dict(result, changed=False))
+        result['changed'] = False
+        module.fail_json(msg=str(exc), **result)
     except OSError as exc:
-        module.fail_json(msg='Cannot change %s: %s; nothing was changed.' % (exc.filename or work.mc, exc.strerror or exc),
-                         **dict(result, changed=False))
+        result['changed'] = False
+        module.fail_json(msg='Cannot change %s: %s; nothing was changed.' % (exc.filename or work.mc, exc.strerror or exc), **result)
     if module._diff:
         result['diff'] = work.diff(change)
     module.exit_json(**result)

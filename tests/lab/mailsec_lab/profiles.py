@@ -94,8 +94,8 @@ def _hand_edit(root: Path) -> None:
     end = next((i for i in range(start + 1, len(lines)) if re.match(r"#\s+[A-Z][A-Z ]+[A-Z]\s+#$", lines[i])),
                len(lines))
     last = max(i for i in range(start, end) if lines[i].startswith("O "))
-    names = {line.split("=")[0] for line in HAND_EDIT if line.startswith("O ")}
-    if any(line.split("=")[0] in names for line in lines if line.startswith("O ")):
+    names = {line.split("=", maxsplit=1)[0] for line in HAND_EDIT if line.startswith("O ")}
+    if any(line.split("=", maxsplit=1)[0] in names for line in lines if line.startswith("O ")):
         raise SystemExit(f"{cf}: already sets one of {sorted(names)}")
     lines[last + 1:last + 1] = [line + "\n" for line in HAND_EDIT]
     cf.write_text("".join(lines))

@@ -31,12 +31,13 @@ def test_comments_build_stamps_and_the_mc_copy_do_not_count(release):
 
 
 def test_a_hand_edit_is_a_line_only_in_the_installed_file():
-    built = fixture('bookworm', 'sendmail.cf')
-    installed = built.replace('O QueueDirectory=', '# site limits\nO MaxMessageSize=5000000\nO QueueDirectory=', 1)
-    difference = compare(installed, built)
-    number = installed.splitlines().index('O MaxMessageSize=5000000') + 1
+    mc_build = fixture('bookworm', 'sendmail.cf')
+    edited = mc_build.replace('O QueueDirectory=', '# site limits\nO MaxMessageSize=5000000\nO QueueDirectory=', 1)
+    difference = compare(edited, mc_build)
+    number = edited.splitlines().index('O MaxMessageSize=5000000') + 1
     assert difference == {'only_installed': [{'line': number, 'text': 'O MaxMessageSize=5000000'}], 'only_built': []}
-    assert compare(built, installed)['only_built'] == [{'line': number, 'text': 'O MaxMessageSize=5000000'}]
+    # the other way round: a .mc whose build has a line the installed file lacks
+    assert compare(installed=mc_build, built=edited)['only_built'] == [{'line': number, 'text': 'O MaxMessageSize=5000000'}]
     assert not agrees(difference)
 
 
