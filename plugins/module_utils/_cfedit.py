@@ -71,7 +71,7 @@ def _physical(text: str) -> list:
     lines = text.splitlines(True)
     spans = []
     for index, line in enumerate(lines):
-        if line[:1] in (' ', '\t') and spans and lines[spans[-1][1]].strip():
+        if line[:1] in (' ', '\t') and spans:  # as _cf.fold_lines: a blank-led line continues the one before
             spans[-1][1] = index
         else:
             spans.append([index, index])
@@ -91,7 +91,8 @@ def set_option(text: str, name: str, value: str) -> str:
     replaced, so the result reads as a rebuild would; without that, the line goes after the last
     option line. Same value, same text.
     """
-    if not isinstance(value, str) or '\n' in value or '\r' in value:
+    # Any line break splitlines() knows would split the line sendmail and the parser read.
+    if not isinstance(value, str) or value.splitlines() not in ([], [value]):
         raise CfEditError('the value of %s must be one line of text' % name)
     name = canonical_name(name)
     wanted = 'O %s=%s' % (name, value)

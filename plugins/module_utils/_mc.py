@@ -101,10 +101,10 @@ def _collect_args(text: str, pos: int, comments: bool):
                 elif char == ')':
                     depth -= 1
                 parts.append(char)
-            if not char.isspace():
-                if start is None:
-                    start = pos
-                end = token_end
+            # m4 keeps blanks after the leading ones (after a dnl, before the comma): they are the argument's too.
+            if start is None:
+                start = pos
+            end = token_end
             pos = token_end
 
 
