@@ -36,10 +36,11 @@ def apply_path(item: dict, check_mode: bool) -> dict:
     Returns ``changed``, ``refused`` (a reason, when changing it would not be safe) and, for real,
     the ``before`` and ``after`` read on the file.
     """
+    # Only the attributes the step changes (``set``); the others stay as the file has them, whoever set them.
+    changes = item.get('set', item['after'])
     try:
-        # The whole planned result, not only what differs from the step before: the same answer in check mode.
-        done = apply_attributes(item['target'], owner=item['after']['owner'], group=item['after']['group'],
-                                mode=item['after']['mode'], check_mode=check_mode, follow=item['follow'])
+        done = apply_attributes(item['target'], owner=changes.get('owner'), group=changes.get('group'), mode=changes.get('mode'),
+                                check_mode=check_mode, follow=item['follow'])
     except UnsafePath as exc:
         return {'changed': False, 'refused': str(exc)}
     except (OSError, ValueError) as exc:

@@ -239,7 +239,7 @@ def commit(change: dict, runner, sendmail: str, write_mc, backup=None) -> list:
     """Install a prepared change: the candidate beside the .cf, sendmail's check, the .mc, then the rename.
 
     ``write_mc(path, text)`` replaces the .mc atomically; ``backup(path)`` copies a file and returns
-    the copy. Returns the copies made. On failure the .mc is put back and BuildError or OSError is raised.
+    the copy. Returns the copies made. On any failure the .mc is put back and the error is raised again.
     """
     backups = []
     if not change['cf_changed']:
@@ -254,15 +254,18 @@ def commit(change: dict, runner, sendmail: str, write_mc, backup=None) -> list:
         like = None
     candidate = write_candidate(change['cf_new'], os.path.dirname(change['cf']) or '.', change['cf'], like)
     written = False
+    copy = None
     try:
         validate_cf(candidate, change['cf'], runner, sendmail=sendmail)
+        # The copy of the old .cf is made before the .mc is touched: a failing copy changes nothing.
+        copy = backup(change['cf']) if backup is not None and like is not None else None
         if change['mc_changed']:
             backups.extend([backup(change['mc'])] if backup else [])
             write_mc(change['mc'], change['mc_new'])
             written = True
-        copy = install_cf(candidate, change['cf'], backup=backup)
+        install_cf(candidate, change['cf'])
         candidate = None
-    except (BuildError, OSError):
+    except Exception:
         if written:
             write_mc(change['mc'], change['mc_text'])
             os.utime(change['mc'], ns=(change['mc_stat'].st_atime_ns, change['mc_stat'].st_mtime_ns))

@@ -120,9 +120,10 @@ CONTROLS = (
             'programs run as the recipient stop working, and the queue and every file sendmail writes must belong '
             'to that user.'),
         'check': 'The RunAsUser option of the MTA configuration (sendmail.cf): set, naming an existing user that is not root, '
-                 'and equal to the expected user (and group, when one is expected).',
+                 'and equal to the expected user (and group, when one is expected); and every file queued in the MTA queue '
+                 'belongs to that user, who must read it to deliver it.',
         'evaluator': 'run_as_user',
-        'params': {'config': 'mta'},
+        'params': {'config': 'mta', 'queue': 'queue_mta'},
         'needs': ['mta'],
         'expected': {'default': {'user': None, 'group': None}, 'Debian': {'user': 'smmta', 'group': 'smmsp'}},
         'override': {'user': _key('str', 'the wanted user, or null for any existing user but root', nullable=True),

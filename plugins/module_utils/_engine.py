@@ -20,6 +20,7 @@ import datetime
 import grp
 import os
 import pwd
+import re
 import signal
 import tempfile
 
@@ -34,7 +35,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_option
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import service_name
+from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, set_define
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
@@ -42,6 +43,7 @@ SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendm
 QUEUE_CONTROLS = ('SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03')
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
 SAFETY_GROUPS = ('config_dirs', 'cf_mta', 'cf_msp', 'mc', 'aliases')
+STALE = 'the running sendmail started before sendmail.cf was last written: restart it to use it'
 # The fault test's hook: the suite sets it to a phase name, and the module dies by SIGKILL right after that phase.
 KILL_AFTER = 'MAILSEC_SENDMAIL_TEST_KILL_AFTER'
 
@@ -118,6 +120,7 @@ class Engine:
         self.kernel = None
         self.changes = {}
         self.notes = []
+        self.stale = False
 
     # --- read and judge ------------------------------------------------------------------------------
 
@@ -184,23 +187,26 @@ class Engine:
 
     # --- check and apply ---------------------------------------------------------------------------
 
-    def _tightens_safety_paths(self, steps: list, state: dict) -> bool:
-        watched = {path for group in SAFETY_GROUPS for path in state['layout'].get(group) or []}
-        return any(item['kind'] == 'path' and item['phase'] == 'paths' and item['target'] in watched for item in steps)
+    @staticmethod
+    def _fixes_a_named_path(steps: list, message: str) -> bool:
+        """Whether a step before the config fixes a path sendmail's complaint names, or a directory above it."""
+        named = re.findall(r"'(/[^']*)'", message)
+        targets = [item['target'] for item in steps if item['kind'] == 'path' and item['phase'] == 'paths']
+        return any(path == target or path.startswith(target.rstrip('/') + '/') for path in named for target in targets)
 
     def check_configs(self, steps: list, state: dict, sendmail: str) -> None:
         """Check mode: sendmail reads each new .cf from a private candidate.
 
-        The path fixes before it are not made in check mode; where they tighten paths sendmail's
-        safety checks read, a rejected candidate is read again with the DontBlameSendmail now in
-        force (the real run validates the strict file after those fixes).
+        The path fixes before it are not made in check mode; where sendmail rejects the candidate over a
+        path one of them fixes (a group-writable /etc/mail), the candidate is read again with the
+        DontBlameSendmail now in force (the real run validates the strict file after those fixes).
         """
         for config, change in self.changes.items():
             try:
                 check(change, self.io.run, sendmail, self.io.tmpdir)
-            except BuildError:
+            except BuildError as exc:
                 current = (state['configs'][config].get('values') or {}).get('DontBlameSendmail')
-                if not current or not self._tightens_safety_paths(steps, state):
+                if not current or not self._fixes_a_named_path(steps, str(exc)):
                     raise
                 check(change, self.io.run, sendmail, self.io.tmpdir,
                       text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
@@ -208,23 +214,26 @@ class Engine:
 
     def _apply_config(self, steps: list, sendmail: str, done: list) -> list:
         """Validate every new .cf, then install each (its .mc first); return the copies made."""
-        backups = []
+        backups, installed = [], []
         try:
             for change in self.changes.values():
                 check(change, self.io.run, sendmail, self.io.tmpdir)
             for config, change in self.changes.items():
                 backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,
                                       backup=self.io.backup if self.params['backup'] else None))
+                installed.append(change['cf'])
                 for item in steps:
                     if item['kind'] == 'cf_option' and item['config'] == config:
                         done.append(dict(item, changed=change['cf_changed'] or change['mc_changed'], refused=None, error=None))
-        except (BuildError, OSError) as exc:
-            message = str(exc) if isinstance(exc, BuildError) else 'could not install a new .cf: %s' % (exc.strerror or exc)
-            before = [item for item in done if item.get('changed')]
-            message = message.rstrip('.').replace('; nothing was changed', '') + (
-                '; it was not installed, the running configuration stays' + (
-                    ' (%d owner and mode fixes before it only tighten what it accepts)' % len(before) if before else ''))
-            raise EngineError(message + '.', {'done': done}) from exc
+        except Exception as exc:  # noqa: BLE001 - whatever stopped the install, the host is told what stands
+            reason = str(exc) if isinstance(exc, BuildError) else 'could not install a new .cf: %s' % (
+                getattr(exc, 'strerror', None) or exc)
+            fixes = len([item for item in done if item['kind'] == 'path' and item.get('changed')])
+            stands = ('; installed before it: %s, and that is what runs after a restart' % ', '.join(installed) if installed
+                      else '; no .cf was installed, the running configuration stays')
+            raise EngineError(reason.rstrip('.').replace('; nothing was changed', '') + stands + (
+                ' (the %d owner and mode fixes before it only tighten what it accepts)' % fixes if fixes else '') + '.',
+                {'done': done}) from exc
         return backups
 
     def apply(self, steps: list, sendmail: str) -> tuple:
@@ -261,7 +270,8 @@ class Engine:
         self.controls = select(params['include'], params['exclude'])
         self.family = params['os_family'] or read_os()['family']
         state = self.read()
-        daemon = {'binary': params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
+        sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
+        daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
                   'refused': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
                   'daemon': daemon}
@@ -273,7 +283,7 @@ class Engine:
             steps = self.plan(state, findings, expected)
         except plan_of.PlanError as exc:
             raise EngineError('%s; nothing was changed.' % exc, result) from exc
-        sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
+        self.stale = running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
         applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
         after = None
         failures = []
@@ -315,7 +325,8 @@ class Engine:
             installed = [change for change in installed if any(item['kind'] == 'cf_option' and item['target'] == change['cf']
                                                                for item in changed_steps)]
         result['cf_changed'] = [change['cf'] for change in installed]
-        result['restart_needed'] = bool(installed)
+        # A run cut short after installing a .cf leaves a daemon that still runs the old one: restart it too.
+        result['restart_needed'] = bool(installed) or self.stale
         result['refused'] = [{'id': item['id'], 'path': item['target'], 'reason': item['why']}
                              for item in not_done if item['kind'] == 'refuse']
         still = {c_id for c_id, item in (after_by_id or before).items() if item['status'] in plan_of.FAILING}
@@ -362,11 +373,14 @@ class Engine:
         by_hand = ', '.join(result['manual'])
         if not count:
             if not result['changed']:
-                return ('Nothing changed; by hand: %s.' % by_hand) if by_hand else 'Every selected control passes; nothing to change.'
+                text = ('Nothing changed; by hand: %s' % by_hand) if by_hand else 'Every selected control passes; nothing to change'
+                return text + ('; ' + STALE if result['restart_needed'] else '') + '.'
             return 'Upkeep only (map databases rebuilt); no control needed a change.'
         text = '%d control%s %s' % (count, '' if count == 1 else 's', 'to fix' if self.io.check_mode else 'fixed')
-        if result['restart_needed']:
+        if result['cf_changed']:
             text += '; restart sendmail to use the new %s' % ', '.join(os.path.basename(p) for p in result['cf_changed'])
+        elif result['restart_needed']:
+            text += '; ' + STALE
         if by_hand:
             text += '; by hand: %s' % by_hand
         return text + '.'

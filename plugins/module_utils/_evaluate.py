@@ -202,8 +202,16 @@ def eval_run_as_user(control: dict, expected: dict, state: dict) -> dict:
         problems.append('user %s, not %s' % (account['name'], expected['user']))
     if expected.get('group') and effective_group != expected['group']:
         problems.append('group %s, not %s' % (effective_group, expected['group']))
+    path = config['path']
+    queues = _paths(state, control['params']['queue']) if control['params'].get('queue') else []
+    foreign = [item for queue in queues for item in (state.get('queue_files') or {}).get(queue, {}).get('files') or []
+               if item['owner'] != account['name']]
+    if foreign:
+        problems.append('%d queued files %s cannot read, the MTA running as it: %s' % (
+            len(foreign), account['name'], ', '.join('%s (%s)' % (item['path'], item['owner']) for item in foreign[:5])))
+        path = foreign[0]['path'] if len(problems) == 1 else path
     actual = 'RunAsUser=%s' % value + ('; ' + '; '.join(problems) if problems else '')
-    return _outcome('fail' if problems else 'pass', actual, config['path'], evidence)
+    return _outcome('fail' if problems else 'pass', actual, path, evidence)
 
 
 def eval_trusted_user(control: dict, expected: dict, state: dict) -> dict:

@@ -177,3 +177,14 @@ def service_name(exists=os.path.exists) -> str | None:
         if any(exists(path) for path in files):
             return name
     return None
+
+
+def running_older_than(pid_file: str | None, path: str) -> bool:
+    """Whether the daemon the pid file names runs, and started (wrote the pid file) before ``path`` last changed."""
+    try:
+        with open(pid_file or '', encoding='utf-8', errors='replace') as handle:
+            pid = int(handle.readline().strip())
+        os.kill(pid, 0)
+        return os.stat(pid_file).st_mtime_ns < os.stat(path).st_mtime_ns
+    except (OSError, ValueError):
+        return False

@@ -249,6 +249,7 @@ class _View:
     def _other_entries(self):
         for listing in (self.state.get('queue_files') or {}).values():
             yield from listing.get('files') or []
+            yield from listing.get('dirs') or []
         for item in self.state.get('setid_files') or []:
             yield dict(item, exists=True, error=None, type='file', link=None, target=None)
 
@@ -276,7 +277,11 @@ def _want(entry: dict, spec: dict, owners: list, prefer_owner: str | None) -> di
 
 
 def _path_step(view: _View, control_id: str, phase: str, path: str, follow: bool, want: dict, why: str) -> dict | None:
-    """A path step from the current planned attributes to ``want``; None when nothing changes."""
+    """A path step from the current planned attributes to ``want``; None when nothing changes.
+
+    ``set`` holds only the attributes the step changes: it leaves the others as it finds them, so
+    that steps on one path in different phases never undo each other.
+    """
     entry = view.entry(path)
     judged = _judged(entry, follow)
     before = {key: judged[key] for key in ('owner', 'group', 'mode')}
@@ -284,7 +289,8 @@ def _path_step(view: _View, control_id: str, phase: str, path: str, follow: bool
         return None
     judged.update(want)
     return step(control_id, 'path', phase, path, before, dict(want), why, follow=follow,
-                resolved=judged['path'] if judged is not entry else None)
+                resolved=judged['path'] if judged is not entry else None,
+                set={key: value for key, value in want.items() if value != before[key]})
 
 
 def _runas(state: dict):
@@ -421,15 +427,19 @@ def _statoverride_steps(view: _View, control_id: str, action: dict, options: dic
 
 
 def _handover(view: _View) -> list:
-    """SM-RUNAS-01's own fix once RunAsUser is set: the MTA queue, the files queued in it and the MTA's
-    statistics file go to the user the MTA now runs as (it could no longer read or write them)."""
+    """SM-RUNAS-01's own fix where RunAsUser is (or is about to be) set: what the MTA writes goes to the
+    user it runs as (it could no longer read or write it): the files queued in the MTA queue, its
+    qf/df/xf subdirectories, the queue, the statistics file. The queue itself comes after what is in it,
+    so that each file is changed while its directory is still as the link checks found it."""
     user, group = _runas(view.state)
     if not user:
         return []
     mta = (view.state['configs'].get('mta') or {}).get('settings') or {}
     queues = list(view.state.get('layout', {}).get('queue_mta') or [])
-    paths = queues + [item['path'] for queue in queues for item in (view.state.get('queue_files') or {}).get(queue, {}).get(
-        'files') or []] + ([mta['StatusFile']] if mta.get('StatusFile') else [])
+    listings = [(view.state.get('queue_files') or {}).get(queue, {}) for queue in queues]
+    paths = ([item['path'] for listing in listings for item in listing.get('files') or []]
+             + [item['path'] for listing in listings for item in listing.get('dirs') or []]
+             + queues + ([mta['StatusFile']] if mta.get('StatusFile') else []))
     found = []
     for path in paths:
         entry = view.entry(path)
@@ -437,7 +447,7 @@ def _handover(view: _View) -> list:
             continue
         want = {'owner': user, 'group': group or entry['group'], 'mode': entry['mode']}
         planned = _path_step(view, 'SM-RUNAS-01', 'handover', path, False, want,
-                             'the MTA now runs as %s and writes %s' % (user, path))
+                             'the MTA runs as %s and writes %s' % (user, path))
         if planned:
             found.append(planned)
     return found
@@ -449,12 +459,13 @@ def file_steps(control_ids: list, expected_by_id: dict, state: dict, options: di
     the .cf steps are done), in phase order and, within a phase, in catalogue order; refusals among them.
 
     ``options``: ``statoverride`` (pin the modes of files whose set-user-id bit is dropped), ``dpkg``
-    (dpkg-statoverride is there). ``runas_changed``: the .cf steps set a new RunAsUser, so what the MTA
-    writes is handed to it after them, and owners that name the MTA's user are set after them too.
+    (dpkg-statoverride is there). A failing SM-RUNAS-01 hands what the MTA writes to the RunAsUser of
+    ``state``, after the .cf steps; ``runas_changed`` (the .cf steps set a new RunAsUser) moves the
+    owners that name the MTA's user after them too.
     """
     options = dict({'statoverride': True, 'dpkg': False}, **(options or {}))
     view = _View(state)
-    found = _handover(view) if runas_changed else []
+    found = _handover(view) if 'SM-RUNAS-01' in control_ids else []
     # A path a failing statoverride control pins is pinned by that control's own step, not twice.
     pinned_elsewhere = {path for control_id in control_ids for action in fix_actions(BY_ID[control_id], expected_by_id[control_id])
                         if action['kind'] == 'statoverride' and options.get('dpkg') for path in action.get('entries') or {}}

@@ -26,6 +26,7 @@ Check mode computes the same answer, checks included, and changes nothing.
 
 from __future__ import annotations
 
+import errno
 import grp
 import os
 import pwd
@@ -170,16 +171,42 @@ def _apply_at(dir_fd: int, dir_st: os.stat_result, name: str, display: str, uid,
     return {'path': display, 'kind': kind, 'changed': changed, 'before': before, 'after': after}
 
 
-def _open_directory(path: str, follow: bool = True) -> int:
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0) | (0 if follow else os.O_NOFOLLOW)
-    return os.open(path, flags)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)
+
+
+def _open_directory(path: str) -> int:
+    """A descriptor of directory ``path``, reached from / one component at a time.
+
+    A symbolic link on the way is followed only where it sits in a directory no one but root can
+    write to (only root can have put it there, as with /var/run -> /run); in a directory others
+    can write to, such as a queue's qf subdirectory, a link is refused: it could have been swapped
+    in to make root change a file elsewhere.
+    """
+    fd = os.open('/', _DIR_FLAGS)
+    try:
+        for name in [part for part in os.path.normpath(path).split('/') if part]:
+            try:
+                found = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR) or not stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise
+                if writable_by_others(os.fstat(fd)):
+                    raise UnsafePath('%s is a symbolic link in a directory others can write to; refusing to follow it to %s.'
+                                     % (name, path)) from exc
+                found = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = found
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def apply_attributes(path: str, owner=None, group=None, mode=None, check_mode: bool = False, follow: bool = False) -> dict:
     """Give ``path`` an owner, a group and a mode (each None: keep), safely as root.
 
-    ``path`` is found in its parent directory (opened normally: the caller
-    trusts the directories on the way) and must not be a symbolic link unless
+    ``path`` is found in its parent directory (reached from / without following a
+    link that others could have planted, see _open_directory) and must not be a symbolic link unless
     ``follow`` is true: then that one link is followed, and its target must not
     be a link itself. Returns ``path``, ``kind`` (file or directory),
     ``changed``, ``before`` and ``after`` (owner, group, uid, gid, mode as an

@@ -180,22 +180,24 @@ def layout_paths(groups: dict) -> list:
 
 
 def queue_listing(directory: str) -> dict:
-    """lstat of the files in a queue directory and its qf/df/xf subdirectories; links are not followed."""
-    files = []
+    """lstat of the files in a queue directory and of its qf/df/xf subdirectories (``dirs``) and their
+    files; links are not followed."""
+    files, dirs = [], []
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
-        return {'files': [], 'error': None}
+        return {'files': [], 'dirs': [], 'error': None}
     except OSError as exc:
-        return {'files': [], 'error': exc.strerror or str(exc)}
+        return {'files': [], 'dirs': [], 'error': exc.strerror or str(exc)}
     for name in names:
         entry = lstat_entry(os.path.join(directory, name))
         if entry.get('type') == 'dir' and name in QUEUE_SUBDIRS:
             sub = queue_listing(entry['path'])
+            dirs.append(entry)
             files.extend(sub['files'])
         elif entry.get('type') == 'file':
             files.append(entry)
-    return {'files': files, 'error': None}
+    return {'files': files, 'dirs': dirs, 'error': None}
 
 
 def account(token: str):

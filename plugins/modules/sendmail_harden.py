@@ -234,7 +234,10 @@ refused:
   type: list
   elements: dict
 restart_needed:
-  description: Whether a C(.cf) was (in check mode, would be) replaced; running daemons read it only after a restart.
+  description:
+    - Whether a C(.cf) was (in check mode, would be) replaced, or the running MTA started before the installed
+      C(sendmail.cf) was last written (a run cut short after installing it, an edit nobody restarted for); running
+      daemons read it only after a restart.
   returned: always
   type: bool
   sample: true
@@ -274,6 +277,11 @@ drift_after:
   type: list
   elements: dict
   sample: [{id: SM-PRIVDROP-01, status: fail, actual: seteuid fails on this kernel}]
+reason:
+  description: Why sendmail counts as not installed (the program is absent, or does not answer like sendmail).
+  returned: when sendmail is not installed
+  type: str
+  sample: /usr/sbin/sendmail does not exist
 skipped:
   description: True when sendmail is not installed on the host.
   returned: when sendmail is not installed

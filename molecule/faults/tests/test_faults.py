@@ -41,14 +41,18 @@ def test_exactly_the_phases_up_to_the_kill_were_done(host):
     assert (f"root smmsp 2755 {BINARY}" in pins) is ("pins" in done)
 
 
-def deliver(host, tag: str) -> None:
-    """sendmail accepts its configuration, runs again, and delivers a message sent over SMTP."""
-    check = host.run("sendmail -bv root")
-    assert check.rc == 0, check.stdout + check.stderr
-    host.run_test("/etc/init.d/sendmail restart")
+def wait_running(host) -> None:
     deadline = time.monotonic() + 30
     while host.run("kill -0 $(head -n 1 /run/sendmail/mta/sendmail.pid)").rc != 0 and time.monotonic() < deadline:
         time.sleep(0.5)
+
+
+def deliver(host, tag: str) -> None:
+    """sendmail accepts its installed configuration, and the running daemon delivers a message
+    submitted on the host and one sent over SMTP."""
+    check = host.run("sendmail -bv root")
+    assert check.rc == 0, check.stdout + check.stderr
+    wait_running(host)
     subject = f"{tag}-{uuid.uuid4().hex[:10]}"
     sent = host.run(f"printf 'Subject: {subject}\\n\\nx\\n' | sendmail -f tester alice")
     assert sent.rc == 0, sent.stderr
@@ -66,14 +70,27 @@ def deliver(host, tag: str) -> None:
 
 
 def test_the_host_is_left_working(host):
+    """The daemon that ran before the kill still runs and delivers; what is installed is accepted."""
     deliver(host, "after-kill")
 
 
-def test_the_next_run_converges(host):
+def restart(host) -> None:
+    """What the role's handlers do: validate, restart, wait for the daemon."""
+    host.run_test("sendmail -bv root")
+    host.run_test("/etc/init.d/sendmail restart")
+    wait_running(host)
+
+
+def test_the_next_run_converges_and_asks_for_the_restart_the_kill_prevented(host):
     again = host.ansible("mailsec.sendmail.sendmail_harden", "rebuild_maps=true", check=False, become=True)
     assert again.get("failed") is not True, again.get("msg")
     assert again["drift_after"] == []
     assert run_as_user(host)
+    # The daemon still runs the configuration of before the kill, whether this run or the killed one installed the new one.
+    assert again["restart_needed"] is True
+    if PHASES.index(phase(host)) >= PHASES.index("config"):
+        assert again["cf_changed"] == [] and "started before sendmail.cf was last written" in again["msg"]
+    restart(host)
     deliver(host, "converged")
     last = host.ansible("mailsec.sendmail.sendmail_harden", "rebuild_maps=true", check=False, become=True)
-    assert last["changed"] is False and last["plan"] == []
+    assert last["changed"] is False and last["plan"] == [] and last["restart_needed"] is False

@@ -269,3 +269,17 @@ def test_option_changes():
     assert set(changes) == {'RunAsUser', 'DontBlameSendmail'}
     assert option_changes(old, old) == {}
     assert option_changes(None, 'O LogLevel=9\n') == {'LogLevel': {'before': [], 'after': ['9']}}
+
+
+def test_a_failing_backup_of_the_cf_changes_nothing(etc):
+    """The copy of the old .cf is made before the .mc is written: when it fails, both stay as they were."""
+    mc_text = (etc / 'sendmail.mc').read_text()
+    change = rebuild(etc, Runner(), mc_new=mc_text + 'dnl more\n', options={'RunAsUser': 'smmta'}, source='cf')
+    before = snapshot(etc)
+
+    def broken_backup(path):
+        raise Exception('Could not make backup of %s' % path)  # what AnsibleModule.backup_local raises
+
+    with pytest.raises(Exception, match='Could not make backup'):
+        commit(change, Runner(), 'sendmail', write, backup=broken_backup)
+    assert snapshot(etc) == before

@@ -189,15 +189,54 @@ def test_stock_host_only_the_mode_of_a_queue_smmta_already_owns():
     ]
 
 
-def test_queued_files_go_to_the_new_run_as_user():
+def queued(state, path, owner='root', mode='0600', kind='file'):
+    """A file (or qf/df/xf subdirectory) in the MTA queue's listing."""
+    listing = state['queue_files']['/var/spool/mqueue']
+    listing.setdefault('dirs', [])
+    listing['dirs' if kind == 'dir' else 'files'].append(
+        {'path': path, 'exists': True, 'error': None, 'type': kind, 'owner': owner, 'group': 'smmsp', 'mode': mode,
+         'link': None, 'target': None})
+
+
+def test_queued_files_go_to_the_new_run_as_user_before_their_queue():
     state = stock_state()
-    state['queue_files']['/var/spool/mqueue']['files'].append(
-        {'path': '/var/spool/mqueue/qfA', 'exists': True, 'error': None, 'type': 'file', 'owner': 'root', 'group': 'smmsp',
-         'mode': '0600', 'link': None, 'target': None})
+    state['paths']['/var/spool/mqueue'].update(owner='root')
+    queued(state, '/var/spool/mqueue/qf', mode='0700', kind='dir')
+    queued(state, '/var/spool/mqueue/qf/qfA')
     options, _notes = option_steps(['SM-RUNAS-01'], expected_all(), state)
     files = file_steps(['SM-RUNAS-01'], expected_all(), after_options(state, options), DPKG, runas_changed=True)
+    assert summary(files) == [('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue/qf/qfA', 'smmta:smmsp 0600'),
+                              ('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue/qf', 'smmta:smmsp 0700'),
+                              ('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue', 'smmta:smmsp 2750')]
+    assert [item['set'] for item in files] == [{'owner': 'smmta'}] * 3
+    assert file_steps(['SM-QUEUE-03'], expected_all(), state, DPKG) == []
+
+
+def test_a_run_cut_short_after_the_config_is_resumed():
+    """RunAsUser is set already but a queued file still belongs to root: SM-RUNAS-01 fails, and its
+    handover is planned again although no option changes."""
+    state = stock_state()
+    state['configs']['mta']['settings']['RunAsUser'] = 'smmta:smmsp'
+    state['configs']['mta']['values']['RunAsUser'] = ['smmta:smmsp']
+    queued(state, '/var/spool/mqueue/qfA')
+    found = evaluate([BY_ID['SM-RUNAS-01']], expected_all(), state, today=TODAY)[0]
+    assert found['status'] == 'fail' and '/var/spool/mqueue/qfA (root)' in found['actual']
+    assert option_steps(['SM-RUNAS-01'], expected_all(), state) == ([], [])
+    files = file_steps(['SM-RUNAS-01'], expected_all(), state, DPKG)
     assert summary(files) == [('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue/qfA', 'smmta:smmsp 0600')]
-    assert file_steps(['SM-RUNAS-01'], expected_all(), state, DPKG, runas_changed=False) == []
+
+
+def test_steps_on_one_path_in_two_phases_do_not_undo_each_other():
+    """A queued file others could write: its mode is fixed in the paths phase, its owner in the handover;
+    each step sets only what it changes."""
+    state = legacy_state()
+    queued(state, '/var/spool/mqueue/qfABC', mode='0666')
+    ids = LEGACY_FAILS + ['SM-QUEUE-03']
+    options, _notes = option_steps(ids, expected_all(), state)
+    files = [item for item in file_steps(ids, expected_all(), after_options(state, options), DPKG, runas_changed=True)
+             if item['target'] == '/var/spool/mqueue/qfABC']
+    assert [(item['phase'], item['id'], item['set']) for item in ordered(files)] == [
+        ('paths', 'SM-QUEUE-03', {'mode': '0660'}), ('handover', 'SM-RUNAS-01', {'owner': 'smmta'})]
 
 
 def test_without_run_as_user_the_queue_goes_to_root_before_the_config():
@@ -343,3 +382,13 @@ def test_a_second_plan_after_the_fixes_is_empty():
     assert failing(predicted) == []
     assert option_steps(failing(predicted), expected_all(), predicted) == ([], [])
     assert file_steps(failing(predicted), expected_all(), predicted, DPKG) == []
+
+
+def test_check_mode_reads_a_strict_cf_again_only_over_a_path_a_step_fixes():
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import Engine
+    steps = [{'kind': 'path', 'phase': 'paths', 'target': '/etc/mail'}, {'kind': 'path', 'phase': 'handover', 'target': '/var/spool'}]
+    rejected = "sendmail rejected ... (exit 71: fileclass: cannot open '/etc/mail/local-host-names': Group writable directory)"
+    assert Engine._fixes_a_named_path(steps, rejected) is True
+    assert Engine._fixes_a_named_path(steps[1:], rejected) is False
+    assert Engine._fixes_a_named_path(steps, "cannot open '/etc/mailer/x': Group writable directory") is False
+    assert Engine._fixes_a_named_path(steps, 'line 3: unknown configuration line') is False

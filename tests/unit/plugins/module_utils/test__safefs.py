@@ -216,3 +216,31 @@ def test_writable_by_others(tmp_path):
         os.chown(directory, uid, gid)
         os.chmod(directory, mode)
         assert writable_by_others(os.stat(directory)) is expected
+
+
+def test_a_directory_swapped_for_a_link_in_a_queue_is_refused(tmp_path):
+    """The qf subdirectory of a queue others can write to, replaced by a link to a root-only directory
+    between the listing and the change: root must not change the file it now leads to."""
+    queue = tmp_path / 'queue'
+    (queue / 'qf').mkdir(parents=True)
+    queue.chmod(0o777)
+    private = tmp_path / 'private'
+    private.mkdir(mode=0o700)
+    (private / 'victim').write_text('secret')
+    os.chmod(str(private / 'victim'), 0o600)
+    os.rmdir(str(queue / 'qf'))
+    os.symlink(str(private), str(queue / 'qf'))
+    with pytest.raises(UnsafePath, match='symbolic link in a directory others can write to'):
+        apply_attributes(str(queue / 'qf' / 'victim'), mode='0666')
+    assert os.stat(str(private / 'victim')).st_mode & 0o777 == 0o600
+
+
+def test_a_link_only_root_could_have_made_is_followed(tmp_path):
+    """A trusted link on the way (as /var/run -> /run): root-owned, in a directory only root writes."""
+    real = tmp_path / 'real'
+    real.mkdir()
+    (real / 'file').write_text('x')
+    os.chmod(str(tmp_path), 0o755)
+    os.symlink(str(real), str(tmp_path / 'alias'))
+    done = apply_attributes(str(tmp_path / 'alias' / 'file'), mode='0640')
+    assert done['changed'] and os.stat(str(real / 'file')).st_mode & 0o777 == 0o640

@@ -82,7 +82,8 @@ def test_queue_listing(tmp_path):
     (tmp_path / 'link').symlink_to('/etc/shadow')
     listing = queue_listing(str(tmp_path))
     assert sorted(os.path.basename(item['path']) for item in listing['files']) == ['dfA', 'qfA', 'qfB']
-    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'error': None}
+    assert [item['path'] for item in listing['dirs']] == [str(tmp_path / 'qf')]
+    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'dirs': [], 'error': None}
 
 
 def test_account():

@@ -246,3 +246,19 @@ def test_the_kill_hook_stops_the_module_after_a_phase(capsys, host, monkeypatch)
     run_module(sendmail_harden, capsys, base_args(host))
     assert fired == [_engine.signal.SIGKILL]
     assert 'O DontBlameSendmail=safe' in (host['mail'] / 'sendmail.cf').read_text()
+
+
+def test_a_daemon_older_than_its_cf_is_restarted(capsys, host):
+    """After a run cut short once the .cf was installed, nothing is left to change but the daemon."""
+    run_module(sendmail_harden, capsys, base_args(host))
+    pid_file = host['root'] / 'sendmail.pid'
+    pid_file.write_text('%d\n' % os.getpid())
+    os.utime(str(pid_file), (1, 1))
+    d0 = host['root'] / 'd0.txt'
+    d0.write_text(d0.read_text().replace('/var/run/sendmail/mta/sendmail.pid', str(pid_file)))
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, base_args(host), check_mode=check_mode)
+        assert result['changed'] is False and result['plan'] == [] and result['restart_needed'] is True
+        assert 'started before sendmail.cf was last written' in result['msg']
+    os.utime(str(pid_file))
+    assert run_module(sendmail_harden, capsys, base_args(host))['restart_needed'] is False
