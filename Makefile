@@ -18,7 +18,7 @@ DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:s
 TEST_LAB_STATE ?= /var/lib/mailsec-lab-test
 TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
 
-.PHONY: help demo test lab-image lab-test molecule bench bench-flood lab-ls lab-down
+.PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-flood lab-ls lab-down
 
 help:
 	@echo "make demo      start a stock and a legacy lab host, audit them, harden them, audit them again"
@@ -26,6 +26,8 @@ help:
 	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
 	@echo "make bench     lab start-up figures for 10 light hosts"
+	@echo "make bench-audit  the audit against its one-call floor and the stock-task way, and its curve to 200 hosts"
+	@echo "make bench-report the fleet page's size and open time in headless Chromium, 1 to 200 hosts"
 	@echo "make bench-flood  an SMTP flood (20 messages/s) into a host while it is hardened: accepted, refused, delivered"
 
 ## The main job on the built-in lab.
@@ -46,8 +48,15 @@ demo: venv build lab-image
 	@echo "Stop and remove them: make lab-down"
 
 ## The whole suite; .ci/run calls exactly this.
-test: quality docs-check lab-test molecule
+test: quality docs-check report-test lab-test molecule
 	@echo "make test: all passed"
+
+## The fleet page of a 200-host report in a real browser (Debian's chromium, headless).
+report-test: venv build
+	$(call q_begin,report-test,pytest tests/report)
+	@$(Q_TOOLS)/ensure-deb.sh chromium
+	cd tests/report && PYTHONPATH=$(COLLECTIONS) $(Q_BIN)/pytest -p no:cacheprovider -q . </dev/null || $(call q_fail,report-test)
+	$(call q_end,report-test)
 
 lab-image:
 	$(LAB) image bookworm trixie
@@ -71,6 +80,14 @@ molecule: venv build lab-image
 
 bench: lab-image
 	PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) tests/lab/bench.py
+
+BENCH_AUDIT_ARGS ?=
+bench-audit: venv build lab-image
+	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_audit.py $(BENCH_AUDIT_ARGS)
+
+bench-report: venv build
+	@$(Q_TOOLS)/ensure-deb.sh chromium
+	cd tests/report && PYTHONPATH=$(COLLECTIONS) $(Q_BIN)/python bench_page.py
 
 bench-flood: venv build lab-image
 	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_flood.py

@@ -18,6 +18,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import days_between, host_delta
+
 STATUSES = ('pass', 'fail', 'error', 'not_applicable', 'waived')
 SEVERITIES = ('high', 'medium', 'low')
 # Report file name of each format, in the order they are written.
@@ -290,13 +292,27 @@ def _junit_counts(host: dict) -> dict:
             'skipped': counts['not_applicable'] + counts['waived']}
 
 
-def _testcase(suite: ET.Element, host: dict, finding: dict) -> None:
+def since_text(report: dict, finding: dict) -> str:
+    """'new since 2026-11-01T...' or 'open since 2026-10-01T... (31 days)' for a drifting finding of a compared report."""
+    delta = report.get('delta')
+    if not delta or not finding.get('open_since'):
+        return ''
+    if finding['open_since'] == report['generated_at']:
+        return 'new since %s' % delta['compared_with']['generated_at']
+    days = days_between(finding['open_since'], report['generated_at'])
+    return 'open since %s%s' % (finding['open_since'], '' if days is None else ' (%s)' % plural(days, 'day'))
+
+
+def _testcase(suite: ET.Element, report: dict, host: dict, finding: dict, fixed: bool) -> None:
     case = ET.SubElement(suite, 'testcase', {
         'classname': CLASSNAME_PREFIX + host['host'], 'name': '%s %s' % (finding['id'], finding['title']), 'time': '0',
     })
     status = finding['status']
+    since = since_text(report, finding)
+    if fixed:
+        ET.SubElement(case, 'system-out').text = 'fixed since %s\n' % report['delta']['compared_with']['generated_at']
     if status == 'fail':
-        message = 'expected %s, found %s' % (finding['expected'], finding['actual'])
+        message = ('[%s] ' % since if since else '') + 'expected %s, found %s' % (finding['expected'], finding['actual'])
         ET.SubElement(case, 'failure', {'message': message, 'type': 'drift'}).text = _detail(finding)
     elif status == 'error':
         message = 'could not evaluate: %s' % ((finding['evidence'] or finding['actual'] or 'no detail').splitlines() or [''])[0]
@@ -325,10 +341,14 @@ def render_junit(report: dict) -> str:
         })
         properties = ET.SubElement(suite, 'properties')
         sendmail = host['sendmail']
-        for name, value in (('baseline', report['baseline']), ('collection_version', report['collection_version']),
+        changes = host_delta(report, host['host'])
+        compared = [('compared_with', clean(report['delta']['compared_with']['generated_at']))] + [
+            ('drift_%s' % kind, ','.join(changes[kind])) for kind in ('new', 'fixed', 'still_open')] if report.get('delta') else []
+        for name, value in [('baseline', report['baseline']), ('collection_version', report['collection_version']),
                             ('reachable', str(host['reachable']).lower()),
                             ('sendmail_installed', clean(sendmail.get('installed')).lower()),
-                            ('sendmail_version', clean(sendmail.get('version'))), ('drop_method', clean(sendmail.get('drop_method')))):
+                            ('sendmail_version', clean(sendmail.get('version'))),
+                            ('drop_method', clean(sendmail.get('drop_method')))] + compared:
             ET.SubElement(properties, 'property', {'name': name, 'value': value})
         if not host['reachable']:
             case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': UNREACHABLE_CASE, 'time': '0'})
@@ -336,7 +356,7 @@ def render_junit(report: dict) -> str:
                 (host['msg'] or 'the host could not be audited') + '\n')
             continue
         for finding in host['findings']:
-            _testcase(suite, host, finding)
+            _testcase(suite, report, host, finding, finding['id'] in changes['fixed'])
     root.set('tests', str(sums['tests']))
     root.set('failures', str(sums['failures']))
     root.set('errors', str(sums['errors']))
@@ -375,11 +395,12 @@ def md_block(value) -> str:
     return '%stext\n%s\n%s' % (fence, text, fence)
 
 
-def _md_finding(finding: dict) -> list:
+def _md_finding(finding: dict, since: str = '') -> list:
     lines = ['#### %s %s: %s' % (finding['status'].upper(), md_text(finding['id']), md_text(finding['title'])), '',
-             '- **Severity:** %s, **family:** %s' % (md_text(finding['severity']), md_text(finding['family'])),
-             '- **Expected:** %s' % md_code(finding['expected']),
-             '- **Actual:** %s' % md_code(finding['actual'])]
+             '- **Severity:** %s, **family:** %s' % (md_text(finding['severity']), md_text(finding['family']))]
+    if since:
+        lines.append('- **Since the last audit:** %s' % md_text(since))
+    lines += ['- **Expected:** %s' % md_code(finding['expected']), '- **Actual:** %s' % md_code(finding['actual'])]
     if finding['path']:
         lines.append('- **Path:** %s' % md_code(finding['path']))
     if finding['fix']:
@@ -396,7 +417,7 @@ def _md_finding(finding: dict) -> list:
     return lines
 
 
-def _md_host(host: dict) -> list:
+def _md_host(report: dict, host: dict) -> list:
     lines = ['## %s' % md_text(host['host']), '']
     if not host['reachable']:
         return lines + ['**Not audited:** %s' % md_text(host['msg'] or 'no reason given'), '']
@@ -410,7 +431,7 @@ def _md_host(host: dict) -> list:
     if failing:
         lines += ['### Controls that fail (%d)' % len(failing), '']
         for finding in failing:
-            lines += _md_finding(finding)
+            lines += _md_finding(finding, since_text(report, finding))
     else:
         lines += ['No control fails.', '']
     waived = _select(host, 'waived')
@@ -450,243 +471,45 @@ def render_markdown(report: dict) -> str:
     lines.append('| **Total** | %d of %d | %d | %d | %d | %d | %d |' % (
         sums['hosts_drift'], sums['hosts'], sums['pass'], sums['fail'], sums['error'], sums['waived'], sums['not_applicable']))
     lines.append('')
+    lines += _md_delta(report)
     for host in report['hosts']:
-        lines += _md_host(host)
+        lines += _md_host(report, host)
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 
-# --- HTML ------------------------------------------------------------------------------------
-
-_CSS = """
-:root{--ink:#1f2933;--muted:#616e7c;--line:#d9dee4;--bg:#f5f7fa;--card:#fff;--red:#b42318;--red-bg:#fdecea;
---green:#1e7b34;--green-bg:#e6f4ea;--amber:#8a5a00;--amber-bg:#fff4d6;--grey:#52606d;--grey-bg:#eceff2;--blue:#1d4f91}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1180px;margin:0 auto;padding:28px 32px 48px}
-header.top{background:#17212b;color:#fff;padding:26px 32px}
-header.top .inner{max-width:1116px;margin:0 auto}
-header.top h1{margin:0 0 4px;font-size:24px;font-weight:600;letter-spacing:.2px}
-header.top .meta{color:#c1cad4;font-size:13px}
-header.top .meta span{margin-right:18px;white-space:nowrap}
-.verdict{display:inline-block;margin-top:14px;padding:5px 12px;border-radius:4px;font-weight:600;font-size:14px}
-.verdict.bad{background:var(--red);color:#fff}.verdict.good{background:var(--green);color:#fff}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px;margin:0 0 28px}
-.tile{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px 14px}
-.tile .n{font-size:26px;font-weight:600;line-height:1.2}.tile .l{color:var(--muted);font-size:13px}
-.tile.bad .n{color:var(--red)}.tile.good .n{color:var(--green)}.tile.warn .n{color:var(--amber)}
-h2{font-size:19px;margin:34px 0 12px;padding-bottom:6px;border-bottom:2px solid var(--line)}
-h3{font-size:15px;margin:20px 0 10px;color:var(--muted);text-transform:uppercase;letter-spacing:.5px}
-table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:6px;overflow:hidden}
-th,td{padding:8px 12px;text-align:left;border-bottom:1px solid var(--line);vertical-align:top}
-th{background:#eef1f5;font-size:12px;text-transform:uppercase;letter-spacing:.4px;color:var(--muted)}
-tr:last-child td{border-bottom:0}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-tfoot td{font-weight:600;background:#f8f9fb}
-a{color:var(--blue);text-decoration:none}a:hover{text-decoration:underline}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap;letter-spacing:.3px}
-.b-fail,.b-drift,.b-error,.b-unreachable,.b-high{background:var(--red-bg);color:var(--red)}
-.b-pass,.b-ok{background:var(--green-bg);color:var(--green)}
-.b-waived,.b-medium{background:var(--amber-bg);color:var(--amber)}
-.b-na,.b-low,.b-family{background:var(--grey-bg);color:var(--grey)}
-.zero{color:#b0b8c1}
-.host-head{display:flex;align-items:center;gap:12px;flex-wrap:wrap;margin:38px 0 10px;padding-bottom:6px;border-bottom:2px solid var(--line)}
-.host-head h2{margin:0;padding:0;border:0}
-.facts{color:var(--muted);font-size:14px;margin:-4px 0 12px}
-.finding{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--red);border-radius:6px;padding:14px 16px;margin:0 0 14px}
-.finding.error{border-left-color:#7a271a}
-.finding .head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap;margin-bottom:8px}
-.finding .id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-weight:600}
-.finding .title{font-weight:600}
-dl{display:grid;grid-template-columns:110px 1fr;gap:4px 14px;margin:0}
-dt{color:var(--muted);font-size:13px;padding-top:2px}dd{margin:0;min-width:0}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
-code{background:#f0f2f5;padding:1px 5px;border-radius:3px;word-break:break-word}
-pre{background:#f6f8fa;border:1px solid var(--line);border-radius:4px;padding:8px 10px;margin:2px 0;white-space:pre-wrap;word-break:break-word}
-.fix{background:#f3f8ff;border:1px solid #cfe0f7;border-radius:4px;padding:6px 10px}
-ul.refs{margin:0;padding-left:18px}
-.note{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px 16px;color:var(--muted)}
-.note.bad{border-left:4px solid var(--red);color:var(--ink)}
-details{background:var(--card);border:1px solid var(--line);border-radius:6px;margin:0 0 12px}
-details summary{cursor:pointer;padding:10px 14px;font-weight:600}
-details[open] summary{border-bottom:1px solid var(--line)}
-details table{border:0;border-radius:0}
-footer{color:var(--muted);font-size:12px;margin-top:40px;border-top:1px solid var(--line);padding-top:10px}
-@media print{body{background:#fff}header.top{background:#fff;color:#000;border-bottom:2px solid #000}
-header.top .meta{color:#333}.finding,details,table{break-inside:avoid}}
-"""
-
-
-def _e(value) -> str:
-    """Escaped text for HTML content and quoted attribute values."""
-    return html.escape(clean(value), quote=True)
-
-
-def _badge(kind: str, text: str) -> str:
-    return '<span class="badge b-%s">%s</span>' % (kind, _e(text))
-
-
-_STATUS_BADGE = {'pass': ('pass', 'PASS'), 'fail': ('fail', 'FAIL'), 'error': ('error', 'ERROR'),
-                 'not_applicable': ('na', 'N/A'), 'waived': ('waived', 'WAIVED')}
-
-
-def _host_badge(host: dict) -> str:
-    if not host['reachable']:
-        return _badge('unreachable', 'NOT AUDITED')
-    return _badge('drift', 'DRIFT') if host['drift'] else _badge('ok', 'COMPLIANT')
-
-
-def _num(value: int, kind: str = '') -> str:
-    if not value:
-        return '<td class="num zero">0</td>'
-    return '<td class="num">%s</td>' % (_badge(kind, str(value)) if kind else str(value))
-
-
-def _html_finding(finding: dict) -> str:
-    kind, label = _STATUS_BADGE[finding['status']]
-    rows = [('Expected', '<code>%s</code>' % _e(finding['expected'])), ('Actual', '<code>%s</code>' % _e(finding['actual']))]
-    if finding['path']:
-        rows.append(('Path', '<code>%s</code>' % _e(finding['path'])))
-    if finding['evidence']:
-        rows.append(('Evidence', '<pre>%s</pre>' % _e(finding['evidence'])))
-    if finding['fix']:
-        rows.append(('Fix', '<div class="fix">%s</div>' % _e(finding['fix'])))
-    if finding['references']:
-        rows.append(('References', '<ul class="refs">%s</ul>' % ''.join('<li>%s</li>' % _e(ref) for ref in finding['references'])))
-    waiver = finding['waiver']
-    if waiver and waiver['expired']:
-        name = _e(waiver_label(finding) + ' ' if waiver_label(finding) else '')
-        rows.append(('Waiver', '%s %sexpired on %s: %s' % (_badge('waived', 'EXPIRED'), name, _e(waiver['expires']), _e(waiver['reason']))))
-    return (
-        '<article class="finding%s">\n<div class="head">%s <span class="id">%s</span> <span class="title">%s</span> %s %s</div>\n'
-        '<dl>\n%s\n</dl>\n</article>' % (
-            ' error' if finding['status'] == 'error' else '', _badge(kind, label), _e(finding['id']), _e(finding['title']),
-            _badge(finding['severity'] if finding['severity'] in SEVERITIES else 'na', finding['severity']),
-            _badge('family', finding['family']),
-            '\n'.join('<dt>%s</dt><dd>%s</dd>' % (name, value) for name, value in rows),
-        )
-    )
-
-
-def _html_table(findings: list, columns: tuple) -> str:
-    head = ''.join('<th>%s</th>' % _e(title) for title, dummy in columns)
-    body = '\n'.join('<tr>%s</tr>' % ''.join('<td>%s</td>' % cell(item) for dummy, cell in columns) for item in findings)
-    return '<table>\n<thead><tr>%s</tr></thead>\n<tbody>\n%s\n</tbody>\n</table>' % (head, body)
-
-
-def _html_details(title: str, findings: list, columns: tuple) -> str:
-    if not findings:
-        return ''
-    return '<details>\n<summary>%s (%d)</summary>\n%s\n</details>' % (_e(title), len(findings), _html_table(findings, columns))
-
-
-_ID_COLUMN = ('Control', lambda item: '<code>%s</code>' % _e(item['id']))
-_TITLE_COLUMN = ('Title', lambda item: _e(item['title']))
-
-
-def _html_host(index: int, host: dict) -> str:
-    parts = ['<section id="host-%d">' % index,
-             '<div class="host-head"><h2>%s</h2>%s</div>' % (_e(host['host']), _host_badge(host))]
-    if not host['reachable']:
-        parts.append('<p class="note bad">The audit could not run on this host: %s</p>' % _e(host['msg'] or 'no reason given'))
-        parts.append('</section>')
-        return '\n'.join(parts)
-    sendmail = host['sendmail']
-    if sendmail.get('installed') is False:
-        parts.append('<p class="facts">sendmail is not installed.</p>')
-    elif sendmail:
-        parts.append('<p class="facts">sendmail %s &middot; privilege drop method %s &middot; %d controls evaluated</p>' % (
-            _e(sendmail.get('version') or 'unknown'), _e(sendmail.get('drop_method') or 'unknown'), host['controls_evaluated']))
-    failing = _by_severity(_select(host, 'fail', 'error'))
-    if failing:
-        parts.append('<h3>Controls that fail (%d)</h3>' % len(failing))
-        parts.extend(_html_finding(finding) for finding in failing)
-    else:
-        parts.append('<p class="note">No control fails on this host.</p>')
-    waived = _select(host, 'waived')
-    if waived:
-        parts.append('<h3>Waived controls (%d)</h3>' % len(waived))
-        named = (('Waiver', lambda item: _e(waiver_label(item))),) if _named_waivers(waived) else ()
-        parts.append(_html_table(waived, (_ID_COLUMN, _TITLE_COLUMN) + named + (
-            ('Reason', lambda item: _e((item['waiver'] or {}).get('reason'))),
-            ('Expires', lambda item: _e((item['waiver'] or {}).get('expires'))),
-        )))
-    columns = (_ID_COLUMN, _TITLE_COLUMN, ('Severity', lambda item: _e(item['severity'])),
-               ('Actual', lambda item: '<code>%s</code>' % _e(item['actual'])))
-    passing = _select(host, 'pass')
-    not_applicable = _select(host, 'not_applicable')
-    if passing or not_applicable:
-        parts.append('<h3>Other controls</h3>')
-    parts.append(_html_details('Passing controls', passing, columns))
-    parts.append(_html_details('Not applicable', not_applicable, (
-        _ID_COLUMN, _TITLE_COLUMN, ('Why', lambda item: _e(item['evidence'] or item['actual'])))))
-    parts.append('</section>')
-    return '\n'.join(part for part in parts if part)
-
-
-def _html_summary(report: dict) -> str:
-    rows = []
-    for index, host in enumerate(report['hosts']):
-        link = '<a href="#host-%d">%s</a>' % (index, _e(host['host']))
-        if not host['reachable']:
-            rows.append('<tr><td>%s</td><td>%s</td><td colspan="6">%s</td></tr>' % (link, _host_badge(host), _e(host['msg'])))
+def _md_delta(report: dict) -> list:
+    """The section 'Since the last audit' of a compared report."""
+    delta = report.get('delta')
+    if not delta:
+        return []
+    lines = ['## Since the last audit', '', 'Compared with the report of %s (%s).' % (
+        md_text(delta['compared_with']['generated_at']), md_code(delta['compared_with']['path'])), '']
+    for title, key in (('New drift', 'new'), ('Fixed', 'fixed'), ('Still open', 'still_open')):
+        items = delta[key]
+        lines += ['### %s (%d)' % (title, len(items)), '']
+        if not items:
+            lines += ['None.', '']
             continue
-        counts = host['counts']
-        version = host['sendmail'].get('version') or ('not installed' if host['sendmail'].get('installed') is False else '')
-        rows.append('<tr><td>%s</td><td>%s</td><td>%s</td>%s%s%s%s%s</tr>' % (
-            link, _host_badge(host), _e(version), _num(counts['pass']), _num(counts['fail'], 'fail'),
-            _num(counts['error'], 'error'), _num(counts['waived'], 'waived'), _num(counts['not_applicable'])))
-    sums = report['totals']
-    return (
-        '<table>\n<thead><tr><th>Host</th><th>Status</th><th>sendmail</th><th class="num">Pass</th><th class="num">Fail</th>'
-        '<th class="num">Error</th><th class="num">Waived</th><th class="num">N/A</th></tr></thead>\n<tbody>\n%s\n</tbody>\n'
-        '<tfoot><tr><td>Total</td><td>%d of %d drift</td><td></td><td class="num">%d</td><td class="num">%d</td>'
-        '<td class="num">%d</td><td class="num">%d</td><td class="num">%d</td></tr></tfoot>\n</table>' % (
-            '\n'.join(rows), sums['hosts_drift'], sums['hosts'], sums['pass'], sums['fail'], sums['error'], sums['waived'],
-            sums['not_applicable'])
-    )
-
-
-def _tile(value: int, label: str, kind: str) -> str:
-    return '<div class="tile %s"><div class="n">%d</div><div class="l">%s</div></div>' % (kind if value else '', value, _e(label))
-
-
-def render_html(report: dict) -> str:
-    """report.html: one self-contained page (inline CSS, no script, no external resource)."""
-    sums = report['totals']
-    verdict = '<div class="verdict %s">%s</div>' % ('bad' if report['drift'] else 'good', _e(verdict_text(report)))
-    tiles = ''.join((
-        _tile(sums['hosts'], 'hosts audited' if not sums['hosts_unreachable'] else 'hosts', ''),
-        _tile(sums['hosts_drift'], 'hosts with drift', 'bad'),
-        _tile(sums['hosts_unreachable'], 'hosts not audited', 'bad'),
-        _tile(sums['fail'], 'failed controls', 'bad'),
-        _tile(sums['error'], 'controls in error', 'bad'),
-        _tile(sums['waived'], 'waived', 'warn'),
-        _tile(sums['pass'], 'passed controls', 'good'),
-    ))
-    body = '\n'.join(_html_host(index, host) for index, host in enumerate(report['hosts']))
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<title>sendmail audit report: %(baseline)s</title>\n<style>%(css)s</style>\n</head>\n<body>\n'
-        '<header class="top"><div class="inner">\n<h1>sendmail audit report</h1>\n'
-        '<div class="meta"><span>Baseline: %(baseline)s</span><span>Generated: %(generated)s</span>'
-        '<span>mailsec.sendmail %(version)s</span></div>\n%(verdict)s\n</div></header>\n<main>\n'
-        '<div class="tiles">%(tiles)s</div>\n<h2>Hosts</h2>\n%(summary)s\n%(body)s\n'
-        '<footer>%(results)s on %(hosts)s, generated %(generated)s by mailsec.sendmail %(version)s.</footer>\n</main>\n</body>\n</html>\n'
-    ) % {
-        'baseline': _e(report['baseline']), 'generated': _e(report['generated_at']), 'version': _e(report['collection_version']),
-        'css': _CSS, 'verdict': verdict, 'tiles': tiles, 'summary': _html_summary(report), 'body': body,
-        'results': plural(sums['findings'], 'control result'), 'hosts': plural(sums['hosts'], 'host'),
-    }
-
-
-RENDERERS = {'json': render_json, 'junit': render_junit, 'md': render_markdown, 'html': render_html}
+        lines += ['| Host | Control | Title |%s' % (' Open since |' if key != 'new' else ''),
+                  '|---|---|---|%s' % ('---|' if key != 'new' else '')]
+        for item in items:
+            since = ''
+            if key != 'new':
+                days = days_between(item['open_since'], report['generated_at']) if key == 'still_open' else None
+                since = ' %s |' % md_text(item['open_since'] + ('' if days is None else ' (%s)' % plural(days, 'day')))
+            lines.append('| %s | %s | %s |%s' % (md_text(item['host']), md_text(item['id']), md_text(item['title']), since))
+        lines.append('')
+    if delta['not_compared'] or delta['hosts_gone']:
+        lines += ['Not compared (not audited in one of the two runs): %s.' % md_text(', '.join(delta['not_compared'] + delta['hosts_gone'])), '']
+    return lines
 
 
 def render(report: dict, formats) -> dict:
     """File name to text, for each of ``formats`` (keys of FORMATS), in FORMATS order."""
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._report_html import render_html  # it builds on this file
+
+    renderers = {'json': render_json, 'junit': render_junit, 'md': render_markdown, 'html': render_html}
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ReportError('unknown report formats: %s' % ', '.join(unknown))
-    return {FORMATS[name]: RENDERERS[name](report) for name in FORMATS if name in formats}
+    return {FORMATS[name]: renderers[name](report) for name in FORMATS if name in formats}

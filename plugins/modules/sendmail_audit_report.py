@@ -12,13 +12,17 @@ short_description: Write the compliance reports of a sendmail audit
 version_added: 0.1.0
 description:
   - Takes the results of M(mailsec.sendmail.sendmail_drift) for every host of an audit and writes the reports
-    into one directory on the machine it runs on (the controller, in the C(mailsec.sendmail.sendmail_audit) role).
+    into one directory on the controller. It runs there as an action plugin, in the controller's own process, so
+    nothing is shipped to a host and nothing needs C(delegate_to).
   - C(report.json) holds every host, every finding and the totals; C(junit.xml) has one test suite per host and one
     test case per host and control, for a CI job to gate on; C(report.md) and C(report.html) give a summary table per
     host, then each host's failing controls with expected and actual values, evidence, fix hint and references,
     and the waived controls with their reason and expiry.
-  - C(report.html) is one self-contained file, with inline CSS and no script, font, image or style fetched from
-    anywhere, so that it opens on an air-gapped laptop.
+  - C(report.html) is one self-contained file for a fleet. It opens with a controls by hosts matrix, hosts grouped by
+    the controls they fail, with filters by control, family and severity and a search by host; each host's details are
+    collapsed until opened. Its CSS and its few lines of script are inline (the script allowed by its hash in the page's
+    Content-Security-Policy); no script, font, image or style is fetched from anywhere, so that it opens on an
+    air-gapped laptop.
   - The same results give the same files, byte for byte (hosts sorted by name, controls by id), apart from the
     time of the run given in O(generated_at).
   - A host that could not be audited (C(reachable) false) appears in every report with its message, and counts as
@@ -33,9 +37,16 @@ options:
         C(msg) why it did not; C(sendmail), C(findings), C(counts) and C(drift) as
         M(mailsec.sendmail.sendmail_drift) returns them.
       - Counts and drift are computed again from the findings.
+      - One of O(results) and O(result_var) is required.
     type: list
     elements: dict
-    required: true
+  result_var:
+    description:
+      - The name of the variable each host of the play registered the result of M(mailsec.sendmail.sendmail_drift) in.
+        The results of every host of the play are read from it, on the controller, in the order of their names; a host
+        that left the play, or has no findings there, is reported as not audited with its message.
+      - This is how the C(mailsec.sendmail.sendmail_audit) role calls it, run once for the whole play.
+    type: str
   dest:
     description:
       - The directory for the reports; created, with its parents, when missing.
@@ -62,6 +73,14 @@ options:
     description:
       - The version of the collection that audited, printed on the reports; V(unknown) when not given.
     type: str
+  compare_with:
+    description:
+      - The C(report.json) of an earlier audit. Every report then says what changed since, per host and control, with the
+        drift that is new, the drift fixed, and the drift still open with the date it was first reported (C(open_since),
+        carried forward from report to report, so that each run can be compared with the one before it).
+      - Hosts audited in only one of the two runs are listed as not compared.
+      - It may be the very file O(dest) holds; it is read before anything is written.
+    type: path
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -77,7 +96,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Meant to run once, on the controller (C(delegate_to=localhost), C(run_once=true)), after every host was audited.
+  - Meant to run once (C(run_once=true)), after every host was audited; it always writes on the controller.
   - A report changes with every run, since it carries the time of the run; the module then reports a change.
 seealso:
   - module: mailsec.sendmail.sendmail_drift
@@ -91,17 +110,11 @@ EXAMPLES = r"""
   register: drift
   become: true
 
-- name: Write the reports on the controller
+- name: Write the reports of every host of the play, on the controller
   mailsec.sendmail.sendmail_audit_report:
-    results: >-
-      {%- set ns = namespace(items=[]) -%}
-      {%- for name in ansible_play_hosts -%}
-      {%-   set ns.items = ns.items + [hostvars[name].drift | combine({'host': name, 'reachable': true})] -%}
-      {%- endfor -%}
-      {{ ns.items }}
+    result_var: drift
     dest: "{{ playbook_dir }}/reports/audit"
     baseline: site baseline 2025
-  delegate_to: localhost
   run_once: true
   check_mode: false  # the audit changes no host; its report is still written under --check
 
@@ -147,6 +160,13 @@ files:
     junit: /home/auditor/reports/audit/junit.xml
     md: /home/auditor/reports/audit/report.md
     html: /home/auditor/reports/audit/report.html
+delta:
+  description:
+    - With O(compare_with), what changed since that report. C(new), C(fixed) and C(still_open) each list C(host),
+      C(id), C(title), and for the last two C(open_since).
+  returned: when O(compare_with) is given
+  type: dict
+  sample: {new: [{host: mx1, id: SM-QUEUE-02, title: "The MSP client queue ..."}], fixed: [], still_open: []}
 written:
   description: The reports whose content changed, written (or to be written in check mode).
   returned: always
@@ -240,40 +260,13 @@ hosts:
       sample: "mx1.example.org: DRIFT, 20 controls: 14 pass, 5 fail, 0 error, 0 n/a, 1 waived [SM-QUEUE-01, SM-RUNAS-01]"
 """
 
-import datetime
-import json
 import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
-    FORMATS, ReportError, build_report, failing_ids, host_line, render, summary,
-)
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
-def read_bytes(path: str) -> bytes | None:
-    """Content of a regular file, or None when there is none (or it is something else)."""
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-def previous_summary(path: str) -> dict:
-    """The summary of the report.json already in dest; empty when there is none or it cannot be read."""
-    data = read_bytes(path)
-    if data is None:
-        return {}
-    try:
-        return summary(json.loads(data.decode('utf-8')))
-    except (ValueError, KeyError, TypeError):
-        return {}
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import ARGUMENT_SPEC, diff_of, prepare
 
 
 def write_file(module: AnsibleModule, path: str, data: bytes) -> None:
@@ -291,50 +284,30 @@ def write_file(module: AnsibleModule, path: str, data: bytes) -> None:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            'results': {'type': 'list', 'elements': 'dict', 'required': True},
-            'dest': {'type': 'path', 'required': True},
-            'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
-            'baseline': {'type': 'str', 'default': 'mailsec.sendmail'},
-            'generated_at': {'type': 'str'},
-            'collection_version': {'type': 'str'},
-        },
-        supports_check_mode=True,
-    )
+    """Runs where the action plugin of the same name is not used (the module copied elsewhere); ``results`` is needed here."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=[('results', 'result_var')], supports_check_mode=True)
     params = module.params
+    if params['results'] is None:
+        module.fail_json(msg='result_var needs the controller (the action plugin); give results instead.')
     dest = params['dest']
     if os.path.lexists(dest) and not os.path.isdir(dest):
         module.fail_json(msg='dest %s exists and is not a directory; give the directory the reports go to.' % dest)
     try:
-        report = build_report(params['results'], params['generated_at'] or utc_now(), params['collection_version'], params['baseline'])
-        texts = render(report, params['formats'])
+        result, contents = prepare(params['results'], dest, params['formats'], params['baseline'], params['generated_at'],
+                                   params['collection_version'], params['compare_with'])
     except ReportError as exc:
         module.fail_json(msg='The results cannot be reported: %s.' % exc)
-
-    paths = {name: os.path.join(dest, FORMATS[name]) for name in FORMATS if name in params['formats']}
-    contents = {paths[name]: texts[FORMATS[name]].encode('utf-8') for name in paths}
-    written = [path for path, data in contents.items() if read_bytes(path) != data]
-    result = {
-        'changed': bool(written), 'dest': dest, 'files': paths, 'written': written,
-        'drift': report['drift'], 'totals': report['totals'],
-        'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'msg': host['msg'], 'drift': host['drift'], 'counts': host['counts'],
-                   'failing': failing_ids(host), 'summary': host_line(host)} for host in report['hosts']],
-    }
     if module._diff:
-        result['diff'] = {
-            'before': previous_summary(os.path.join(dest, FORMATS['json'])), 'after': summary(report),
-            'before_header': '%s (summary)' % os.path.join(dest, FORMATS['json']),
-            'after_header': '%s (summary)' % os.path.join(dest, FORMATS['json']),
-        }
-    if written and not module.check_mode:
+        result['diff'] = diff_of(result)
+    del result['_summary']
+    if result['written'] and not module.check_mode:
         try:
             os.makedirs(dest, exist_ok=True)
         except OSError as exc:
             module.fail_json(msg='Could not create the report directory %s: %s; create it or choose another dest.' % (dest, to_native(exc)))
-        for path in written:
+        for path in result['written']:
             write_file(module, path, contents[path])
-    module.exit_json(**result)
+    module.exit_json(changed=bool(result['written']), **result)
 
 
 if __name__ == '__main__':

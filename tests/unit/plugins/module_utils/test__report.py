@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 import os
 import re
@@ -14,8 +16,9 @@ from html.parser import HTMLParser
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _report
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_html import render_html
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
-    FORMATS, ReportError, build_report, clean, host_line, md_code, md_text, render, render_html, render_json, render_junit,
+    FORMATS, ReportError, build_report, clean, host_line, md_code, md_text, render, render_json, render_junit,
     render_markdown, summary,
 )
 
@@ -366,10 +369,15 @@ def parse_html(text):
     return collector
 
 
+def scripts(text):
+    return re.findall(r'<script>(.*?)</script>', text, re.S)
+
+
 def test_html_is_self_contained(report):
+    """Nothing fetched from anywhere; the one inline script is allowed by its hash, nothing else may run."""
     text = render_html(report)
     page = parse_html(text)
-    assert 'script' not in page.tags
+    assert page.tags.count('script') == 1
     for tag in ('link', 'img', 'iframe', 'object', 'embed', 'svg'):
         assert tag not in page.tags
     for name, value in page.attrs:
@@ -377,8 +385,34 @@ def test_html_is_self_contained(report):
         if name == 'href':
             assert value.startswith('#')
     assert not re.search(r'url\(|@import|https?://', text)
-    assert "default-src 'none'" in text
+    (script,) = scripts(text)
+    digest = base64.b64encode(hashlib.sha256(script.encode('utf-8')).digest()).decode('ascii')
+    assert "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-%s'" % digest in text
+    assert 'fetch(' not in script and 'XMLHttpRequest' not in script and 'eval(' not in script
     assert page.tags.count('style') == 1
+
+
+def test_html_opens_with_the_matrix_hosts_grouped_by_failing_set(report):
+    text = render_html(report)
+    assert text.index('id="matrix"') < text.index('<details class="host"')
+    matrix = text.split('id="matrix"')[1].split('</table>')[0]
+    groups = re.findall(r'<tr class="g"><td colspan="\d+">([^<]*)</td></tr>', matrix)
+    assert groups[0] == '1 host not audited' and groups[-1] == '1 host meeting the baseline'
+    assert len(groups) == 4 and all(' failing ' in label for label in groups[1:-1])
+    assert matrix.count('<tr data-host=') == 4
+    controls = re.findall(r'<th class="c" data-col="(\d+)" data-control="([^"]+)" data-family="(\w+)" data-severity="(\w+)"', matrix)
+    assert [int(col) for col, *_rest in controls] == list(range(len(controls)))
+    assert [control for _col, control, *_rest in controls] == sorted(control for _col, control, *_rest in controls)
+    legacy = re.search(r'<tr data-host="lab-legacy">(.*?)</tr>', matrix).group(1)
+    assert legacy.count('class="s-fail') == 7 and legacy.count('class="s-waived') == 1
+    for name in ('f-control', 'f-family', 'f-severity', 'f-host'):
+        assert 'id="%s"' % name in text
+
+
+def test_html_host_details_are_collapsed(report):
+    text = render_html(report)
+    assert text.count('<details class="host" id="host-') == 4 and '<details class="host" id="host-0" open' not in text
+    assert re.search(r'<a href="#host-(\d+)">lab-legacy</a>', text).group(1) in re.findall(r'id="host-(\d+)"', text)
 
 
 def test_html_content(report):
@@ -386,7 +420,6 @@ def test_html_content(report):
     page = parse_html(text)
     words = ' '.join(' '.join(page.text).split())
     assert 'Drift on 3 of 4 hosts' in words
-    assert text.count('<section id="host-') == 4
     assert 'NOT AUDITED' in words and 'COMPLIANT' in words
     assert 'Controls that fail (7)' in words
     assert 'Waived controls (1)' in words
@@ -402,8 +435,8 @@ def test_html_escapes_hostile_text():
                                                path=HOSTILE)])], STAMP, HOSTILE, HOSTILE)
     text = render_html(bad)
     page = parse_html(text)
-    assert 'script' not in page.tags and 'b' not in page.tags
-    assert '<script>' not in text
+    assert page.tags.count('script') == 1 and 'b' not in page.tags
+    assert '<script>alert' not in text
     assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quoted&quot;' in text
     assert '\x01' not in text
     assert clean(HOSTILE) in ''.join(page.text)

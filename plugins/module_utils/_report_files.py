@@ -1,0 +1,124 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""The report writer's work apart from writing: the results of a play's hosts, the report, the files to write.
+
+The action plugin ``sendmail_audit_report`` (on the controller) and the module of the same name share it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
+    FORMATS, ReportError, build_report, failing_ids, host_line, render, summary,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import compare
+
+NOT_AUDITED = 'the host failed or was unreachable before the audit ran'
+# The options of sendmail_audit_report, for the module and the action plugin alike.
+ARGUMENT_SPEC = {
+    'results': {'type': 'list', 'elements': 'dict'},
+    'result_var': {'type': 'str'},
+    'dest': {'type': 'path', 'required': True},
+    'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
+    'baseline': {'type': 'str', 'default': 'mailsec.sendmail'},
+    'generated_at': {'type': 'str'},
+    'collection_version': {'type': 'str'},
+    'compare_with': {'type': 'path'},
+}
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def read_bytes(path: str) -> bytes | None:
+    """Content of a regular file, or None when there is none (or it is something else)."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def previous_summary(path: str) -> dict:
+    """The summary of the report.json already in place; empty when there is none or it cannot be read."""
+    data = read_bytes(path)
+    if data is None:
+        return {}
+    try:
+        return summary(json.loads(data.decode('utf-8')))
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def play_results(all_hosts: list, active_hosts: list, result_of) -> list:
+    """One entry per host of the play, sorted by name, from each host's registered sendmail_drift result.
+
+    ``result_of(name)`` gives the registered result (None when the host has none). A host that left the
+    play (failed or unreachable before the audit) or whose audit returned no findings is reported as
+    not audited, with its message.
+    """
+    entries = []
+    active = set(active_hosts)
+    for name in sorted(all_hosts):
+        result = result_of(name) or {}
+        if name in active and 'findings' in result:
+            entries.append({'host': name, 'reachable': True, 'sendmail': result.get('sendmail') or {},
+                            'findings': result['findings'], 'counts': result.get('counts') or {},
+                            'drift': bool(result.get('drift'))})
+        else:
+            entries.append({'host': name, 'reachable': False, 'msg': result.get('msg') or NOT_AUDITED})
+    return entries
+
+
+def read_previous(path: str) -> dict:
+    """An earlier report.json to compare with; ReportError naming the file when it is not one."""
+    data = read_bytes(path)
+    if data is None:
+        raise ReportError('compare_with %s cannot be read; give the report.json of an earlier audit' % path)
+    try:
+        previous = json.loads(data.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReportError('compare_with %s is not JSON (%s)' % (path, exc)) from exc
+    if not isinstance(previous, dict) or not isinstance(previous.get('hosts'), list):
+        raise ReportError('compare_with %s is not an audit report.json (no list of hosts)' % path)
+    return previous
+
+
+def prepare(results: list, dest: str, formats: list, baseline: str, generated_at: str | None,
+            collection_version: str | None, compare_with: str | None = None) -> tuple:
+    """(result, contents): the module's result without ``changed`` and the bytes of each file by path.
+
+    With ``compare_with`` (an earlier report.json) every format says what changed since then.
+    Raises ReportError when the results break sendmail_drift's contract or the earlier report cannot be read.
+    """
+    previous = read_previous(compare_with) if compare_with else None
+    report = build_report(results, generated_at or utc_now(), collection_version, baseline)
+    if previous is not None:
+        compare(report, previous, compare_with)
+    texts = render(report, formats)
+    paths = {name: os.path.join(dest, FORMATS[name]) for name in FORMATS if name in formats}
+    contents = {paths[name]: texts[FORMATS[name]].encode('utf-8') for name in paths}
+    written = [path for path, data in contents.items() if read_bytes(path) != data]
+    result = {
+        'dest': dest, 'files': paths, 'written': written, 'drift': report['drift'], 'totals': report['totals'],
+        'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'msg': host['msg'], 'drift': host['drift'],
+                   'counts': host['counts'], 'failing': failing_ids(host), 'summary': host_line(host)} for host in report['hosts']],
+        '_summary': summary(report),
+    }
+    if previous is not None:
+        result['delta'] = {key: report['delta'][key] for key in ('new', 'fixed', 'still_open')}
+    return result, contents
+
+
+def diff_of(result: dict) -> dict:
+    json_path = os.path.join(result['dest'], FORMATS['json'])
+    return {'before': previous_summary(json_path), 'after': result['_summary'],
+            'before_header': '%s (summary)' % json_path, 'after_header': '%s (summary)' % json_path}

@@ -1,0 +1,36 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The report writer's results of a play's hosts, read from their registered sendmail_drift results."""
+
+from __future__ import annotations
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import NOT_AUDITED, play_results, prepare
+
+FINDING = {'id': 'SM-QUEUE-01', 'title': 't', 'family': 'queue', 'severity': 'high', 'status': 'fail', 'expected': 'e',
+           'actual': 'a', 'path': None, 'evidence': 'x', 'references': [], 'fix': 'f', 'waiver': None}
+
+
+def test_every_host_of_the_play_once_sorted_and_the_lost_ones_not_audited():
+    registered = {
+        'mx2': {'findings': [FINDING], 'counts': {'fail': 1}, 'drift': True, 'sendmail': {'installed': True}},
+        'mx1': {'unreachable': True, 'msg': 'Failed to connect to the host via ssh'},
+        'mx3': {'failed': True, 'msg': 'MODULE FAILURE'},
+    }
+    entries = play_results(['mx3', 'mx2', 'mx1', 'mx4'], ['mx1', 'mx2', 'mx3'], registered.get)
+    assert [(e['host'], e['reachable']) for e in entries] == [('mx1', False), ('mx2', True), ('mx3', False), ('mx4', False)]
+    assert entries[0]['msg'] == 'Failed to connect to the host via ssh'
+    assert entries[1]['findings'] == [FINDING] and entries[1]['drift'] is True
+    assert entries[2]['msg'] == 'MODULE FAILURE'
+    assert entries[3]['msg'] == NOT_AUDITED  # left the play before the audit: no registered result at all
+
+
+def test_prepare_lists_only_the_files_whose_content_changes(tmp_path):
+    results = play_results(['mx1'], ['mx1'], {'mx1': {'findings': [FINDING]}}.get)
+    done, contents = prepare(results, str(tmp_path), ['json', 'md'], 'site', '2026-12-01T00:00:00Z', '1.0')
+    assert sorted(done['files']) == ['json', 'md'] and done['written'] == sorted(contents)
+    for path, data in contents.items():
+        with open(path, 'wb') as handle:
+            handle.write(data)
+    again, _contents = prepare(results, str(tmp_path), ['json', 'md'], 'site', '2026-12-01T00:00:00Z', '1.0')
+    assert again['written'] == [] and again['hosts'][0]['failing'] == ['SM-QUEUE-01']
