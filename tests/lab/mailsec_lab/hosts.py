@@ -136,7 +136,12 @@ def start(host: Host) -> None:
 
 
 def wait_ready(hosts: list[Host], timeout: float = 90.0) -> None:
-    """Ready: sshd answers and sendmail accepts SMTP on the host's address."""
+    """Ready: sendmail accepts SMTP and sshd answers on the host's address.
+
+    SMTP is asked first, and sshd only once, after it: each connection to sshd makes it fork, and
+    with many hosts booting at once that load makes sendmail refuse connections (RefuseLA), which
+    more probing would only keep up. The pause between rounds grows with the hosts still pending.
+    """
     deadline = time.monotonic() + timeout
     pending = list(hosts)
     while pending:
@@ -144,12 +149,12 @@ def wait_ready(hosts: list[Host], timeout: float = 90.0) -> None:
             if not host.running():
                 tail = (host.dir / "console.log").read_text(errors="replace")[-2000:]
                 raise SystemExit(f"lab host {host.name} stopped while starting:\n{tail}")
-            if _port_open(host.address, 22, 0.2) and _port_open(host.address, 25, 0.2):
+            if _port_open(host.address, 25, 0.2) and _port_open(host.address, 22, 0.2):
                 pending.remove(host)
         if pending and time.monotonic() > deadline:
             raise SystemExit("lab hosts not ready in time: " + ", ".join(h.name for h in pending))
         if pending:
-            time.sleep(0.05)
+            time.sleep(min(0.05 * (1 + len(pending) // 10), 1.0))
     for host in hosts:
         if host.backend == "systemd":
             _wait_booted(host, max(deadline - time.monotonic(), 5))
