@@ -11,7 +11,7 @@ functions, so the two can never judge a host differently.
 from __future__ import annotations
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    expected_for, override_errors, unknown_selectors,
+    BY_ID, expected_for, override_errors, unknown_selectors,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect, read_os
 
@@ -47,6 +47,18 @@ def sendmail_runner(module):
     return run
 
 
+# The controls that need to know what RunAsUser breaks: the one that sets it, and the one that judges the cost.
+IMPACT_CONTROLS = ('SM-RUNAS-01', 'SM-RUNAS-02')
+
+
+def impact_request(controls: list, os_family: str, overrides: dict) -> dict | None:
+    """The RunAsUser whose impact the state must hold where none is set: the one SM-RUNAS-01 would set;
+    None when no selected control needs it."""
+    if not any(control['id'] in IMPACT_CONTROLS for control in controls):
+        return None
+    return {'user': expected_for(BY_ID['SM-RUNAS-01'], os_family, overrides.get('SM-RUNAS-01')).get('user')}
+
+
 def expected_values(controls: list, os_family: str, overrides: dict) -> dict:
     """Control id -> its expected value on this OS family, with the user's overrides."""
     return {c['id']: expected_for(c, os_family, overrides.get(c['id'])) for c in controls}
@@ -63,5 +75,5 @@ def read_host(run, controls: list, binary: str, os_family: str | None, overrides
     if cf_sources is None:
         cf_sources = any(control['evaluator'] == 'cf_source' for control in controls)
     state = collect(run, binary, probe_kernel=probe_kernel, os_family=family, m4=m4, cf_sources=cf_sources,
-                    extra_paths=statoverride_paths(controls, family, overrides))
+                    extra_paths=statoverride_paths(controls, family, overrides), impact=impact_request(controls, family, overrides))
     return family, state

@@ -113,12 +113,18 @@ def parse_cf(text: str) -> dict:
     Returns a dict with ``options`` (name -> last value, last wins as in
     sendmail), ``lines`` (name -> line number of that value), ``occurrences``
     (name -> every value in order), ``classes`` (C/T words), ``class_files``
-    (F lines), ``version_level`` (the V line) and ``maps`` (K lines, see parse_map).
+    (F lines), ``version_level`` (the V line), ``maps`` (K lines, see parse_map) and ``mailers``
+    (M lines, see parse_mailer).
     """
-    result = {'options': {}, 'lines': {}, 'occurrences': {}, 'classes': {}, 'class_files': {}, 'version_level': None, 'maps': {}}
+    result = {'options': {}, 'lines': {}, 'occurrences': {}, 'classes': {}, 'class_files': {}, 'version_level': None, 'maps': {},
+              'mailers': {}}
     for number, line in fold_lines(text):
         kind = line[:1]
-        if kind == 'K':
+        if kind == 'M':
+            mailer = parse_mailer(line)
+            if mailer:
+                result['mailers'][mailer['name']] = dict(mailer, line=number)
+        elif kind == 'K':
             declared = parse_map(line)
             if declared:
                 declared['line'] = number
@@ -220,6 +226,24 @@ def parse_map(line: str) -> dict | None:
         path = path[:-3]
     return {'name': name, 'class': map_class, 'flags': flags, 'file': path,
             'data_files': data_files(map_class, path), 'optional': '-o' in flags}
+
+
+# The fields of an M line: one letter, '=', a value up to the next ', X='.
+_MAILER_FIELD = re.compile(r',\s*(?=[A-Za-z]=)')
+
+
+def parse_mailer(line: str) -> dict | None:
+    """An M line: ``name``, ``path`` (P=), ``flags`` (F=, the letters), ``argv`` (A=); None when it declares no mailer."""
+    head, _comma, rest = line[1:].partition(',')
+    name = head.strip()
+    if not name or not rest:
+        return None
+    fields = {}
+    for part in _MAILER_FIELD.split(rest.strip()):
+        key, equals, value = part.strip().partition('=')
+        if equals:
+            fields[key[:1].upper()] = ' '.join(value.split())
+    return {'name': name, 'path': fields.get('P'), 'flags': fields.get('F', ''), 'argv': fields.get('A')}
 
 
 def alias_files(values: list) -> list:

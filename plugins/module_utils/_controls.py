@@ -137,6 +137,40 @@ CONTROLS = (
         'package_note': 'Debian creates the smmta user for this purpose but sets no RunAsUser: its MTA runs as root.',
     },
     {
+        'id': 'SM-RUNAS-02',
+        'title': 'RunAsUser does not break the mail this host delivers',
+        'family': 'privilege',
+        'tags': ['runasuser', 'mta', 'forward', 'include'],
+        'severity': 'high',
+        'rationale': (
+            'RunAsUser gives up root for good, and with it three of the four reasons sendmail has root: reading '
+            '~/.forward files in mode 0700 homes, expanding :include: lists only their owner can read, and running '
+            'programs and writing files as the recipient. None of this fails loudly: a .forward the daemon cannot '
+            'read is passed over and the mail goes to the plain mailbox, a program is run as the wrong user or not at '
+            'all. Before RunAsUser is set, each of those deliveries must be known and moved; a host that has '
+            'RunAsUser already must have none left.'),
+        'check': 'Every ForwardPath file of every user in the passwd database (the first that exists), every :include: '
+                 'list named by the alias files or by those files, every program or file delivery in them and in the '
+                 'alias files, and the local delivery agent, as the RunAsUser would meet them (the one sendmail.cf '
+                 'names, else the one SM-RUNAS-01 expects): owner, group and mode bits of the file and of each '
+                 'directory on its way. An item is a file that user cannot read, a program or file delivery that would '
+                 'run as that user instead of the recipient or list owner, or a local delivery agent that needs root '
+                 'and is not set-user-id root.',
+        'evaluator': 'runas_impact',
+        'params': {'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {}},
+        'override': {},
+        'fix': 'Move each listed delivery to one that needs no root (a .forward readable by the RunAsUser, or the '
+               'program run from an alias as a dedicated user), or leave RunAsUser unset on this host. The hardening '
+               'role leaves RunAsUser unset where items are found (sendmail_hardening_run_as_user_force sets it anyway, '
+               'and lists what stops working).',
+        'fix_data': [{'kind': 'manual'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_WHY_ROOT, BOOK_DROP], 'stig': []},
+        'package_note': None,
+    },
+    {
         'id': 'SM-TRUST-01',
         'title': 'TrustedUser is unset, root or an expected system user',
         'family': 'privilege',
@@ -744,6 +778,8 @@ def describe_expected(control: dict, expected: dict) -> str:
         if not expected.get('user'):
             return 'RunAsUser set to an existing user other than root'
         return 'RunAsUser=%s%s' % (expected['user'], ':%s' % expected['group'] if expected.get('group') else '')
+    if kind == 'runas_impact':
+        return 'no delivery that needs root (~/.forward, :include:, programs and files as their users, the local delivery agent)'
     if kind == 'trusted_user':
         return 'TrustedUser unset or one of: %s (an existing system user)' % ', '.join(expected['allowed'])
     if kind == 'setuid_files':

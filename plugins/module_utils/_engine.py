@@ -120,6 +120,7 @@ class Engine:
         self.kernel = None
         self.changes = {}
         self.notes = []
+        self.breaks = []
         self.stale = False
 
     # --- read and judge ------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ class Engine:
         return checked
 
     def plan(self, state: dict, findings: list, expected: dict) -> list:
-        failing = plan_of.failing_ids(findings)
+        failing, held = plan_of.runas_gate(plan_of.failing_ids(findings), state.get('runas_impact'), self.params['run_as_user_force'])
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
         options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
         try:
@@ -183,7 +184,8 @@ class Engine:
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
-        return plan_of.ordered(maps + self._safe(files) + cf_steps) + plan_of.manual_steps(failing) + notes + hazards
+        self.breaks = plan_of.runas_breaks(cf_steps, state.get('runas_impact'))
+        return plan_of.ordered(maps + self._safe(files) + cf_steps) + held + plan_of.manual_steps(failing) + notes + hazards
 
     # --- check and apply ---------------------------------------------------------------------------
 
@@ -273,7 +275,7 @@ class Engine:
         sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
         daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
-                  'refused': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
+                  'refused': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
                   'daemon': daemon}
         if not state['installed']:
             return dict(result, skipped=True, msg='sendmail is not installed', reason=state['reason'])
@@ -349,6 +351,12 @@ class Engine:
             result['drift_after'] = [{'id': item['id'], 'status': item['status'], 'actual': item['actual']}
                                      for item in after if item['status'] in plan_of.FAILING]
         result['diff'] = self._diff(changed_steps)
+        result['runas_breaks'] = list(self.breaks) if any(item['kind'] == 'cf_option' and item['option'] == 'RunAsUser'
+                                                          for item in changed_steps) else []
+        if result['runas_breaks']:
+            self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s.' % (
+                'would be set' if check_mode else 'set', len(self.breaks), 'y' if len(self.breaks) == 1 else 'ies',
+                '; '.join(self.breaks)))
         if not_done:
             self.io.warn('Not done by the hardening: %s.' % '; '.join(
                 '%s: %s' % (item['id'] or item['target'], item['why'].rstrip('.')) for item in not_done))

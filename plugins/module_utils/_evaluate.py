@@ -19,6 +19,7 @@ import stat
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     STATUSES, applies_to, describe_expected, references,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text
 
 
 def _octal(text) -> int:
@@ -346,6 +347,23 @@ def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     return _outcome('pass' if works else 'fail', '%s %s on this kernel' % (method, 'works' if works else 'fails'), None, evidence)
 
 
+def eval_runas_impact(control: dict, expected: dict, state: dict) -> dict:
+    impact = state.get('runas_impact') or {}
+    config = state['configs'][control['params']['config']]
+    if impact.get('error') or not impact:
+        return _outcome('not_applicable', 'no RunAsUser to judge: %s' % (impact.get('error') or 'not read'), config['path'],
+                        '%s: %s' % (config['path'], impact.get('error') or 'the impact was not read'))
+    items = impact['items']
+    now = 'RunAsUser=%s is set' % impact['user'] if impact['set'] else 'with RunAsUser=%s' % impact['user']
+    scanned = '%d accounts scanned' % impact['users_scanned']
+    if not items:
+        return _outcome('pass', '%s, no delivery needs root (%s)' % (now, scanned), config['path'], scanned)
+    verb = 'broken now' if impact['set'] else 'would break'
+    paths = ', '.join(sorted({item['path'] for item in items}))
+    actual = '%s: %d deliver%s %s: %s' % (now, len(items), 'y' if len(items) == 1 else 'ies', verb, paths)
+    return _outcome('fail', actual, items[0]['path'], '; '.join(item_text(item) for item in items))
+
+
 def _lines_text(lines: list, limit: int = 8) -> str:
     shown = ['%d: %s' % (item['line'], item['text']) for item in lines[:limit]]
     return ' | '.join(shown) + (' | ... %d more' % (len(lines) - limit) if len(lines) > limit else '')
@@ -393,7 +411,7 @@ EVALUATORS = {
     'run_as_user': eval_run_as_user, 'trusted_user': eval_trusted_user, 'setuid_files': eval_setuid_files,
     'statoverride': eval_statoverride, 'path_set': eval_path_set, 'map_files': eval_map_files,
     'queue_files': eval_queue_files, 'option_words': eval_option_words, 'option_value': eval_option_value,
-    'privdrop': eval_privdrop, 'cf_source': eval_cf_source,
+    'privdrop': eval_privdrop, 'cf_source': eval_cf_source, 'runas_impact': eval_runas_impact,
 }
 
 

@@ -38,6 +38,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
     judge_path, owner_names, run_as_parts, setuid_root_files,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account_tokens, layout
 
 FAILING = ('fail', 'error')
@@ -80,6 +81,28 @@ def attributes_text(attributes: dict | None) -> str:
     if not attributes:
         return 'absent'
     return '%s:%s %s' % (attributes['owner'], attributes['group'], attributes['mode'])
+
+
+# --- the RunAsUser gate ---------------------------------------------------------------------------------
+
+
+def runas_gate(failing: list, impact: dict | None, force: bool) -> tuple:
+    """(failing ids to fix, steps) once SM-RUNAS-02 has had its say: where setting RunAsUser would break
+    deliveries, SM-RUNAS-01 is left alone with one manual step naming them, unless ``force``."""
+    items = (impact or {}).get('items') or []
+    if 'SM-RUNAS-01' not in failing or (impact or {}).get('set') or not items or force:
+        return failing, []
+    why = ('RunAsUser=%s left unset: %d deliver%s on this host need%s root (%s); the rest is hardened. Move them, or set '
+           'run_as_user_force (the role: sendmail_hardening_run_as_user_force) to set RunAsUser anyway'
+           % (impact['user'], len(items), 'y' if len(items) == 1 else 'ies', 's' if len(items) == 1 else '',
+              '; '.join(item_text(item) for item in items)))
+    return [control_id for control_id in failing if control_id != 'SM-RUNAS-01'], [manual('SM-RUNAS-01', why)]
+
+
+def runas_breaks(steps: list, impact: dict | None) -> list:
+    """What stops working when the plan sets RunAsUser although deliveries need root (forced)."""
+    sets = any(item['kind'] == 'cf_option' and item['option'] == 'RunAsUser' and item['config'] == 'mta' for item in steps)
+    return [item_text(item) for item in (impact or {}).get('items') or []] if sets else []
 
 
 # --- config: options of the .cf files -------------------------------------------------------------

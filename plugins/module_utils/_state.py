@@ -29,6 +29,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import identity, run_as_name, scan
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
 OS_RELEASE = '/etc/os-release'
@@ -121,7 +122,8 @@ def read_config(path: str):
 def config_state(path: str) -> dict:
     parsed, error = read_config(path)
     return {'path': path, 'error': error, 'settings': settings(parsed) if parsed else None,
-            'maps': parsed['maps'] if parsed else {}, 'values': parsed['occurrences'] if parsed else {}}
+            'maps': parsed['maps'] if parsed else {}, 'values': parsed['occurrences'] if parsed else {},
+            'mailers': parsed['mailers'] if parsed else {}}
 
 
 def parent_dirs(path: str) -> list:
@@ -296,7 +298,30 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
             'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}, 'values': {}}
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
-            'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None}
+            'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None}
+
+
+def runas_impact(configs: dict, groups: dict, fallback: str | None) -> dict:
+    """What the MTA's RunAsUser breaks (see _runas_impact): the one it names, else ``fallback``, the user it would get."""
+    value = (configs['mta'].get('settings') or {}).get('RunAsUser')
+    user = run_as_name(value) or fallback
+    result = {'user': user, 'set': bool(value), 'error': None, 'items': [], 'users_scanned': 0}
+    if configs['mta'].get('error'):
+        return dict(result, error='cannot read %s' % configs['mta']['path'])
+    if not user:
+        return dict(result, error='no RunAsUser is set and none is expected')
+    found = account(user)
+    if found is None:
+        return dict(result, error='the user %s does not exist' % user)
+    group = (value or '').partition(':')[2].strip() if value else ''
+    gid = found['gid']
+    if group:
+        try:
+            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+        except KeyError:
+            return dict(result, error='the group %s does not exist' % group)
+    who = identity(found['name'], found['uid'], gid)
+    return dict(result, **scan(who, configs['mta'], groups.get('aliases') or []))
 
 
 def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
@@ -309,11 +334,13 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 
 
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
-            os_family: str | None = None, m4: str | None = None, cf_sources: bool = False) -> dict:
+            os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None) -> dict:
     """Everything the controls read, from the host; never writes, never raises for host data.
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
-    each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc.
+    each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc. With
+    ``impact`` (``{'user': the RunAsUser to judge where none is set}``) the deliveries RunAsUser breaks
+    are looked for.
     """
     os_facts = read_os()
     if os_family:
@@ -343,4 +370,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),
         'queue_files': {q: queue_listing(q) for q in groups['queue_mta'] + groups['queue_msp']},
         'kernel': kernel, 'method_works': method_works(method, kernel),
+        'runas_impact': runas_impact(configs, groups, impact.get('user')) if impact is not None else None,
     }

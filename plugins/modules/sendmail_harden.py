@@ -88,6 +88,15 @@ options:
         selected and fails.
     type: bool
     default: true
+  run_as_user_force:
+    description:
+      - Set RunAsUser (SM-RUNAS-01) even where SM-RUNAS-02 finds deliveries on the host that need root (C(.forward) files
+        the RunAsUser cannot read, private C(:include:) lists, programs and files run as their users, a local delivery
+        agent that needs root).
+      - With V(false) RunAsUser is left unset on such a host, with one warning naming each of them; everything else is
+        hardened. With V(true) it is set, and RV(runas_breaks) lists what stops working.
+    type: bool
+    default: false
   backup:
     description:
       - Keep a time-stamped copy of each C(.mc) and C(.cf) file before it is replaced.
@@ -127,7 +136,8 @@ notes:
   - The module does not restart sendmail; notify a handler when RV(restart_needed) is true. RV(daemon) gives the
     program, pid file and service found on the host.
   - Setting RunAsUser makes the MTA give up root after start-up; it then cannot read C(.forward) files in private home
-    directories nor run programs or local delivery agents as their users. Weigh this per host (SM-RUNAS-01).
+    directories nor run programs or local delivery agents as their users. SM-RUNAS-02 finds those deliveries, and
+    RunAsUser is not set where it finds any, unless O(run_as_user_force=true).
 seealso:
   - module: mailsec.sendmail.sendmail_drift
   - module: mailsec.sendmail.sendmail_mc
@@ -233,6 +243,17 @@ refused:
   returned: always
   type: list
   elements: dict
+runas_breaks:
+  description:
+    - With O(run_as_user_force=true), where RunAsUser is (in check mode, would be) set although SM-RUNAS-02 found
+      deliveries that need root, one line per delivery that stops working (path, owner, group, mode, the line and why);
+      empty otherwise.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "/home/alice/.forward (alice:alice 0600) [1: |/usr/local/bin/note]: smmta cannot read it (/home/alice is alice:alice
+      0700): mail to alice goes to the mailbox instead"
 restart_needed:
   description:
     - Whether a C(.cf) was (in check mode, would be) replaced, or the running MTA started before the installed
@@ -315,6 +336,7 @@ def main() -> None:
             'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},
             'cf_source': {'type': 'str', 'choices': list(CF_SOURCES), 'default': 'auto'},
             'statoverride': {'type': 'bool', 'default': True},
+            'run_as_user_force': {'type': 'bool', 'default': False},
             'backup': {'type': 'bool', 'default': False},
             'rebuild_maps': {'type': 'bool', 'default': False},
         },

@@ -16,7 +16,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import EVALUATORS
 
 FIRST_SET = [
-    'SM-RUNAS-01', 'SM-TRUST-01', 'SM-MSP-01', 'SM-SETUID-01', 'SM-SETGID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02',
+    'SM-RUNAS-01', 'SM-RUNAS-02', 'SM-TRUST-01', 'SM-MSP-01', 'SM-SETUID-01', 'SM-SETGID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02',
     'SM-FILE-03', 'SM-FILE-04', 'SM-FILE-05', 'SM-FILE-06', 'SM-FILE-07', 'SM-CF-01', 'SM-QUEUE-01', 'SM-QUEUE-02',
     'SM-QUEUE-03', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-PRIVDROP-01',
 ]
@@ -116,7 +116,7 @@ def test_fix_actions_fill_expected_values():
     (['SM-RUNAS-01'], [], ['SM-RUNAS-01']),
     (['queue'], [], ['SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03']),
     (['msp'], [], ['SM-MSP-01', 'SM-SETGID-01', 'SM-FILE-03', 'SM-QUEUE-02']),
-    (['privilege'], ['binaries'], ['SM-RUNAS-01', 'SM-TRUST-01', 'SM-MSP-01']),
+    (['privilege'], ['binaries'], ['SM-RUNAS-01', 'SM-RUNAS-02', 'SM-TRUST-01', 'SM-MSP-01']),
     ([], ['files', 'SM-PRIVDROP-01'], [i for i in FIRST_SET if not i.startswith(('SM-FILE', 'SM-CF')) and i != 'SM-PRIVDROP-01']),
 ])
 def test_select(include, exclude, wanted):

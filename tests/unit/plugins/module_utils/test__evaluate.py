@@ -111,6 +111,7 @@ def stock_state(release='bookworm'):
         'queue_files': {'/var/spool/mqueue': {'files': [], 'error': None}, '/var/spool/mqueue-client': {'files': [], 'error': None}},
         'kernel': {'probed': True, 'reason': None, 'setreuid_ok': True, 'seteuid_ok': True, 'failed_step': None},
         'method_works': True,
+        'runas_impact': {'user': 'smmta', 'set': False, 'error': None, 'items': [], 'users_scanned': 30},
     }
 
 
@@ -176,8 +177,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 15, 'fail': 5, 'error': 0, 'not_applicable': 0, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 20}
+    assert summary == {'counts': {'pass': 16, 'fail': 5, 'error': 0, 'not_applicable': 0, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 21}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -456,7 +457,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 15, 'fail': 3, 'error': 0, 'not_applicable': 0, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 16, 'fail': 3, 'error': 0, 'not_applicable': 0, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

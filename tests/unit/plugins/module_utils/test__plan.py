@@ -14,7 +14,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     PHASES, PlanError, account_errors, attributes_text, changed_ids, choose_source, diff_entries, failing_ids, file_steps,
-    manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, predict_state,
+    manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, predict_state, runas_breaks, runas_gate,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
     ACCOUNTS, BINARY, LEGACY_FAILS, STOCK_FAILS, TODAY, legacy_state, read, stock_state,
@@ -392,3 +392,32 @@ def test_check_mode_reads_a_strict_cf_again_only_over_a_path_a_step_fixes():
     assert Engine._fixes_a_named_path(steps[1:], rejected) is False
     assert Engine._fixes_a_named_path(steps, "cannot open '/etc/mailer/x': Group writable directory") is False
     assert Engine._fixes_a_named_path(steps, 'line 3: unknown configuration line') is False
+
+
+# --- the RunAsUser gate (SM-RUNAS-02) --------------------------------------------------------------
+
+FORWARD_ITEM = {'kind': 'forward', 'user': 'alice', 'path': '/home/alice/.forward', 'owner': 'alice', 'group': 'alice', 'mode': '0600',
+                'line': '1: "|/usr/local/bin/note"', 'via': None,
+                'problem': 'smmta cannot read it (/home/alice is alice:alice 0700): mail to alice goes to the mailbox instead'}
+
+
+def test_run_as_user_is_held_where_deliveries_need_root_unless_forced():
+    impact = {'user': 'smmta', 'set': False, 'items': [FORWARD_ITEM]}
+    failing, held = runas_gate(['SM-RUNAS-01', 'SM-RUNAS-02', 'SM-QUEUE-01'], impact, force=False)
+    assert failing == ['SM-RUNAS-02', 'SM-QUEUE-01']
+    assert [(item['id'], item['kind']) for item in held] == [('SM-RUNAS-01', 'manual')]
+    assert held[0]['why'].startswith('RunAsUser=smmta left unset: 1 delivery on this host needs root (/home/alice/.forward (alice:alice 0600)')
+    assert 'sendmail_hardening_run_as_user_force' in held[0]['why']
+    assert runas_gate(['SM-RUNAS-01'], impact, force=True) == (['SM-RUNAS-01'], [])
+    assert runas_gate(['SM-RUNAS-01'], dict(impact, items=[]), force=False) == (['SM-RUNAS-01'], [])
+    # Already set: SM-RUNAS-02 reports what is broken now; changing the user is SM-RUNAS-01's business.
+    assert runas_gate(['SM-RUNAS-01'], dict(impact, set=True), force=False) == (['SM-RUNAS-01'], [])
+
+
+def test_a_forced_run_as_user_lists_what_stops_working():
+    impact = {'user': 'smmta', 'set': False, 'items': [FORWARD_ITEM]}
+    steps, _notes = option_steps(['SM-RUNAS-01'], expected_all(), stock_state())
+    assert runas_breaks(steps, impact) == [
+        '/home/alice/.forward (alice:alice 0600) [1: "|/usr/local/bin/note"]: smmta cannot read it (/home/alice is alice:alice 0700): '
+        'mail to alice goes to the mailbox instead']
+    assert runas_breaks([], impact) == []

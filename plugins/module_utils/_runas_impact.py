@@ -1,0 +1,311 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""What RunAsUser breaks on a host: the deliveries that need sendmail to be root.
+
+With RunAsUser the daemon is that user for good. It then reads every ~/.forward and :include:
+file as that user, and runs every program and writes every file of a delivery as that user,
+not as the recipient. The local delivery agent gets no root either, unless it is set-user-id
+root itself. ``scan`` reads the host (it never writes) and returns the items found, each with
+its evidence: path, owner, group, mode and the line. The rest are pure functions.
+
+Access is judged from the owner, group and mode bits of every directory on the way and of the
+file (ACLs are not read), for the RunAsUser's uid, primary group and supplementary groups.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import socket
+import stat
+
+# Nested :include: lists followed at most this deep (sendmail stops at MAXRCRSN, 10).
+MAX_DEPTH = 10
+# Lines of a file kept as evidence; a .forward is a few lines, a list may be long.
+MAX_LINES = 5
+# The first bytes read of a .forward or list: enough for any real one.
+MAX_READ = 65536
+
+
+def identity(name: str, uid: int, gid: int, groups=None) -> dict:
+    """The ids the RunAsUser has: its uid, its primary and supplementary groups (from the group database)."""
+    if groups is None:
+        groups = [entry.gr_gid for entry in grp.getgrall() if name in entry.gr_mem]
+    return {'name': name, 'uid': uid, 'gids': sorted({gid, *groups})}
+
+
+def allowed(st_uid: int, st_gid: int, st_mode: int, who: dict, bits: int) -> bool:
+    """Whether ``who`` has ``bits`` (4 read, 2 write, 1 search) on a file with that owner, group and mode."""
+    if who['uid'] == 0:
+        return True
+    if st_uid == who['uid']:
+        return (st_mode >> 6) & bits == bits
+    if st_gid in who['gids']:
+        return (st_mode >> 3) & bits == bits
+    return st_mode & bits == bits
+
+
+def expand_forward_path(value: str | None, user: str, home: str, host: str) -> list:
+    """The ForwardPath candidates of one user: $z home, $u user, $w host name; a candidate with any
+    other macro is left out (sendmail would expand it at delivery time)."""
+    found = []
+    for item in (value or '').split(':'):
+        item = item.strip().replace('$z', home).replace('$u', user).replace('$w', host)
+        if item.startswith('/') and '$' not in item:
+            found.append(os.path.normpath(item))
+    return found
+
+
+def split_targets(text: str) -> list:
+    """The comma-separated addresses of an alias right-hand side or a list line; quotes protect commas."""
+    targets, current, quoted = [], '', False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == ',' and not quoted:
+            targets.append(current)
+            current = ''
+        else:
+            current += char
+    targets.append(current)
+    return [target.strip() for target in targets if target.strip()]
+
+
+def target_kind(target: str) -> tuple:
+    """(kind, value) of one address: ``program``, ``file``, ``include`` or ``address``."""
+    bare = target.strip()
+    if bare.startswith('"') and bare.endswith('"') and len(bare) > 1:
+        bare = bare[1:-1].strip()
+    if bare.startswith('|'):
+        return 'program', bare[1:].strip()
+    if bare.lower().startswith(':include:'):
+        return 'include', bare[len(':include:'):].strip()
+    if bare.startswith('/'):
+        return 'file', bare
+    return 'address', bare
+
+
+def list_lines(text: str) -> list:
+    """(line number, line, targets) of a .forward or :include: file; comments and blank lines left out."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith('#'):
+            continue
+        found.append((number, line.strip(), [target_kind(target) for target in split_targets(line)]))
+    return found
+
+
+def alias_lines(text: str) -> list:
+    """(line number, name, right-hand side, targets) of an alias file; continuation lines start with a blank."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith('#') or not line.strip():
+            continue
+        if line[:1] in (' ', '\t') and entries:
+            entries[-1][2] += ' ' + line.strip()
+            continue
+        name, colon, rhs = line.partition(':')
+        if colon:
+            entries.append([number, name.strip(), rhs.strip()])
+    return [(number, name, rhs, [target_kind(target) for target in split_targets(rhs)]) for number, name, rhs in entries]
+
+
+def run_as_name(value: str | None) -> str | None:
+    """The user of a DefaultUser or RunAsUser value (``user:group``)."""
+    user = (value or '').partition(':')[0].strip()
+    return user or None
+
+
+class _Reader:
+    """Stat and read the host's files once each, as root; every error is a finding, never an exception."""
+
+    def __init__(self):
+        self.stats = {}
+        self.names = {}
+
+    def stat(self, path: str):
+        if path not in self.stats:
+            try:
+                self.stats[path] = os.stat(path)
+            except OSError:
+                self.stats[path] = None
+        return self.stats[path]
+
+    def read(self, path: str) -> str | None:
+        try:
+            with open(path, 'rb') as handle:
+                return handle.read(MAX_READ).decode('utf-8', 'replace')
+        except OSError:
+            return None
+
+    def owner(self, uid: int) -> str:
+        if ('u', uid) not in self.names:
+            try:
+                self.names[('u', uid)] = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                self.names[('u', uid)] = str(uid)
+        return self.names[('u', uid)]
+
+    def group(self, gid: int) -> str:
+        if ('g', gid) not in self.names:
+            try:
+                self.names[('g', gid)] = grp.getgrgid(gid).gr_name
+            except KeyError:
+                self.names[('g', gid)] = str(gid)
+        return self.names[('g', gid)]
+
+    def entry(self, path: str) -> dict:
+        st = self.stat(path)
+        if st is None:
+            return {'path': path, 'owner': None, 'group': None, 'mode': None}
+        return {'path': path, 'owner': self.owner(st.st_uid), 'group': self.group(st.st_gid), 'mode': '%04o' % stat.S_IMODE(st.st_mode)}
+
+    def blocker(self, path: str, who: dict) -> dict | None:
+        """The first directory ``who`` cannot search on the way to ``path``, or ``path`` if it cannot read it."""
+        parts = path.split('/')
+        for index in range(1, len(parts)):
+            directory = '/'.join(parts[:index]) or '/'
+            st = self.stat(directory)
+            if st is None or not allowed(st.st_uid, st.st_gid, st.st_mode, who, 1):
+                return self.entry(directory)
+        st = self.stat(path)
+        if st is None or not allowed(st.st_uid, st.st_gid, st.st_mode, who, 4):
+            return self.entry(path)
+        return None
+
+
+def _item(kind: str, entry: dict, problem: str, line=None, user=None, via=None) -> dict:
+    return {'kind': kind, 'user': user, 'path': entry['path'], 'owner': entry['owner'], 'group': entry['group'],
+            'mode': entry['mode'], 'line': line, 'via': via, 'problem': problem}
+
+
+def _blocked_text(who: dict, blocker: dict, path: str) -> str:
+    where = '' if blocker['path'] == path else ' (%s is %s:%s %s)' % (
+        blocker['path'], blocker['owner'], blocker['group'], blocker['mode'])
+    return '%s cannot read it%s' % (who['name'], where)
+
+
+class Scan:
+    """One host's scan for one RunAsUser."""
+
+    def __init__(self, who: dict, default_user: str | None, reader: _Reader | None = None):
+        self.who = who
+        self.default_user = default_user
+        self.reader = reader or _Reader()
+        self.items = []
+        self.seen = set()
+
+    def runs_as(self, path: str, fallback: str | None) -> str | None:
+        """Who sendmail runs a list's programs as, without RunAsUser: the list's owner, or ``fallback`` for root's."""
+        st = self.reader.stat(path)
+        if st is None or st.st_uid == 0:
+            return fallback
+        return self.reader.owner(st.st_uid)
+
+    def deliveries(self, kind: str, path: str, lines: list, as_user: str | None, user=None, depth: int = 0) -> None:
+        """The programs, files and nested lists of a readable file whose deliveries run as ``as_user`` today."""
+        entry = self.reader.entry(path)
+        for number, line, targets in lines:
+            for target_type, value in targets:
+                if target_type in ('program', 'file') and as_user != self.who['name']:
+                    verb = 'runs %s' % value if target_type == 'program' else 'writes %s' % value
+                    self.items.append(_item(kind, entry, '%s as %s, not as %s' % (verb, self.who['name'], as_user or 'its owner'),
+                                            '%d: %s' % (number, line), user))
+                elif target_type == 'include':
+                    self.include(value, as_user, user, via=path, depth=depth + 1)
+
+    def include(self, path: str, fallback: str | None, user=None, via=None, depth: int = 0) -> None:
+        path = os.path.normpath(path) if path.startswith('/') else path
+        if depth > MAX_DEPTH or (path, fallback) in self.seen or not path.startswith('/'):
+            return
+        self.seen.add((path, fallback))
+        blocker = self.reader.blocker(path, self.who)
+        if blocker is not None:
+            self.items.append(_item('include', self.reader.entry(path), _blocked_text(self.who, blocker, path)
+                                    + ': the list does not expand', None, user, via))
+            return
+        text = self.reader.read(path) or ''
+        self.deliveries('include', path, list_lines(text), self.runs_as(path, fallback), user, depth)
+
+    def forward(self, user: str, home: str, candidates: list) -> None:
+        """The first ForwardPath file that exists, as sendmail takes it."""
+        for path in candidates:
+            st = self.reader.stat(path)
+            if st is None or not stat.S_ISREG(st.st_mode):
+                continue
+            text = self.reader.read(path) or ''
+            lines = list_lines(text)
+            blocker = self.reader.blocker(path, self.who)
+            if blocker is not None:
+                shown = '; '.join('%d: %s' % (number, line) for number, line, _targets in lines[:MAX_LINES])
+                self.items.append(_item('forward', self.reader.entry(path), _blocked_text(self.who, blocker, path)
+                                        + ': mail to %s goes to the mailbox instead' % user, shown or None, user))
+                return
+            self.deliveries('forward', path, lines, user, user)
+            return
+
+    def aliases(self, path: str) -> None:
+        text = self.reader.read(path)
+        if text is None:
+            return
+        fallback = self.runs_as(path, self.default_user)
+        entry = self.reader.entry(path)
+        for number, name, rhs, targets in alias_lines(text):
+            for target_type, value in targets:
+                if target_type in ('program', 'file') and fallback != self.who['name']:
+                    verb = 'runs %s' % value if target_type == 'program' else 'writes %s' % value
+                    self.items.append(_item('alias', entry, '%s as %s, not as %s' % (verb, self.who['name'], fallback),
+                                            '%d: %s: %s' % (number, name, rhs), name))
+                elif target_type == 'include':
+                    self.include(value, fallback, name, via=path)
+
+    def local_mailer(self, mailer: dict | None) -> None:
+        """The local delivery agent writes users' mailboxes: it needs root, or to be set-user-id root itself."""
+        if not mailer or not (mailer.get('path') or '').startswith('/'):
+            return
+        st = self.reader.stat(mailer['path'])
+        if st is None or (st.st_uid == 0 and st.st_mode & stat.S_ISUID):
+            return  # a missing agent delivers nothing, with or without RunAsUser
+        entry = self.reader.entry(mailer['path'])
+        self.items.append(_item('local_mailer', entry, 'the local delivery agent runs as %s and is not set-user-id root: '
+                                'it cannot write mailboxes as their users' % self.who['name'],
+                                'Mlocal, P=%s, A=%s' % (mailer['path'], mailer.get('argv') or '')))
+
+
+def users_of_host():
+    """(name, home) of every account the passwd database lists."""
+    return [(entry.pw_name, entry.pw_dir) for entry in pwd.getpwall()]
+
+
+def scan(who: dict, mta: dict, alias_sources: list, users=None, host: str | None = None) -> dict:
+    """The deliveries RunAsUser ``who`` (see ``identity``) breaks, on the MTA configuration ``mta``
+    (``settings`` and ``mailers`` as _state reads them) and the alias source files ``alias_sources``."""
+    settings = mta.get('settings') or {}
+    found = Scan(who, run_as_name(settings.get('DefaultUser')))
+    host = host or socket.gethostname().split('.')[0]
+    homes = set()
+    for user, home in users if users is not None else users_of_host():
+        if not home or not home.startswith('/') or (user, home) in homes:
+            continue
+        homes.add((user, home))
+        found.forward(user, home, expand_forward_path(settings.get('ForwardPath'), user, home, host))
+    for path in alias_sources:
+        found.aliases(path)
+    found.local_mailer((mta.get('mailers') or {}).get('local'))
+    return {'user': who['name'], 'users_scanned': len(homes), 'items': found.items}
+
+
+def item_text(item: dict) -> str:
+    """One line of evidence: path, owner, group, mode, the line, the problem."""
+    attributes = '%s:%s %s' % (item['owner'], item['group'], item['mode']) if item['mode'] else 'absent'
+    text = '%s (%s)' % (item['path'], attributes)
+    if item.get('via'):
+        text += ' named in %s' % item['via']
+    if item.get('line'):
+        text += ' [%s]' % item['line']
+    return text + ': ' + item['problem']

@@ -1,0 +1,187 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
+    alias_lines, allowed, expand_forward_path, identity, item_text, list_lines, scan, split_targets, target_kind,
+)
+
+# The RunAsUser of the tests: an id no file of the tree belongs to, in no group of it.
+SMMTA = identity('smmta', 64000, 64000, groups=[])
+FORWARD_PATH = '$z/.forward.$w:$z/.forward'
+
+
+def test_permission_bits_follow_owner_then_group_then_others():
+    who = {'name': 'smmta', 'uid': 100, 'gids': [102, 8]}
+    assert allowed(100, 0, 0o400, who, 4) and not allowed(100, 0, 0o044, who, 4)  # the owner's bits only
+    assert allowed(0, 8, 0o040, who, 4) and not allowed(0, 8, 0o404, who, 4)  # a group it is in
+    assert allowed(0, 0, 0o004, who, 4) and not allowed(0, 0, 0o700, who, 1)
+    assert allowed(5, 5, 0o000, {'name': 'root', 'uid': 0, 'gids': [0]}, 4)
+
+
+def test_forward_path_expands_home_user_and_host_and_skips_other_macros():
+    assert expand_forward_path(FORWARD_PATH, 'alice', '/home/alice', 'mx1') == ['/home/alice/.forward.mx1', '/home/alice/.forward']
+    assert expand_forward_path('/var/forward/$u:$z/.forward.$j', 'bob', '/home/bob', 'mx1') == ['/var/forward/bob']
+    assert expand_forward_path(None, 'bob', '/home/bob', 'mx1') == []
+
+
+@pytest.mark.parametrize('target, kind', [
+    ('"|/usr/bin/vacation alice"', ('program', '/usr/bin/vacation alice')),
+    ('|/bin/cat', ('program', '/bin/cat')),
+    (':include:/etc/mail/lists/staff', ('include', '/etc/mail/lists/staff')),
+    ('/var/archive/all', ('file', '/var/archive/all')),
+    ('\\bob', ('address', '\\bob')),
+    ('root@example.org', ('address', 'root@example.org')),
+])
+def test_target_kinds(target, kind):
+    assert target_kind(target) == kind
+
+
+def test_targets_split_on_commas_outside_quotes():
+    assert split_targets('\\alice, "|/usr/bin/procmail -a x,y", bob') == ['\\alice', '"|/usr/bin/procmail -a x,y"', 'bob']
+
+
+def test_list_and_alias_lines_keep_line_numbers_and_continuations():
+    assert list_lines('# mine\n\n\\alice, "|/bin/cat"\n') == [(3, '\\alice, "|/bin/cat"', [('address', '\\alice'), ('program', '/bin/cat')])]
+    text = '# aliases\npostmaster: root\nstaff: alice,\n\tbob, :include:/etc/mail/staff\n'
+    assert alias_lines(text) == [
+        (2, 'postmaster', 'root', [('address', 'root')]),
+        (3, 'staff', 'alice, bob, :include:/etc/mail/staff', [('address', 'alice'), ('address', 'bob'), ('include', '/etc/mail/staff')]),
+    ]
+
+
+def test_mailer_lines_are_parsed():
+    line = ('Mlocal,\t\tP=/usr/sbin/sensible-mda, F=lsDFMAw5:/|@qPn9S, S=EnvFromL/HdrFromL, R=EnvToL/HdrToL,\n'
+            '\t\tT=DNS/RFC822/X-Unix,\n\t\tA=sensible-mda $g $u $h ${client_addr}')
+    assert parse_mailer(line) == {'name': 'local', 'path': '/usr/sbin/sensible-mda', 'flags': 'lsDFMAw5:/|@qPn9S',
+                                  'argv': 'sensible-mda $g $u $h ${client_addr}'}
+    assert parse_cf(line + '\nMprog, P=/bin/sh, F=lsDFMoqeu9, A=sh -c $u\n')['mailers']['prog']['argv'] == 'sh -c $u'
+    assert parse_mailer('M') is None
+
+
+def _file(path, text, mode, uid=0, gid=0):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+    return path
+
+
+def _home(root, name, mode, uid):
+    home = os.path.join(root, 'home', name)
+    os.makedirs(home, exist_ok=True)
+    os.chown(home, uid, uid)
+    os.chmod(home, mode)
+    return home
+
+
+def _mta(local_agent=None, forward_path=FORWARD_PATH, default_user='mail:mail'):
+    text = 'O ForwardPath=%s\nO DefaultUser=%s\n' % (forward_path, default_user)
+    if local_agent:
+        text += 'Mlocal, P=%s, F=lsDFMAw5:/|@qPn9S, A=mail.local -l\n' % local_agent
+    parsed = parse_cf(text)
+    return {'settings': settings(parsed), 'mailers': parsed['mailers']}
+
+
+@pytest.fixture(name='tree')
+def fixture_tree():
+    """The issue's host in a directory: alice pipes her mail in a 0700 home, bob includes a private list.
+
+    Not under pytest's own temporary directory, whose 0700 parents no RunAsUser could search."""
+    if os.geteuid() != 0:
+        pytest.skip('the tree needs root to give files to other owners')
+    root = tempfile.mkdtemp(prefix='mailsec-impact-', dir=tempfile.gettempdir())
+    os.chmod(root, 0o755)
+    os.makedirs(os.path.join(root, 'home'), mode=0o755, exist_ok=True)
+    os.chmod(os.path.join(root, 'home'), 0o755)
+    alice = _home(root, 'alice', 0o700, 2001)
+    bob = _home(root, 'bob', 0o755, 2002)
+    carol = _home(root, 'carol', 0o755, 2003)
+    _file(os.path.join(alice, '.forward'), '"|/usr/local/bin/note"\n', 0o600, 2001, 2001)
+    _file(os.path.join(bob, '.forward'), ':include:%s/private.list\n' % bob, 0o644, 2002, 2002)
+    _file(os.path.join(bob, 'private.list'), '\\bob\nroot\n', 0o600, 2002, 2002)
+    _file(os.path.join(carol, '.forward'), 'carol@example.org\n', 0o644, 2003, 2003)
+    yield root
+    shutil.rmtree(root)
+
+
+def _users(root, names=('alice', 'bob', 'carol')):
+    return [(name, os.path.join(root, 'home', name)) for name in names]
+
+
+def test_the_issue_host_names_the_forward_and_the_list(tree):
+    found = scan(SMMTA, _mta(), [], users=_users(tree), host='mx1')
+    assert found['user'] == 'smmta' and found['users_scanned'] == 3
+    by_kind = {item['kind']: item for item in found['items']}
+    assert sorted(by_kind) == ['forward', 'include']
+    forward = by_kind['forward']
+    assert forward['path'] == os.path.join(tree, 'home/alice/.forward') and forward['user'] == 'alice'
+    assert (forward['owner'], forward['mode'], forward['line']) == ('2001', '0600', '1: "|/usr/local/bin/note"')
+    assert 'smmta cannot read it (%s/home/alice is 2001:2001 0700)' % tree in forward['problem']
+    assert 'mail to alice goes to the mailbox instead' in forward['problem']
+    include = by_kind['include']
+    assert include['path'] == os.path.join(tree, 'home/bob/private.list') and include['via'] == os.path.join(tree, 'home/bob/.forward')
+    assert include['mode'] == '0600' and 'the list does not expand' in include['problem']
+    assert item_text(include).startswith('%s/home/bob/private.list (2002:2002 0600) named in %s/home/bob/.forward: smmta cannot read it' % (tree, tree))
+
+
+def test_readable_deliveries_that_run_as_the_user_are_items(tree):
+    bob = os.path.join(tree, 'home/bob')
+    os.chmod(os.path.join(bob, 'private.list'), 0o644)
+    _file(os.path.join(bob, 'private.list'), '\\bob, "|/usr/bin/archive"\n/srv/archive/bob\n', 0o644, 2002, 2002)
+    items = scan(SMMTA, _mta(), [], users=_users(tree, ('bob',)), host='mx1')['items']
+    assert [(item['kind'], item['problem']) for item in items] == [
+        ('include', 'runs /usr/bin/archive as smmta, not as 2002'), ('include', 'writes /srv/archive/bob as smmta, not as 2002')]
+    assert [item['line'] for item in items] == ['1: \\bob, "|/usr/bin/archive"', '2: /srv/archive/bob']
+
+
+def test_the_first_forward_path_file_that_exists_is_the_one_read(tree):
+    alice = os.path.join(tree, 'home/alice')
+    os.chmod(alice, 0o755)
+    os.chmod(os.path.join(alice, '.forward'), 0o644)
+    _file(os.path.join(alice, '.forward.mx1'), 'alice@example.org\n', 0o644, 2001, 2001)
+    assert scan(SMMTA, _mta(), [], users=_users(tree, ('alice',)), host='mx1')['items'] == []
+    items = scan(SMMTA, _mta(), [], users=_users(tree, ('alice',)), host='mx2')['items']
+    assert [item['problem'] for item in items] == ['runs /usr/local/bin/note as smmta, not as alice']
+
+
+def test_aliases_programs_run_as_the_default_user_unless_it_is_the_run_as_user(tree):
+    aliases = _file(os.path.join(tree, 'etc/aliases'), 'postmaster: root\nlists: "|/usr/lib/mailman/mail/mailman post lists"\n'
+                    'staff: :include:%s/etc/staff\n' % tree, 0o644)
+    _file(os.path.join(tree, 'etc/staff'), 'alice\n/var/log/staff.mbox\n', 0o640, 0, 0)
+    items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
+    assert [(item['kind'], item['user'], item['problem']) for item in items] == [
+        ('alias', 'lists', 'runs /usr/lib/mailman/mail/mailman post lists as smmta, not as mail'),
+        ('include', 'staff', 'smmta cannot read it: the list does not expand'),
+    ]
+    assert items[0]['line'] == '2: lists: "|/usr/lib/mailman/mail/mailman post lists"'
+    as_mail = scan(identity('mail', 8, 8, groups=[]), _mta(), [aliases], users=[], host='mx1')['items']
+    assert [item['kind'] for item in as_mail] == ['include']
+
+
+def test_a_local_agent_that_is_not_set_user_id_root_is_an_item(tree):
+    agent = _file(os.path.join(tree, 'usr/libexec/mail.local'), '#!/bin/sh\n', 0o755)
+    items = scan(SMMTA, _mta(agent), [], users=[], host='mx1')['items']
+    assert [item['kind'] for item in items] == ['local_mailer'] and items[0]['line'].startswith('Mlocal, P=%s' % agent)
+    os.chmod(agent, 0o4755)
+    assert scan(SMMTA, _mta(agent), [], users=[], host='mx1')['items'] == []
+    assert scan(SMMTA, _mta(agent + '.missing'), [], users=[], host='mx1')['items'] == []
+
+
+def test_nested_lists_stop_at_a_loop(tree):
+    one, two = os.path.join(tree, 'etc/one'), os.path.join(tree, 'etc/two')
+    _file(one, ':include:%s\n/var/one\n' % two, 0o644)
+    _file(two, ':include:%s\n' % one, 0o644)
+    aliases = _file(os.path.join(tree, 'etc/aliases'), 'loop: :include:%s\n' % one, 0o644)
+    items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
+    assert [item['problem'] for item in items] == ['writes /var/one as smmta, not as mail']
