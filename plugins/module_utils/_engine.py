@@ -356,7 +356,8 @@ class Engine:
         if result['runas_breaks']:
             self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s.' % (
                 'would be set' if check_mode else 'set', len(self.breaks), 'y' if len(self.breaks) == 1 else 'ies',
-                '; '.join(self.breaks)))
+                '; '.join(self.breaks[:plan_of.ITEMS_SAID]) + ('; and %d more (runas_breaks)' % (len(self.breaks) - plan_of.ITEMS_SAID)
+                                                            if len(self.breaks) > plan_of.ITEMS_SAID else '')))
         if not_done:
             self.io.warn('Not done by the hardening: %s.' % '; '.join(
                 '%s: %s' % (item['id'] or item['target'], item['why'].rstrip('.')) for item in not_done))

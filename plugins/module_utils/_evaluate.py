@@ -19,7 +19,7 @@ import stat
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     STATUSES, applies_to, describe_expected, references,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
 
 
 def _octal(text) -> int:
@@ -347,6 +347,11 @@ def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     return _outcome('pass' if works else 'fail', '%s %s on this kernel' % (method, 'works' if works else 'fails'), None, evidence)
 
 
+# A host with thousands of .forward files: the finding names the first ones; the report stays readable.
+PATHS_SHOWN = 10
+ITEMS_SHOWN = 50
+
+
 def eval_runas_impact(control: dict, expected: dict, state: dict) -> dict:
     impact = state.get('runas_impact') or {}
     config = state['configs'][control['params']['config']]
@@ -359,9 +364,10 @@ def eval_runas_impact(control: dict, expected: dict, state: dict) -> dict:
     if not items:
         return _outcome('pass', '%s, no delivery needs root (%s)' % (now, scanned), config['path'], scanned)
     verb = 'broken now' if impact['set'] else 'would break'
-    paths = ', '.join(sorted({item['path'] for item in items}))
-    actual = '%s: %d deliver%s %s: %s' % (now, len(items), 'y' if len(items) == 1 else 'ies', verb, paths)
-    return _outcome('fail', actual, items[0]['path'], '; '.join(item_text(item) for item in items))
+    paths = sorted({item['path'] for item in items})
+    shown = ', '.join(paths[:PATHS_SHOWN]) + (', and %d more' % (len(paths) - PATHS_SHOWN) if len(paths) > PATHS_SHOWN else '')
+    actual = '%s: %d deliver%s %s: %s' % (now, len(items), 'y' if len(items) == 1 else 'ies', verb, shown)
+    return _outcome('fail', actual, items[0]['path'], items_text(items, ITEMS_SHOWN))
 
 
 def _lines_text(lines: list, limit: int = 8) -> str:

@@ -38,7 +38,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
     judge_path, owner_names, run_as_parts, setuid_root_files,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account_tokens, layout
 
 FAILING = ('fail', 'error')
@@ -86,6 +86,10 @@ def attributes_text(attributes: dict | None) -> str:
 # --- the RunAsUser gate ---------------------------------------------------------------------------------
 
 
+# The deliveries one message names; the audit's finding and the result list the rest.
+ITEMS_SAID = 10
+
+
 def runas_gate(failing: list, impact: dict | None, force: bool) -> tuple:
     """(failing ids to fix, steps) once SM-RUNAS-02 has had its say: where setting RunAsUser would break
     deliveries, SM-RUNAS-01 is left alone with one manual step naming them, unless ``force``."""
@@ -95,7 +99,7 @@ def runas_gate(failing: list, impact: dict | None, force: bool) -> tuple:
     why = ('RunAsUser=%s left unset: %d deliver%s on this host need%s root (%s); the rest is hardened. Move them, or set '
            'run_as_user_force (the role: sendmail_hardening_run_as_user_force) to set RunAsUser anyway'
            % (impact['user'], len(items), 'y' if len(items) == 1 else 'ies', 's' if len(items) == 1 else '',
-              '; '.join(item_text(item) for item in items)))
+              items_text(items, ITEMS_SAID)))
     return [control_id for control_id in failing if control_id != 'SM-RUNAS-01'], [manual('SM-RUNAS-01', why)]
 
 

@@ -207,15 +207,29 @@ class Scan:
             return fallback
         return self.reader.owner(st.st_uid)
 
+    def writer(self, path: str, as_user: str | None) -> str | None:
+        """Who writes a file delivery today: the owner of a set-user-id file (sendmail's own rule), else ``as_user``."""
+        st = self.reader.stat(path)
+        if st is not None and stat.S_ISREG(st.st_mode) and st.st_mode & stat.S_ISUID:
+            return self.reader.owner(st.st_uid)
+        return as_user
+
+    def delivery(self, kind: str, entry: dict, target_type: str, value: str, as_user: str | None, line: str, user) -> None:
+        """A program or file delivery that would run as the RunAsUser instead of who runs it today."""
+        if target_type == 'file':
+            as_user = self.writer(value, as_user)
+        if as_user == self.who['name']:
+            return
+        verb = 'runs %s' % value if target_type == 'program' else 'writes %s' % value
+        self.items.append(_item(kind, entry, '%s as %s, not as %s' % (verb, self.who['name'], as_user or 'its owner'), line, user))
+
     def deliveries(self, kind: str, path: str, lines: list, as_user: str | None, user=None, depth: int = 0) -> None:
         """The programs, files and nested lists of a readable file whose deliveries run as ``as_user`` today."""
         entry = self.reader.entry(path)
         for number, line, targets in lines:
             for target_type, value in targets:
-                if target_type in ('program', 'file') and as_user != self.who['name']:
-                    verb = 'runs %s' % value if target_type == 'program' else 'writes %s' % value
-                    self.items.append(_item(kind, entry, '%s as %s, not as %s' % (verb, self.who['name'], as_user or 'its owner'),
-                                            '%d: %s' % (number, line), user))
+                if target_type in ('program', 'file'):
+                    self.delivery(kind, entry, target_type, value, as_user, '%d: %s' % (number, line), user)
                 elif target_type == 'include':
                     self.include(value, as_user, user, via=path, depth=depth + 1)
 
@@ -257,10 +271,8 @@ class Scan:
         entry = self.reader.entry(path)
         for number, name, rhs, targets in alias_lines(text):
             for target_type, value in targets:
-                if target_type in ('program', 'file') and fallback != self.who['name']:
-                    verb = 'runs %s' % value if target_type == 'program' else 'writes %s' % value
-                    self.items.append(_item('alias', entry, '%s as %s, not as %s' % (verb, self.who['name'], fallback),
-                                            '%d: %s: %s' % (number, name, rhs), name))
+                if target_type in ('program', 'file'):
+                    self.delivery('alias', entry, target_type, value, fallback, '%d: %s: %s' % (number, name, rhs), name)
                 elif target_type == 'include':
                     self.include(value, fallback, name, via=path)
 
@@ -298,6 +310,12 @@ def scan(who: dict, mta: dict, alias_sources: list, users=None, host: str | None
         found.aliases(path)
     found.local_mailer((mta.get('mailers') or {}).get('local'))
     return {'user': who['name'], 'users_scanned': len(homes), 'items': found.items}
+
+
+def items_text(items: list, limit: int) -> str:
+    """The first ``limit`` items, one ``item_text`` each, and how many more there are."""
+    shown = '; '.join(item_text(item) for item in items[:limit])
+    return shown + ('; and %d more' % (len(items) - limit) if len(items) > limit else '')
 
 
 def item_text(item: dict) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
-    alias_lines, allowed, expand_forward_path, identity, item_text, list_lines, scan, split_targets, target_kind,
+    alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, scan, split_targets, target_kind,
 )
 
 # The RunAsUser of the tests: an id no file of the tree belongs to, in no group of it.
@@ -185,3 +185,19 @@ def test_nested_lists_stop_at_a_loop(tree):
     aliases = _file(os.path.join(tree, 'etc/aliases'), 'loop: :include:%s\n' % one, 0o644)
     items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
     assert [item['problem'] for item in items] == ['writes /var/one as smmta, not as mail']
+
+
+def test_a_set_user_id_file_is_written_as_its_owner_today(tree):
+    """The book's list: each archive set-user-id to its user; with RunAsUser both are written as smmta."""
+    bill = _file(os.path.join(tree, 'home/bill/archive'), '', 0o4600, 2004, 2004)
+    alice = _file(os.path.join(tree, 'home/alice/archive'), '', 0o4600, 2001, 2001)
+    aliases = _file(os.path.join(tree, 'etc/aliases'), 'archive: %s, %s\n' % (bill, alice), 0o644)
+    items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
+    assert [item['problem'] for item in items] == ['writes %s as smmta, not as 2004' % bill, 'writes %s as smmta, not as 2001' % alice]
+
+
+def test_many_items_are_named_up_to_a_limit():
+    items = [{'kind': 'forward', 'path': '/home/u%d/.forward' % n, 'owner': 'u', 'group': 'u', 'mode': '0644', 'line': None,
+              'via': None, 'problem': 'p'} for n in range(12)]
+    assert items_text(items, 2) == '/home/u0/.forward (u:u 0644): p; /home/u1/.forward (u:u 0644): p; and 10 more'
+    assert items_text(items[:1], 2) == '/home/u0/.forward (u:u 0644): p'
