@@ -18,7 +18,7 @@ DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:s
 TEST_LAB_STATE ?= /var/lib/mailsec-lab-test
 TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
 
-.PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-flood lab-ls lab-down
+.PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-flood bench-runas lab-ls lab-down
 
 help:
 	@echo "make demo      start a stock and a legacy lab host, audit them, harden them, audit them again"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-audit  the audit against its one-call floor and the stock-task way, and its curve to 200 hosts"
 	@echo "make bench-report the fleet page's size and open time in headless Chromium, 1 to 200 hosts"
 	@echo "make bench-flood  an SMTP flood (20 messages/s) into a host while it is hardened: accepted, refused, delivered"
+	@echo "make bench-runas  what SM-RUNAS-02's scan of every home costs on a host with 5,000 users, against its floor"
 
 ## The main job on the built-in lab.
 demo: venv build lab-image
@@ -59,9 +60,9 @@ report-test: venv build
 	$(call q_end,report-test)
 
 lab-image:
-	$(LAB) image bookworm trixie
+	$(LAB) image bookworm trixie bullseye
 
-## The lab's own tests: lifecycle, clean teardown, mirror parsing (needs root).
+## The lab's own tests: lifecycle, clean teardown, mirror parsing, bullseye, denied system calls (needs root).
 lab-test: venv lab-image
 	$(call q_begin,lab-test,pytest tests/lab/tests)
 	cd tests/lab && $(TEST_LAB) PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/pytest -p no:cacheprovider -q tests </dev/null || $(call q_fail,lab-test)
@@ -84,6 +85,9 @@ bench: lab-image
 BENCH_AUDIT_ARGS ?=
 bench-audit: venv build lab-image
 	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_audit.py $(BENCH_AUDIT_ARGS)
+
+bench-runas: venv build lab-image
+	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_runas.py $(BENCH_RUNAS_ARGS)
 
 bench-report: venv build
 	@$(Q_TOOLS)/ensure-deb.sh chromium

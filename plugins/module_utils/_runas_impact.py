@@ -30,6 +30,9 @@ MAX_DEPTH = 10
 MAX_LINES = 5
 # The first bytes read of a .forward or list: enough for any real one.
 MAX_READ = 65536
+# Local delivery agents that hand the message on: the agents they run, in the order they look for them
+# (Debian's sensible-mda runs the first of its links in smrsh's directory).
+HANDOVER = {'sensible-mda': tuple('/etc/mail/smrsh/' + agent for agent in ('procmail', 'maildrop', 'deliver', 'mail.local'))}
 
 
 def identity(name: str, uid: int, gid: int, groups=None) -> dict:
@@ -241,7 +244,7 @@ class Scan:
         blocker = self.reader.blocker(path, self.who)
         if blocker is not None:
             self.items.append(_item('include', self.reader.entry(path), _blocked_text(self.who, blocker, path)
-                                    + ': the list does not expand', None, user, via))
+                                    + ': the list does not expand and mail to it bounces', None, user, via))
             return
         text = self.reader.read(path) or ''
         self.deliveries('include', path, list_lines(text), self.runs_as(path, fallback), user, depth)
@@ -276,13 +279,21 @@ class Scan:
                 elif target_type == 'include':
                     self.include(value, fallback, name, via=path)
 
+    def set_user_id_root(self, path: str) -> bool:
+        st = self.reader.stat(path)
+        return st is not None and st.st_uid == 0 and bool(st.st_mode & stat.S_ISUID)
+
     def local_mailer(self, mailer: dict | None) -> None:
-        """The local delivery agent writes users' mailboxes: it needs root, or to be set-user-id root itself."""
+        """The local delivery agent writes users' mailboxes: it needs root, or to be set-user-id root itself,
+        or to hand the message to an agent that is (the first of its HANDOVER that exists)."""
         if not mailer or not (mailer.get('path') or '').startswith('/'):
             return
-        st = self.reader.stat(mailer['path'])
-        if st is None or (st.st_uid == 0 and st.st_mode & stat.S_ISUID):
+        if self.reader.stat(mailer['path']) is None or self.set_user_id_root(mailer['path']):
             return  # a missing agent delivers nothing, with or without RunAsUser
+        handover = next((path for path in HANDOVER.get(os.path.basename(mailer['path']), ())
+                         if self.reader.stat(path) is not None), None)
+        if handover and self.set_user_id_root(handover):
+            return
         entry = self.reader.entry(mailer['path'])
         self.items.append(_item('local_mailer', entry, 'the local delivery agent runs as %s and is not set-user-id root: '
                                 'it cannot write mailboxes as their users' % self.who['name'],

@@ -66,14 +66,22 @@ def run_light(root: Path, name: str) -> None:
     os.execv("/usr/bin/tini", ["tini", "-g", "--", "/usr/local/sbin/lab-light-init"])
 
 
-def run_systemd(root: Path, name: str) -> None:
+def nspawn_argv(root: Path, name: str, deny_syscalls: list[str]) -> list[str]:
     """systemd-nspawn boots the host's own systemd; it shares the machine's network, and the
-    host's sshd and sendmail bind only its loopback address."""
-    os.execvp("systemd-nspawn", [
+    host's sshd and sendmail bind only its loopback address. Denied system calls fail with EPERM
+    for every process of the host, its systemd included."""
+    argv = [
         "systemd-nspawn", "--quiet", "--directory", str(root), "--machine", name,
         "--register=no", "--keep-unit", "--boot", "--console=passive",
         "--resolv-conf=off", "--timezone=off", "--link-journal=no",
-    ])
+    ]
+    if deny_syscalls:
+        argv.append("--system-call-filter=~" + " ".join(deny_syscalls))
+    return argv
+
+
+def run_systemd(root: Path, name: str, deny_syscalls: list[str]) -> None:
+    os.execvp("systemd-nspawn", nspawn_argv(root, name, deny_syscalls))
 
 
 def main(hostdir: Path) -> None:
@@ -86,7 +94,7 @@ def main(hostdir: Path) -> None:
     if spec["backend"] == "light":
         run_light(root, spec["name"])
     else:
-        run_systemd(root, spec["name"])
+        run_systemd(root, spec["name"], spec.get("deny_syscalls", []))
 
 
 if __name__ == "__main__":

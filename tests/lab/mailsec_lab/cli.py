@@ -8,15 +8,22 @@ import time
 
 from mailsec_lab import config, hosts, image, inventory
 from mailsec_lab.log import say
-from mailsec_lab.profiles import describe
+from mailsec_lab.profiles import describe, prepare
 
 
-def _spec(text: str) -> tuple[str, str, str, str]:
-    """NAME[:release[:profile[:backend]]], e.g. mx1:bookworm:legacy:systemd."""
+SPEC = "NAME[:release[:profile[:backend[:deny]]]]"
+
+
+def _spec(text: str) -> tuple[str, str, str, str, list[str]]:
+    """NAME[:release[:profile[:backend[:deny]]]], e.g. mx1:bookworm:legacy:systemd:setreuid,setregid.
+    An empty field takes its default; deny lists the system calls the host's kernel refuses (EPERM)."""
     parts = text.split(":")
-    defaults = ["", "bookworm", "stock", "light"]
-    parts += defaults[len(parts):]
-    return parts[0], parts[1], parts[2], parts[3]
+    if len(parts) > 5:
+        raise SystemExit(f"{text}: a host is {SPEC}")
+    parts += [""] * (5 - len(parts))
+    defaults = ("", "bookworm", "stock", "light", "")
+    name, release, profile, backend, deny = (part or default for part, default in zip(parts, defaults, strict=True))
+    return name, release, profile, backend, [call for call in deny.split(",") if call]
 
 
 def cmd_image(args: argparse.Namespace) -> None:
@@ -30,9 +37,11 @@ def cmd_up(args: argparse.Namespace) -> None:
     started = time.monotonic()
     todo = []
     for text in args.hosts:
-        name, release, profile, backend = _spec(text)
+        name, release, profile, backend, deny = _spec(text)
         path = config.hosts_dir() / name / "host.json"
-        host = hosts.load(name) if path.is_file() else hosts.create(name, release, profile, backend)
+        if not path.is_file():
+            prepare(profile, release)  # what the host's setup takes from this machine: a built sendmail
+        host = hosts.load(name) if path.is_file() else hosts.create(name, release, profile, backend, deny_syscalls=deny)
         hosts.start(host)
         todo.append(host)
     hosts.wait_ready(todo, timeout=args.timeout)
@@ -42,7 +51,8 @@ def cmd_up(args: argparse.Namespace) -> None:
         # What Molecule's instance_config wants, one entry per host.
         print(json.dumps([{"instance": h.name, "address": h.address, "user": "root", "port": 22,
                            "identity_file": str(config.key_path()), "fqdn": h.fqdn, "release": h.release,
-                           "profile": h.profile, "backend": h.backend} for h in todo]))
+                           "profile": h.profile, "backend": h.backend, "deny_syscalls": h.deny_syscalls}
+                          for h in todo]))
 
 
 def cmd_stop(args: argparse.Namespace) -> None:
@@ -64,9 +74,10 @@ def cmd_down(args: argparse.Namespace) -> None:
 
 
 def cmd_ls(args: argparse.Namespace) -> None:
-    rows = [("NAME", "ADDRESS", "RELEASE", "PROFILE", "BACKEND", "STATE")]
+    rows = [("NAME", "ADDRESS", "RELEASE", "PROFILE", "BACKEND", "DENIED", "STATE")]
     for h in hosts.all_hosts():
-        rows.append((h.name, h.address, h.release, h.profile, h.backend, "running" if h.running() else "stopped"))
+        rows.append((h.name, h.address, h.release, h.profile, h.backend, ",".join(h.deny_syscalls) or "-",
+                     "running" if h.running() else "stopped"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip())
@@ -92,10 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mailsec_lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("image", help="build (or reuse) the release images and their bases")
-    p.add_argument("releases", nargs="*", help="bookworm, trixie (default: both)")
+    p.add_argument("releases", nargs="*", help=f"{', '.join(config.RELEASES)} (default: all)")
     p.add_argument("--force", action="store_true", help="build the images again")
     p.set_defaults(func=cmd_image)
-    p = sub.add_parser("up", help="create and start hosts: NAME[:release[:profile[:backend]]]")
+    p = sub.add_parser("up", help=f"create and start hosts: {SPEC}; deny: system calls refused in the host, "
+                                  "comma-separated (systemd backend only)")
     p.add_argument("hosts", nargs="+")
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--json", action="store_true", help="print the hosts as JSON (Molecule's instance config)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-RELEASES = ("bookworm", "trixie")
+RELEASES = ("bookworm", "trixie", "bullseye")
 BACKENDS = ("light", "systemd")
-PROFILES = ("stock", "legacy", "handedit", "nocf", "gwpath")
+PROFILES = ("stock", "legacy", "handedit", "nocf", "gwpath", "setreuid", "setuid", "forwards")
 
 # One image serves both backends: systemd is there for the systemd backend, tini for the light one.
 PACKAGES = (

@@ -11,6 +11,7 @@ from mailsec_lab.log import say
 TOOLS = {
     "mmdebstrap": "mmdebstrap",
     "systemd-nspawn": "systemd-container",
+    "systemd-analyze": "systemd",
     "zstd": "zstd",
     "unshare": "util-linux",
     "ssh-keygen": "openssh-client",

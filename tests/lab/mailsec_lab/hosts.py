@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mailsec_lab import config, deps, image
@@ -29,6 +31,8 @@ class Host:
     public_key: str
     pid: int = 0
     pid_start: int = 0
+    # System calls (or systemd's @groups) the kernel refuses inside the host with EPERM: systemd only.
+    deny_syscalls: list[str] = field(default_factory=list)
 
     @property
     def dir(self) -> Path:
@@ -95,11 +99,37 @@ def _port_open(address: str, port: int, timeout: float) -> bool:
         return False
 
 
-def create(name: str, release: str, profile: str, backend: str, address: str | None = None) -> Host:
+_SYSCALL_NAME = re.compile(r"@?[a-z0-9_]+")
+
+
+def known_syscalls() -> set[str]:
+    """The system calls and @groups this machine's systemd knows: systemd-nspawn skips an unknown
+    name without a word, so a typo would leave the host unfiltered."""
+    deps.ensure("systemd-analyze")
+    out = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager"], capture_output=True, text=True,
+                         check=True, stdin=subprocess.DEVNULL).stdout
+    return {line.strip() for line in out.splitlines() if _SYSCALL_NAME.fullmatch(line.strip())}
+
+
+def check_deny_syscalls(name: str, backend: str, deny_syscalls: Sequence[str]) -> None:
+    if not deny_syscalls:
+        return
+    if backend != "systemd":
+        raise SystemExit(f"{name}: denying system calls ({','.join(deny_syscalls)}) needs the systemd backend "
+                         f"(systemd-nspawn --system-call-filter); the {backend} backend has no system-call filter")
+    unknown = sorted(set(deny_syscalls) - known_syscalls())
+    if unknown:
+        raise SystemExit(f"{name}: unknown system call or group {', '.join(unknown)}: "
+                         "`systemd-analyze syscall-filter` lists those systemd-nspawn can deny")
+
+
+def create(name: str, release: str, profile: str, backend: str, address: str | None = None,
+           deny_syscalls: Sequence[str] = ()) -> Host:
     if release not in config.RELEASES or profile not in config.PROFILES or backend not in config.BACKENDS:
         raise SystemExit(f"{name}: release, profile or backend unknown ({release}, {profile}, {backend})")
     if not name.replace("-", "").isalnum():
         raise SystemExit(f"{name}: a lab host name has letters, digits and dashes only")
+    check_deny_syscalls(name, backend, deny_syscalls)
     hostdir = config.hosts_dir() / name
     if (hostdir / "host.json").is_file():
         raise SystemExit(f"lab host {name} exists already: destroy it first")
@@ -111,7 +141,7 @@ def create(name: str, release: str, profile: str, backend: str, address: str | N
         raise SystemExit(f"{name}: {address} is not a free loopback address (in use, or not 127.x)")
     for sub in ("upper", "work", "merged"):
         (hostdir / sub).mkdir(parents=True, exist_ok=True)
-    host = Host(name, release, profile, backend, address, str(base), public_key)
+    host = Host(name, release, profile, backend, address, str(base), public_key, deny_syscalls=list(deny_syscalls))
     host.save()
     return host
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from mailsec_lab import config, deps
@@ -64,14 +65,15 @@ def build_image(release: str, force: bool = False) -> Path:
     keep = " ".join(f'"$1"/var/cache/apt/archives/{name}_*.deb' for name in config.KEPT_DEBS)
     cmd += [f'--customize-hook=mkdir -p "$1{config.KEPT_DEBS_DIR}" && cp {keep} "$1{config.KEPT_DEBS_DIR}/"']
     cmd += ["--dpkgopt=path-include=/usr/share/doc/*/copyright", release, str(partial), source]
-    say(f"building the {release} image with mmdebstrap (about half a minute)")
+    say(f"building the {release} image with mmdebstrap (under a minute)")
+    started = time.monotonic()
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         raise SystemExit(f"mmdebstrap failed for {release}:\n{proc.stderr[-3000:]}")
     partial.rename(target)
     stamp.write_text(_recipe_id(release))
-    say(f"image {target.name}: {target.stat().st_size / 1e6:.0f} MB")
+    say(f"image {target.name}: {target.stat().st_size / 1e6:.0f} MB, built in {time.monotonic() - started:.0f}s")
     return target
 
 

@@ -22,6 +22,7 @@ def render(hosts: list[Host]) -> str:
             "lab_release": h.release,
             "lab_profile": h.profile,
             "lab_backend": h.backend,
+            "lab_deny_syscalls": h.deny_syscalls,
         }
         for h in hosts
     }

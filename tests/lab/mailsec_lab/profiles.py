@@ -1,16 +1,21 @@
 """What a lab host looks like: `stock` is Debian as packaged; `legacy` is a deliberately unsafe host
 as found in old fleets. Every item of LEGACY is a finding the audit must report and the hardening
 role must fix. `handedit`, `nocf` and `gwpath` are hosts the tools must cope with: a sendmail.cf
-edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept. The
-README's lab section lists them all from here."""
+edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept.
+`setreuid` and `setuid` run a sendmail built here from upstream source with that way of changing
+uids (Debian's uses seteuid); `forwards` has the .forward and :include: files that only a daemon
+able to become their users can read. The README's lab section lists them all from here."""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
+
+from mailsec_lab import srcbuild
 
 SENDMAIL_BIN = "usr/libexec/sendmail/sendmail"
 LEGACY_DONT_BLAME = ("GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,"
@@ -162,7 +167,70 @@ GWPATH: tuple[Change, ...] = (
            _dont_blame_also(GWPATH_DONT_BLAME)),
 )
 
-PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH}
+
+def _built_sendmail(variant: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        shutil.copyfile(srcbuild.build(variant), root / SENDMAIL_BIN)
+        _own(SENDMAIL_BIN, "root", "smmsp", 0o2755)(root)
+    return apply
+
+
+def _built(variant: str, listed: str) -> tuple[Change, ...]:
+    return (
+        Change(f"the sendmail binary is built on this machine from the upstream source of {srcbuild.RELEASE}'s "
+               f"sendmail package, with Debian's NEWDB and FFRs (but its two for STARTTLS), the {variant} method ({srcbuild.VARIANTS[variant][0]}; "
+               f"Debian's is seteuid) and none of Debian's STARTTLS, SASL, LDAP, NETINET6 and other extras: `-d0.10` "
+               f"lists {listed}; installed root:smmsp 2755 as Debian ships it, and Debian's configuration stays",
+               _built_sendmail(variant)),
+    )
+
+
+SETREUID = _built("setreuid", "HASSETREUID and not USESETEUID (upstream's Linux default)")
+SETUID = _built("setuid", "neither HASSETREUID nor USESETEUID")
+
+PIPE_NOTE = """\
+#!/bin/sh
+# Lab: append the message on standard input to the file named as argument, or to piped.mbox in the
+# home of the user this runs as (sendmail gives programs no HOME), after a line saying who ran it.
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+out=${1:-$home/piped.mbox}
+{ echo "From lab-pipe-note $(date -u +%Y-%m-%dT%H:%M:%SZ) $(id)"; cat; echo; } >>"$out"
+"""
+
+
+def _put(path: str, text: str, user: str, group: str, mode: int) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / path).write_text(text)
+        _own(path, user, group, mode)(root)
+    return apply
+
+
+FORWARDS: tuple[Change, ...] = (
+    Change("/usr/local/bin/lab-pipe-note (root:root 0755) appends the message on its standard input to the file "
+           "named as its argument, or to piped.mbox in the home of the user it runs as, after a line with its `id`",
+           _put("usr/local/bin/lab-pipe-note", PIPE_NOTE, "root", "root", 0o755)),
+    Change("alice's home /home/alice is 0700 (alice:alice)", _own("home/alice", "alice", "alice", 0o700)),
+    Change('/home/alice/.forward (alice:alice 0600) is "|/usr/local/bin/lab-pipe-note": her mail lands in '
+           "/home/alice/piped.mbox, not /var/mail/alice",
+           _put("home/alice/.forward", '"|/usr/local/bin/lab-pipe-note"\n', "alice", "alice", 0o600)),
+    Change("/home/bob/.forward (bob:bob 0644, in his 0755 home) is :include:/home/bob/private.list",
+           _put("home/bob/.forward", ":include:/home/bob/private.list\n", "bob", "bob", 0o644)),
+    Change("/home/bob/private.list (bob:bob 0600) lists \\bob and root: mail to bob lands in /var/mail/bob and "
+           "/var/mail/root", _put("home/bob/private.list", "\\bob\nroot\n", "bob", "bob", 0o600)),
+)
+
+PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,
+                   "setreuid": SETREUID, "setuid": SETUID, "forwards": FORWARDS}
+
+
+def prepare(profile: str, release: str) -> None:
+    """What a host of the profile needs from this machine before it is made: the built sendmail,
+    which runs on the release this machine is (the build is cached; the host's setup copies it)."""
+    if profile in srcbuild.VARIANTS:  # the setreuid and setuid profiles, named after their variant
+        if release != srcbuild.RELEASE:
+            raise SystemExit(f"the {profile} profile is for {srcbuild.RELEASE} only: its sendmail is built from "
+                             f"{srcbuild.RELEASE}'s source on this machine, not for {release}")
+        srcbuild.build(profile)
 
 
 def apply_profile(root: Path, profile: str) -> None:

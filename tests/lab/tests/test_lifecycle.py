@@ -98,6 +98,8 @@ def test_legacy_profile_breaks_what_it_says(fresh_lab):
     ("bad_name!", "letters, digits and dashes"),
     ("x1:sid", "unknown"),
     ("x2:bookworm:weird", "unknown"),
+    ("x3:bookworm:stock:light:setreuid", "needs the systemd backend"),
+    ("x4:bookworm:stock:systemd:setreuid,nosuchcall", "unknown system call or group nosuchcall"),
 ])
 def test_bad_input_is_refused_and_creates_nothing(fresh_lab, spec, message):
     result = lab("up", spec, check=False)

@@ -1,7 +1,9 @@
-"""The handedit, nocf and gwpath profiles break what they say, on a running host, and mail still
-flows on each. One light bookworm host per profile, started once for the whole module."""
+"""The handedit, nocf, gwpath, setreuid and forwards profiles do what they say, on a running host,
+and mail still flows on each. One light bookworm host per profile, started once for the whole module."""
 from __future__ import annotations
 
+import hashlib
+import re
 import smtplib
 import subprocess
 import time
@@ -10,10 +12,12 @@ import uuid
 import pytest
 from conftest import lab
 
-from mailsec_lab import hosts
-from mailsec_lab.profiles import describe
+from mailsec_lab import hosts, srcbuild
+from mailsec_lab.profiles import SENDMAIL_BIN, describe
 
-HOSTS = {"handedit": "pf-hand", "nocf": "pf-nocf", "gwpath": "pf-gw"}
+HOSTS = {"handedit": "pf-hand", "nocf": "pf-nocf", "gwpath": "pf-gw", "setreuid": "pf-reuid", "forwards": "pf-fwd"}
+# Where mail to alice lands: on forwards hosts her .forward pipes it to a program instead.
+MAILBOX_PROFILES = [profile for profile in HOSTS if profile != "forwards"]
 
 # The .cf without comments and blank lines next to what m4 builds of the .mc, in /etc/mail: the
 # lines only the .cf has start with ">", those only the build has with "<".
@@ -92,15 +96,54 @@ def test_gwpath_dir_is_group_writable_and_only_the_relaxed_config_accepts_it(pro
     assert "Group writable directory" in strict.stdout + strict.stderr
 
 
-@pytest.mark.parametrize("profile", HOSTS)
+def _send(host: hosts.Host, user: str, subject: str) -> None:
+    with _smtp(host) as smtp:
+        smtp.ehlo()
+        smtp.sendmail(f"tester@{host.fqdn}", [f"{user}@{host.fqdn}"],
+                      f"From: tester@{host.fqdn}\r\nSubject: {subject}\r\n\r\nlab\r\n")
+
+
+def _wait_for(host: hosts.Host, subject: str, path: str) -> None:
+    deadline = time.monotonic() + 30
+    while _ssh(host, f"grep -cx 'Subject: {subject}' {path}", check=False).stdout.strip() != "1":
+        assert time.monotonic() < deadline, f"no mail in {path} on {host.name} after 30 s"
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("profile", MAILBOX_PROFILES)
 def test_mail_to_alice_is_delivered(profile_hosts, profile):
     host = profile_hosts[profile]
     subject = f"{profile}-{uuid.uuid4().hex[:12]}"
-    with _smtp(host) as smtp:
-        smtp.ehlo()
-        smtp.sendmail(f"tester@{host.fqdn}", [f"alice@{host.fqdn}"],
-                      f"From: tester@{host.fqdn}\r\nSubject: {subject}\r\n\r\nlab\r\n")
-    deadline = time.monotonic() + 30
-    while _ssh(host, f"grep -cx 'Subject: {subject}' /var/mail/alice", check=False).stdout.strip() != "1":
-        assert time.monotonic() < deadline, f"no mail in /var/mail/alice on {host.name} after 30 s"
-        time.sleep(0.5)
+    _send(host, "alice", subject)
+    _wait_for(host, subject, "/var/mail/alice")
+
+
+def test_setreuid_host_runs_the_sendmail_built_with_setreuid(profile_hosts):
+    """The built binary, as Debian installs its own; its -d0.10 lists HASSETREUID without
+    USESETEUID, where Debian's lists both (its method is seteuid)."""
+    host = profile_hosts["setreuid"]
+    built = hashlib.sha256(srcbuild.build("setreuid").read_bytes()).hexdigest()
+    out = _ssh(host, f"stat -c '%a %U:%G' /{SENDMAIL_BIN} && sha256sum /{SENDMAIL_BIN}").stdout.split()
+    assert out[:2] == ["2755", "root:smmsp"] and out[2] == built
+    defines = srcbuild.os_defines(_ssh(host, "sendmail -d0.10 -bt </dev/null").stdout)
+    assert "HASSETREUID" in defines and "USESETEUID" not in defines
+
+
+def test_forwards_pipe_alice_and_expand_bob_list(profile_hosts):
+    """alice's .forward (0700 home) pipes her mail to a program run as alice; bob's :include: list
+    (0600) sends a copy to his own mailbox and one to root's."""
+    host = profile_hosts["forwards"]
+    to_alice, to_bob = (f"forwards-{user}-{uuid.uuid4().hex[:12]}" for user in ("alice", "bob"))
+    _send(host, "alice", to_alice)
+    _send(host, "bob", to_bob)
+    _wait_for(host, to_alice, "/home/alice/piped.mbox")
+    assert re.search(r" uid=\d+\(alice\) ", _ssh(host, "grep '^From lab-pipe-note ' /home/alice/piped.mbox").stdout)
+    for mailbox in ("/var/mail/bob", "/var/mail/root"):
+        _wait_for(host, to_bob, mailbox)
+    assert _ssh(host, f"grep -c 'Subject: {to_alice}' /var/mail/alice", check=False).stdout.strip() in ("", "0")
+
+
+def test_built_profiles_are_for_bookworm_only(lab_state):
+    result = lab("up", "pf-trixie-reuid:trixie:setreuid", check=False)
+    assert result.returncode != 0 and "for bookworm only" in result.stderr
+    assert not (lab_state / "hosts/pf-trixie-reuid").exists()

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
-    alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, scan, split_targets, target_kind,
+    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, scan, split_targets, target_kind,
 )
 
 # The RunAsUser of the tests: an id no file of the tree belongs to, in no group of it.
@@ -162,7 +162,7 @@ def test_aliases_programs_run_as_the_default_user_unless_it_is_the_run_as_user(t
     items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
     assert [(item['kind'], item['user'], item['problem']) for item in items] == [
         ('alias', 'lists', 'runs /usr/lib/mailman/mail/mailman post lists as smmta, not as mail'),
-        ('include', 'staff', 'smmta cannot read it: the list does not expand'),
+        ('include', 'staff', 'smmta cannot read it: the list does not expand and mail to it bounces'),
     ]
     assert items[0]['line'] == '2: lists: "|/usr/lib/mailman/mail/mailman post lists"'
     as_mail = scan(identity('mail', 8, 8, groups=[]), _mta(), [aliases], users=[], host='mx1')['items']
@@ -176,6 +176,16 @@ def test_a_local_agent_that_is_not_set_user_id_root_is_an_item(tree):
     os.chmod(agent, 0o4755)
     assert scan(SMMTA, _mta(agent), [], users=[], host='mx1')['items'] == []
     assert scan(SMMTA, _mta(agent + '.missing'), [], users=[], host='mx1')['items'] == []
+
+
+def test_an_agent_that_hands_over_to_a_set_user_id_root_one_needs_no_root(tree, monkeypatch):
+    """Debian's sensible-mda, no longer set-user-id once hardened, runs procmail, which still is."""
+    sensible = _file(os.path.join(tree, 'usr/sbin/sensible-mda'), '#!/bin/sh\n', 0o755)
+    procmail = _file(os.path.join(tree, 'usr/bin/procmail'), '#!/bin/sh\n', 0o4755)
+    monkeypatch.setitem(HANDOVER, 'sensible-mda', (os.path.join(tree, 'usr/bin/missing'), procmail))
+    assert scan(SMMTA, _mta(sensible), [], users=[], host='mx1')['items'] == []
+    os.chmod(procmail, 0o755)
+    assert [item['kind'] for item in scan(SMMTA, _mta(sensible), [], users=[], host='mx1')['items']] == ['local_mailer']
 
 
 def test_nested_lists_stop_at_a_loop(tree):
