@@ -13,7 +13,9 @@ REPORTS       := $(ROOT)/reports
 COLLECTIONS   := $(Q_BUILD)/installed
 ANSIBLE_ENV   := $(Q_ENV) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_KEY_CHECKING=False
 SCENARIOS     ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
-DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd
+# A stock and a legacy Debian host, and one whose sendmail is built from upstream source (setreuid).
+DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd demo-setreuid:bookworm:setreuid:systemd
+DEMO_LIMIT    := demo-stock,demo-legacy,demo-setreuid
 # The suite's lab hosts live apart from the demo's, so `make test` never touches those.
 TEST_LAB_STATE ?= /var/lib/mailsec-lab-test
 TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
@@ -21,7 +23,7 @@ TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
 .PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-flood bench-runas lab-ls lab-down
 
 help:
-	@echo "make demo      start a stock and a legacy lab host, audit them, harden them, audit them again"
+	@echo "make demo      start a stock, a legacy and a setreuid-built lab host, audit them, harden them, audit them again"
 	@echo "make test      the whole suite: lint, build, sanity, units, docs check, lab tests, every Molecule scenario"
 	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
@@ -35,13 +37,13 @@ help:
 demo: venv build lab-image
 	$(LAB) up $(DEMO_HOSTS)
 	rm -rf $(REPORTS)/demo && mkdir -p $(REPORTS)/demo/info
-	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit $(DEMO_LIMIT) \
 		-e sendmail_info_save_dir=$(REPORTS)/demo/info mailsec.sendmail.info </dev/null
-	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit $(DEMO_LIMIT) \
 		-e sendmail_audit_report_dir=$(REPORTS)/demo/audit mailsec.sendmail.audit </dev/null
-	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit $(DEMO_LIMIT) \
 		mailsec.sendmail.harden </dev/null
-	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit demo-stock,demo-legacy \
+	$(ANSIBLE_ENV) ansible-playbook -i $(LAB_INVENTORY) --limit $(DEMO_LIMIT) \
 		-e sendmail_audit_report_dir=$(REPORTS)/demo/audit-after mailsec.sendmail.audit </dev/null
 	$(Q_BIN)/python tests/lab/demo_summary.py $(REPORTS)/demo
 	@echo
