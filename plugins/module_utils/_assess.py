@@ -56,7 +56,8 @@ def impact_request(controls: list, os_family: str, overrides: dict) -> dict | No
     None when no selected control needs it."""
     if not any(control['id'] in IMPACT_CONTROLS for control in controls):
         return None
-    return {'user': expected_for(BY_ID['SM-RUNAS-01'], os_family, overrides.get('SM-RUNAS-01')).get('user')}
+    expected = expected_for(BY_ID['SM-RUNAS-01'], os_family, overrides.get('SM-RUNAS-01'))
+    return {'user': expected.get('user'), 'group': expected.get('group')}
 
 
 def expected_values(controls: list, os_family: str, overrides: dict) -> dict:

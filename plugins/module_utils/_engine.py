@@ -352,7 +352,7 @@ class Engine:
                                      for item in after if item['status'] in plan_of.FAILING]
         result['diff'] = self._diff(changed_steps)
         result['runas_breaks'] = list(self.breaks) if any(item['kind'] == 'cf_option' and item['option'] == 'RunAsUser'
-                                                          for item in changed_steps) else []
+                                                          and item['config'] == 'mta' for item in changed_steps) else []
         if result['runas_breaks']:
             self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s.' % (
                 'would be set' if check_mode else 'set', len(self.breaks), 'y' if len(self.breaks) == 1 else 'ies',

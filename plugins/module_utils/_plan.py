@@ -104,9 +104,10 @@ def runas_gate(failing: list, impact: dict | None, force: bool) -> tuple:
 
 
 def runas_breaks(steps: list, impact: dict | None) -> list:
-    """What stops working when the plan sets RunAsUser although deliveries need root (forced)."""
+    """What stops working when the plan sets RunAsUser on a host that has none, although deliveries need
+    root (forced: the gate let it through)."""
     sets = any(item['kind'] == 'cf_option' and item['option'] == 'RunAsUser' and item['config'] == 'mta' for item in steps)
-    return [item_text(item) for item in (impact or {}).get('items') or []] if sets else []
+    return [item_text(item) for item in (impact or {}).get('items') or []] if sets and not (impact or {}).get('set') else []
 
 
 # --- config: options of the .cf files -------------------------------------------------------------

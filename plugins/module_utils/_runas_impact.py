@@ -13,14 +13,21 @@ root itself. ``scan`` reads the host (it never writes) and returns the items fou
 its evidence: path, owner, group, mode and the line. The rest are pure functions.
 
 Access is judged from the owner, group and mode bits of every directory on the way and of the
-file (ACLs are not read), for the RunAsUser's uid, primary group and supplementary groups.
+file, and of the file a link leads to (ACLs are not read), for the RunAsUser's uid and the one
+group sendmail keeps (``setgroups`` to RunAsUser's group alone, in ``drop_privileges``).
+
+With RunAsUser, sendmail also marks every address it reads from a .forward or :include: file as
+unsafe for programs and files, and refuses those unless DontBlameSendmail has NonRootSafeAddr: such
+a delivery is an item whoever it would run as.
 """
 
 from __future__ import annotations
 
+import errno
 import grp
 import os
 import pwd
+import re
 import socket
 import stat
 
@@ -28,18 +35,20 @@ import stat
 MAX_DEPTH = 10
 # Lines of a file kept as evidence; a .forward is a few lines, a list may be long.
 MAX_LINES = 5
-# The first bytes read of a .forward or list: enough for any real one.
-MAX_READ = 65536
+# The first bytes read of a .forward or :include: list (alias files are read whole).
+MAX_READ = 1 << 20
+# sendmail's own default ForwardPath, where the option is not set.
+DEFAULT_FORWARD_PATH = '$z/.forward'
+# An absent path, as opposed to one root cannot look at (NFS, loops): that one is not judged.
+ABSENT = (errno.ENOENT, errno.ENOTDIR)
 # Local delivery agents that hand the message on: the agents they run, in the order they look for them
 # (Debian's sensible-mda runs the first of its links in smrsh's directory).
 HANDOVER = {'sensible-mda': tuple('/etc/mail/smrsh/' + agent for agent in ('procmail', 'maildrop', 'deliver', 'mail.local'))}
 
 
-def identity(name: str, uid: int, gid: int, groups=None) -> dict:
-    """The ids the RunAsUser has: its uid, its primary and supplementary groups (from the group database)."""
-    if groups is None:
-        groups = [entry.gr_gid for entry in grp.getgrall() if name in entry.gr_mem]
-    return {'name': name, 'uid': uid, 'gids': sorted({gid, *groups})}
+def identity(name: str, uid: int, gid: int) -> dict:
+    """The ids the RunAsUser has once sendmail gave up root: its uid and its one group."""
+    return {'name': name, 'uid': uid, 'gids': [gid]}
 
 
 def allowed(st_uid: int, st_gid: int, st_mode: int, who: dict, bits: int) -> bool:
@@ -55,9 +64,10 @@ def allowed(st_uid: int, st_gid: int, st_mode: int, who: dict, bits: int) -> boo
 
 def expand_forward_path(value: str | None, user: str, home: str, host: str) -> list:
     """The ForwardPath candidates of one user: $z home, $u user, $w host name; a candidate with any
-    other macro is left out (sendmail would expand it at delivery time)."""
+    other macro is left out (sendmail would expand it at delivery time). Unset (None) is sendmail's
+    default, $z/.forward; set empty, no file is read."""
     found = []
-    for item in (value or '').split(':'):
+    for item in (DEFAULT_FORWARD_PATH if value is None else value).split(':'):
         item = item.strip().replace('$z', home).replace('$u', user).replace('$w', host)
         if item.startswith('/') and '$' not in item:
             found.append(os.path.normpath(item))
@@ -118,10 +128,16 @@ def alias_lines(text: str) -> list:
     return [(number, name, rhs, [target_kind(target) for target in split_targets(rhs)]) for number, name, rhs in entries]
 
 
+def run_as_parts(value: str | None) -> tuple:
+    """(user, group) of a DefaultUser or RunAsUser value: sendmail splits ``user:group`` at the first
+    ':', '/' or '.' (readcf.c); None for a part not given."""
+    user, _sep, group = re.match(r'([^:./]*)([:./]?)(.*)', (value or '').strip()).groups()
+    return (user.strip() or None), (group.strip() or None)
+
+
 def run_as_name(value: str | None) -> str | None:
-    """The user of a DefaultUser or RunAsUser value (``user:group``)."""
-    user = (value or '').partition(':')[0].strip()
-    return user or None
+    """The user of a DefaultUser or RunAsUser value."""
+    return run_as_parts(value)[0]
 
 
 class _Reader:
@@ -129,22 +145,30 @@ class _Reader:
 
     def __init__(self):
         self.stats = {}
+        self.errors = {}
         self.names = {}
 
     def stat(self, path: str):
+        """The path's stat (links followed), or None; why root could not look at it goes to ``errors``."""
         if path not in self.stats:
             try:
                 self.stats[path] = os.stat(path)
-            except OSError:
+            except OSError as exc:
                 self.stats[path] = None
+                if exc.errno not in ABSENT:
+                    self.errors[path] = exc.strerror or str(exc)
+            except ValueError as exc:  # a NUL byte in a name from a file
+                self.stats[path] = None
+                self.errors[path] = str(exc)
         return self.stats[path]
 
-    def read(self, path: str) -> str | None:
+    def read(self, path: str, limit: int | None = MAX_READ) -> str | None:
         try:
             with open(path, 'rb') as handle:
-                return handle.read(MAX_READ).decode('utf-8', 'replace')
-        except OSError:
+                data = handle.read(limit) if limit else handle.read()
+        except (OSError, ValueError):
             return None
+        return data.decode('utf-8', 'surrogateescape')
 
     def owner(self, uid: int) -> str:
         if ('u', uid) not in self.names:
@@ -169,7 +193,16 @@ class _Reader:
         return {'path': path, 'owner': self.owner(st.st_uid), 'group': self.group(st.st_gid), 'mode': '%04o' % stat.S_IMODE(st.st_mode)}
 
     def blocker(self, path: str, who: dict) -> dict | None:
-        """The first directory ``who`` cannot search on the way to ``path``, or ``path`` if it cannot read it."""
+        """The first directory ``who`` cannot search on the way to ``path``, or ``path`` if it cannot read
+        it; where ``path`` is or passes a link, the way to the file it leads to too."""
+        found = self._blocker(path, who)
+        if found is None:
+            real = os.path.realpath(path)
+            if real != path:
+                found = self._blocker(real, who)
+        return found
+
+    def _blocker(self, path: str, who: dict) -> dict | None:
         parts = path.split('/')
         for index in range(1, len(parts)):
             directory = '/'.join(parts[:index]) or '/'
@@ -194,11 +227,18 @@ def _blocked_text(who: dict, blocker: dict, path: str) -> str:
 
 
 class Scan:
-    """One host's scan for one RunAsUser."""
+    """One host's scan for one RunAsUser.
 
-    def __init__(self, who: dict, default_user: str | None, reader: _Reader | None = None):
+    ``nonroot_safe``: DontBlameSendmail has NonRootSafeAddr, so sendmail runs the programs and files of
+    .forward and :include: files as the RunAsUser instead of refusing them. ``stripped``: paths the
+    same hardening takes the set-user-id bit from (SM-SETUID-01), judged as if it were gone.
+    """
+
+    def __init__(self, who: dict, default_user: str | None, nonroot_safe: bool = False, stripped=(), reader: _Reader | None = None):
         self.who = who
         self.default_user = default_user
+        self.nonroot_safe = nonroot_safe
+        self.stripped = set(stripped)
         self.reader = reader or _Reader()
         self.items = []
         self.seen = set()
@@ -218,13 +258,21 @@ class Scan:
         return as_user
 
     def delivery(self, kind: str, entry: dict, target_type: str, value: str, as_user: str | None, line: str, user) -> None:
-        """A program or file delivery that would run as the RunAsUser instead of who runs it today."""
+        """A program or file delivery that would run as the RunAsUser instead of who runs it today, or
+        (from a .forward or a list, without NonRootSafeAddr) be refused."""
         if target_type == 'file':
             as_user = self.writer(value, as_user)
-        if as_user == self.who['name']:
+        what = 'the program %s' % value if target_type == 'program' else 'the file %s' % value
+        if kind != 'alias' and not self.nonroot_safe:
+            problem = ('%s (run as %s today) is refused as unsafe with RunAsUser: an address read from a %s is unsafe for '
+                       'programs and files without DontBlameSendmail NonRootSafeAddr, and mail to it bounces'
+                       % (what, as_user or 'its owner', 'list' if kind == 'include' else '.forward'))
+        elif as_user == self.who['name']:
             return
-        verb = 'runs %s' % value if target_type == 'program' else 'writes %s' % value
-        self.items.append(_item(kind, entry, '%s as %s, not as %s' % (verb, self.who['name'], as_user or 'its owner'), line, user))
+        else:
+            problem = '%s %s as %s, not as %s' % ('runs' if target_type == 'program' else 'writes', value, self.who['name'],
+                                                  as_user or 'its owner')
+        self.items.append(_item(kind, entry, problem, line, user))
 
     def deliveries(self, kind: str, path: str, lines: list, as_user: str | None, user=None, depth: int = 0) -> None:
         """The programs, files and nested lists of a readable file whose deliveries run as ``as_user`` today."""
@@ -236,12 +284,19 @@ class Scan:
                 elif target_type == 'include':
                     self.include(value, as_user, user, via=path, depth=depth + 1)
 
+    def unjudged(self, kind: str, path: str, user, via=None) -> None:
+        self.items.append(_item(kind, self.reader.entry(path), 'root cannot look at it (%s): not judged, so not known to '
+                                'work with RunAsUser' % self.reader.errors[path], None, user, via))
+
     def include(self, path: str, fallback: str | None, user=None, via=None, depth: int = 0) -> None:
         path = os.path.normpath(path) if path.startswith('/') else path
         if depth > MAX_DEPTH or (path, fallback) in self.seen or not path.startswith('/'):
             return
         self.seen.add((path, fallback))
         blocker = self.reader.blocker(path, self.who)
+        if path in self.reader.errors:
+            self.unjudged('include', path, user, via)
+            return
         if blocker is not None:
             self.items.append(_item('include', self.reader.entry(path), _blocked_text(self.who, blocker, path)
                                     + ': the list does not expand and mail to it bounces', None, user, via))
@@ -249,25 +304,33 @@ class Scan:
         text = self.reader.read(path) or ''
         self.deliveries('include', path, list_lines(text), self.runs_as(path, fallback), user, depth)
 
-    def forward(self, user: str, home: str, candidates: list) -> None:
-        """The first ForwardPath file that exists, as sendmail takes it."""
+    def forward(self, user: str, candidates: list) -> None:
+        """The file sendmail takes today, the first ForwardPath file that exists; with RunAsUser it passes
+        over every one it cannot read, to the next (or to the mailbox)."""
+        existing = []
         for path in candidates:
             st = self.reader.stat(path)
-            if st is None or not stat.S_ISREG(st.st_mode):
-                continue
-            text = self.reader.read(path) or ''
-            lines = list_lines(text)
-            blocker = self.reader.blocker(path, self.who)
-            if blocker is not None:
-                shown = '; '.join('%d: %s' % (number, line) for number, line, _targets in lines[:MAX_LINES])
-                self.items.append(_item('forward', self.reader.entry(path), _blocked_text(self.who, blocker, path)
-                                        + ': mail to %s goes to the mailbox instead' % user, shown or None, user))
+            if path in self.reader.errors:
+                self.unjudged('forward', path, user)
                 return
+            if st is not None and stat.S_ISREG(st.st_mode):
+                existing.append(path)
+        if not existing or existing[0] in self.seen:
+            return  # a home shared by several accounts is judged once
+        path = existing[0]
+        self.seen.add(path)
+        lines = list_lines(self.reader.read(path) or '')
+        blocker = self.reader.blocker(path, self.who)
+        if blocker is None:
             self.deliveries('forward', path, lines, user, user)
             return
+        instead = next((other for other in existing[1:] if self.reader.blocker(other, self.who) is None), None)
+        shown = '; '.join('%d: %s' % (number, line) for number, line, _targets in lines[:MAX_LINES])
+        self.items.append(_item('forward', self.reader.entry(path), _blocked_text(self.who, blocker, path) + ': mail to %s %s' % (
+            user, 'follows %s instead' % instead if instead else 'goes to the mailbox instead'), shown or None, user))
 
     def aliases(self, path: str) -> None:
-        text = self.reader.read(path)
+        text = self.reader.read(path, limit=None)
         if text is None:
             return
         fallback = self.runs_as(path, self.default_user)
@@ -281,7 +344,8 @@ class Scan:
 
     def set_user_id_root(self, path: str) -> bool:
         st = self.reader.stat(path)
-        return st is not None and st.st_uid == 0 and bool(st.st_mode & stat.S_ISUID)
+        return (st is not None and st.st_uid == 0 and bool(st.st_mode & stat.S_ISUID)
+                and os.path.realpath(path) not in self.stripped and path not in self.stripped)
 
     def local_mailer(self, mailer: dict | None) -> None:
         """The local delivery agent writes users' mailboxes: it needs root, or to be set-user-id root itself,
@@ -295,8 +359,9 @@ class Scan:
         if handover and self.set_user_id_root(handover):
             return
         entry = self.reader.entry(mailer['path'])
-        self.items.append(_item('local_mailer', entry, 'the local delivery agent runs as %s and is not set-user-id root: '
-                                'it cannot write mailboxes as their users' % self.who['name'],
+        self.items.append(_item('local_mailer', entry, 'the local delivery agent runs as %s and is not set-user-id root%s: '
+                                'it cannot write mailboxes as their users' % (
+                                    self.who['name'], ' once the hardening drops that bit' if mailer['path'] in self.stripped else ''),
                                 'Mlocal, P=%s, A=%s' % (mailer['path'], mailer.get('argv') or '')))
 
 
@@ -305,18 +370,20 @@ def users_of_host():
     return [(entry.pw_name, entry.pw_dir) for entry in pwd.getpwall()]
 
 
-def scan(who: dict, mta: dict, alias_sources: list, users=None, host: str | None = None) -> dict:
+def scan(who: dict, mta: dict, alias_sources: list, users=None, host: str | None = None, stripped=()) -> dict:
     """The deliveries RunAsUser ``who`` (see ``identity``) breaks, on the MTA configuration ``mta``
-    (``settings`` and ``mailers`` as _state reads them) and the alias source files ``alias_sources``."""
+    (``settings`` and ``mailers`` as _state reads them) and the alias source files ``alias_sources``;
+    ``stripped``: the files the hardening takes the set-user-id bit from."""
     settings = mta.get('settings') or {}
-    found = Scan(who, run_as_name(settings.get('DefaultUser')))
+    nonroot_safe = 'nonrootsafeaddr' in [word.lower() for word in settings.get('DontBlameSendmail') or []]
+    found = Scan(who, run_as_name(settings.get('DefaultUser')), nonroot_safe, stripped)
     host = host or socket.gethostname().split('.')[0]
     homes = set()
     for user, home in users if users is not None else users_of_host():
         if not home or not home.startswith('/') or (user, home) in homes:
             continue
         homes.add((user, home))
-        found.forward(user, home, expand_forward_path(settings.get('ForwardPath'), user, home, host))
+        found.forward(user, expand_forward_path(settings.get('ForwardPath'), user, home, host))
     for path in alias_sources:
         found.aliases(path)
     found.local_mailer((mta.get('mailers') or {}).get('local'))

@@ -29,7 +29,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import identity, run_as_name, scan
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import identity, run_as_parts, scan
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
 OS_RELEASE = '/etc/os-release'
@@ -301,10 +301,11 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None}
 
 
-def runas_impact(configs: dict, groups: dict, fallback: str | None) -> dict:
-    """What the MTA's RunAsUser breaks (see _runas_impact): the one it names, else ``fallback``, the user it would get."""
+def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
+    """What the MTA's RunAsUser breaks (see _runas_impact): the one it names, else ``fallback`` (``user``
+    and ``group``), the one it would get; ``stripped``: files whose set-user-id bit the hardening drops."""
     value = (configs['mta'].get('settings') or {}).get('RunAsUser')
-    user = run_as_name(value) or fallback
+    user, group = run_as_parts(value) if value else (fallback.get('user'), fallback.get('group'))
     result = {'user': user, 'set': bool(value), 'error': None, 'items': [], 'users_scanned': 0}
     if configs['mta'].get('error'):
         return dict(result, error='cannot read %s' % configs['mta']['path'])
@@ -313,15 +314,14 @@ def runas_impact(configs: dict, groups: dict, fallback: str | None) -> dict:
     found = account(user)
     if found is None:
         return dict(result, error='the user %s does not exist' % user)
-    group = (value or '').partition(':')[2].strip() if value else ''
     gid = found['gid']
     if group:
         try:
             gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
         except KeyError:
             return dict(result, error='the group %s does not exist' % group)
-    who = identity(found['name'], found['uid'], gid)
-    return dict(result, **scan(who, configs['mta'], groups.get('aliases') or []))
+    return dict(result, **scan(identity(found['name'], found['uid'], gid), configs['mta'], groups.get('aliases') or [],
+                               stripped=stripped))
 
 
 def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
@@ -339,8 +339,8 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
     each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc. With
-    ``impact`` (``{'user': the RunAsUser to judge where none is set}``) the deliveries RunAsUser breaks
-    are looked for.
+    ``impact`` (``{'user': ..., 'group': ...}``, the RunAsUser to judge where none is set) the
+    deliveries RunAsUser breaks are looked for.
     """
     os_facts = read_os()
     if os_family:
@@ -370,5 +370,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),
         'queue_files': {q: queue_listing(q) for q in groups['queue_mta'] + groups['queue_msp']},
         'kernel': kernel, 'method_works': method_works(method, kernel),
-        'runas_impact': runas_impact(configs, groups, impact.get('user')) if impact is not None else None,
+        'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
     }

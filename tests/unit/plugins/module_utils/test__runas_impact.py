@@ -10,13 +10,18 @@ import tempfile
 
 import pytest
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import impact_request
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
-    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, scan, split_targets, target_kind,
+    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, run_as_parts, scan, split_targets,
+    target_kind,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import runas_impact
 
 # The RunAsUser of the tests: an id no file of the tree belongs to, in no group of it.
-SMMTA = identity('smmta', 64000, 64000, groups=[])
+SMMTA = identity('smmta', 64000, 64000)
 FORWARD_PATH = '$z/.forward.$w:$z/.forward'
 
 
@@ -31,7 +36,8 @@ def test_permission_bits_follow_owner_then_group_then_others():
 def test_forward_path_expands_home_user_and_host_and_skips_other_macros():
     assert expand_forward_path(FORWARD_PATH, 'alice', '/home/alice', 'mx1') == ['/home/alice/.forward.mx1', '/home/alice/.forward']
     assert expand_forward_path('/var/forward/$u:$z/.forward.$j', 'bob', '/home/bob', 'mx1') == ['/var/forward/bob']
-    assert expand_forward_path(None, 'bob', '/home/bob', 'mx1') == []
+    assert expand_forward_path(None, 'bob', '/home/bob', 'mx1') == ['/home/bob/.forward']  # sendmail's default
+    assert expand_forward_path('', 'bob', '/home/bob', 'mx1') == []
 
 
 @pytest.mark.parametrize('target, kind', [
@@ -85,8 +91,10 @@ def _home(root, name, mode, uid):
     return home
 
 
-def _mta(local_agent=None, forward_path=FORWARD_PATH, default_user='mail:mail'):
-    text = 'O ForwardPath=%s\nO DefaultUser=%s\n' % (forward_path, default_user)
+def _mta(local_agent=None, forward_path=FORWARD_PATH, default_user='mail:mail', dont_blame=None):
+    text = ('O ForwardPath=%s\n' % forward_path if forward_path is not None else '') + 'O DefaultUser=%s\n' % default_user
+    if dont_blame:
+        text += 'O DontBlameSendmail=%s\n' % dont_blame
     if local_agent:
         text += 'Mlocal, P=%s, F=lsDFMAw5:/|@qPn9S, A=mail.local -l\n' % local_agent
     parsed = parse_cf(text)
@@ -140,9 +148,14 @@ def test_readable_deliveries_that_run_as_the_user_are_items(tree):
     os.chmod(os.path.join(bob, 'private.list'), 0o644)
     _file(os.path.join(bob, 'private.list'), '\\bob, "|/usr/bin/archive"\n/srv/archive/bob\n', 0o644, 2002, 2002)
     items = scan(SMMTA, _mta(), [], users=_users(tree, ('bob',)), host='mx1')['items']
-    assert [(item['kind'], item['problem']) for item in items] == [
-        ('include', 'runs /usr/bin/archive as smmta, not as 2002'), ('include', 'writes /srv/archive/bob as smmta, not as 2002')]
+    # Without NonRootSafeAddr sendmail refuses them: an address read from a list is unsafe with RunAsUser.
+    assert [(item['kind'], item['problem'][:48]) for item in items] == [
+        ('include', 'the program /usr/bin/archive (run as 2002 today)'), ('include', 'the file /srv/archive/bob (run as 2002 today) is')]
+    assert all('is refused as unsafe with RunAsUser' in item['problem'] for item in items)
     assert [item['line'] for item in items] == ['1: \\bob, "|/usr/bin/archive"', '2: /srv/archive/bob']
+    # With NonRootSafeAddr they run, as smmta.
+    items = scan(SMMTA, _mta(dont_blame='NonRootSafeAddr'), [], users=_users(tree, ('bob',)), host='mx1')['items']
+    assert [item['problem'] for item in items] == ['runs /usr/bin/archive as smmta, not as 2002', 'writes /srv/archive/bob as smmta, not as 2002']
 
 
 def test_the_first_forward_path_file_that_exists_is_the_one_read(tree):
@@ -151,7 +164,7 @@ def test_the_first_forward_path_file_that_exists_is_the_one_read(tree):
     os.chmod(os.path.join(alice, '.forward'), 0o644)
     _file(os.path.join(alice, '.forward.mx1'), 'alice@example.org\n', 0o644, 2001, 2001)
     assert scan(SMMTA, _mta(), [], users=_users(tree, ('alice',)), host='mx1')['items'] == []
-    items = scan(SMMTA, _mta(), [], users=_users(tree, ('alice',)), host='mx2')['items']
+    items = scan(SMMTA, _mta(dont_blame='NonRootSafeAddr'), [], users=_users(tree, ('alice',)), host='mx2')['items']
     assert [item['problem'] for item in items] == ['runs /usr/local/bin/note as smmta, not as alice']
 
 
@@ -165,7 +178,7 @@ def test_aliases_programs_run_as_the_default_user_unless_it_is_the_run_as_user(t
         ('include', 'staff', 'smmta cannot read it: the list does not expand and mail to it bounces'),
     ]
     assert items[0]['line'] == '2: lists: "|/usr/lib/mailman/mail/mailman post lists"'
-    as_mail = scan(identity('mail', 8, 8, groups=[]), _mta(), [aliases], users=[], host='mx1')['items']
+    as_mail = scan(identity('mail', 8, 8), _mta(), [aliases], users=[], host='mx1')['items']
     assert [item['kind'] for item in as_mail] == ['include']
 
 
@@ -193,7 +206,7 @@ def test_nested_lists_stop_at_a_loop(tree):
     _file(one, ':include:%s\n/var/one\n' % two, 0o644)
     _file(two, ':include:%s\n' % one, 0o644)
     aliases = _file(os.path.join(tree, 'etc/aliases'), 'loop: :include:%s\n' % one, 0o644)
-    items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
+    items = scan(SMMTA, _mta(dont_blame='NonRootSafeAddr'), [aliases], users=[], host='mx1')['items']
     assert [item['problem'] for item in items] == ['writes /var/one as smmta, not as mail']
 
 
@@ -211,3 +224,108 @@ def test_many_items_are_named_up_to_a_limit():
               'via': None, 'problem': 'p'} for n in range(12)]
     assert items_text(items, 2) == '/home/u0/.forward (u:u 0644): p; /home/u1/.forward (u:u 0644): p; and 10 more'
     assert items_text(items[:1], 2) == '/home/u0/.forward (u:u 0644): p'
+
+
+@pytest.mark.parametrize('value, parts', [
+    ('smmta:smmsp', ('smmta', 'smmsp')), ('smmta.smmsp', ('smmta', 'smmsp')), ('smmta/smmsp', ('smmta', 'smmsp')),
+    ('smmta', ('smmta', None)), ('100:102', ('100', '102')), (None, (None, None)), ('', (None, None)),
+])
+def test_run_as_values_split_as_sendmail_splits_them(value, parts):
+    assert run_as_parts(value) == parts
+
+
+def test_an_unset_forward_path_is_sendmails_default(tree):
+    items = scan(SMMTA, _mta(forward_path=None), [], users=_users(tree, ('alice',)), host='mx1')['items']
+    assert [item['path'] for item in items] == [os.path.join(tree, 'home/alice/.forward')]
+
+
+def test_a_forward_that_links_into_a_private_directory_is_unreadable(tree):
+    carol = os.path.join(tree, 'home/carol')
+    private = os.path.join(tree, 'private')
+    os.makedirs(private, mode=0o700)
+    _file(os.path.join(private, 'forward'), '"|/usr/bin/true"\n', 0o644, 2003, 2003)
+    os.unlink(os.path.join(carol, '.forward'))
+    os.symlink(os.path.join(private, 'forward'), os.path.join(carol, '.forward'))
+    items = scan(SMMTA, _mta(), [], users=_users(tree, ('carol',)), host='mx1')['items']
+    assert [item['problem'] for item in items] == [
+        'smmta cannot read it (%s is root:root 0700): mail to carol goes to the mailbox instead' % private]
+
+
+def test_a_readable_later_candidate_is_what_mail_follows_instead(tree):
+    alice = os.path.join(tree, 'home/alice')
+    os.chmod(alice, 0o711)
+    _file(os.path.join(alice, '.forward.mx1'), 'alice@example.org\n', 0o600, 2001, 2001)
+    os.chmod(os.path.join(alice, '.forward'), 0o644)
+    items = scan(SMMTA, _mta(), [], users=_users(tree, ('alice',)), host='mx1')['items']
+    assert [item['problem'] for item in items] == [
+        'smmta cannot read it: mail to alice follows %s instead' % os.path.join(alice, '.forward')]
+
+
+def test_a_shared_home_is_judged_once(tree):
+    home = os.path.join(tree, 'home/alice')
+    assert len(scan(SMMTA, _mta(), [], users=[('alice', home), ('alias-of-alice', home)], host='mx1')['items']) == 1
+
+
+def test_long_alias_files_are_read_whole_and_bad_names_do_not_raise(tree):
+    text = ''.join('user%05d: root\n' % n for n in range(8000)) + 'last: "|/usr/bin/last"\nodd: :include:/x\0y\n'
+    aliases = _file(os.path.join(tree, 'etc/aliases'), text, 0o644)
+    items = scan(SMMTA, _mta(), [aliases], users=[], host='mx1')['items']
+    assert [item['problem'] for item in items][0] == 'runs /usr/bin/last as smmta, not as mail'
+    assert 'not judged' in items[1]['problem'] and items[1]['path'] == '/x\0y'
+
+
+def test_an_agent_whose_bit_the_hardening_drops_is_judged_without_it(tree):
+    agent = _file(os.path.join(tree, 'usr/libexec/mail.local'), '#!/bin/sh\n', 0o4755)
+    assert scan(SMMTA, _mta(agent), [], users=[], host='mx1')['items'] == []
+    items = scan(SMMTA, _mta(agent), [], users=[], host='mx1', stripped=[agent])['items']
+    assert 'once the hardening drops that bit' in items[0]['problem']
+
+
+# --- the state's view and the finding -------------------------------------------------------------
+
+def _configs(text='O ForwardPath=\n', error=None):
+    parsed = parse_cf(text)
+    return {'mta': {'path': '/etc/mail/sendmail.cf', 'error': error, 'settings': settings(parsed), 'mailers': parsed['mailers']}}
+
+
+@pytest.mark.parametrize('text, fallback, wanted', [
+    ('O RunAsUser=nobody:nogroup\nO ForwardPath=\n', {}, ('nobody', True, None)),
+    ('O RunAsUser=nobody.nogroup\nO ForwardPath=\n', {}, ('nobody', True, None)),
+    ('O ForwardPath=\n', {'user': 'nobody', 'group': 'nogroup'}, ('nobody', False, None)),
+    ('O ForwardPath=\n', {'user': None}, (None, False, 'no RunAsUser is set and none is expected')),
+    ('O RunAsUser=no-such-user\n', {}, ('no-such-user', True, 'the user no-such-user does not exist')),
+    ('O RunAsUser=nobody:no-such-group\n', {}, ('nobody', True, 'the group no-such-group does not exist')),
+])
+def test_the_state_judges_the_run_as_user_named_or_expected(text, fallback, wanted):
+    found = runas_impact(_configs(text), {'aliases': []}, fallback)
+    assert (found['user'], found['set'], found['error']) == wanted
+
+
+def test_an_unreadable_configuration_is_not_judged():
+    found = runas_impact(_configs(error='Permission denied'), {'aliases': []}, {'user': 'nobody'})
+    assert found['error'] == 'cannot read /etc/mail/sendmail.cf' and found['items'] == []
+
+
+def test_the_impact_is_read_for_the_user_and_group_sm_runas_01_would_set():
+    assert impact_request(select(['SM-TRUST-01']), 'Debian', {}) is None
+    assert impact_request(select(['SM-RUNAS-02']), 'Debian', {}) == {'user': 'smmta', 'group': 'smmsp'}
+    assert impact_request(select(['SM-RUNAS-01']), 'Debian', {'SM-RUNAS-01': {'user': 'mta', 'group': None}}) == {
+        'user': 'mta', 'group': None}
+
+
+def _judged(impact):
+    state = {'installed': True, 'os': {'family': 'Debian'}, 'configs': _configs(), 'runas_impact': impact}
+    return evaluate_control(BY_ID['SM-RUNAS-02'], {}, state)
+
+
+def test_the_finding_says_would_break_or_broken_now_and_names_the_first_paths():
+    items = [{'kind': 'forward', 'user': 'u%d' % n, 'path': '/home/u%02d/.forward' % n, 'owner': 'u', 'group': 'u', 'mode': '0600',
+              'line': None, 'via': None, 'problem': 'p'} for n in range(12)]
+    impact = {'user': 'smmta', 'set': False, 'error': None, 'items': items, 'users_scanned': 40}
+    found = _judged(impact)
+    assert found['status'] == 'fail' and found['path'] == '/home/u00/.forward'
+    assert found['actual'].startswith('with RunAsUser=smmta: 12 deliveries would break: /home/u00/.forward, ')
+    assert found['actual'].endswith('/home/u09/.forward, and 2 more')
+    assert _judged(dict(impact, set=True))['actual'].startswith('RunAsUser=smmta is set: 12 deliveries broken now')
+    assert _judged(dict(impact, items=[]))['actual'] == 'with RunAsUser=smmta, no delivery needs root (40 accounts scanned)'
+    assert _judged(dict(impact, items=[], error='the user smmta does not exist'))['status'] == 'not_applicable'
