@@ -149,13 +149,17 @@ CONTROLS = (
             'read is passed over and the mail goes to the plain mailbox, a program is run as the wrong user or not at '
             'all. Before RunAsUser is set, each of those deliveries must be known and moved; a host that has '
             'RunAsUser already must have none left.'),
-        'check': 'Every ForwardPath file of every user in the passwd database (the first that exists), every :include: '
-                 'list named by the alias files or by those files, every program or file delivery in them and in the '
-                 'alias files, and the local delivery agent, as the RunAsUser would meet them (the one sendmail.cf '
-                 'names, else the one SM-RUNAS-01 expects): owner, group and mode bits of the file and of each '
-                 'directory on its way. An item is a file that user cannot read, a program or file delivery that would '
-                 'run as that user instead of the recipient or list owner, or a local delivery agent that needs root '
-                 'and is not set-user-id root.',
+        'check': 'Every ForwardPath file of every user in the passwd database (the first that exists; sendmail\'s '
+                 'default $z/.forward where ForwardPath is unset), every :include: list named by the alias files or by '
+                 'those files, every program or file delivery in them and in the alias files, and the local delivery '
+                 'agent, as the RunAsUser would meet them (the one sendmail.cf names, else the one SM-RUNAS-01 expects, '
+                 'with its one group): owner, group and mode bits of the file, of each directory on its way and of '
+                 'where a link leads. An item is a file that user cannot read; a program or file delivery of a '
+                 '.forward or list (refused as unsafe with RunAsUser unless DontBlameSendmail has NonRootSafeAddr, '
+                 'else run as that user); an alias that would run or write as that user instead of DefaultUser or '
+                 'the owner of a set-user-id file; a local delivery agent that needs root and is not, nor hands over '
+                 'to, a set-user-id root program once the hardening has dropped the bits it drops; a path root '
+                 'cannot look at.',
         'evaluator': 'runas_impact',
         'params': {'config': 'mta'},
         'needs': ['mta'],
