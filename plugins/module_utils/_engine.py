@@ -354,10 +354,10 @@ class Engine:
         result['runas_breaks'] = list(self.breaks) if any(item['kind'] == 'cf_option' and item['option'] == 'RunAsUser'
                                                           and item['config'] == 'mta' for item in changed_steps) else []
         if result['runas_breaks']:
-            self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s.' % (
+            more = len(self.breaks) - plan_of.ITEMS_SAID
+            self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s%s.' % (
                 'would be set' if check_mode else 'set', len(self.breaks), 'y' if len(self.breaks) == 1 else 'ies',
-                '; '.join(self.breaks[:plan_of.ITEMS_SAID]) + ('; and %d more (runas_breaks)' % (len(self.breaks) - plan_of.ITEMS_SAID)
-                                                            if len(self.breaks) > plan_of.ITEMS_SAID else '')))
+                '; '.join(self.breaks[:plan_of.ITEMS_SAID]), '; and %d more (runas_breaks)' % more if more > 0 else ''))
         if not_done:
             self.io.warn('Not done by the hardening: %s.' % '; '.join(
                 '%s: %s' % (item['id'] or item['target'], item['why'].rstrip('.')) for item in not_done))

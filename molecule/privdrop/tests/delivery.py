@@ -27,8 +27,8 @@ def cell(entry: dict) -> str:
 def row(host, tag: str) -> str:
     found = outcome(host, tag)
     bounced = "yes: " + found["bounce"] if found["bounced"] else "no"
-    return "| %s | %s | %s | %s | %s |" % (LABELS[(name(host), tag)], BUILDS[name(host)][0], cell(found["files"]["bill"]),
-                                          cell(found["files"]["alice"]), bounced)
+    cells = (LABELS[(name(host), tag)], BUILDS[name(host)][0], cell(found["files"]["bill"]), cell(found["files"]["alice"]), bounced)
+    return "| %s | %s | %s | %s | %s |" % cells
 
 
 def assert_documented(host, tag: str) -> None:
