@@ -14,7 +14,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import ARGUMENT_SPEC, diff_of, play_results, prepare
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import (
+    ARGUMENT_SPEC, SOURCES, diff_of, play_results, prepare, report_inputs,
+)
 
 
 def write_file(path: str, data: bytes) -> None:
@@ -40,8 +42,6 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def _results(self, params: dict, task_vars: dict) -> list:
-        if params['results'] is not None:
-            return params['results']
         hostvars = task_vars['hostvars']
         name = params['result_var']
 
@@ -53,13 +53,15 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_one_of=[('results', 'result_var')])
+        _spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_one_of=[SOURCES],
+                                                    mutually_exclusive=[SOURCES])
         dest = params['dest']
         if os.path.lexists(dest) and not os.path.isdir(dest):
             raise AnsibleActionFail('dest %s exists and is not a directory; give the directory the reports go to.' % dest)
         try:
-            done, contents = prepare(self._results(params, task_vars or {}), dest, params['formats'], params['baseline'],
-                                     params['generated_at'], params['collection_version'], params['compare_with'])
+            results, merged, generated_at = report_inputs(params, lambda: self._results(params, task_vars or {}))
+            done, contents = prepare(results, dest, params['formats'], params['baseline'], generated_at,
+                                     params['collection_version'], params['compare_with'], merged)
         except ReportError as exc:
             raise AnsibleActionFail('The results cannot be reported: %s.' % exc) from exc
         if self._task.diff:

@@ -321,6 +321,27 @@ def _testcase(suite: ET.Element, report: dict, host: dict, finding: dict, fixed:
         ET.SubElement(case, 'skipped', {'message': _skip_message(finding)})
 
 
+def _merged_from(report: dict, host: dict) -> list:
+    """The property naming the report a merged host was taken from."""
+    merged = report.get('merged')
+    return [('merged_from', clean(merged['kept'].get(host['host'])))] if merged else []
+
+
+def merged_text(report: dict) -> str:
+    """Which reports a merged report was made of, and where hosts in more than one were taken from."""
+    merged = report.get('merged')
+    if not merged:
+        return ''
+    text = 'Merged from %s: %s' % (plural(len(merged['sources']), 'report'), '; '.join(
+        '%s (%s, %s)' % (clean(source['path']), clean(source['generated_at']), plural(source['hosts'], 'host'))
+        for source in merged['sources']))
+    if merged['duplicates']:
+        text += '. In more than one, each taken from the newest: %s' % '; '.join(
+            '%s from %s (left out: %s)' % (clean(item['host']), clean(item['kept_from']), ', '.join(clean(p) for p in item['left_out']))
+            for item in merged['duplicates'])
+    return text + '.'
+
+
 def render_junit(report: dict) -> str:
     """junit.xml: one testsuite per host, one testcase per host and control.
 
@@ -348,7 +369,7 @@ def render_junit(report: dict) -> str:
                             ('reachable', str(host['reachable']).lower()),
                             ('sendmail_installed', clean(sendmail.get('installed')).lower()),
                             ('sendmail_version', clean(sendmail.get('version'))),
-                            ('drop_method', clean(sendmail.get('drop_method')))] + compared:
+                            ('drop_method', clean(sendmail.get('drop_method')))] + compared + _merged_from(report, host):
             ET.SubElement(properties, 'property', {'name': name, 'value': value})
         if not host['reachable']:
             case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': UNREACHABLE_CASE, 'time': '0'})
@@ -456,6 +477,7 @@ def render_markdown(report: dict) -> str:
         '- **Generated:** %s' % md_text(report['generated_at']),
         '- **Collection:** mailsec.sendmail %s' % md_text(report['collection_version']),
         '- **Result:** %s' % md_text(verdict_text(report)),
+    ] + (['- **Merged:** %s' % md_text(merged_text(report)[len('Merged from '):])] if report.get('merged') else []) + [
         '',
         '| Host | Drift | Pass | Fail | Error | Waived | N/A |',
         '|---|---|--:|--:|--:|--:|--:|',

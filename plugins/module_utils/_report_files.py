@@ -19,6 +19,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
     FORMATS, ReportError, build_report, failing_ids, host_line, render, summary,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import compare
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_merge import merge, newest, read_report
 
 NOT_AUDITED = 'the host failed or was unreachable before the audit ran'
 # The options of sendmail_audit_report, for the module and the action plugin alike.
@@ -31,7 +32,10 @@ ARGUMENT_SPEC = {
     'generated_at': {'type': 'str'},
     'collection_version': {'type': 'str'},
     'compare_with': {'type': 'path'},
+    'merge': {'type': 'list', 'elements': 'path'},
 }
+# Where the results come from: the play's registered results, given results, or earlier reports to merge.
+SOURCES = ('results', 'result_var', 'merge')
 
 
 def utc_now() -> str:
@@ -92,15 +96,38 @@ def read_previous(path: str) -> dict:
     return previous
 
 
+def merged_results(paths: list) -> tuple:
+    """(host results, ``merged`` section, newest generated_at) of the report.json files ``paths``."""
+    reports = [(path, read_report(path, read_bytes(path))) for path in paths]
+    results, merged = merge(reports)
+    return results, merged, newest(reports)
+
+
+def report_inputs(params: dict, play=None) -> tuple:
+    """(results, merged, generated_at) from the options: ``merge`` reads the reports named, ``results`` are taken as
+    given, else ``play()`` gives the play's results (result_var). A merged report carries its newest report's time."""
+    if params.get('merge'):
+        results, merged, stamp = merged_results(params['merge'])
+        return results, merged, params.get('generated_at') or stamp
+    if params.get('results') is not None:
+        return params['results'], None, params.get('generated_at')
+    if play is None:
+        raise ReportError('result_var needs the controller (the action plugin); give results or merge instead')
+    return play(), None, params.get('generated_at')
+
+
 def prepare(results: list, dest: str, formats: list, baseline: str, generated_at: str | None,
-            collection_version: str | None, compare_with: str | None = None) -> tuple:
+            collection_version: str | None, compare_with: str | None = None, merged: dict | None = None) -> tuple:
     """(result, contents): the module's result without ``changed`` and the bytes of each file by path.
 
-    With ``compare_with`` (an earlier report.json) every format says what changed since then.
+    With ``compare_with`` (an earlier report.json) every format says what changed since then; with
+    ``merged`` (see _report_merge) every format says which reports the hosts came from.
     Raises ReportError when the results break sendmail_drift's contract or the earlier report cannot be read.
     """
     previous = read_previous(compare_with) if compare_with else None
     report = build_report(results, generated_at or utc_now(), collection_version, baseline)
+    if merged is not None:
+        report['merged'] = merged
     if previous is not None:
         compare(report, previous, compare_with)
     texts = render(report, formats)
@@ -115,6 +142,8 @@ def prepare(results: list, dest: str, formats: list, baseline: str, generated_at
     }
     if previous is not None:
         result['delta'] = {key: report['delta'][key] for key in ('new', 'fixed', 'still_open')}
+    if merged is not None:
+        result['merged'] = {key: merged[key] for key in ('sources', 'duplicates')}
     return result, contents
 
 

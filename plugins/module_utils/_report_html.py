@@ -20,7 +20,8 @@ import hashlib
 import html
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
-    SEVERITIES, _by_severity, _named_waivers, _select, clean, failing_ids, plural, since_text, verdict_text, waiver_label,
+    SEVERITIES, _by_severity, _named_waivers, _select, clean, failing_ids, merged_text, plural, since_text, verdict_text,
+    waiver_label,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import host_delta
 
@@ -372,12 +373,13 @@ def render_html(report: dict) -> str:
         '<header class="top"><div class="inner">\n<h1>sendmail audit report</h1>\n'
         '<div class="meta"><span>Baseline: %(baseline)s</span><span>Generated: %(generated)s</span>'
         '<span>mailsec.sendmail %(version)s</span></div>\n%(verdict)s\n</div></header>\n<main>\n'
-        '<div class="tiles">%(tiles)s</div>\n<h2>Controls and hosts</h2>\n%(matrix)s\n%(delta)s\n<h2>Hosts</h2>\n%(body)s\n'
+        '<div class="tiles">%(tiles)s</div>\n%(merged)s<h2>Controls and hosts</h2>\n%(matrix)s\n%(delta)s\n<h2>Hosts</h2>\n%(body)s\n'
         '<footer>%(results)s on %(hosts)s, generated %(generated)s by mailsec.sendmail %(version)s.</footer>\n</main>\n'
         '<script>%(script)s</script>\n</body>\n</html>\n'
     ) % {
         'baseline': _e(report['baseline']), 'generated': _e(report['generated_at']), 'version': _e(report['collection_version']),
         'css': _CSS, 'verdict': verdict, 'tiles': tiles, 'matrix': _matrix(report), 'delta': _delta(report), 'body': body,
+        'merged': '<p class="facts">%s</p>\n' % _e(merged_text(report)) if report.get('merged') else '',
         'results': plural(sums['findings'], 'control result'), 'hosts': plural(sums['hosts'], 'host'), 'script': _SCRIPT,
         'digest': digest,
     }

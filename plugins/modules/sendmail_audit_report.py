@@ -37,7 +37,7 @@ options:
         C(msg) why it did not; C(sendmail), C(findings), C(counts) and C(drift) as
         M(mailsec.sendmail.sendmail_drift) returns them.
       - Counts and drift are computed again from the findings.
-      - One of O(results) and O(result_var) is required.
+      - One of O(results), O(result_var) and O(merge) is required.
     type: list
     elements: dict
   result_var:
@@ -47,6 +47,17 @@ options:
         that left the play, or has no findings there, is reported as not audited with its message.
       - This is how the C(mailsec.sendmail.sendmail_audit) role calls it, run once for the whole play.
     type: str
+  merge:
+    description:
+      - The C(report.json) files of earlier audits to make one report of, such as those of the slices of an AWX or
+        Automation Platform job with job slicing (each slice is a job of its own and writes its own report).
+      - Each host is taken once. A host found in more than one report is taken from the newest (its C(generated_at),
+        then the later file in the list); every format says which reports were merged and, for such a host, which
+        report it was taken from and which were left out. Counts, drift and totals are computed again.
+      - The merged report carries the time of the newest report merged, unless O(generated_at) is given.
+      - Can be combined with O(compare_with).
+    type: list
+    elements: path
   dest:
     description:
       - The directory for the reports; created, with its parents, when missing.
@@ -143,6 +154,15 @@ EXAMPLES = r"""
     dest: /srv/ci/audit
     formats: [junit]
     baseline: site baseline 2025
+
+- name: Make one fleet report of the reports of three job slices
+  mailsec.sendmail.sendmail_audit_report:
+    merge:
+      - /srv/awx/slice-1/report.json
+      - /srv/awx/slice-2/report.json
+      - /srv/awx/slice-3/report.json
+    dest: /srv/awx/fleet
+  run_once: true
 """
 
 RETURN = r"""
@@ -160,6 +180,17 @@ files:
     junit: /home/auditor/reports/audit/junit.xml
     md: /home/auditor/reports/audit/report.md
     html: /home/auditor/reports/audit/report.html
+merged:
+  description:
+    - With O(merge), the reports merged (C(sources), each with C(path), C(generated_at) and C(hosts), the number of
+      hosts in it) and the hosts found in more than one (C(duplicates), each with C(host), C(kept_from), its
+      C(generated_at) and C(left_out), the other reports that had it).
+  returned: when merge is given
+  type: dict
+  sample:
+    sources: [{path: /srv/awx/slice-1/report.json, generated_at: "2026-12-01T10:00:00Z", hosts: 40}]
+    duplicates: [{host: mx1, kept_from: /srv/awx/slice-3/report.json, generated_at: "2026-12-01T10:05:00Z",
+                  left_out: [/srv/awx/slice-1/report.json]}]
 delta:
   description:
     - With O(compare_with), what changed since that report. C(new), C(fixed) and C(still_open) each list C(host),
@@ -266,7 +297,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import ARGUMENT_SPEC, diff_of, prepare
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import ARGUMENT_SPEC, SOURCES, diff_of, prepare, report_inputs
 
 
 def write_file(module: AnsibleModule, path: str, data: bytes) -> None:
@@ -285,16 +316,16 @@ def write_file(module: AnsibleModule, path: str, data: bytes) -> None:
 
 def main() -> None:
     """Runs where the action plugin of the same name is not used (the module copied elsewhere); ``results`` is needed here."""
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=[('results', 'result_var')], supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=[SOURCES], mutually_exclusive=[SOURCES],
+                           supports_check_mode=True)
     params = module.params
-    if params['results'] is None:
-        module.fail_json(msg='result_var needs the controller (the action plugin); give results instead.')
     dest = params['dest']
     if os.path.lexists(dest) and not os.path.isdir(dest):
         module.fail_json(msg='dest %s exists and is not a directory; give the directory the reports go to.' % dest)
     try:
-        result, contents = prepare(params['results'], dest, params['formats'], params['baseline'], params['generated_at'],
-                                   params['collection_version'], params['compare_with'])
+        results, merged, generated_at = report_inputs(params)
+        result, contents = prepare(results, dest, params['formats'], params['baseline'], generated_at,
+                                   params['collection_version'], params['compare_with'], merged)
     except ReportError as exc:
         module.fail_json(msg='The results cannot be reported: %s.' % exc)
     if module._diff:
