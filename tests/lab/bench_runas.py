@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import time
@@ -79,7 +80,8 @@ def side_by_side(rounds: int) -> dict:
 
 def report(label: str, figures: dict) -> None:
     extra = figures["scan"] - figures["floor"]
-    items = figures["finding"]["evidence"].count("; ") + 1 if figures["finding"]["status"] == "fail" else 0
+    counted = re.search(r": (\d+) deliver", figures["finding"]["actual"])  # the finding names the first ones and counts all
+    items = int(counted.group(1)) if counted else 0
     print(f"{label}: floor {figures['floor']:.2f} s, with the scan {figures['scan']:.2f} s "
           f"(+{extra * 1000:.0f} ms, {figures['scan'] / figures['floor']:.2f}x); SM-RUNAS-02 {figures['finding']['status']}, "
           f"{items} items; {figures['finding']['actual'][:90]}")
