@@ -37,7 +37,7 @@ options:
         C(msg) why it did not; C(sendmail), C(findings), C(counts) and C(drift) as
         M(mailsec.sendmail.sendmail_drift) returns them.
       - Counts and drift are computed again from the findings.
-      - One of O(results), O(result_var) and O(merge) is required.
+      - Exactly one of O(results), O(result_var) and O(merge) is required.
     type: list
     elements: dict
   result_var:

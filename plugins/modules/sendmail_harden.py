@@ -93,7 +93,7 @@ options:
       - Set RunAsUser (SM-RUNAS-01) even where SM-RUNAS-02 finds deliveries on the host that need root (C(.forward) files
         the RunAsUser cannot read, private C(:include:) lists, programs and files run as their users, a local delivery
         agent that needs root).
-      - With V(false) RunAsUser is left unset on such a host, with one warning naming each of them; everything else is
+      - With V(false) RunAsUser is left unset on such a host, with one warning naming the first ten and counting the rest; everything else is
         hardened. With V(true) it is set, and RV(runas_breaks) lists what stops working.
     type: bool
     default: false
