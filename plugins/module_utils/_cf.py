@@ -246,6 +246,13 @@ def parse_mailer(line: str) -> dict | None:
     return {'name': name, 'path': fields.get('P'), 'flags': fields.get('F', ''), 'argv': fields.get('A')}
 
 
+def run_as_parts(value: str | None) -> tuple:
+    """(user, group) of a RunAsUser or DefaultUser value: sendmail splits ``user:group`` at the first
+    ':', '/' or '.' (readcf.c); None for a part not given."""
+    user, _sep, group = re.match(r'([^:./]*)([:./]?)(.*)', (value or '').strip()).groups()
+    return (user.strip() or None), (group.strip() or None)
+
+
 def alias_files(values: list) -> list:
     """The AliasFile entries: class (implicit when none), file, data files, optional; non-file classes have file None."""
     entries = []

@@ -351,8 +351,7 @@ class Engine:
             result['drift_after'] = [{'id': item['id'], 'status': item['status'], 'actual': item['actual']}
                                      for item in after if item['status'] in plan_of.FAILING]
         result['diff'] = self._diff(changed_steps)
-        result['runas_breaks'] = list(self.breaks) if any(item['kind'] == 'cf_option' and item['option'] == 'RunAsUser'
-                                                          and item['config'] == 'mta' for item in changed_steps) else []
+        result['runas_breaks'] = list(self.breaks)  # the plan's: filled only where it sets a new RunAsUser
         if result['runas_breaks']:
             more = len(self.breaks) - plan_of.ITEMS_SAID
             self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s%s.' % (

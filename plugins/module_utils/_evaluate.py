@@ -19,6 +19,7 @@ import stat
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     STATUSES, applies_to, describe_expected, references,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
 
 
@@ -50,14 +51,6 @@ def _account(state: dict, token: str | None):
     if not token:
         return None
     return state.get('accounts', {}).get(token)
-
-
-def run_as_parts(value: str | None):
-    """(user, group) of a RunAsUser value; group None when not given."""
-    if not value:
-        return None, None
-    user, _colon, group = value.partition(':')
-    return user.strip() or None, group.strip() or None
 
 
 def owner_names(state: dict, owners: list) -> list:

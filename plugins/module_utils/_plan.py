@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, fix_actions
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
-    judge_path, owner_names, run_as_parts, setuid_root_files,
+    judge_path, owner_names, setuid_root_files,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account_tokens, layout

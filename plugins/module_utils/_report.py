@@ -328,11 +328,11 @@ def _merged_from(report: dict, host: dict) -> list:
 
 
 def merged_text(report: dict) -> str:
-    """Which reports a merged report was made of, and where hosts in more than one were taken from."""
+    """Which reports a merged report was made of ("3 reports: ..."), and where hosts in more than one were taken from."""
     merged = report.get('merged')
     if not merged:
         return ''
-    text = 'Merged from %s: %s' % (plural(len(merged['sources']), 'report'), '; '.join(
+    text = '%s: %s' % (plural(len(merged['sources']), 'report'), '; '.join(
         '%s (%s, %s)' % (clean(source['path']), clean(source['generated_at']), plural(source['hosts'], 'host'))
         for source in merged['sources']))
     if merged['duplicates']:
@@ -477,7 +477,7 @@ def render_markdown(report: dict) -> str:
         '- **Generated:** %s' % md_text(report['generated_at']),
         '- **Collection:** mailsec.sendmail %s' % md_text(report['collection_version']),
         '- **Result:** %s' % md_text(verdict_text(report)),
-    ] + (['- **Merged:** %s' % md_text(merged_text(report)[len('Merged from '):])] if report.get('merged') else []) + [
+    ] + (['- **Merged:** %s' % md_text(merged_text(report))] if report.get('merged') else []) + [
         '',
         '| Host | Drift | Pass | Fail | Error | Waived | N/A |',
         '|---|---|--:|--:|--:|--:|--:|',

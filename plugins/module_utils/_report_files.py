@@ -19,7 +19,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
     FORMATS, ReportError, build_report, failing_ids, host_line, render, summary,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import compare
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report_merge import merge, newest, read_report
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_merge import merge, newest
 
 NOT_AUDITED = 'the host failed or was unreachable before the audit ran'
 # The options of sendmail_audit_report, for the module and the action plugin alike.
@@ -82,23 +82,24 @@ def play_results(all_hosts: list, active_hosts: list, result_of) -> list:
     return entries
 
 
-def read_previous(path: str) -> dict:
-    """An earlier report.json to compare with; ReportError naming the file when it is not one."""
+def read_report(option: str, path: str) -> dict:
+    """An earlier audit's report.json named by ``option`` (compare_with, merge); ReportError naming the file when
+    it is not one."""
     data = read_bytes(path)
     if data is None:
-        raise ReportError('compare_with %s cannot be read; give the report.json of an earlier audit' % path)
+        raise ReportError('%s %s cannot be read; give the report.json of an earlier audit' % (option, path))
     try:
-        previous = json.loads(data.decode('utf-8'))
+        report = json.loads(data.decode('utf-8'))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ReportError('compare_with %s is not JSON (%s)' % (path, exc)) from exc
-    if not isinstance(previous, dict) or not isinstance(previous.get('hosts'), list):
-        raise ReportError('compare_with %s is not an audit report.json (no list of hosts)' % path)
-    return previous
+        raise ReportError('%s %s is not JSON (%s)' % (option, path, exc)) from exc
+    if not isinstance(report, dict) or not isinstance(report.get('hosts'), list):
+        raise ReportError('%s %s is not an audit report.json (no list of hosts)' % (option, path))
+    return report
 
 
 def merged_results(paths: list) -> tuple:
     """(host results, ``merged`` section, newest generated_at) of the report.json files ``paths``."""
-    reports = [(path, read_report(path, read_bytes(path))) for path in paths]
+    reports = [(path, read_report('merge', path)) for path in paths]
     results, merged = merge(reports)
     return results, merged, newest(reports)
 
@@ -124,7 +125,7 @@ def prepare(results: list, dest: str, formats: list, baseline: str, generated_at
     ``merged`` (see _report_merge) every format says which reports the hosts came from.
     Raises ReportError when the results break sendmail_drift's contract or the earlier report cannot be read.
     """
-    previous = read_previous(compare_with) if compare_with else None
+    previous = read_report('compare_with', compare_with) if compare_with else None
     report = build_report(results, generated_at or utc_now(), collection_version, baseline)
     if merged is not None:
         report['merged'] = merged

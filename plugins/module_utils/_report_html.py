@@ -379,7 +379,7 @@ def render_html(report: dict) -> str:
     ) % {
         'baseline': _e(report['baseline']), 'generated': _e(report['generated_at']), 'version': _e(report['collection_version']),
         'css': _CSS, 'verdict': verdict, 'tiles': tiles, 'matrix': _matrix(report), 'delta': _delta(report), 'body': body,
-        'merged': '<p class="facts">%s</p>\n' % _e(merged_text(report)) if report.get('merged') else '',
+        'merged': '<p class="facts">Merged from %s</p>\n' % _e(merged_text(report)) if report.get('merged') else '',
         'results': plural(sums['findings'], 'control result'), 'hosts': plural(sums['hosts'], 'host'), 'script': _SCRIPT,
         'digest': digest,
     }

@@ -14,22 +14,7 @@ report kept and those left out. Totals are counted again from the hosts kept.
 
 from __future__ import annotations
 
-import json
-
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report import SCHEMA, ReportError
-
-
-def read_report(path: str, data: bytes | None) -> dict:
-    """One report.json, checked to be one; ReportError naming the file otherwise."""
-    if data is None:
-        raise ReportError('merge: %s cannot be read; give the report.json of each slice' % path)
-    try:
-        report = json.loads(data.decode('utf-8'))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReportError('merge: %s is not JSON (%s)' % (path, exc)) from exc
-    if not isinstance(report, dict) or report.get('schema') != SCHEMA or not isinstance(report.get('hosts'), list):
-        raise ReportError('merge: %s is not an audit report.json (schema %s)' % (path, SCHEMA))
-    return report
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError
 
 
 def merge(reports: list) -> tuple:

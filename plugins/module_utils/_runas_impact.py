@@ -27,9 +27,10 @@ import errno
 import grp
 import os
 import pwd
-import re
 import socket
 import stat
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
 
 # Nested :include: lists followed at most this deep (sendmail stops at MAXRCRSN, 10).
 MAX_DEPTH = 10
@@ -128,13 +129,6 @@ def alias_lines(text: str) -> list:
     return [(number, name, rhs, [target_kind(target) for target in split_targets(rhs)]) for number, name, rhs in entries]
 
 
-def run_as_parts(value: str | None) -> tuple:
-    """(user, group) of a DefaultUser or RunAsUser value: sendmail splits ``user:group`` at the first
-    ':', '/' or '.' (readcf.c); None for a part not given."""
-    user, _sep, group = re.match(r'([^:./]*)([:./]?)(.*)', (value or '').strip()).groups()
-    return (user.strip() or None), (group.strip() or None)
-
-
 def run_as_name(value: str | None) -> str | None:
     """The user of a DefaultUser or RunAsUser value."""
     return run_as_parts(value)[0]
@@ -170,21 +164,19 @@ class _Reader:
             return None
         return data.decode('utf-8', 'surrogateescape')
 
-    def owner(self, uid: int) -> str:
-        if ('u', uid) not in self.names:
+    def _name(self, kind: str, number: int, lookup) -> str:
+        if (kind, number) not in self.names:
             try:
-                self.names[('u', uid)] = pwd.getpwuid(uid).pw_name
+                self.names[(kind, number)] = lookup(number)
             except KeyError:
-                self.names[('u', uid)] = str(uid)
-        return self.names[('u', uid)]
+                self.names[(kind, number)] = str(number)
+        return self.names[(kind, number)]
+
+    def owner(self, uid: int) -> str:
+        return self._name('user', uid, lambda number: pwd.getpwuid(number).pw_name)
 
     def group(self, gid: int) -> str:
-        if ('g', gid) not in self.names:
-            try:
-                self.names[('g', gid)] = grp.getgrgid(gid).gr_name
-            except KeyError:
-                self.names[('g', gid)] = str(gid)
-        return self.names[('g', gid)]
+        return self._name('group', gid, lambda number: grp.getgrgid(number).gr_name)
 
     def entry(self, path: str) -> dict:
         st = self.stat(path)

@@ -21,7 +21,7 @@ import pwd
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import D0_ARGS, drop_method, link_chain, parse_d0, resolve_binary
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, read_text, render_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import compare
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
@@ -29,7 +29,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import identity, run_as_parts, scan
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import identity, scan
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
 OS_RELEASE = '/etc/os-release'
@@ -221,7 +221,7 @@ def account_tokens(configs: dict) -> list:
     for role in ('mta', 'msp'):
         found = configs[role].get('settings') or {}
         if found.get('RunAsUser'):
-            tokens.append(found['RunAsUser'].partition(':')[0].strip())
+            tokens.append(run_as_parts(found['RunAsUser'])[0] or '')
         if found.get('TrustedUser'):
             tokens.append(found['TrustedUser'].strip())
     return sorted(set(token for token in tokens if token))

@@ -3,12 +3,11 @@ key and deliver locally. One stock host per backend, started once for the whole 
 from __future__ import annotations
 
 import smtplib
-import subprocess
 import time
 import uuid
 
 import pytest
-from conftest import lab
+from conftest import ssh, started
 
 from mailsec_lab import hosts
 
@@ -17,17 +16,12 @@ HOSTS = {"light": "bx-light", "systemd": "bx-sd"}
 
 @pytest.fixture(scope="module")
 def bullseye_hosts(lab_state):
-    try:
-        result = lab("up", *(f"{name}:bullseye:stock:{backend}" for backend, name in HOSTS.items()), check=False)
-        assert result.returncode == 0, result.stderr
-        yield {backend: hosts.load(name) for backend, name in HOSTS.items()}
-    finally:
-        lab("down", "--missing-ok", *HOSTS.values())
+    for found in started({name: f"bullseye:stock:{backend}" for backend, name in HOSTS.items()}):
+        yield {backend: found[name] for backend, name in HOSTS.items()}
 
 
 def _ssh(host: hosts.Host, command: str) -> str:
-    return subprocess.run(hosts.ssh_command(host, command), capture_output=True, text=True, check=True,
-                          stdin=subprocess.DEVNULL).stdout
+    return ssh(host, command).stdout
 
 
 @pytest.mark.parametrize("backend", HOSTS)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
-import subprocess
 import time
 import uuid
 
 import pytest
-from conftest import lab
+from conftest import lab, ssh, started
 
 from mailsec_lab import hosts, srcbuild
 from mailsec_lab.profiles import SENDMAIL_BIN, describe
@@ -30,17 +29,8 @@ STRICT = ("sed 's/^O DontBlameSendmail=.*/O DontBlameSendmail=safe/' /etc/mail/s
 
 @pytest.fixture(scope="module")
 def profile_hosts(lab_state):
-    try:
-        result = lab("up", *(f"{name}:bookworm:{profile}:light" for profile, name in HOSTS.items()), check=False)
-        assert result.returncode == 0, result.stderr
-        yield {profile: hosts.load(name) for profile, name in HOSTS.items()}
-    finally:
-        lab("down", "--missing-ok", *HOSTS.values())
-
-
-def _ssh(host: hosts.Host, command: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(hosts.ssh_command(host, command), capture_output=True, text=True, check=check,
-                          stdin=subprocess.DEVNULL)
+    for found in started({name: f"bookworm:{profile}:light" for profile, name in HOSTS.items()}):
+        yield {profile: found[name] for profile, name in HOSTS.items()}
 
 
 def _smtp(host: hosts.Host) -> smtplib.SMTP:
@@ -61,12 +51,12 @@ def test_profiles_are_listed_with_their_changes(lab_state):
 
 def test_handedit_lines_are_in_the_cf_only_and_sendmail_uses_them(profile_hosts):
     host = profile_hosts["handedit"]
-    cf = _ssh(host, "cat /etc/mail/sendmail.cf").stdout.splitlines()
+    cf = ssh(host, "cat /etc/mail/sendmail.cf").stdout.splitlines()
     at = cf.index("# site limits, added by hand")
     assert cf[at + 1:at + 3] == ["O MaxMessageSize=5000000", "O MaxRecipientsPerMessage=50"]
     assert "#O MaxMessageSize=0" in cf  # Debian's commented default stays
-    assert _ssh(host, "grep -c MaxMessageSize /etc/mail/sendmail.mc", check=False).stdout.strip() == "0"
-    assert _ssh(host, CF_VS_MC).stdout.splitlines() == ["> O MaxMessageSize=5000000", "> O MaxRecipientsPerMessage=50"]
+    assert ssh(host, "grep -c MaxMessageSize /etc/mail/sendmail.mc", check=False).stdout.strip() == "0"
+    assert ssh(host, CF_VS_MC).stdout.splitlines() == ["> O MaxMessageSize=5000000", "> O MaxRecipientsPerMessage=50"]
     with _smtp(host) as smtp:
         code, answer = smtp.ehlo()
     assert code == 250
@@ -75,23 +65,23 @@ def test_handedit_lines_are_in_the_cf_only_and_sendmail_uses_them(profile_hosts)
 
 def test_nocf_has_no_m4_and_no_cf_files_and_dpkg_agrees(profile_hosts):
     host = profile_hosts["nocf"]
-    assert _ssh(host, "ls -d /usr/bin/m4 /usr/share/sendmail/cf /etc/mail/Makefile 2>&1; true").stdout.count(
+    assert ssh(host, "ls -d /usr/bin/m4 /usr/share/sendmail/cf /etc/mail/Makefile 2>&1; true").stdout.count(
         "No such file or directory") == 3
-    status = _ssh(host, "dpkg-query -W -f '${Package} ${db:Status-Status}\\n' sendmail-cf m4 sendmail-bin").stdout
+    status = ssh(host, "dpkg-query -W -f '${Package} ${db:Status-Status}\\n' sendmail-cf m4 sendmail-bin").stdout
     assert sorted(status.splitlines()) == ["m4 not-installed", "sendmail-bin installed", "sendmail-cf not-installed"]
-    assert _ssh(host, "dpkg --audit").stdout == ""
-    assert _ssh(host, "test -s /etc/mail/sendmail.cf && sendmail -bv root").stdout.strip() == \
+    assert ssh(host, "dpkg --audit").stdout == ""
+    assert ssh(host, "test -s /etc/mail/sendmail.cf && sendmail -bv root").stdout.strip() == \
         "root... deliverable: mailer local, user root"
 
 
 def test_gwpath_dir_is_group_writable_and_only_the_relaxed_config_accepts_it(profile_hosts):
     host = profile_hosts["gwpath"]
-    assert _ssh(host, "stat -c '%a %U:%G' /etc/mail").stdout.strip() == "2775 smmta:smmsp"
-    dont_blame = _ssh(host, "grep '^O DontBlameSendmail=' /etc/mail/sendmail.cf").stdout.strip()
+    assert ssh(host, "stat -c '%a %U:%G' /etc/mail").stdout.strip() == "2775 smmta:smmsp"
+    dont_blame = ssh(host, "grep '^O DontBlameSendmail=' /etc/mail/sendmail.cf").stdout.strip()
     assert dont_blame.startswith("O DontBlameSendmail=,AssumeSafeChown,") and dont_blame.endswith(",GroupWritableDirPathSafe")
-    assert _ssh(host, CF_VS_MC).stdout == ""  # the .cf is still what the .mc builds
-    assert _ssh(host, "sendmail -bv root").returncode == 0
-    strict = _ssh(host, STRICT, check=False)
+    assert ssh(host, CF_VS_MC).stdout == ""  # the .cf is still what the .mc builds
+    assert ssh(host, "sendmail -bv root").returncode == 0
+    strict = ssh(host, STRICT, check=False)
     assert strict.returncode != 0
     assert "Group writable directory" in strict.stdout + strict.stderr
 
@@ -105,7 +95,7 @@ def _send(host: hosts.Host, user: str, subject: str) -> None:
 
 def _wait_for(host: hosts.Host, subject: str, path: str) -> None:
     deadline = time.monotonic() + 30
-    while _ssh(host, f"grep -cx 'Subject: {subject}' {path}", check=False).stdout.strip() != "1":
+    while ssh(host, f"grep -cx 'Subject: {subject}' {path}", check=False).stdout.strip() != "1":
         assert time.monotonic() < deadline, f"no mail in {path} on {host.name} after 30 s"
         time.sleep(0.5)
 
@@ -123,9 +113,9 @@ def test_setreuid_host_runs_the_sendmail_built_with_setreuid(profile_hosts):
     USESETEUID, where Debian's lists both (its method is seteuid)."""
     host = profile_hosts["setreuid"]
     built = hashlib.sha256(srcbuild.build("setreuid").read_bytes()).hexdigest()
-    out = _ssh(host, f"stat -c '%a %U:%G' /{SENDMAIL_BIN} && sha256sum /{SENDMAIL_BIN}").stdout.split()
+    out = ssh(host, f"stat -c '%a %U:%G' /{SENDMAIL_BIN} && sha256sum /{SENDMAIL_BIN}").stdout.split()
     assert out[:2] == ["2755", "root:smmsp"] and out[2] == built
-    defines = srcbuild.os_defines(_ssh(host, "sendmail -d0.10 -bt </dev/null").stdout)
+    defines = srcbuild.os_defines(ssh(host, "sendmail -d0.10 -bt </dev/null").stdout)
     assert "HASSETREUID" in defines and "USESETEUID" not in defines
 
 
@@ -137,10 +127,10 @@ def test_forwards_pipe_alice_and_expand_bob_list(profile_hosts):
     _send(host, "alice", to_alice)
     _send(host, "bob", to_bob)
     _wait_for(host, to_alice, "/home/alice/piped.mbox")
-    assert re.search(r" uid=\d+\(alice\) ", _ssh(host, "grep '^From lab-pipe-note ' /home/alice/piped.mbox").stdout)
+    assert re.search(r" uid=\d+\(alice\) ", ssh(host, "grep '^From lab-pipe-note ' /home/alice/piped.mbox").stdout)
     for mailbox in ("/var/mail/bob", "/var/mail/root"):
         _wait_for(host, to_bob, mailbox)
-    assert _ssh(host, f"grep -c 'Subject: {to_alice}' /var/mail/alice", check=False).stdout.strip() in ("", "0")
+    assert ssh(host, f"grep -c 'Subject: {to_alice}' /var/mail/alice", check=False).stdout.strip() in ("", "0")
 
 
 def test_built_profiles_are_for_bookworm_only(lab_state):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import lab
+from conftest import lab, ssh, started
 
 from mailsec_lab import boot, hosts
 from mailsec_lab.cli import _spec
@@ -58,17 +57,12 @@ def test_a_host_saved_before_the_field_loads_without_a_filter(tmp_path, monkeypa
 
 @pytest.fixture(scope="module")
 def filtered(lab_state):
-    try:
-        result = lab("up", f"{NAME}:bookworm:stock:systemd:setreuid", check=False)
-        assert result.returncode == 0, result.stderr
-        yield hosts.load(NAME)
-    finally:
-        lab("down", "--missing-ok", NAME)
+    for found in started({NAME: "bookworm:stock:systemd:setreuid"}):
+        yield found[NAME]
 
 
 def _ssh(host: hosts.Host, command: str) -> str:
-    return subprocess.run(hosts.ssh_command(host, command), capture_output=True, text=True, check=True,
-                          stdin=subprocess.DEVNULL).stdout
+    return ssh(host, command).stdout
 
 
 def test_setreuid_is_refused_and_setresuid_works(filtered):

@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError, build_report, md_text, render
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import prepare, report_inputs
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report_merge import merge, read_report
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report_merge import merge
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__report_delta import run
 
 EARLY, LATE, LATEST = '2026-12-01T08:00:00Z', '2026-12-01T08:05:00Z', '2026-12-01T08:09:00Z'
@@ -73,11 +74,14 @@ def test_an_unmerged_report_says_nothing_of_merging():
 
 
 @pytest.mark.parametrize('data, message', [
-    (None, 'cannot be read'), (b'{', 'is not JSON'), (b'{"hosts": []}', 'is not an audit report.json'),
+    (None, 'merge %s cannot be read'), ('{', 'merge %s is not JSON'), ('{"schema": "x"}', 'merge %s is not an audit report.json'),
 ])
-def test_what_is_not_a_report_is_named(data, message):
-    with pytest.raises(ReportError, match=message):
-        read_report('/srv/x/report.json', data)
+def test_what_is_not_a_report_is_named(tmp_path, data, message):
+    path = tmp_path / 'report.json'
+    if data is not None:
+        path.write_text(data)
+    with pytest.raises(ReportError, match=re.escape(message % path)):
+        report_inputs({'merge': [str(path)]})
 
 
 def test_no_reports_and_no_results_are_errors():

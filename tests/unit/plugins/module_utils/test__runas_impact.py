@@ -11,11 +11,11 @@ import tempfile
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import impact_request
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
-    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, run_as_parts, scan, split_targets,
+    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, scan, split_targets,
     target_kind,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import runas_impact
