@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
-    expected_values, selection_errors, statoverride_paths,
+    expected_values, selection_errors, sendmail_runner, statoverride_paths,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
 
@@ -29,3 +29,19 @@ def test_expected_values_apply_overrides_per_control():
     values = expected_values([BY_ID['SM-QUEUE-01'], BY_ID['SM-RUNAS-01']], 'Debian', {'SM-QUEUE-01': {'mode': '0750'}})
     assert values['SM-QUEUE-01']['mode'] == '0750'
     assert values['SM-RUNAS-01'] == {'user': 'smmta', 'group': 'smmsp'}
+
+
+class _Module:
+    run_command_environ_update = {'LC_ALL': 'C'}
+
+
+def test_runner_survives_a_command_that_does_not_read_its_stdin():
+    # More than a pipe holds, to a command that exits at once: the write meets EPIPE every time.
+    run = sendmail_runner(_Module())
+    assert run(['sh', '-c', 'exit 3'], data='x' * 1_000_000) == (3, '', '')
+
+
+def test_runner_feeds_stdin_and_gives_text():
+    run = sendmail_runner(_Module())
+    assert run(['cat']) == (0, '\n', '')
+    assert run(['sh', '-c', 'cat; echo "$LC_ALL" >&2'], data='a\xe9\n') == (0, 'a\xe9\n', 'C\n')
