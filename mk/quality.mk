@@ -8,9 +8,11 @@
 #   collection-tree  copy of the repository at build/ansible_collections/mailsec/sendmail
 #   sanity           ansible-test sanity --venv --python 3.11 in that copy
 #   units            ansible-test units --venv --python 3.11 in that copy
-#   lint             ansible-lint (production profile), antsibull-changelog lint, ruff
+#   lint             ansible-lint (production profile), antsibull-changelog lint, ruff,
+#                    antsibull-docs lint-collection-docs --plugin-docs
 #   build            build and install the collection tarball, check what it ships
-#   quality          all of the above: lint, build, sanity, units
+#   galaxy-import    Galaxy's importer on the built tarball (tests/galaxy-importer/)
+#   quality          all of the above: lint, build, galaxy-import, sanity, units
 #   constraints      re-resolve tests/constraints.txt from tests/requirements.txt
 #   quality-clean    remove build/ (collection copy and its test venv, tarballs, installs)
 #
@@ -47,6 +49,9 @@ Q_BUILD     := $(Q_ROOT)/build
 Q_TREE      := $(Q_BUILD)/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)
 Q_TIMING    := $(Q_BUILD)/.timing
 Q_LINT_COLL := $(Q_BUILD)/lint-collections
+# Tools whose pins clash with .venv's live in venvs of their own (tests/<tool>/requirements.txt).
+Q_DOCS_VENV := $(Q_BUILD)/docs-venv
+Q_GI_VENV   := $(Q_BUILD)/galaxy-importer-venv
 # sanity and units share the copy and ansible-test's venvs in it: under make -j
 # they take turns instead of building the same venv at once.
 Q_LOCK      := flock $(Q_BUILD)/.ansible-test.lock
@@ -54,8 +59,6 @@ Q_LOCK      := flock $(Q_BUILD)/.ansible-test.lock
 # Tools from .venv first; ansible-test also looks up python$(ANSIBLE_TEST_PYTHON) on PATH.
 Q_ENV := PATH="$(Q_BIN):$$PATH" PIP_NO_INPUT=1
 
-# Plain output in CI logs.
-Q_LINT_COLOR := $(if $(filter true 1 yes,$(CI)),--nocolor)
 
 Q_RSYNC_EXCLUDES := \
 	--exclude=/.venv/ --exclude=/build/ --exclude=.git --exclude=/.cache/ \
@@ -68,7 +71,7 @@ q_end   = @echo "<== $(1): done in $$(( $$(date +%s) - $$(cat $(Q_TIMING)/$(1)) 
 # Append to a failing command: $(call q_fail,NAME) reports the time, keeps the exit status.
 q_fail  = { rc=$$?; echo "<== $(1): FAILED after $$(( $$(date +%s) - $$(cat $(Q_TIMING)/$(1)) ))s" >&2; exit $$rc; }
 
-.PHONY: venv collection-tree ansible-test-cache sanity units lint build quality constraints quality-clean
+.PHONY: venv docs-venv collection-tree ansible-test-cache sanity units lint build galaxy-import quality constraints quality-clean
 
 # --- venv -------------------------------------------------------------------
 
@@ -91,6 +94,9 @@ $(Q_STAMP): $(Q_REQS)
 	$(Q_BIN)/python -m pip check
 	@touch $@
 	$(call q_end,venv)
+
+docs-venv:
+	@$(Q_TOOLS)/tool-venv.sh $(PYTHON) $(Q_DOCS_VENV) $(Q_ROOT)/tests/docs/requirements.txt
 
 # Re-resolve the full pin set after changing tests/requirements.txt.
 constraints:
@@ -152,8 +158,8 @@ units: venv collection-tree ansible-test-cache
 
 # --- lint -------------------------------------------------------------------
 
-lint: venv
-	$(call q_begin,lint,ansible-lint / antsibull-changelog / ruff)
+lint: venv docs-venv
+	$(call q_begin,lint,ansible-lint / antsibull-changelog / ruff / antsibull-docs)
 	@# ansible-lint --offline installs nothing: it finds this collection through a
 	@# link to the work tree, placed first so no older installed copy is used.
 	@mkdir -p $(Q_LINT_COLL)/ansible_collections/$(Q_NAMESPACE)
@@ -161,7 +167,7 @@ lint: venv
 	@cd $(Q_ROOT) && rc=0; \
 	echo "lint: ansible-lint --offline --profile production"; \
 	$(Q_ENV) ANSIBLE_COLLECTIONS_PATH="$(Q_LINT_COLL):$$HOME/.ansible/collections:/usr/share/ansible/collections" \
-		ansible-lint --offline --profile production $(Q_LINT_COLOR) </dev/null || rc=1; \
+		$(Q_TOOLS)/ansible_lint_gate.sh --offline --profile production </dev/null || rc=1; \
 	echo "lint: antsibull-changelog lint"; \
 	$(Q_ENV) antsibull-changelog lint || rc=1; \
 	$(Q_ENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml || rc=1; \
@@ -173,6 +179,10 @@ lint: venv
 		echo "lint: ruff check --target-version py311 tests"; \
 		$(Q_BIN)/ruff check --no-cache --config tests/tools/ruff.toml --target-version py311 tests || rc=1; \
 	fi; \
+	echo "lint: antsibull-docs lint-collection-docs --plugin-docs"; \
+	PATH="$(Q_DOCS_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(Q_LINT_COLL)" \
+		antsibull-docs lint-collection-docs --plugin-docs $(Q_LINT_COLL)/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME) \
+		</dev/null || rc=1; \
 	[ $$rc -eq 0 ] || { echo "lint: FAILED (see above)" >&2; false; } || $(call q_fail,lint)
 	$(call q_end,lint)
 
@@ -190,11 +200,22 @@ build: venv
 	test -f $(Q_BUILD)/installed/ansible_collections/$(Q_NAMESPACE)/$(Q_NAME)/MANIFEST.json
 	$(call q_end,build)
 
+# --- Galaxy's importer ---------------------------------------------------------
+
+# Its one expected finding, the repository URL galaxy.yml leaves to the owners, is named, not hidden.
+galaxy-import: build
+	$(call q_begin,galaxy-import,galaxy-importer on the built tarball)
+	@$(Q_TOOLS)/tool-venv.sh $(PYTHON) $(Q_GI_VENV) $(Q_ROOT)/tests/galaxy-importer/requirements.txt
+	@PATH="$(Q_GI_VENV)/bin:$$PATH" GALAXY_IMPORTER_CONFIG=$(Q_ROOT)/tests/galaxy-importer/galaxy-importer.cfg \
+		$(Q_GI_VENV)/bin/python $(Q_TOOLS)/galaxy_import_gate.py $(wildcard $(Q_BUILD)/$(Q_NAMESPACE)-$(Q_NAME)-*.tar.gz) \
+		$(Q_BUILD)/galaxy-import </dev/null || $(call q_fail,galaxy-import)
+	$(call q_end,galaxy-import)
+
 # --- everything -------------------------------------------------------------
 
 # Fast checks first; each step in its own sub-make, one after the other.
 # Every step runs even when an earlier one fails; the summary names the failures.
-Q_STEPS := lint build sanity units
+Q_STEPS := lint build galaxy-import sanity units
 
 quality: venv
 	$(call q_begin,quality,$(Q_STEPS))

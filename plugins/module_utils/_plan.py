@@ -465,9 +465,10 @@ def _handover(view: _View) -> list:
     mta = (view.state['configs'].get('mta') or {}).get('settings') or {}
     queues = list(view.state.get('layout', {}).get('queue_mta') or [])
     listings = [(view.state.get('queue_files') or {}).get(queue, {}) for queue in queues]
-    paths = ([item['path'] for listing in listings for item in listing.get('files') or []]
-             + [item['path'] for listing in listings for item in listing.get('dirs') or []]
-             + queues + ([mta['StatusFile']] if mta.get('StatusFile') else []))
+    paths = [item['path'] for listing in listings for item in listing.get('files') or []]
+    paths.extend(item['path'] for listing in listings for item in listing.get('dirs') or [])
+    paths.extend(queues)
+    paths.extend([mta['StatusFile']] if mta.get('StatusFile') else [])
     found = []
     for path in paths:
         entry = view.entry(path)

@@ -290,8 +290,8 @@ class Scan:
             self.unjudged('include', path, user, via)
             return
         if blocker is not None:
-            self.items.append(_item('include', self.reader.entry(path), _blocked_text(self.who, blocker, path)
-                                    + ': the list does not expand and mail to it bounces', None, user, via))
+            problem = _blocked_text(self.who, blocker, path) + ': the list does not expand and mail to it bounces'
+            self.items.append(_item('include', self.reader.entry(path), problem, None, user, via))
             return
         text = self.reader.read(path) or ''
         self.deliveries('include', path, list_lines(text), self.runs_as(path, fallback), user, depth)
@@ -336,8 +336,9 @@ class Scan:
 
     def set_user_id_root(self, path: str) -> bool:
         st = self.reader.stat(path)
-        return (st is not None and st.st_uid == 0 and bool(st.st_mode & stat.S_ISUID)
-                and os.path.realpath(path) not in self.stripped and path not in self.stripped)
+        if st is None or st.st_uid != 0 or not st.st_mode & stat.S_ISUID:
+            return False
+        return os.path.realpath(path) not in self.stripped and path not in self.stripped
 
     def local_mailer(self, mailer: dict | None) -> None:
         """The local delivery agent writes users' mailboxes: it needs root, or to be set-user-id root itself,

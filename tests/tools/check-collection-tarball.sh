@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fail when a built collection tarball holds files that must not ship:
-# virtual environments, build and test output, caches, VCS data, tarballs.
+# virtual environments, build and test output, caches, VCS data, tarballs,
+# and the development-only trees (Molecule scenarios, the lab, test tools).
 # Usage: check-collection-tarball.sh TARBALL
 set -euo pipefail
 
@@ -10,7 +11,7 @@ if [ "$#" -ne 1 ] || [ ! -f "$1" ]; then
 fi
 
 tarball=$1
-forbidden='^(\./)?(\.venv|build|tests/output|\.git|\.cache|\.ansible|\.ci|reports|\.pytest_cache)(/|$)|(^|/)__pycache__(/|$)|\.pyc$|\.tar\.gz$'
+forbidden='^(\./)?(\.venv|build|tests/output|\.git|\.cache|\.ansible|\.ci|reports|\.pytest_cache|molecule|tests/lab|tests/report|tests/tools)(/|$)|(^|/)__pycache__(/|$)|\.pyc$|\.tar\.gz$'
 
 listing=$(tar -tzf "$tarball")
 count=$(printf '%s\n' "$listing" | wc -l)
