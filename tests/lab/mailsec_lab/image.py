@@ -6,12 +6,11 @@ import hashlib
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from mailsec_lab import config, deps
+from mailsec_lab import config
 from mailsec_lab.log import say
-from mailsec_lab.mirror import debian_mirror
+from mailsec_lab.rootfs import minbase_tar
 
 # Bump when prepare_base changes, so that cached bases are made again.
 BASE_RECIPE = "5"
@@ -55,25 +54,10 @@ def build_image(release: str, force: bool = False) -> Path:
     stamp = target.with_suffix(".recipe")
     if target.is_file() and not force and stamp.is_file() and stamp.read_text() == _recipe_id(release):
         return target
-    deps.ensure("mmdebstrap", "zstd")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # The host's sources name its own suites; a one-line source for the wanted suite works for any.
-    source = f"deb {debian_mirror()} {release} main"
-    partial = target.with_suffix(".partial.tar.zst")
-    cmd = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(config.PACKAGES)]
-    cmd += [f"--dpkgopt=path-exclude={p}" for p in config.DPKG_EXCLUDES]
     keep = " ".join(f'"$1"/var/cache/apt/archives/{name}_*.deb' for name in config.KEPT_DEBS)
-    cmd += [f'--customize-hook=mkdir -p "$1{config.KEPT_DEBS_DIR}" && cp {keep} "$1{config.KEPT_DEBS_DIR}/"']
-    cmd += ["--dpkgopt=path-include=/usr/share/doc/*/copyright", release, str(partial), source]
-    say(f"building the {release} image with mmdebstrap (under a minute)")
-    started = time.monotonic()
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        partial.unlink(missing_ok=True)
-        raise SystemExit(f"mmdebstrap failed for {release}:\n{proc.stderr[-3000:]}")
-    partial.rename(target)
+    minbase_tar(release, config.PACKAGES, target,
+                hooks=[f'mkdir -p "$1{config.KEPT_DEBS_DIR}" && cp {keep} "$1{config.KEPT_DEBS_DIR}/"'])
     stamp.write_text(_recipe_id(release))
-    say(f"image {target.name}: {target.stat().st_size / 1e6:.0f} MB, built in {time.monotonic() - started:.0f}s")
     return target
 
 
