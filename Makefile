@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 include mk/quality.mk
 include mk/docs.mk
+include mk/ee.mk
 
 ROOT          := $(abspath .)
 LAB           := PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) -m mailsec_lab
