@@ -52,7 +52,7 @@ demo: venv build lab-image
 	@echo "Stop and remove them: make lab-down"
 
 ## The whole suite; .ci/run calls exactly this.
-test: quality docs-check docsite report-test lab-test molecule
+test: quality docs-check docsite report-test lab-test ee-test molecule
 	@echo "make test: all passed"
 
 ## The fleet page of a 200-host report in a real browser (Debian's chromium, headless).

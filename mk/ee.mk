@@ -44,3 +44,11 @@ ee: build
 	@$(E_ENV) podman run --rm $(EE_IMAGE) ansible --version | head -1
 	@$(E_ENV) podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' $(EE_IMAGE)
 	$(call q_end,ee)
+
+# AWX's way: a private data dir, ansible-runner, process isolation in $(EE_IMAGE).
+ee-test: ee lab-image
+	$(call q_begin,ee-test,ansible-runner jobs in $(EE_IMAGE) against lab hosts)
+	cd $(Q_ROOT)/tests/ee && $(E_ENV) EE_IMAGE=$(EE_IMAGE) MAILSEC_LAB_STATE=$(EE_LAB_STATE) \
+		PATH="$(E_VENV)/bin:$$PATH" PYTHONPATH=$(Q_ROOT)/tests/lab \
+		$(Q_BIN)/pytest -p no:cacheprovider -q . </dev/null || $(call q_fail,ee-test)
+	$(call q_end,ee-test)
