@@ -2,6 +2,8 @@
 host.json) and, while it runs, one process tree in namespaces of its own."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -135,15 +137,42 @@ def create(name: str, release: str, profile: str, backend: str, address: str | N
         raise SystemExit(f"lab host {name} exists already: destroy it first")
     base = image.ensure_base(release)
     public_key = lab_key()[1]
-    taken = {h.address for h in all_hosts()}
-    address = address or _free_address(taken)
-    if not address.startswith("127.") or address in taken or any(_port_open(address, p, 0.05) for p in (22, 25)):
-        raise SystemExit(f"{name}: {address} is not a free loopback address (in use, or not 127.x)")
-    for sub in ("upper", "work", "merged"):
-        (hostdir / sub).mkdir(parents=True, exist_ok=True)
-    host = Host(name, release, profile, backend, address, str(base), public_key, deny_syscalls=list(deny_syscalls))
-    host.save()
+    # Hosts of other lab states, or of runs side by side, are not listening yet when made: the
+    # machine-wide claims keep two of them from taking the same address.
+    with _claims_locked():
+        taken = {h.address for h in all_hosts()} | _claimed()
+        address = address or _free_address(taken)
+        if not address.startswith("127.") or address in taken or any(_port_open(address, p, 0.05) for p in (22, 25)):
+            raise SystemExit(f"{name}: {address} is not a free loopback address (in use, or not 127.x)")
+        for sub in ("upper", "work", "merged"):
+            (hostdir / sub).mkdir(parents=True, exist_ok=True)
+        host = Host(name, release, profile, backend, address, str(base), public_key, deny_syscalls=list(deny_syscalls))
+        host.save()
+        (CLAIMS / address).write_text(str(hostdir / "host.json"))
     return host
+
+
+# Machine-wide (not per lab state): which loopback address each lab host holds; gone at reboot.
+CLAIMS = Path("/run/mailsec-lab/addresses")
+
+
+@contextlib.contextmanager
+def _claims_locked():
+    CLAIMS.mkdir(parents=True, exist_ok=True)
+    with open(CLAIMS.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _claimed() -> set[str]:
+    """Addresses whose host still exists, in whatever lab state."""
+    held = set()
+    for claim in CLAIMS.iterdir():
+        if Path(claim.read_text()).is_file():
+            held.add(claim.name)
+        else:
+            claim.unlink(missing_ok=True)
+    return held
 
 
 def start(host: Host) -> None:
@@ -258,6 +287,10 @@ def _kill_tree(pid: int) -> None:
 def destroy(host: Host) -> None:
     stop(host, grace=0 if host.backend == "light" else 5)
     shutil.rmtree(host.dir)
+    with _claims_locked():
+        claim = CLAIMS / host.address
+        if claim.is_file() and claim.read_text() == str(host.dir / "host.json"):
+            claim.unlink()
 
 
 def sweep() -> list[str]:
