@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Galaxy's importer on the built tarball: passes when its only complaint is the one a person must settle.
 
 galaxy.yml names no public repository on purpose: that URL is for the project's owners to choose.

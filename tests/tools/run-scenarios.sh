@@ -27,6 +27,7 @@ one() {
 }
 export -f one
 
+# shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments, expanded there
 printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c 'one "$1" "$2"' _ {} "$logdir"
 
 failed=
