@@ -11,7 +11,6 @@ functions, so the two can never judge a host differently.
 from __future__ import annotations
 
 import os
-import subprocess
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, expected_for, override_errors, unknown_selectors,
@@ -41,23 +40,26 @@ def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
 def sendmail_runner(module):
     """Runs sendmail, m4 and dpkg-statoverride: ``run(argv, data=None, cwd=None) -> (rc, out, err)``.
 
-    Without data a blank line, which sendmail -bt skips, ends stdin. subprocess rather than
-    run_command: a command that exits before reading its stdin (sendmail -bv, dpkg-statoverride)
-    makes run_command's write fail with EPIPE, at random; communicate() lets that pass.
+    Without data a command reads /dev/null, where sendmail -bt finds its end at once. Writing even a
+    blank line to a command that exits before reading it (sendmail -bv, dpkg-statoverride) fails
+    with EPIPE now and then, and run_command with it; without data run_command writes nothing and the
+    command inherits the module's stdin, which is therefore /dev/null from here on.
     """
+    stdin_from_devnull()
+
     def run(argv, data=None, cwd=None):
-        text = '\n' if data is None else data
-        proc = subprocess.run(argv, input=text.encode('utf-8', 'surrogateescape'), capture_output=True, cwd=cwd,
-                              env=module_environment(module), check=False)
-        return (proc.returncode, proc.stdout.decode('utf-8', 'replace'), proc.stderr.decode('utf-8', 'replace'))
+        return module.run_command(argv, data=data or None, binary_data=True, cwd=cwd,
+                                  errors='surrogate_or_replace', expand_user_and_vars=False, handle_exceptions=False)
     return run
 
 
-def module_environment(module) -> dict:
-    """The environment run_command would give: the module's own, with its run_command_environ_update."""
-    env = dict(os.environ)
-    env.update(getattr(module, 'run_command_environ_update', None) or {})
-    return env
+def stdin_from_devnull() -> None:
+    """The module's stdin, read by nothing once the module has its arguments, becomes /dev/null."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        os.dup2(devnull, 0)
+    finally:
+        os.close(devnull)
 
 
 # The controls that need to know what RunAsUser breaks: the one that sets it, and the one that judges the cost.

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
     expected_values, selection_errors, sendmail_runner, statoverride_paths,
 )
@@ -32,16 +34,25 @@ def test_expected_values_apply_overrides_per_control():
 
 
 class _Module:
-    run_command_environ_update = {'LC_ALL': 'C'}
+    """Records what the runner hands run_command."""
+
+    def __init__(self):
+        self.calls = []
+
+    def run_command(self, argv, data=None, **kwargs):
+        self.calls.append((argv, data))
+        return 0, '', ''
 
 
-def test_runner_survives_a_command_that_does_not_read_its_stdin():
-    # More than a pipe holds, to a command that exits at once: the write meets EPIPE every time.
-    run = sendmail_runner(_Module())
-    assert run(['sh', '-c', 'exit 3'], data='x' * 1_000_000) == (3, '', '')
-
-
-def test_runner_feeds_stdin_and_gives_text():
-    run = sendmail_runner(_Module())
-    assert run(['cat']) == (0, '\n', '')
-    assert run(['sh', '-c', 'cat; echo "$LC_ALL" >&2'], data='a\xe9\n') == (0, 'a\xe9\n', 'C\n')
+def test_runner_writes_nothing_to_a_command_without_data_and_gives_it_devnull():
+    saved = os.dup(0)
+    try:
+        module = _Module()
+        run = sendmail_runner(module)
+        assert os.path.samefile('/proc/self/fd/0', os.devnull)
+        run(['sendmail', '-bv', 'root'])
+        run(['m4'], data='divert(-1)\n')
+        assert module.calls == [(['sendmail', '-bv', 'root'], None), (['m4'], 'divert(-1)\n')]
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
