@@ -5,6 +5,7 @@ SHELL := /bin/bash
 include mk/quality.mk
 include mk/docs.mk
 include mk/ee.mk
+include mk/matrix.mk
 
 ROOT          := $(abspath .)
 LAB           := PYTHONPATH=$(ROOT)/tests/lab $(PYTHON) -m mailsec_lab
@@ -57,7 +58,7 @@ demo: venv build lab-image
 	@echo "Stop and remove them: make lab-down"
 
 ## The whole suite; .ci/run calls exactly this.
-test: quality docs-check docsite report-test lab-test ee-test molecule
+test: quality docs-check docsite report-test lab-test ee-test matrix molecule
 	@echo "make test: all passed"
 
 ## The fleet page of a 200-host report in a real browser (Debian's chromium, headless).
