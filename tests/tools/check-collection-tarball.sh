@@ -11,7 +11,7 @@ if [ "$#" -ne 1 ] || [ ! -f "$1" ]; then
 fi
 
 tarball=$1
-forbidden='^(\./)?(\.venv|build|tests/output|\.git|\.cache|\.ansible|\.ci|reports|\.pytest_cache|molecule|tests/lab|tests/report|tests/tools)(/|$)|(^|/)__pycache__(/|$)|\.pyc$|\.tar\.gz$'
+forbidden='^(\./)?(\.venv|build|tests/output|\.git|\.cache|\.ansible|\.ci|reports|\.pytest_cache|molecule|tests/(lab|report|tools|ee|matrix|docs|galaxy-importer))(/|$)|(^|/)__pycache__(/|$)|\.pyc$|\.tar\.gz$'
 
 listing=$(tar -tzf "$tarball")
 count=$(printf '%s\n' "$listing" | wc -l)
