@@ -10,6 +10,7 @@
   followed only where the step says so); ``probe_path`` makes the same checks and changes nothing;
 - ``statoverride`` steps with ``dpkg-statoverride --remove`` then ``--update --add``, after the file
   itself was changed through ``_safefs`` (so dpkg's own chown/chmod finds nothing left to do);
+- ``empty_file`` steps through ``_safefs.create_empty`` (O_CREAT|O_EXCL in a directory only root writes);
 - ``map_rebuild`` steps with ``sendmail -bi`` and ``makemap``;
 - ``cf_option`` steps go through ``_cfbuild`` (one validated replacement per file), driven by ``_engine``.
 
@@ -21,7 +22,9 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import UnsafePath, apply_attributes, writable_by_others
+from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import (
+    UnsafePath, apply_attributes, create_empty, writable_by_others,
+)
 
 MAP_CLASSES = ('hash', 'btree')
 
@@ -54,6 +57,23 @@ def apply_path(item: dict, check_mode: bool) -> dict:
 def probe_path(item: dict) -> str | None:
     """Why a ``path`` step would be refused (a planted link, a file swapped in); None when it is safe."""
     return apply_path(item, check_mode=True)['refused']
+
+
+def apply_empty_file(item: dict, check_mode: bool = False, parent_fixed: bool = False) -> dict:
+    """Carry out (in check mode: try) an ``empty_file`` step. Returns ``changed``, ``refused`` and ``error``.
+    ``parent_fixed``: a step before this one leaves the directory writable by root alone (check mode)."""
+    try:
+        done = create_empty(item['target'], check_mode=check_mode, parent_fixed=parent_fixed)
+    except UnsafePath as exc:
+        return {'changed': False, 'refused': str(exc), 'error': None}
+    except OSError as exc:
+        return {'changed': False, 'refused': '%s: %s' % (item['target'], exc.strerror or exc), 'error': None}
+    return {'changed': done['changed'], 'refused': None, 'error': None}
+
+
+def probe_empty_file(item: dict, parent_fixed: bool = False) -> str | None:
+    """Why an ``empty_file`` step would be refused; None when it is safe."""
+    return apply_empty_file(item, check_mode=True, parent_fixed=parent_fixed)['refused']
 
 
 def probe_pin(item: dict) -> str | None:

@@ -53,6 +53,9 @@ INTERESTING = (
     'DeadLetterDrop', 'UnsafeGroupWrites',
 )
 
+# The answer of check_rcpt (proto.m4) to a recipient it will not relay to.
+RELAY_DENIED = 'Relaying denied'
+
 _CLASS_NAME = re.compile(r'^(\{[^}]*\}|\S)')
 
 # Map classes whose data lives in files named on the K line (or in AliasFile), with the
@@ -114,10 +117,10 @@ def parse_cf(text: str) -> dict:
     sendmail), ``lines`` (name -> line number of that value), ``occurrences``
     (name -> every value in order), ``classes`` (C/T words), ``class_files``
     (F lines), ``version_level`` (the V line), ``maps`` (K lines, see parse_map) and ``mailers``
-    (M lines, see parse_mailer).
+    (M lines, see parse_mailer), ``relay_denied`` (a rule answers "Relaying denied": check_rcpt refuses to relay).
     """
     result = {'options': {}, 'lines': {}, 'occurrences': {}, 'classes': {}, 'class_files': {}, 'version_level': None, 'maps': {},
-              'mailers': {}}
+              'mailers': {}, 'relay_denied': False}
     for number, line in fold_lines(text):
         kind = line[:1]
         if kind == 'M':
@@ -146,7 +149,16 @@ def parse_cf(text: str) -> dict:
                 result['class_files'][match.group(1).strip('{}')] = line[1 + match.end():].strip()
         elif kind == 'V':
             result['version_level'] = line[1:].strip()
+        elif kind == 'R' and RELAY_DENIED in line:
+            result['relay_denied'] = True
     return result
+
+
+def relay_marks(parsed: dict) -> dict:
+    """Which relaying features a .cf was built with, by the marks they leave: promiscuous_relay drops the
+    rules of check_rcpt that end in "Relaying denied"; relay_based_on_MX declares a bestmx map."""
+    return {'promiscuous_relay': not parsed.get('relay_denied'),
+            'relay_based_on_MX': any(item['class'] == 'bestmx' for item in (parsed.get('maps') or {}).values())}
 
 
 def word_list(values: list, reset_word: str | None = None) -> list | None:
@@ -193,6 +205,7 @@ def settings(parsed: dict) -> dict:
     found['trusted_users'] = list(parsed['classes'].get('t', []))
     found['trusted_users_file'] = parsed['class_files'].get('t')
     found['version_level'] = parsed['version_level']
+    found['relay_marks'] = relay_marks(parsed)
     return found
 
 

@@ -52,22 +52,38 @@ def source_trailer(mc_path: str, mc_text: str) -> str:
     return '### %s ###\n' % mc_path + ''.join('# ' + line for line in mc_text.splitlines(True))
 
 
+def m4_errors(err: str | None) -> str:
+    """What m4 wrote on its standard error besides sendmail's own warnings ('*** WARNING: ...' and the
+    indented lines that go on with one, as FEATURE(`promiscuous_relay') prints): the build's errors."""
+    errors, in_warning = [], False
+    for line in (err or '').splitlines():
+        if line.startswith('*** WARNING'):
+            in_warning = True
+        elif in_warning and line[:1] in (' ', '\t'):
+            continue
+        elif line.strip():
+            in_warning = False
+            errors.append(line)
+    return '\n'.join(errors)
+
+
 def render_cf(mc_text: str, mc_path: str, cf_path: str, runner, m4: str = 'm4', trailer: bool = True) -> str:
     """The .cf text m4 makes of ``mc_text``, as if it were the file ``mc_path``.
 
     m4 reads the text on its standard input in the directory of the .mc (where
     ``make -C /etc/mail`` runs it). It fails with BuildError when m4 exits non-zero,
-    writes anything on its standard error (sendmail's m4 files report errors with
-    ``errprint`` and exit 0), or prints nothing that looks like a configuration.
+    writes anything but sendmail's warnings on its standard error (sendmail's m4 files
+    report errors with ``errprint`` and exit 0), or prints nothing that looks like a
+    configuration.
     """
     try:
         rc, out, err = runner([m4], data=mc_text, cwd=os.path.dirname(mc_path) or None)
     except OSError as exc:
         raise BuildError('Could not run %s to build %s: %s; install m4 and the sendmail-cf files, nothing was changed.'
                          % (m4, cf_path, exc.strerror or exc)) from exc
-    if rc != 0 or (err or '').strip():
+    if rc != 0 or m4_errors(err):
         raise BuildError('m4 could not build %s from %s (exit %d: %s); fix the .mc, nothing was changed.'
-                         % (cf_path, mc_path, rc, _first_line(err) or 'no message'))
+                         % (cf_path, mc_path, rc, _first_line(m4_errors(err) or err) or 'no message'))
     parsed = parse_cf(out)
     if not parsed['options'] or parsed['version_level'] is None:
         raise BuildError('m4 made no sendmail configuration of %s (no options or no V line); check that it includes cf.m4, '

@@ -52,8 +52,9 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
 from __future__ import annotations
 
 import copy
+import re
 
-FAMILIES = ('privilege', 'files', 'queue', 'safety', 'privdrop')
+FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'logging', 'limits', 'relay', 'privdrop')
 # Families whose every fix is manual: the audit judges them, the hardening has nothing to apply.
 AUDIT_ONLY_FAMILIES = ('privdrop',)
 SEVERITIES = ('high', 'medium', 'low')
@@ -68,6 +69,30 @@ BOOK_OPTIONS = BOOK + '§4.8.2'
 BOOK_SAFE_FILE_ENV = BOOK + '§4.8.2.8'
 STIG_ALIAS_OWNER = 'DISA STIG GEN004360 (V-831): the alias file must be owned by root'
 STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 0644 or less permissive'
+BOOK_PROBES = BOOK + '§4.3'
+BOOK_ENVIRONMENT = BOOK + '§4.2'
+
+# PrivacyOptions: the words goaway stands for (sendmail.h, PRIV_GOAWAY: the low 16 bits and noreflection),
+# and the full set the baseline asks for, as the words sendmail's readcf.c knows.
+GOAWAY_WORDS = ('needmailhelo', 'needexpnhelo', 'needvrfyhelo', 'noexpn', 'novrfy', 'authwarnings', 'noverb',
+                'noreflection')
+PRIVACY_FULL = ['goaway', 'noetrn', 'restrictqrun', 'restrictmailq', 'restrictexpand', 'noreceipts', 'nobodyreturn']
+# The macros of the greeting that carry the version: $v (sendmail's) and $Z (the configuration's).
+VERSION_MACROS = ('$v', '$Z')
+# The denial-of-service limits: option, expected key, m4 define, the most allowed by default, what it bounds.
+LIMITS = (
+    ('MaxDaemonChildren', 'max_daemon_children', 'confMAX_DAEMON_CHILDREN', '40', 'daemon children at a time'),
+    ('ConnectionRateThrottle', 'connection_rate_throttle', 'confCONNECTION_RATE_THROTTLE', '15',
+     'connections a second'),
+    ('MaxMessageSize', 'max_message_size', 'confMAX_MESSAGE_SIZE', '26214400', 'bytes of a message'),
+    ('MaxRecipientsPerMessage', 'max_recipients_per_message', 'confMAX_RCPTS_PER_MESSAGE', '100',
+     'recipients of a message'),
+    ('MaxHeadersLength', 'max_headers_length', 'confMAX_HEADERS_LENGTH', '32768', 'bytes of the headers'),
+)
+# What sendmail uses where a numeric option is not set (conf.c, setdefaults).
+NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
+# Relaying features and the mark each leaves in a .cf built with it (see _cf.relay_marks).
+RELAY_FEATURES = ('promiscuous_relay', 'relay_based_on_MX')
 
 
 def _key(kind: str, description: str, nullable: bool = False, choices=None) -> dict:
@@ -588,6 +613,165 @@ CONTROLS = (
         'references': {'book': [BOOK_SAFE_FILE_ENV], 'stig': []},
         'package_note': None,
     },
+    # --- smtp -----------------------------------------------------------------
+    {
+        'id': 'SM-SMTP-01',
+        'title': 'PrivacyOptions refuse SMTP probes and restrict the queue',
+        'family': 'smtp',
+        'tags': ['privacyoptions', 'vrfy', 'expn', 'etrn', 'probes', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'VRFY and EXPN tell any client which users exist and where lists expand to; ETRN and VERB let it '
+            'start queue runs and watch deliveries; mailq and sendmail -q let any local user read and run the queue. '
+            'goaway alone is not enough: it leaves out noetrn, restrictqrun, restrictmailq, restrictexpand, '
+            'noreceipts and nobodyreturn, so ETRN is still accepted.'),
+        'check': 'The PrivacyOptions words of sendmail.cf (all lines add up; goaway stands for needmailhelo, needexpnhelo, '
+                 'needvrfyhelo, noexpn, novrfy, authwarnings, noverb and noreflection): every expected word is there.',
+        'evaluator': 'option_words_required',
+        'params': {'option': 'PrivacyOptions', 'config': 'mta', 'implied': {'goaway': list(GOAWAY_WORDS)}},
+        'needs': ['mta'],
+        'expected': {'default': {'required': list(PRIVACY_FULL)}},
+        'override': {'required': _key('list', 'the words PrivacyOptions must hold (goaway counts as the words it stands for)')},
+        'fix': "Set define(`confPRIVACY_FLAGS', `goaway,noetrn,restrictqrun,restrictmailq,restrictexpand,noreceipts,"
+               "nobodyreturn') in sendmail.mc (the words the site has beyond them kept) and rebuild sendmail.cf.",
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'PrivacyOptions', 'define': 'confPRIVACY_FLAGS',
+                      'value': None, 'derive': 'privacy_words'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_PROBES], 'stig': [
+            'DISA STIG GEN004660: the SMTP service must not have the EXPN feature active',
+            'DISA STIG GEN004680: the SMTP service must not have the VRFY feature active']},
+        'package_note': ('Debian sets needmailhelo,needexpnhelo,needvrfyhelo,restrictqrun,restrictexpand,nobodyreturn,'
+                         'authwarnings: VRFY and EXPN answer 250 and ETRN is accepted.'),
+    },
+    {
+        'id': 'SM-SMTP-02',
+        'title': 'The SMTP greeting does not show the version',
+        'family': 'smtp',
+        'tags': ['greeting', 'banner', 'version', 'probes', 'mta'],
+        'severity': 'low',
+        'rationale': (
+            'The 220 greeting goes to every client before it says a word. With the version ($v) and the '
+            'configuration version ($Z) in it, a scan finds the hosts a known flaw applies to without trying it.'),
+        'check': 'The SmtpGreetingMessage of sendmail.cf holds neither $v nor $Z (and equals the expected greeting when '
+                 'one is given). sendmail puts "ESMTP" after the first word itself.',
+        'evaluator': 'greeting',
+        'params': {'option': 'SmtpGreetingMessage', 'config': 'mta', 'forbidden': list(VERSION_MACROS)},
+        'needs': ['mta'],
+        'expected': {'default': {'value': None}},
+        'override': {'value': _key('str', 'the greeting to set, or null for the current one without $v and $Z', nullable=True)},
+        'fix': "Set define(`confSMTP_LOGIN_MSG', ...) in sendmail.mc to the greeting without $v and $Z "
+               "(`$j Sendmail; $b' where none is set) and rebuild sendmail.cf.",
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'SmtpGreetingMessage', 'define': 'confSMTP_LOGIN_MSG',
+                      'value': '{value}', 'derive': 'greeting_without_version'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_PROBES], 'stig': [
+            'DISA STIG GEN004560: the SMTP service login banner must not contain version information']},
+        'package_note': 'Debian greets with "$j Sendmail $v/$Z; $b; ...": the version and the configuration version.',
+    },
+    {
+        'id': 'SM-SMTP-03',
+        'title': 'HELP does not show the version: the help file is empty',
+        'family': 'smtp',
+        'tags': ['helpfile', 'help', 'version', 'probes', 'mta'],
+        'severity': 'low',
+        'rationale': (
+            'HELP sends the help file, whose first line is "This is sendmail version $v". Without a help file '
+            'sendmail answers "502 5.3.0 Sendmail 8.17.1.9 -- HELP not implemented", which shows the version too: '
+            'only an empty help file hides it (HELP then answers "214 2.0.0 End of HELP info").'),
+        'check': 'The HelpFile of sendmail.cf names a regular file (lstat, links not followed) that is empty.',
+        'evaluator': 'help_file',
+        'params': {'option': 'HelpFile', 'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {'path': '/etc/mail/helpfile.empty'}},
+        'override': {'path': _key('str', 'the empty help file the fix creates (root:root 0644) and names in HelpFile')},
+        'fix': "Create an empty file (/etc/mail/helpfile.empty, root:root 0644), set define(`HELP_FILE', ...) to it in "
+               'sendmail.mc and rebuild sendmail.cf. The packaged help file stays as it is (a package upgrade would '
+               'bring an emptied one back).',
+        'fix_data': [{'kind': 'empty_file', 'path': '{path}'},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'HelpFile', 'define': 'HELP_FILE', 'value': '{path}'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_PROBES], 'stig': [
+            'DISA STIG GEN004540: the SMTP service HELP command must not be enabled']},
+        'package_note': 'Debian names /etc/mail/helpfile, a conffile of sendmail-bin whose first topic shows the version.',
+    },
+    # --- logging --------------------------------------------------------------
+    {
+        'id': 'SM-LOG-01',
+        'title': 'LogLevel is 9 or higher',
+        'family': 'logging',
+        'tags': ['loglevel', 'logging', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'Below 9 sendmail stops logging what an investigation needs: refused connections, message ids with their '
+            'senders and recipients, and the deliveries of each message.'),
+        'check': 'The LogLevel of sendmail.cf is a number at least the expected one (unset counts as 0).',
+        'evaluator': 'option_number',
+        'params': {'option': 'LogLevel', 'config': 'mta', 'bound': 'min'},
+        'needs': ['mta'],
+        'expected': {'default': {'value': '9'}},
+        'override': {'value': _key('str', 'the lowest LogLevel allowed, a number; the fix sets it')},
+        'fix': "Set define(`confLOG_LEVEL', `9') in sendmail.mc and rebuild sendmail.cf.",
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'LogLevel', 'define': 'confLOG_LEVEL',
+                      'value': '{value}', 'bound': 'min'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
+            'DISA STIG GEN004440: the sendmail logging level must be at least 9']},
+        'package_note': None,
+    },
+    # --- limits ---------------------------------------------------------------
+    {
+        'id': 'SM-DOS-01',
+        'title': 'The daemon limits connections, message size, recipients and headers',
+        'family': 'limits',
+        'tags': ['limits', 'dos', 'mta'] + [option.lower() for option, *_rest in LIMITS],
+        'severity': 'medium',
+        'rationale': (
+            'Without limits one client can open connections until the host runs out of processes, send messages that '
+            'fill the queue file system, or address thousands of recipients at once. A limit already set is a site '
+            'decision: it is judged against the bound, never lowered silently.'),
+        'check': 'Each of ' + ', '.join(option for option, *_rest in LIMITS) + ' in sendmail.cf is a number above 0 '
+                 '(unset and 0 mean no limit) and at most its bound.',
+        'evaluator': 'option_limits',
+        'params': {'config': 'mta', 'limits': [[option, key] for option, key, *_rest in LIMITS]},
+        'needs': ['mta'],
+        'expected': {'default': {key: most for _option, key, _define, most, _what in LIMITS}},
+        'override': {key: _key('str', 'the most %s allowed (%s); the fix sets it where no limit is set' % (what, option))
+                     for option, key, _define, _most, what in LIMITS},
+        'fix': 'Set each missing limit (' + ', '.join(define for _o, _k, define, _m, _w in LIMITS) + ') in sendmail.mc to '
+               'its bound and rebuild sendmail.cf; a limit above its bound is left for the site to lower, or to raise '
+               'the bound in expected.',
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': option, 'define': define, 'value': '{%s}' % key,
+                      'bound': 'max'} for option, key, define, _most, _what in LIMITS],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_OPTIONS], 'stig': []},
+        'package_note': 'Debian sets MaxDaemonChildren=0 (no limit) and ConnectionRateThrottle=15; the other three are unset.',
+    },
+    # --- relay ----------------------------------------------------------------
+    {
+        'id': 'SM-RELAY-01',
+        'title': 'The MTA does not relay for everyone',
+        'family': 'relay',
+        'tags': ['relay', 'promiscuous_relay', 'relay_based_on_mx', 'mta'],
+        'severity': 'high',
+        'rationale': (
+            "FEATURE(`promiscuous_relay') makes the host an open relay: anyone can send mail anywhere through it. "
+            "FEATURE(`relay_based_on_MX') relays for every domain whose MX record names this host, which whoever owns "
+            'a domain can set.'),
+        'check': 'sendmail.cf as built: without promiscuous_relay its check_rcpt ends in "550 Relaying denied"; with '
+                 'relay_based_on_MX it declares a bestmx map. A feature in the expected list is allowed.',
+        'evaluator': 'relay_features',
+        'params': {'config': 'mta', 'features': list(RELAY_FEATURES)},
+        'needs': ['mta'],
+        'expected': {'default': {'allowed': []}},
+        'override': {'allowed': _key('list', 'relaying features this host may use: ' + ', '.join(RELAY_FEATURES))},
+        'fix': "Remove FEATURE(`promiscuous_relay') and FEATURE(`relay_based_on_MX') from sendmail.mc and rebuild "
+               'sendmail.cf; list the hosts and domains to relay for in /etc/mail/relay-domains or the access map.',
+        'fix_data': [{'kind': 'mc_feature_remove', 'config': 'mta'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK + '§4.4'], 'stig': [
+            'DISA STIG GEN004710: mail relaying must be restricted']},
+        'package_note': None,
+    },
     # --- privdrop -------------------------------------------------------------
     {
         'id': 'SM-PRIVDROP-01',
@@ -613,6 +797,71 @@ CONTROLS = (
         'package_note': None,
     },
 )
+
+# --- values shared by the audit and the hardening ------------------------------------------------------
+
+
+def number_in_force(option: str, value) -> int | None:
+    """The number a numeric option holds: sendmail's default when unset, None when it is no number."""
+    if value is None or str(value).strip() == '':
+        return NUMBER_DEFAULTS.get(option, 0)
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def within_bound(bound: str, current: int, limit: int) -> bool:
+    """``min``: at least ``limit``; ``max``: a limit (above 0, where 0 means none) of at most ``limit``."""
+    if bound == 'min':
+        return current >= limit
+    return 0 < current <= limit
+
+
+def privacy_covered(words, implied: dict) -> set:
+    """The PrivacyOptions words in force, in lower case, with what goaway stands for."""
+    have = {word.lower() for word in words or ()}
+    for word, means in implied.items():
+        if word in have:
+            have.update(means)
+    return have
+
+
+def privacy_missing(words, required, implied: dict) -> list:
+    """The required words ``words`` lacks; a word that stands for others is there when they all are."""
+    have = privacy_covered(words, implied)
+    return [word for word in required
+            if word.lower() not in have and not (word in implied and set(implied[word]) <= have)]
+
+
+def privacy_words(current, expected: dict, params: dict) -> str:
+    """The PrivacyOptions value of the fix: the required words, then the site's own words they do not cover."""
+    from_site = [word for word in current or () if word.lower() not in privacy_covered(expected['required'], params['implied'])]
+    return ','.join(list(expected['required']) + from_site)
+
+
+_VERSION_MACRO = re.compile(r'\$\{?[vZ]\}?(?:/\$\{?[vZ]\}?)*')
+
+
+def greeting_without_version(current, expected: dict, params: dict) -> str:
+    """The greeting of the fix: the expected one, else the current one without $v and $Z, else '$j Sendmail; $b'."""
+    if expected.get('value'):
+        return expected['value']
+    if not current:
+        return '$j Sendmail; $b'
+    text = _VERSION_MACRO.sub('', current)
+    text = re.sub(r'[ \t]+([;,])', r'\1', text)
+    return re.sub(r'[ \t]{2,}', ' ', text).strip()
+
+
+def greeting_leaks(value: str | None, forbidden) -> list:
+    """The version macros a greeting holds (sendmail's own greeting when unset holds $v)."""
+    if value is None:
+        return ['$v']
+    return [macro for macro in forbidden if re.search(r'\$\{?%s\}?' % re.escape(macro[1:]), value)]
+
+
+# How a fix computes a value from what the option holds now (``derive`` of a cf_option action).
+DERIVE = {'privacy_words': privacy_words, 'greeting_without_version': greeting_without_version}
+
 
 BY_ID = {control['id']: control for control in CONTROLS}
 
@@ -809,4 +1058,19 @@ def describe_expected(control: dict, expected: dict) -> str:
         return 'the kernel passes the test of the compiled drop method'
     if kind == 'cf_source':
         return 'each .cf has exactly the lines its .mc builds (comments and blank lines aside)'
+    if kind == 'option_words_required':
+        return '%s holds %s' % (control['params']['option'], ','.join(expected['required']))
+    if kind == 'greeting':
+        return '%s without %s' % (control['params']['option'], ' or '.join(control['params']['forbidden'])) + (
+            ': %s' % expected['value'] if expected.get('value') else '')
+    if kind == 'help_file':
+        return 'HelpFile names an empty regular file (the fix: %s)' % expected['path']
+    if kind == 'option_number':
+        return '%s at least %s' % (control['params']['option'], expected['value'])
+    if kind == 'option_limits':
+        return '; '.join('%s 1 to %s' % (option, expected[key]) for option, key in control['params']['limits'])
+    if kind == 'relay_features':
+        allowed = expected.get('allowed') or []
+        return 'none of %s%s' % (', '.join(name for name in control['params']['features'] if name not in allowed),
+                                 ' (allowed: %s)' % ', '.join(allowed) if allowed else '')
     raise ValueError('unknown evaluator %s' % kind)

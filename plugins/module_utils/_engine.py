@@ -26,7 +26,7 @@ import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
-    apply_path, apply_pin, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
+    apply_empty_file, apply_path, apply_pin, probe_empty_file, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
@@ -36,7 +36,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import se
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, set_define
+from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_feature, set_define
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
@@ -90,13 +90,21 @@ def host_accounts():
     return users, groups
 
 
+def root_only(attributes: dict | None) -> bool:
+    """Whether planned owner, group and mode leave a directory writable by root alone."""
+    if not attributes:
+        return False
+    mode = int(attributes['mode'], 8)
+    return attributes['owner'] == 'root' and not mode & 0o002 and not (mode & 0o020 and attributes['group'] != 'root')
+
+
 def _maybe_die(phase: str) -> None:
     if os.environ.get(KILL_AFTER) == phase:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _diff_mc(change: dict, ids: list) -> dict:
-    label = '%s (%s)' % (change['mc'], ', '.join(ids))
+    label = '%s (%s)' % (change['mc'], ', '.join(dict.fromkeys(ids)))
     return {'before_header': label, 'after_header': label, 'before': change['mc_text'], 'after': change['mc_new']}
 
 
@@ -139,37 +147,72 @@ class Engine:
 
     # --- plan ------------------------------------------------------------------------------------------
 
-    def _config_change(self, state: dict, config: str, options: dict, defines: dict) -> dict:
+    def _source(self, state: dict, config: str) -> str:
+        return plan_of.choose_source(self.params['cf_source'], state['cf_sources'][config])
+
+    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=()) -> dict:
         found = state['cf_sources'][config]
-        source = plan_of.choose_source(self.params['cf_source'], found)
+        source = self._source(state, config)
         mc = found['mc'] if os.path.lexists(found['mc']) else None
         pair = read_pair(found['cf'], mc)
         mc_new = pair['mc_text']
         try:
             for name, value in defines.items():
                 mc_new = set_define(mc_new, name, value) if mc_new is not None else None
+            for name in features:
+                mc_new = remove_feature(mc_new, name) if mc_new is not None else None
         except McError as exc:
             raise plan_of.PlanError('cannot change %s: %s' % (mc, exc)) from exc
         return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'))
 
+    def _rebuildable(self, state: dict, steps: list) -> tuple:
+        """The ``mc_feature`` steps whose .cf is rebuilt from its .mc, and manual notes for the others: a
+        FEATURE leaves no option to edit in place."""
+        kept, notes = [], []
+        for item in steps:
+            if self._source(state, item['config']) == 'mc':
+                kept.append(item)
+                continue
+            found = state['cf_sources'][item['config']]
+            why = found.get('reason') or 'it has lines its .mc does not build (cf_source %s)' % self.params['cf_source']
+            notes.append(plan_of.manual(item['id'], "FEATURE(`%s') left in %s: removing it means rebuilding %s from it, and %s"
+                                        % (item['feature'], item['mc'], item['target'], why.rstrip('.')), item['target']))
+        return kept, notes
+
     def _safe(self, steps: list) -> list:
-        """The steps with those a real run would refuse (links, swapped files) turned into ``refuse`` steps."""
+        """The steps with those a real run would refuse (links, swapped files) turned into ``refuse`` steps.
+
+        A file is created in a directory whose owner and mode a path step before it fixes: it is judged as that
+        step leaves the directory, as the real run creates it after that step."""
+        planned = {item['target']: item['after'] for item in steps if item['kind'] == 'path'}
         checked = []
         for item in steps:
-            reason = probe_path(item) if item['kind'] == 'path' else probe_pin(item) if item['kind'] == 'statoverride' else None
+            if item['kind'] == 'empty_file':
+                reason = probe_empty_file(item, root_only(planned.get(os.path.dirname(item['target']))))
+            else:
+                probe = {'path': probe_path, 'statoverride': probe_pin}.get(item['kind'])
+                reason = probe(item) if probe else None
             checked.append(plan_of.refuse(item['id'], item['target'], reason) if reason else item)
         return checked
 
     def plan(self, state: dict, findings: list, expected: dict) -> list:
         failing, held = plan_of.runas_gate(plan_of.failing_ids(findings), state.get('runas_impact'), self.params['run_as_user_force'])
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
+        mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state)
+        mc_steps, unbuilt = self._rebuildable(state, mc_steps)
+        notes += mc_notes + unbuilt
         options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
+        features = plan_of.options_by_config(mc_steps, 'feature')
         try:
-            self.changes = {config: self._config_change(state, config, options[config], defines[config]) for config in options}
+            self.changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
+                                                        features.get(config, {}))
+                            for config in sorted(set(options) | set(features))}
         except BuildError as exc:
             raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
         new_texts = {config: change['cf_new'] for config, change in self.changes.items() if change['cf_changed']}
-        predicted = plan_of.predict_state(state, new_texts, account, lstat_entry) if new_texts else state
+        created = plan_of.empty_file_steps(failing, expected, state)
+        extra = [item['target'] for item in created]
+        predicted = plan_of.predict_state(state, new_texts, account, lstat_entry, extra) if new_texts else state
         runas_changed = any(item['option'] == 'RunAsUser' and item['config'] == 'mta' for item in cf_steps) and 'mta' in new_texts
         dpkg = self.io.bin('dpkg-statoverride') if self.family == 'Debian' else None
         files = plan_of.file_steps(failing, expected, predicted, {'statoverride': self.params['statoverride'], 'dpkg': bool(dpkg)},
@@ -185,7 +228,8 @@ class Engine:
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, state.get('runas_impact'))
-        return plan_of.ordered(maps + self._safe(files) + cf_steps) + held + plan_of.manual_steps(failing) + notes + hazards
+        return (plan_of.ordered(maps + self._safe(files + created) + cf_steps + mc_steps) + held + plan_of.manual_steps(failing)
+                + notes + hazards)
 
     # --- check and apply ---------------------------------------------------------------------------
 
@@ -225,7 +269,7 @@ class Engine:
                                       backup=self.io.backup if self.params['backup'] else None))
                 installed.append(change['cf'])
                 for item in steps:
-                    if item['kind'] == 'cf_option' and item['config'] == config:
+                    if item['kind'] in plan_of.CONFIG_KINDS and item['config'] == config:
                         done.append(dict(item, changed=change['cf_changed'] or change['mc_changed'], refused=None, error=None))
         except Exception as exc:  # noqa: BLE001 - whatever stopped the install, the host is told what stands
             reason = str(exc) if isinstance(exc, BuildError) else 'could not install a new .cf: %s' % (
@@ -245,10 +289,12 @@ class Engine:
         makemap = self.io.bin('makemap', SENDMAIL_DIRS)
         aliases_done = False
         for phase in plan_of.PHASES:
-            for item in [s for s in steps if s['phase'] == phase and s['kind'] != 'cf_option']:
+            for item in [s for s in steps if s['phase'] == phase and s['kind'] not in plan_of.CONFIG_KINDS]:
                 if item['kind'] == 'path':
                     outcome = apply_path(item, check_mode=False)
                     outcome = dict(outcome, error=None)
+                elif item['kind'] == 'empty_file':
+                    outcome = apply_empty_file(item)
                 elif item['kind'] == 'statoverride':
                     outcome = apply_pin(item, self.io.run, dpkg)
                 else:
@@ -324,7 +370,7 @@ class Engine:
         result['cf_source'] = {config: change['source'] for config, change in self.changes.items()}
         installed = [change for change in self.changes.values() if change['cf_changed']]
         if not check_mode:
-            installed = [change for change in installed if any(item['kind'] == 'cf_option' and item['target'] == change['cf']
+            installed = [change for change in installed if any(item['kind'] in plan_of.CONFIG_KINDS and item['target'] == change['cf']
                                                                for item in changed_steps)]
         result['cf_changed'] = [change['cf'] for change in installed]
         # A run cut short after installing a .cf leaves a daemon that still runs the old one: restart it too.
@@ -366,7 +412,7 @@ class Engine:
     def _diff(self, changed_steps: list) -> list:
         entries = []
         for config, change in self.changes.items():
-            ids = [item['id'] for item in changed_steps if item['kind'] == 'cf_option' and item['config'] == config]
+            ids = [item['id'] for item in changed_steps if item['kind'] in plan_of.CONFIG_KINDS and item['config'] == config]
             if not ids:
                 continue
             if change['mc_changed']:

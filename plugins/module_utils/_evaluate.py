@@ -17,7 +17,7 @@ import fnmatch
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    STATUSES, applies_to, describe_expected, references,
+    STATUSES, applies_to, describe_expected, greeting_leaks, number_in_force, privacy_missing, references, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
@@ -326,6 +326,110 @@ def eval_option_value(control: dict, expected: dict, state: dict) -> dict:
     return _outcome('pass', '%s=%s' % (option, value), config['path'], evidence)
 
 
+def _option_evidence(config: dict, option: str, value) -> str:
+    return '%s: %s' % (config['path'], 'O %s=%s' % (option, value) if value is not None else 'no %s option' % option)
+
+
+def eval_option_words_required(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    words = _settings(state, params['config']).get(params['option'])
+    evidence = _option_evidence(config, params['option'], ','.join(words) if words is not None else None)
+    missing = privacy_missing(words, expected['required'], params['implied'])
+    actual = '%s=%s' % (params['option'], ','.join(words)) if words else '%s unset' % params['option']
+    if missing:
+        return _outcome('fail', '%s; lacks %s' % (actual, ', '.join(missing)), config['path'], evidence)
+    return _outcome('pass', actual, config['path'], evidence)
+
+
+def eval_greeting(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    value = _settings(state, params['config']).get(params['option'])
+    evidence = _option_evidence(config, params['option'], value)
+    leaks = greeting_leaks(value, params['forbidden'])
+    if value is None:
+        return _outcome('fail', '%s unset: sendmail greets with its version ($v)' % params['option'], config['path'], evidence)
+    if leaks:
+        return _outcome('fail', 'the greeting holds %s' % ' and '.join(leaks), config['path'], evidence)
+    if expected.get('value') and value != expected['value']:
+        return _outcome('fail', 'the greeting is %s, not %s' % (value, expected['value']), config['path'], evidence)
+    return _outcome('pass', 'the greeting holds no version', config['path'], evidence)
+
+
+def eval_help_file(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    value = _settings(state, params['config']).get(params['option'])
+    evidence = _option_evidence(config, params['option'], value)
+    if not value:
+        return _outcome('fail', 'no HelpFile: HELP answers "HELP not implemented" with the version', config['path'], evidence)
+    entry = _entry(state, value)
+    evidence += '; ' + entry_text(entry)
+    if entry.get('error'):
+        return _outcome('error', 'cannot read %s: %s' % (value, entry['error']), value, evidence)
+    if not entry.get('exists'):
+        return _outcome('fail', '%s is absent: HELP answers "HELP not implemented" with the version' % value, value, evidence)
+    if entry.get('type') != 'file':
+        return _outcome('fail', '%s is not a regular file (%s)' % (value, entry.get('type')), value, evidence)
+    if entry.get('size') is None:
+        return _outcome('error', 'the size of %s was not read' % value, value, evidence)
+    evidence += ', %d bytes' % entry['size']
+    if entry['size']:
+        return _outcome('fail', '%s has %d bytes: HELP sends them, the version among them' % (value, entry['size']), value, evidence)
+    return _outcome('pass', '%s is empty' % value, value, evidence)
+
+
+def _number_problem(option: str, value, bound: str, limit: int):
+    """(in force, problem or None) of one numeric option against its bound."""
+    current = number_in_force(option, value)
+    shown = '%s=%s' % (option, value) if value not in (None, '') else '%s unset (%s)' % (option, current)
+    if current is None:
+        return shown, '%s is not a number' % shown
+    if within_bound(bound, current, limit):
+        return shown, None
+    if bound == 'min':
+        return shown, '%s is below %d' % (shown, limit)
+    return shown, ('%s sets no limit' % shown) if current == 0 else '%s is above %d' % (shown, limit)
+
+
+def eval_option_number(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    value = _settings(state, params['config']).get(params['option'])
+    shown, problem = _number_problem(params['option'], value, params['bound'], int(expected['value']))
+    return _outcome('fail' if problem else 'pass', problem or shown, config['path'], _option_evidence(config, params['option'], value))
+
+
+def eval_option_limits(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    values = config.get('values') or {}
+    shown, problems, evidence = [], [], []
+    for option, key in params['limits']:
+        value = (values.get(option) or [None])[-1]
+        text, problem = _number_problem(option, value, 'max', int(expected[key]))
+        shown.append(text)
+        evidence.append(_option_evidence(config, option, value))
+        if problem:
+            problems.append(problem)
+    return _outcome('fail' if problems else 'pass', '; '.join(problems or shown), config['path'], '; '.join(evidence))
+
+
+def eval_relay_features(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    marks = _settings(state, params['config']).get('relay_marks') or {}
+    found = [name for name in params['features'] if marks.get(name)]
+    evidence = '%s: %s' % (config['path'], '; '.join(
+        '%s: %s' % (name, 'built with it' if marks.get(name) else 'not built with it') for name in params['features']))
+    refused = [name for name in found if name not in expected['allowed']]
+    if refused:
+        return _outcome('fail', 'built with ' + ', '.join("FEATURE(`%s')" % name for name in refused), config['path'], evidence)
+    return _outcome('pass', 'built with ' + ', '.join(found) + ' (allowed)' if found else 'no relaying feature',
+                    config['path'], evidence)
+
+
 def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     method = state.get('drop_method')
     kernel = state.get('kernel') or {}
@@ -411,6 +515,8 @@ EVALUATORS = {
     'statoverride': eval_statoverride, 'path_set': eval_path_set, 'map_files': eval_map_files,
     'queue_files': eval_queue_files, 'option_words': eval_option_words, 'option_value': eval_option_value,
     'privdrop': eval_privdrop, 'cf_source': eval_cf_source, 'runas_impact': eval_runas_impact,
+    'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
+    'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
 }
 
 

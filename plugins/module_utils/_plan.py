@@ -34,7 +34,9 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, fix_actions
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
+    BY_ID, DERIVE, fix_actions, number_in_force, within_bound,
+)
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
     judge_path, owner_names, setuid_root_files,
 )
@@ -43,7 +45,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._state import acc
 
 FAILING = ('fail', 'error')
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
-APPLIED = ('map_rebuild', 'path', 'cf_option', 'statoverride')
+APPLIED = ('map_rebuild', 'path', 'empty_file', 'cf_option', 'mc_feature', 'statoverride')
+# Steps that change a .cf: carried out together, one validated replacement per file.
+CONFIG_KINDS = ('cf_option', 'mc_feature')
 NOT_APPLIED = ('manual', 'refuse')
 CF_SOURCES = ('auto', 'mc', 'cf')
 RUNAS_OWNERS = ('@RunAsUser', '@MTAUser')
@@ -113,24 +117,49 @@ def runas_breaks(steps: list, impact: dict | None) -> list:
 # --- config: options of the .cf files -------------------------------------------------------------
 
 
+def _bounded(control_id: str, action: dict, config: dict, value: str):
+    """(value to set, manual note) of a cf_option fix with a ``bound``: nothing where the option is within
+    it; a limit above its bound is the site's and never lowered (a note says so)."""
+    current_text = ((config.get('values') or {}).get(action['option']) or [None])[-1]
+    current, limit = number_in_force(action['option'], current_text), int(value)
+    if current is not None and within_bound(action['bound'], current, limit):
+        return None, None
+    if action['bound'] == 'max' and current:
+        return None, manual(control_id, '%s=%s in %s is above %d: a limit the site set is not lowered here; lower it, or '
+                            'raise the bound in expected.%s' % (action['option'], current_text, config['path'], limit, control_id),
+                            config['path'])
+    return value, None
+
+
 def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
     """The ``cf_option`` steps of the failing ``control_ids`` and the manual notes of values left unset.
 
     ``before`` is the option's values in the installed file (a list), ``after`` the value to set;
-    an option already holding exactly that value gives no step. Two controls asking one option for
-    different values raise PlanError.
+    an option already holding exactly that value gives no step. A ``derive`` action computes the value
+    from what the option holds now; a ``bound`` action changes only an option outside its bound. Two
+    controls asking one option for different values raise PlanError.
     """
     steps, notes, wanted = [], [], {}
     for control_id in control_ids:
-        for action in fix_actions(BY_ID[control_id], expected_by_id[control_id]):
+        control = BY_ID[control_id]
+        for action in fix_actions(control, expected_by_id[control_id]):
             if action['kind'] != 'cf_option':
                 continue
             config = state['configs'][action['config']]
-            if action.get('value') in (None, ''):
+            value = action.get('value')
+            if value is None and action.get('derive'):
+                current = (config.get('settings') or {}).get(action['option'])
+                value = DERIVE[action['derive']](current, expected_by_id[control_id], control['params'])
+            if value not in (None, '') and action.get('bound'):
+                value, note = _bounded(control_id, action, config, str(value))
+                if value is None:
+                    notes.extend([note] if note else [])
+                    continue
+            if value in (None, ''):
                 notes.append(manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
                                     % (action['option'], config['path'], control_id), config['path']))
                 continue
-            value = str(action['value'])
+            value = str(value)
             key = (action['config'], action['option'])
             if key in wanted and wanted[key][1] != value:
                 raise PlanError('%s asks %s=%s in %s but %s asks %s; make the expected values agree'
@@ -143,6 +172,54 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
                               '%s is %s' % (action['option'], ', '.join(before) if before else 'unset'),
                               config=action['config'], option=action['option'], define=action['define']))
     return steps, notes
+
+
+def feature_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
+    """The ``mc_feature`` steps (a FEATURE removed from the .mc, the .cf rebuilt from it) of the failing
+    ``control_ids``, and manual notes where the .mc does not call the feature the .cf was built with."""
+    steps, notes = [], []
+    for control_id in control_ids:
+        control = BY_ID[control_id]
+        for action in fix_actions(control, expected_by_id[control_id]):
+            if action['kind'] != 'mc_feature_remove':
+                continue
+            config = state['configs'][action['config']]
+            marks = (config.get('settings') or {}).get('relay_marks') or {}
+            found = (state.get('cf_sources') or {}).get(action['config']) or {}
+            allowed = expected_by_id[control_id].get('allowed') or []
+            for name in control['params']['features']:
+                if not marks.get(name) or name in allowed:
+                    continue
+                if name not in (found.get('features') or []):
+                    notes.append(manual(control_id, "%s was built with FEATURE(`%s') but %s does not call it: remove it "
+                                        'where the .cf is made, by hand' % (config['path'], name, found.get('mc') or 'no .mc'),
+                                        config['path']))
+                    continue
+                steps.append(step(control_id, 'mc_feature', 'config', config['path'], "FEATURE(`%s')" % name, None,
+                                  "%s is built with FEATURE(`%s')" % (config['path'], name), config=action['config'],
+                                  feature=name, mc=found['mc']))
+    return steps, notes
+
+
+def empty_file_steps(control_ids: list, expected_by_id: dict, state: dict) -> list:
+    """The ``empty_file`` steps of the failing ``control_ids``: an empty root:root 0644 file created where
+    there is none; a path that holds something else is refused, never emptied."""
+    found = []
+    for control_id in control_ids:
+        for action in fix_actions(BY_ID[control_id], expected_by_id[control_id]):
+            if action['kind'] != 'empty_file':
+                continue
+            path = action['path']
+            entry = (state.get('paths') or {}).get(path) or {'path': path, 'exists': False}
+            if entry.get('error'):
+                found.append(refuse(control_id, path, '%s: %s' % (path, entry['error'])))
+            elif not entry.get('exists'):
+                found.append(step(control_id, 'empty_file', 'paths', path, None, {'owner': 'root', 'group': 'root', 'mode': '0644'},
+                                  '%s is absent' % path))
+            elif entry.get('type') != 'file' or entry.get('size'):
+                found.append(refuse(control_id, path, '%s exists and is not an empty file; it is not emptied here: give '
+                                    'another path in expected.%s' % (path, control_id)))
+    return found
 
 
 def choose_source(mode: str, found: dict) -> str:
@@ -169,11 +246,14 @@ def choose_source(mode: str, found: dict) -> str:
 
 def options_by_config(steps: list, key: str = 'option') -> dict:
     """config (mta, msp) -> {option: value} of the ``cf_option`` steps; with ``key='define'``, the
-    m4 defines that make those options in the .mc beside the .cf."""
+    m4 defines that make those options in the .mc beside the .cf; with ``key='feature'``, the
+    FEATUREs the ``mc_feature`` steps remove (name -> None)."""
     found = {}
     for item in steps:
-        if item['kind'] == 'cf_option':
+        if item['kind'] == 'cf_option' and key != 'feature':
             found.setdefault(item['config'], {})[item[key]] = item['after']
+        elif item['kind'] == 'mc_feature' and key == 'feature':
+            found.setdefault(item['config'], {})[item['feature']] = None
     return found
 
 
@@ -215,11 +295,11 @@ def name_errors(steps: list, users: dict, groups: set) -> list:
     return errors
 
 
-def predict_state(state: dict, cf_texts: dict, lookup_account, lstat) -> dict:
+def predict_state(state: dict, cf_texts: dict, lookup_account, lstat, extra_paths=()) -> dict:
     """The state once the .cf texts of ``cf_texts`` (config -> new text) are installed.
 
     The settings, layout and accounts follow the new configuration; ``lookup_account(token)`` and
-    ``lstat(path, follow)`` read what the new layout names that the old one did not.
+    ``lstat(path, follow)`` read what the new layout names that the old one did not, and ``extra_paths``.
     """
     new = copy.deepcopy(state)
     for role, text in cf_texts.items():
@@ -237,6 +317,9 @@ def predict_state(state: dict, cf_texts: dict, lookup_account, lstat) -> dict:
                 new['paths'][path] = lstat(path, group in ('aliases', 'maps'))
     for directory in new['layout']['queue_mta'] + new['layout']['queue_msp']:
         new['queue_files'].setdefault(directory, {'files': [], 'error': None})
+    for path in extra_paths:
+        if path not in new['paths']:
+            new['paths'][path] = lstat(path, False)
     return new
 
 
@@ -545,6 +628,9 @@ def diff_entries(steps: list) -> list:
             header = '%s (owner:group mode)' % item['id']
             shown = item['target'] if not item.get('resolved') else '%s -> %s' % (item['target'], item['resolved'])
             lines = ('%s: %s\n' % (shown, attributes_text(item['before'])), '%s: %s\n' % (shown, attributes_text(item['after'])))
+        elif item['kind'] == 'empty_file':
+            header = '%s (created empty)' % item['id']
+            lines = ('', '%s: %s\n' % (item['target'], attributes_text(item['after'])))
         elif item['kind'] == 'statoverride':
             header = '%s (dpkg-statoverride)' % item['id']
             lines = ('%s %s\n' % (item['before'], item['target']) if item['before'] else '', '%s %s\n' % (item['after'], item['target']))

@@ -231,3 +231,41 @@ def apply_attributes(path: str, owner=None, group=None, mode=None, check_mode: b
         return _apply_at(dir_fd, os.fstat(dir_fd), name, path, uid, gid, mode, check_mode, st)
     finally:
         os.close(dir_fd)
+
+
+def create_empty(path: str, check_mode: bool = False, parent_fixed: bool = False) -> dict:
+    """Create ``path`` as an empty root:root 0644 file, in a directory only root can write to.
+
+    The directory is reached as ``apply_attributes`` reaches it; the file is made with O_CREAT|O_EXCL
+    (never through a link, never over a file that is there). In check mode, ``parent_fixed`` says that
+    an earlier step makes the directory root's alone. Returns ``changed``; raises UnsafePath when
+    refused, OSError as the system reports it.
+    """
+    path = os.path.abspath(path)
+    parent, name = os.path.split(path)
+    if not name:
+        raise UnsafePath('%s has no parent directory to create it in; give a path below /.' % path)
+    dir_fd = _open_directory(parent)
+    try:
+        if writable_by_others(os.fstat(dir_fd)) and not (check_mode and parent_fixed):
+            raise UnsafePath('%s can be written by others than root; refusing to create %s in it.' % (parent, path))
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+                return {'changed': False}
+            raise UnsafePath('%s exists and is not an empty file; refusing to empty or replace it.' % path)
+        if check_mode:
+            return {'changed': True}
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), 0o644,
+                     dir_fd=dir_fd)
+        try:
+            os.fchown(fd, 0, 0)
+            os.fchmod(fd, 0o644)  # whatever the umask took away
+        finally:
+            os.close(fd)
+        return {'changed': True}
+    finally:
+        os.close(dir_fd)

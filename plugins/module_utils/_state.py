@@ -84,7 +84,7 @@ def _kind(mode: int) -> str:
 def stat_entry(path: str, st: os.stat_result) -> dict:
     return {'path': path, 'exists': True, 'error': None, 'type': _kind(st.st_mode), 'owner': user_name(st.st_uid),
             'group': group_name(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid, 'mode': '%04o' % stat.S_IMODE(st.st_mode),
-            'link': None, 'target': None}
+            'link': None, 'target': None, 'size': st.st_size if stat.S_ISREG(st.st_mode) else None}
 
 
 def lstat_entry(path: str, follow: bool = False) -> dict:
@@ -257,6 +257,14 @@ def _cf_m4_missing(mc_text: str, mc_path: str) -> str | None:
     return None
 
 
+def _features(mc_text: str | None) -> list:
+    """The FEATUREs a .mc calls; none when there is no .mc or it cannot be scanned."""
+    try:
+        return sorted(parse_mc(mc_text)['features']) if mc_text is not None else []
+    except McError:
+        return []
+
+
 def cf_source(run, cf_path: str, m4: str | None) -> dict:
     """Whether a .cf is what its .mc builds: m4 renders the .mc into memory and the two are compared.
 
@@ -266,13 +274,14 @@ def cf_source(run, cf_path: str, m4: str | None) -> dict:
     """
     mc_path = mc_path_of(cf_path)
     found = {'cf': cf_path, 'mc': mc_path, 'buildable': False, 'reason': None, 'error': None, 'built': None,
-             'only_installed': [], 'only_built': []}
+             'only_installed': [], 'only_built': [], 'features': []}
     try:
         mc_text = read_text(mc_path)[0]
         cf_text = read_text(cf_path)[0]
     except (BuildError, OSError) as exc:
         found['reason'] = str(exc)
         return found
+    found['features'] = _features(mc_text)
     missing = _cf_m4_missing(mc_text, mc_path) if mc_text is not None else None
     if mc_text is None:
         found['reason'] = 'there is no %s: %s is its only source' % (mc_path, cf_path)

@@ -67,6 +67,28 @@ def _dont_blame(root: Path) -> None:
                          cf.read_text(), flags=re.M))
 
 
+LEGACY_MC = ("define(`confLOG_LEVEL', `4')dnl", "FEATURE(`promiscuous_relay')dnl")
+
+
+def _rebuild_cf(root: Path) -> None:
+    """sendmail.cf made again from sendmail.mc by the host's own m4, as `make -C /etc/mail` would."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    proc = subprocess.run(["chroot", str(root), "m4", "/etc/mail/sendmail.mc"], capture_output=True, text=True,
+                          check=False, stdin=subprocess.DEVNULL, env=env, cwd="/")
+    if proc.returncode != 0 or "ERROR" in proc.stderr:
+        raise SystemExit(f"m4 sendmail.mc failed:\n{proc.stderr}")
+    (root / "etc/mail/sendmail.cf").write_text(proc.stdout)
+
+
+def _legacy_mc(root: Path) -> None:
+    """A low LogLevel and an open relay in the .mc, and the .cf built from it."""
+    mc = root / "etc/mail/sendmail.mc"
+    lines = "".join(line + "\n" for line in LEGACY_MC)
+    mc.write_text(re.sub(r"^(MAILER_DEFINITIONS|MAILER\()", lambda m: lines + m.group(1), mc.read_text(), count=1,
+                         flags=re.M))
+    _rebuild_cf(root)
+
+
 LEGACY: tuple[Change, ...] = (
     Change("the sendmail binary is set-user-id root (root:smmsp 6755)",
            _own(SENDMAIL_BIN, "root", "smmsp", 0o6755)),
@@ -85,6 +107,8 @@ LEGACY: tuple[Change, ...] = (
            _dont_blame),
     # Stock Debian sets no RunAsUser either; the legacy host keeps it that way on purpose.
     Change("no RunAsUser: the MTA keeps running as root", lambda root: None),
+    Change("sendmail.mc logs little and relays for anyone: " + " ".join(LEGACY_MC) + "; sendmail.cf is built from it",
+           _legacy_mc),
 )
 
 HAND_EDIT = ("# site limits, added by hand", "O MaxMessageSize=5000000", "O MaxRecipientsPerMessage=50")

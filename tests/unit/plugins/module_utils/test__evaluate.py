@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime
 import os
+import re
 
 import pytest
 
@@ -51,9 +52,11 @@ ACCOUNTS = {
     'smmsp': {'name': 'smmsp', 'uid': 101, 'gid': 103, 'group': 'smmsp'},
     'alice': {'name': 'alice', 'uid': 1000, 'gid': 1000, 'group': 'alice'},
 }
-STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01']
+# What stock Debian fails beyond the privilege model: PrivacyOptions, the greeting, HELP and the limits.
+STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-DOS-01']
+STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01'] + STOCK_SMTP_FAILS
 LEGACY_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02', 'SM-FILE-05', 'SM-QUEUE-01',
-                'SM-QUEUE-02', 'SM-SAFE-01']
+                'SM-QUEUE-02', 'SM-SAFE-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
 LEGACY_DONT_BLAME = ('GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,GroupWritableIncludeFileSafe,'
                      'ForwardFileInGroupWritableDirPath,IncludeFileInGroupWritableDirPath,AssumeSafeChown,TrustStickyBit')
 
@@ -65,7 +68,8 @@ def read(release, name):
 
 def entry(path, owner, group, mode, kind='file'):
     return {'path': path, 'exists': True, 'error': None, 'type': kind, 'owner': owner, 'group': group,
-            'uid': ACCOUNTS.get(owner, {}).get('uid', 0), 'gid': 0, 'mode': mode, 'link': None, 'target': None}
+            'uid': ACCOUNTS.get(owner, {}).get('uid', 0), 'gid': 0, 'mode': mode, 'link': None, 'target': None,
+            'size': 6016 if kind == 'file' else None}
 
 
 def config(release, name, text=None):
@@ -77,7 +81,7 @@ def config(release, name, text=None):
 def agreeing_source(name):
     """A .cf that is what its .mc builds (as on a fresh Debian host)."""
     return {'cf': '/etc/mail/' + name, 'mc': '/etc/mail/' + name.replace('.cf', '.mc'), 'buildable': True, 'reason': None,
-            'error': None, 'built': None, 'only_installed': [], 'only_built': []}
+            'error': None, 'built': None, 'only_installed': [], 'only_built': [], 'features': []}
 
 
 def setid(path, owner, group, mode):
@@ -127,8 +131,16 @@ def legacy_state(release='bookworm'):
     paths['/etc/mail/sendmail.cf'].update(mode='0664')
     paths['/etc/aliases'].update(owner='alice', group='alice')
     text = read(release, 'sendmail.cf').replace('O DontBlameSendmail=', 'O DontBlameSendmail=%s\n#' % LEGACY_DONT_BLAME, 1)
+    text = legacy_mc_in_cf(text)
     state['configs']['mta'] = config(release, 'sendmail.cf', text)
+    state['cf_sources']['mta']['features'] = ['promiscuous_relay']
     return state
+
+
+def legacy_mc_in_cf(text):
+    """What the legacy .mc builds differently: LogLevel 4, and promiscuous_relay drops the rules that deny relaying."""
+    text = re.sub(r'^O LogLevel=.*$', 'O LogLevel=4', text, count=1, flags=re.M)
+    return '\n'.join(line for line in text.splitlines() if 'Relaying denied' not in line) + '\n'
 
 
 def handedit_state(release='bookworm'):
@@ -165,7 +177,8 @@ def test_stock_debian_fails_exactly(release):
 def test_legacy_profile_fails_exactly(release):
     findings = evaluate(CONTROLS, expected_all(), legacy_state(release), today=TODAY)
     assert failing(findings) == LEGACY_FAILS
-    assert set(LEGACY_FAILS) == set(STOCK_FAILS) | {'SM-STATOVR-01', 'SM-QUEUE-02', 'SM-FILE-02', 'SM-FILE-05'}
+    assert set(LEGACY_FAILS) == set(STOCK_FAILS) | {'SM-STATOVR-01', 'SM-QUEUE-02', 'SM-FILE-02', 'SM-FILE-05', 'SM-LOG-01',
+                                                    'SM-RELAY-01'}
 
 
 def test_findings_have_exactly_the_contract_keys():
@@ -177,8 +190,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 16, 'fail': 5, 'error': 0, 'not_applicable': 0, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 21}
+    assert summary == {'counts': {'pass': 18, 'fail': 9, 'error': 0, 'not_applicable': 0, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 27}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -457,7 +470,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 16, 'fail': 3, 'error': 0, 'not_applicable': 0, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 18, 'fail': 7, 'error': 0, 'not_applicable': 0, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

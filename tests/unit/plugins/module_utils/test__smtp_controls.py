@@ -1,0 +1,217 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The controls beyond the privilege model (PrivacyOptions, greeting, HELP, LogLevel, limits, relaying):
+their judgments on the Debian fixtures and the lab's legacy profile, and the plans that fix them."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_empty_file
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
+    BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, greeting_without_version, privacy_missing,
+)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
+    diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps, option_steps,
+)
+from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
+    TODAY, config, legacy_state, read, stock_state,
+)
+
+NEW = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
+DEBIAN_GREETING = ('$j Sendmail $v/$Z; $b; (No UCE/UBE) $?{client_addr}logging access from: '
+                   '${client_name}(${client_resolve})-$_$.')
+
+
+def expected_all(overrides=None):
+    return {c['id']: expected_for(c, 'Debian', (overrides or {}).get(c['id'])) for c in CONTROLS}
+
+
+def judge(state, control_id, override=None):
+    control = BY_ID[control_id]
+    return evaluate_control(control, expected_for(control, 'Debian', override), state)
+
+
+def with_cf(state, text):
+    state = copy.deepcopy(state)
+    state['configs']['mta'] = config(state['os']['release'], 'sendmail.cf', text)
+    return state
+
+
+def set_line(text, option, value):
+    """The fixture's .cf with one option line replaced (or added at the end)."""
+    lines = [line for line in text.splitlines() if not line.startswith('O %s=' % option)]
+    return '\n'.join(lines + ([] if value is None else ['O %s=%s' % (option, value)])) + '\n'
+
+
+@pytest.mark.parametrize('release', ['bookworm', 'trixie'])
+def test_stock_debian_fails_the_probes_help_and_limits_and_legacy_also_loglevel_and_relay(release):
+    stock = [i for i in failing_ids_of(evaluate(CONTROLS, expected_all(), stock_state(release), today=TODAY)) if i in NEW]
+    legacy = [i for i in failing_ids_of(evaluate(CONTROLS, expected_all(), legacy_state(release), today=TODAY)) if i in NEW]
+    assert stock == ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-DOS-01']
+    assert legacy == NEW
+
+
+def test_privacy_options_goaway_stands_for_its_words_but_not_for_noetrn():
+    assert privacy_missing(['goaway'], PRIVACY_FULL, {'goaway': list(GOAWAY_WORDS)}) == PRIVACY_FULL[1:]
+    assert privacy_missing(list(GOAWAY_WORDS) + PRIVACY_FULL[1:], PRIVACY_FULL, {'goaway': list(GOAWAY_WORDS)}) == []
+    result = judge(stock_state(), 'SM-SMTP-01')
+    assert result['status'] == 'fail' and result['actual'].endswith('lacks goaway, noetrn, restrictmailq, noreceipts')
+    text = set_line(read('bookworm', 'sendmail.cf'), 'PrivacyOptions', 'goaway,noetrn')
+    text += 'O PrivacyOptions=restrictqrun restrictmailq,restrictexpand\nO PrivacyOptions=noreceipts,nobodyreturn\n'
+    assert judge(with_cf(stock_state(), text), 'SM-SMTP-01')['status'] == 'pass', 'the words of every line add up'
+    assert judge(with_cf(stock_state(), text), 'SM-SMTP-01', {'required': ['goaway', 'noactualrecipient']})['status'] == 'fail'
+
+
+def test_greeting_without_version_keeps_the_rest_of_the_sites_greeting():
+    assert greeting_without_version(DEBIAN_GREETING, {'value': None}, {}) == (
+        '$j Sendmail; $b; (No UCE/UBE) $?{client_addr}logging access from: ${client_name}(${client_resolve})-$_$.')
+    assert greeting_without_version('$j Sendmail ${v} ready at $b', {'value': None}, {}) == '$j Sendmail ready at $b'
+    assert greeting_without_version(None, {'value': None}, {}) == '$j Sendmail; $b'
+    assert greeting_without_version(DEBIAN_GREETING, {'value': '$j ESMTP'}, {}) == '$j ESMTP'
+    text = read('bookworm', 'sendmail.cf')
+    assert judge(stock_state(), 'SM-SMTP-02')['actual'] == 'the greeting holds $v and $Z'
+    assert judge(with_cf(stock_state(), set_line(text, 'SmtpGreetingMessage', '$j Sendmail $Z')), 'SM-SMTP-02')['status'] == 'fail'
+    assert judge(with_cf(stock_state(), set_line(text, 'SmtpGreetingMessage', None)), 'SM-SMTP-02')['status'] == 'fail'
+    assert judge(with_cf(stock_state(), set_line(text, 'SmtpGreetingMessage', '$j; $b')), 'SM-SMTP-02')['status'] == 'pass'
+
+
+def test_help_file_passes_only_when_empty():
+    state = stock_state()
+    assert judge(state, 'SM-SMTP-03')['actual'] == '/etc/mail/helpfile has 6016 bytes: HELP sends them, the version among them'
+    state['paths']['/etc/mail/helpfile']['size'] = 0
+    assert judge(state, 'SM-SMTP-03')['status'] == 'pass'
+    state['paths']['/etc/mail/helpfile'] = {'path': '/etc/mail/helpfile', 'exists': False, 'error': None}
+    assert 'HELP not implemented' in judge(state, 'SM-SMTP-03')['actual'], 'a missing file still shows the version'
+    unset = with_cf(stock_state(), set_line(read('bookworm', 'sendmail.cf'), 'HelpFile', None))
+    assert judge(unset, 'SM-SMTP-03')['status'] == 'fail'
+
+
+def test_loglevel_unset_is_sendmails_default_nine():
+    text = read('bookworm', 'sendmail.cf')
+    assert judge(stock_state(), 'SM-LOG-01')['status'] == 'pass'
+    assert judge(with_cf(stock_state(), set_line(text, 'LogLevel', None)), 'SM-LOG-01')['status'] == 'pass'
+    assert judge(with_cf(stock_state(), set_line(text, 'LogLevel', '4')), 'SM-LOG-01')['actual'] == 'LogLevel=4 is below 9'
+    assert judge(with_cf(stock_state(), set_line(text, 'LogLevel', 'x')), 'SM-LOG-01')['status'] == 'fail'
+    assert judge(with_cf(stock_state(), set_line(text, 'LogLevel', '12')), 'SM-LOG-01', {'value': '13'})['status'] == 'fail'
+
+
+def test_limits_judge_each_option_against_its_bound():
+    result = judge(stock_state(), 'SM-DOS-01')
+    assert result['actual'] == ('MaxDaemonChildren=0 sets no limit; MaxMessageSize unset (0) sets no limit; '
+                                'MaxRecipientsPerMessage unset (0) sets no limit')
+    text = read('bookworm', 'sendmail.cf')
+    for option, value in (('MaxDaemonChildren', '40'), ('MaxMessageSize', '5000000'), ('MaxRecipientsPerMessage', '50')):
+        text = set_line(text, option, value)
+    assert judge(with_cf(stock_state(), text), 'SM-DOS-01')['status'] == 'pass', 'MaxHeadersLength unset is 32768'
+    above = with_cf(stock_state(), set_line(text, 'MaxMessageSize', '52428800'))
+    assert judge(above, 'SM-DOS-01')['actual'] == 'MaxMessageSize=52428800 is above 26214400'
+    assert judge(above, 'SM-DOS-01', {'max_message_size': '52428800'})['status'] == 'pass'
+
+
+def test_relay_features_by_the_marks_they_leave_in_the_cf():
+    text = read('bookworm', 'sendmail.cf')
+    assert relay_marks(parse_cf(text)) == {'promiscuous_relay': False, 'relay_based_on_MX': False}
+    assert judge(legacy_state(), 'SM-RELAY-01')['actual'] == "built with FEATURE(`promiscuous_relay')"
+    mx = with_cf(stock_state(), text + 'Kmxserved bestmx -z: -T<TEMP>\n')
+    assert judge(mx, 'SM-RELAY-01')['status'] == 'fail'
+    assert judge(mx, 'SM-RELAY-01', {'allowed': ['relay_based_on_MX']})['status'] == 'pass'
+
+
+# --- the plans --------------------------------------------------------------------------------------------
+
+
+def test_legacy_plan_of_the_new_controls():
+    state = legacy_state()
+    steps, notes = option_steps(NEW, expected_all(), state)
+    assert notes == []
+    assert [(s['id'], s['option'], s['define'], s['after']) for s in steps] == [
+        ('SM-SMTP-01', 'PrivacyOptions', 'confPRIVACY_FLAGS', ','.join(PRIVACY_FULL)),
+        ('SM-SMTP-02', 'SmtpGreetingMessage', 'confSMTP_LOGIN_MSG', greeting_without_version(DEBIAN_GREETING, {}, {})),
+        ('SM-SMTP-03', 'HelpFile', 'HELP_FILE', '/etc/mail/helpfile.empty'),
+        ('SM-LOG-01', 'LogLevel', 'confLOG_LEVEL', '9'),
+        ('SM-DOS-01', 'MaxDaemonChildren', 'confMAX_DAEMON_CHILDREN', '40'),
+        ('SM-DOS-01', 'MaxMessageSize', 'confMAX_MESSAGE_SIZE', '26214400'),
+        ('SM-DOS-01', 'MaxRecipientsPerMessage', 'confMAX_RCPTS_PER_MESSAGE', '100'),
+    ], 'ConnectionRateThrottle=15 and the unset MaxHeadersLength are within their bounds: no step'
+    features, feature_notes = feature_steps(NEW, expected_all(), state)
+    assert [(s['id'], s['kind'], s['feature'], s['mc']) for s in features] == [
+        ('SM-RELAY-01', 'mc_feature', 'promiscuous_relay', '/etc/mail/sendmail.mc')] and feature_notes == []
+    created = empty_file_steps(NEW, expected_all(), state)
+    assert [(s['kind'], s['phase'], s['target']) for s in created] == [('empty_file', 'paths', '/etc/mail/helpfile.empty')]
+    assert diff_entries(created) == [{'before_header': 'SM-SMTP-03 (created empty)', 'after_header': 'SM-SMTP-03 (created empty)',
+                                      'before': '', 'after': '/etc/mail/helpfile.empty: root:root 0644\n'}]
+
+
+def test_a_limit_above_its_bound_is_never_lowered_and_one_within_it_is_kept():
+    text = set_line(read('bookworm', 'sendmail.cf'), 'MaxMessageSize', '52428800')
+    text = set_line(text, 'MaxRecipientsPerMessage', '50')
+    steps, notes = option_steps(['SM-DOS-01'], expected_all(), with_cf(stock_state(), text))
+    assert [(s['option'], s['after']) for s in steps] == [('MaxDaemonChildren', '40')]
+    assert [(n['kind'], n['id']) for n in notes] == [('manual', 'SM-DOS-01')]
+    assert notes[0]['why'].startswith('MaxMessageSize=52428800 in /etc/mail/sendmail.cf is above 26214400')
+
+
+def test_a_feature_the_mc_does_not_call_is_left_by_hand():
+    state = legacy_state()
+    state['cf_sources']['mta']['features'] = []
+    steps, notes = feature_steps(['SM-RELAY-01'], expected_all(), state)
+    assert steps == [] and [n['kind'] for n in notes] == ['manual']
+    assert feature_steps(['SM-RELAY-01'], expected_all({'SM-RELAY-01': {'allowed': ['promiscuous_relay']}}), legacy_state()) == ([], [])
+
+
+def test_an_existing_help_file_is_never_emptied():
+    state = legacy_state()
+    state['paths']['/etc/mail/helpfile.empty'] = dict(state['paths']['/etc/mail/helpfile'], path='/etc/mail/helpfile.empty')
+    assert [s['kind'] for s in empty_file_steps(['SM-SMTP-03'], expected_all(), state)] == ['refuse']
+    state['paths']['/etc/mail/helpfile.empty']['size'] = 0
+    assert empty_file_steps(['SM-SMTP-03'], expected_all(), state) == []
+
+
+def test_the_fixed_cf_passes_every_new_control():
+    state = legacy_state()
+    steps, _notes = option_steps(NEW, expected_all(), state)
+    text = read('bookworm', 'sendmail.cf')  # the .mc without promiscuous_relay and LogLevel 4 builds Debian's rules
+    for item in steps:
+        text = set_line(text, item['option'], item['after'])
+    fixed = with_cf(state, text)
+    fixed['paths']['/etc/mail/helpfile.empty'] = {'path': '/etc/mail/helpfile.empty', 'exists': True, 'error': None, 'type': 'file',
+                                                  'owner': 'root', 'group': 'root', 'mode': '0644', 'size': 0, 'link': None,
+                                                  'target': None}
+    assert [i for i in failing_ids_of(evaluate(CONTROLS, expected_all(), fixed, today=TODAY)) if i in NEW] == []
+    assert option_steps(NEW, expected_all(), fixed) == ([], [])
+
+
+def test_m4_warnings_are_not_errors():
+    warning = "*** WARNING: FEATURE(`promiscuous_relay') configures your system as open\n\trelay.  Do NOT use it!\n"
+    assert m4_errors(warning) == ''
+    assert m4_errors(warning + '*** ERROR: FEATURE() should be before MAILER()\n') == '*** ERROR: FEATURE() should be before MAILER()'
+    assert m4_errors('m4:stdin:3: bad macro\n') == 'm4:stdin:3: bad macro'
+
+
+def test_an_empty_file_is_created_root_owned_and_nothing_is_replaced(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    target = tmp_path / 'helpfile.empty'
+    item = {'target': str(target)}
+    assert apply_empty_file(item, check_mode=True) == {'changed': True, 'refused': None, 'error': None}
+    assert not target.exists()
+    assert apply_empty_file(item)['changed'] is True
+    st = os.lstat(target)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777, st.st_size) == (0, 0, 0o644, 0)
+    assert apply_empty_file(item)['changed'] is False, 'an empty file is left as it is'
+    target.write_text('This is sendmail version $v\n')
+    assert 'not an empty file' in apply_empty_file(item)['refused']
+    os.unlink(target)
+    os.symlink('/etc/passwd', target)
+    assert 'not an empty file' in apply_empty_file(item)['refused'] and os.path.islink(target)
+    os.unlink(target)
+    os.chmod(tmp_path, 0o777)
+    assert 'written by others' in apply_empty_file(item)['refused']
+    assert apply_empty_file(item, check_mode=True, parent_fixed=True)['refused'] is None, 'a step before fixes the directory'
