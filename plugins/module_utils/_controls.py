@@ -54,7 +54,7 @@ from __future__ import annotations
 import copy
 import re
 
-FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'logging', 'limits', 'relay', 'privdrop')
+FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'logging', 'limits', 'relay', 'privdrop')
 # Families whose every fix is manual: the audit judges them, the hardening has nothing to apply.
 AUDIT_ONLY_FAMILIES = ('privdrop',)
 SEVERITIES = ('high', 'medium', 'low')
@@ -694,6 +694,78 @@ CONTROLS = (
             'DISA STIG GEN004540: the SMTP service HELP command must not be enabled']},
         'package_note': 'Debian names /etc/mail/helpfile, a conffile of sendmail-bin whose first topic shows the version.',
     },
+    # --- aliases --------------------------------------------------------------
+    {
+        'id': 'SM-ALIAS-01',
+        'title': 'No decode or uudecode alias',
+        'family': 'aliases',
+        'tags': ['aliases', 'decode', 'programs'],
+        'severity': 'high',
+        'rationale': (
+            'A decode alias pipes mail into uudecode, which writes the file named inside the message wherever the '
+            'daemon may write: anyone who can send mail can plant a .rhosts or overwrite a file.'),
+        'check': 'The alias files sendmail.cf names (AliasFile, links followed on purpose), read whole: no entry of the '
+                 'expected names (sendmail compares alias names without case).',
+        'evaluator': 'forbidden_aliases',
+        'params': {},
+        'needs': ['mta'],
+        'expected': {'default': {'names': ['decode', 'uudecode']}},
+        'override': {'names': _key('list', 'alias names that must not exist')},
+        'fix': 'Comment the entry out in the alias file (a note above says why) and rebuild the alias database (newaliases).',
+        'fix_data': [{'kind': 'alias_disable'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
+            'DISA STIG GEN004640: the SMTP service must not have a uudecode alias active']},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-ALIAS-02',
+        'title': 'A postmaster alias exists',
+        'family': 'aliases',
+        'tags': ['aliases', 'postmaster'],
+        'severity': 'low',
+        'rationale': (
+            'Every mail host must accept mail for postmaster (RFC 5321): bounces, complaints and the reports of other '
+            "sites' administrators go there. Without an alias it reaches no one who reads it."),
+        'check': 'The alias files sendmail.cf names: an entry for each expected name.',
+        'evaluator': 'required_aliases',
+        'params': {},
+        'needs': ['mta'],
+        'expected': {'default': {'names': ['postmaster'], 'target': 'root'}},
+        'override': {'names': _key('list', 'alias names that must exist'),
+                     'target': _key('str', 'where the fix points an alias it adds')},
+        'fix': 'Add "postmaster: root" (the expected target) to the first alias file and rebuild the alias database.',
+        'fix_data': [{'kind': 'alias_add'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
+        'package_note': 'The lab\'s Debian hosts have an empty /etc/aliases: no postmaster alias.',
+    },
+    {
+        'id': 'SM-ALIAS-03',
+        'title': 'Programs run from aliases are root-owned, in root-owned directories',
+        'family': 'aliases',
+        'tags': ['aliases', 'programs', 'permissions'],
+        'severity': 'high',
+        'rationale': (
+            'A program an alias pipes mail into runs for every message sent to that alias. Whoever can rewrite the '
+            'program, or the directory it is in, runs code on every such message.'),
+        'check': 'lstat of each program (the first word of a "|program" entry with an absolute path; links followed on '
+                 'purpose) and of each directory above it: root-owned, mode 0755 or stricter (set-group-id not judged); '
+                 'an absent program passes (nothing to run).',
+        'evaluator': 'path_set',
+        'params': {'targets': ['alias_program_dirs', 'alias_programs'], 'follow_links': True},
+        'needs': ['mta'],
+        'expected': {'default': _path_spec(['root'], mode='0755', ignore='2000', missing='pass')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root and chmod go-w each such program and each directory above it.',
+        'fix_data': PATH_FIX,
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
+            'DISA STIG GEN004400: files executed through a mail aliases file must be owned by root',
+            'DISA STIG GEN004420: files executed through a mail aliases file must be in root-owned directories',
+            'DISA STIG GEN004430: files executed through a mail aliases file must have mode 0755 or less permissive']},
+        'package_note': None,
+    },
     # --- logging --------------------------------------------------------------
     {
         'id': 'SM-LOG-01',
@@ -1069,6 +1141,10 @@ def describe_expected(control: dict, expected: dict) -> str:
         return '%s at least %s' % (control['params']['option'], expected['value'])
     if kind == 'option_limits':
         return '; '.join('%s 1 to %s' % (option, expected[key]) for option, key in control['params']['limits'])
+    if kind == 'forbidden_aliases':
+        return 'no alias named %s' % ' or '.join(expected['names'])
+    if kind == 'required_aliases':
+        return 'an alias for %s' % ', '.join(expected['names'])
     if kind == 'relay_features':
         allowed = expected.get('allowed') or []
         return 'none of %s%s' % (', '.join(name for name in control['params']['features'] if name not in allowed),

@@ -196,7 +196,11 @@ class Engine:
         return checked
 
     def plan(self, state: dict, findings: list, expected: dict) -> list:
-        failing, held = plan_of.runas_gate(plan_of.failing_ids(findings), state.get('runas_impact'), self.params['run_as_user_force'])
+        aliases = plan_of.alias_steps(plan_of.failing_ids(findings), expected, state)
+        impact = plan_of.without_disabled(state.get('runas_impact'), aliases)
+        failing, held = plan_of.runas_gate(plan_of.failing_ids(findings), impact, self.params['run_as_user_force'])
+        by_hand = [control_id for control_id in failing if not (
+            control_id == 'SM-RUNAS-02' and plan_of.credit_runas_impact(aliases, state.get('runas_impact'), impact))]
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
         mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state)
         mc_steps, unbuilt = self._rebuildable(state, mc_steps)
@@ -218,6 +222,9 @@ class Engine:
         files = plan_of.file_steps(failing, expected, predicted, {'statoverride': self.params['statoverride'], 'dpkg': bool(dpkg)},
                                    runas_changed=runas_changed)
         maps = plan_of.map_steps(stale_maps(state)) if self.params['rebuild_maps'] else []
+        if any(item['kind'] == 'map_rebuild' for item in aliases):
+            maps = [item for item in maps if item['map_class'] != 'aliases']
+        maps = aliases + maps
         users, groups = host_accounts()
         errors = plan_of.account_errors(cf_steps, users, groups) + plan_of.name_errors(files, users, groups)
         if errors:
@@ -227,8 +234,8 @@ class Engine:
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
-        self.breaks = plan_of.runas_breaks(cf_steps, state.get('runas_impact'))
-        return (plan_of.ordered(maps + self._safe(files + created) + cf_steps + mc_steps) + held + plan_of.manual_steps(failing)
+        self.breaks = plan_of.runas_breaks(cf_steps, impact)
+        return (plan_of.ordered(maps + self._safe(files + created) + cf_steps + mc_steps) + held + plan_of.manual_steps(by_hand)
                 + notes + hazards)
 
     # --- check and apply ---------------------------------------------------------------------------
@@ -282,6 +289,18 @@ class Engine:
                 {'done': done}) from exc
         return backups
 
+    def _apply_alias(self, item: dict) -> dict:
+        """Write an edited alias file in place of the old one (its owner and mode kept), if it is still as read."""
+        try:
+            with open(item['target'], encoding='utf-8', errors='surrogateescape') as handle:
+                current = handle.read()
+        except OSError as exc:
+            return {'changed': False, 'refused': None, 'error': '%s: %s' % (item['target'], exc.strerror or exc)}
+        if current != item['before']:
+            return {'changed': False, 'refused': '%s changed since it was read; not edited' % item['target'], 'error': None}
+        self.io.write_text(item['target'], item['after'])
+        return {'changed': True, 'refused': None, 'error': None}
+
     def apply(self, steps: list, sendmail: str) -> tuple:
         """Carry out the plan phase by phase; returns (done steps with their outcome, backups)."""
         done, backups, failures = [], [], []
@@ -295,6 +314,8 @@ class Engine:
                     outcome = dict(outcome, error=None)
                 elif item['kind'] == 'empty_file':
                     outcome = apply_empty_file(item)
+                elif item['kind'] == 'alias_edit':
+                    outcome = self._apply_alias(item)
                 elif item['kind'] == 'statoverride':
                     outcome = apply_pin(item, self.io.run, dpkg)
                 else:

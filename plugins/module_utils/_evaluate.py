@@ -430,6 +430,43 @@ def eval_relay_features(control: dict, expected: dict, state: dict) -> dict:
                     config['path'], evidence)
 
 
+def _alias_sources(state: dict) -> list:
+    return [(path, found) for path, found in sorted((state.get('alias_sources') or {}).items())]
+
+
+def eval_forbidden_aliases(control: dict, expected: dict, state: dict) -> dict:
+    wanted = {name.lower() for name in expected['names']}
+    found, evidence, statuses = [], [], []
+    for path, source in _alias_sources(state):
+        if source.get('error'):
+            statuses.append('error')
+            evidence.append('%s: %s' % (path, source['error']))
+            continue
+        hits = [entry for entry in source['entries'] if entry['name'].lower() in wanted]
+        evidence.append('%s: %d entries%s' % (path, len(source['entries']), ''.join(
+            '; line %d: %s: %s' % (entry['line'], entry['name'], entry['rhs']) for entry in hits)))
+        found.extend('%s (%s, line %d)' % (entry['name'], path, entry['line']) for entry in hits)
+    status = 'fail' if found else _worst(statuses)
+    first = found[0].split('(', 1)[1].split(',', 1)[0] if found else None
+    return _outcome(status, 'aliases %s' % ', '.join(found) if found else 'none of them', first,
+                    '; '.join(evidence) or 'no alias file')
+
+
+def eval_required_aliases(control: dict, expected: dict, state: dict) -> dict:
+    names, evidence, statuses = set(), [], []
+    for path, source in _alias_sources(state):
+        if source.get('error'):
+            statuses.append('error')
+            evidence.append('%s: %s' % (path, source['error']))
+            continue
+        names.update(entry['name'].lower() for entry in source['entries'])
+        evidence.append('%s: %d entries' % (path, len(source['entries'])))
+    missing = [name for name in expected['names'] if name.lower() not in names]
+    status = 'fail' if missing else _worst(statuses)
+    return _outcome(status, 'no alias for %s' % ', '.join(missing) if missing else 'present', None,
+                    '; '.join(evidence) or 'no alias file')
+
+
 def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     method = state.get('drop_method')
     kernel = state.get('kernel') or {}
@@ -517,6 +554,7 @@ EVALUATORS = {
     'privdrop': eval_privdrop, 'cf_source': eval_cf_source, 'runas_impact': eval_runas_impact,
     'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
+    'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases,
 }
 
 

@@ -10,7 +10,8 @@ Nothing here reads or writes the host. A step is a plain dict: ``id`` (the contr
 None for upkeep such as a stale map database), ``kind``, ``phase``, ``target``, ``before``,
 ``after`` and ``why``, plus what its kind needs. The phases run in this order:
 
-1. ``maps``: stale alias and map databases rebuilt (``map_rebuild``);
+1. ``maps``: alias files edited (``alias_edit``: an entry commented out or added), then stale alias
+   and map databases rebuilt (``map_rebuild``);
 2. ``paths``: owners and modes sendmail's own file-safety checks look at, and every other
    owner and mode that does not depend on a new RunAsUser (``path``), so that a stricter
    .cf validated next finds safe paths;
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, DERIVE, fix_actions, number_in_force, within_bound,
@@ -41,11 +43,11 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import 
     judge_path, owner_names, setuid_root_files,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account_tokens, layout
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import FOLLOWED_GROUPS, account_tokens, layout
 
 FAILING = ('fail', 'error')
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
-APPLIED = ('map_rebuild', 'path', 'empty_file', 'cf_option', 'mc_feature', 'statoverride')
+APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'cf_option', 'mc_feature', 'statoverride')
 # Steps that change a .cf: carried out together, one validated replacement per file.
 CONFIG_KINDS = ('cf_option', 'mc_feature')
 NOT_APPLIED = ('manual', 'refuse')
@@ -105,6 +107,27 @@ def runas_gate(failing: list, impact: dict | None, force: bool) -> tuple:
            % (impact['user'], len(items), 'y' if len(items) == 1 else 'ies', 's' if len(items) == 1 else '',
               items_text(items, ITEMS_SAID)))
     return [control_id for control_id in failing if control_id != 'SM-RUNAS-01'], [manual('SM-RUNAS-01', why)]
+
+
+def without_disabled(impact: dict | None, steps: list) -> dict | None:
+    """The RunAsUser impact without the deliveries of the aliases the plan comments out: they stop either way."""
+    disabled = {(item['source'], name.lower()) for item in steps if item['kind'] == 'alias_edit' for name in item['disabled']}
+    if not impact or not disabled:
+        return impact
+    items = [item for item in impact.get('items') or []
+             if not (item['kind'] == 'alias' and (item['path'], str(item.get('user') or '').lower()) in disabled)]
+    return dict(impact, items=items)
+
+
+def credit_runas_impact(steps: list, before: dict | None, after: dict | None) -> bool:
+    """Whether commenting out aliases leaves no delivery that needs root: then those edits fix SM-RUNAS-02 too
+    (``also`` of each edit that took one away), and it has nothing left to do by hand."""
+    if not (before or {}).get('items') or (after or {}).get('items'):
+        return False
+    for item in steps:
+        if item['kind'] == 'alias_edit' and item['disabled']:
+            item['also'] = ['SM-RUNAS-02']
+    return True
 
 
 def runas_breaks(steps: list, impact: dict | None) -> list:
@@ -199,6 +222,50 @@ def feature_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple
                                   "%s is built with FEATURE(`%s')" % (config['path'], name), config=action['config'],
                                   feature=name, mc=found['mc']))
     return steps, notes
+
+
+def alias_steps(control_ids: list, expected_by_id: dict, state: dict) -> list:
+    """The ``alias_edit`` steps of the failing ``control_ids``: entries commented out (``alias_disable``) or
+    added to the first alias file (``alias_add``), each step from the text the one before left; and the
+    rebuild of the alias database after them."""
+    sources = [(path, source) for path, source in sorted((state.get('alias_sources') or {}).items()) if source.get('text') is not None]
+    texts = {path: source['text'] for path, source in sources}
+    found = []
+    for control_id in control_ids:
+        expected = expected_by_id[control_id]
+        for action in fix_actions(BY_ID[control_id], expected):
+            if action['kind'] == 'alias_disable':
+                for path, source in sources:
+                    hits = _aliases.named(texts[path], expected['names'])
+                    if hits:
+                        why = 'disabled by mailsec.sendmail (%s): %s' % (control_id, BY_ID[control_id]['title'])
+                        found.append(_alias_edit(control_id, path, source, texts, _aliases.disable(texts[path], expected['names'], why),
+                                                 'alias %s' % ', '.join(entry['name'] for entry in hits),
+                                                 disabled=[entry['name'] for entry in hits]))
+            elif action['kind'] == 'alias_add':
+                if not sources:
+                    found.append(refuse(control_id, '/etc/aliases', 'there is no alias file to add %s to' % ', '.join(expected['names'])))
+                    continue
+                path, source = sources[0]
+                present = {entry['name'].lower() for _p, other in sources for entry in _aliases.entries(texts[_p])}
+                missing = [name for name in expected['names'] if name.lower() not in present]
+                text = texts[path]
+                for name in missing:
+                    text = _aliases.add(text, name, expected['target'])
+                if missing:
+                    found.append(_alias_edit(control_id, path, source, texts, text, 'no alias for %s' % ', '.join(missing)))
+    edited = sorted({item['source'] for item in found if item['kind'] == 'alias_edit'})
+    if edited:
+        found.append(step(None, 'map_rebuild', 'maps', 'aliases', 'the alias files changed', 'rebuilt',
+                          'the alias files were edited', name='aliases', source=', '.join(edited), map_class='aliases'))
+    return found
+
+
+def _alias_edit(control_id: str, path: str, source: dict, texts: dict, text: str, why: str, disabled=()) -> dict:
+    item = step(control_id, 'alias_edit', 'maps', source.get('resolved') or path, texts[path], text, why, source=path,
+                disabled=list(disabled))
+    texts[path] = text
+    return item
 
 
 def empty_file_steps(control_ids: list, expected_by_id: dict, state: dict) -> list:
@@ -306,7 +373,9 @@ def predict_state(state: dict, cf_texts: dict, lookup_account, lstat, extra_path
         parsed = parse_cf(text)
         new['configs'][role] = dict(state['configs'][role], error=None, settings=settings(parsed), maps=parsed['maps'],
                                     values=parsed['occurrences'])
-    new['layout'] = layout(new['configs'], (state.get('binary') or {}).get('resolved'), state['layout'].get('mc') or [])
+    # The groups the configuration does not name (the programs run from aliases) stay as read.
+    new['layout'] = dict(state['layout'], **layout(new['configs'], (state.get('binary') or {}).get('resolved'),
+                                                   state['layout'].get('mc') or []))
     for token in account_tokens(new['configs']):
         if token not in new['accounts']:
             new['accounts'][token] = lookup_account(token)
@@ -314,7 +383,7 @@ def predict_state(state: dict, cf_texts: dict, lookup_account, lstat, extra_path
         flat = [p for item in paths for p in item['paths']] if group == 'maps' else paths
         for path in flat:
             if path not in new['paths']:
-                new['paths'][path] = lstat(path, group in ('aliases', 'maps'))
+                new['paths'][path] = lstat(path, group in FOLLOWED_GROUPS + ('maps',))
     for directory in new['layout']['queue_mta'] + new['layout']['queue_msp']:
         new['queue_files'].setdefault(directory, {'files': [], 'error': None})
     for path in extra_paths:
@@ -617,7 +686,8 @@ def ordered(steps: list) -> list:
 
 def changed_ids(steps: list) -> list:
     """The control ids that applied steps (planned or done) belong to, sorted."""
-    return sorted({item['id'] for item in steps if item['kind'] in APPLIED and item['id']})
+    return sorted({control_id for item in steps if item['kind'] in APPLIED
+                   for control_id in [item['id']] + list(item.get('also') or []) if control_id})
 
 
 def diff_entries(steps: list) -> list:
@@ -628,6 +698,9 @@ def diff_entries(steps: list) -> list:
             header = '%s (owner:group mode)' % item['id']
             shown = item['target'] if not item.get('resolved') else '%s -> %s' % (item['target'], item['resolved'])
             lines = ('%s: %s\n' % (shown, attributes_text(item['before'])), '%s: %s\n' % (shown, attributes_text(item['after'])))
+        elif item['kind'] == 'alias_edit':
+            header = '%s (%s)' % (item['target'], item['id'])
+            lines = (item['before'], item['after'])
         elif item['kind'] == 'empty_file':
             header = '%s (created empty)' % item['id']
             lines = ('', '%s: %s\n' % (item['target'], attributes_text(item['after'])))

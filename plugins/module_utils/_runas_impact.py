@@ -30,6 +30,7 @@ import pwd
 import socket
 import stat
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, split_targets, target_kind
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
 
 # Nested :include: lists followed at most this deep (sendmail stops at MAXRCRSN, 10).
@@ -75,35 +76,6 @@ def expand_forward_path(value: str | None, user: str, home: str, host: str) -> l
     return found
 
 
-def split_targets(text: str) -> list:
-    """The comma-separated addresses of an alias right-hand side or a list line; quotes protect commas."""
-    targets, current, quoted = [], '', False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == ',' and not quoted:
-            targets.append(current)
-            current = ''
-        else:
-            current += char
-    targets.append(current)
-    return [target.strip() for target in targets if target.strip()]
-
-
-def target_kind(target: str) -> tuple:
-    """(kind, value) of one address: ``program``, ``file``, ``include`` or ``address``."""
-    bare = target.strip()
-    if bare.startswith('"') and bare.endswith('"') and len(bare) > 1:
-        bare = bare[1:-1].strip()
-    if bare.startswith('|'):
-        return 'program', bare[1:].strip()
-    if bare.lower().startswith(':include:'):
-        return 'include', bare[len(':include:'):].strip()
-    if bare.startswith('/'):
-        return 'file', bare
-    return 'address', bare
-
-
 def list_lines(text: str) -> list:
     """(line number, line, targets) of a .forward or :include: file; comments and blank lines left out."""
     found = []
@@ -115,18 +87,9 @@ def list_lines(text: str) -> list:
 
 
 def alias_lines(text: str) -> list:
-    """(line number, name, right-hand side, targets) of an alias file; continuation lines start with a blank."""
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith('#') or not line.strip():
-            continue
-        if line[:1] in (' ', '\t') and entries:
-            entries[-1][2] += ' ' + line.strip()
-            continue
-        name, colon, rhs = line.partition(':')
-        if colon:
-            entries.append([number, name.strip(), rhs.strip()])
-    return [(number, name, rhs, [target_kind(target) for target in split_targets(rhs)]) for number, name, rhs in entries]
+    """(line number, name, right-hand side, targets) of an alias file (see _aliases.entries)."""
+    return [(entry['line'], entry['name'], entry['rhs'], [tuple(target) for target in entry['targets']])
+            for entry in alias_entries(text)]
 
 
 def run_as_name(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ import platform
 import pwd
 import stat
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, program_path
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import D0_ARGS, drop_method, link_chain, parse_d0, resolve_binary
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, read_text, render_cf
@@ -167,8 +168,13 @@ def layout(configs: dict, binary_resolved: str | None, mc_files: list) -> dict:
     }
 
 
+# Layout groups whose symbolic links are followed on purpose (besides the maps): the file at the end is what is read or run.
+FOLLOWED_GROUPS = ('aliases', 'alias_programs')
+
+
 def layout_paths(groups: dict) -> list:
-    """Every path of a layout, once; (path, follow) pairs, following links of alias and map files on purpose."""
+    """Every path of a layout, once; (path, follow) pairs, following links of alias and map files and of
+    programs run from aliases on purpose."""
     found = {}
     for group, paths in groups.items():
         if group == 'maps':
@@ -177,8 +183,31 @@ def layout_paths(groups: dict) -> list:
                     found[path] = True
         else:
             for path in paths:
-                found[path] = found.get(path, False) or group == 'aliases'
+                found[path] = found.get(path, False) or group in FOLLOWED_GROUPS
     return sorted(found.items())
+
+
+def alias_source(path: str) -> dict:
+    """An alias file read whole (a link followed on purpose, as sendmail does): its entries and text; an
+    absent file has none, an unreadable one an error."""
+    try:
+        with open(path, encoding='utf-8', errors='surrogateescape') as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return {'path': path, 'resolved': None, 'error': None, 'text': None, 'entries': []}
+    except OSError as exc:
+        return {'path': path, 'resolved': None, 'error': exc.strerror or str(exc), 'text': None, 'entries': []}
+    return {'path': path, 'resolved': os.path.realpath(path), 'error': None, 'text': text, 'entries': alias_entries(text)}
+
+
+def alias_layout(sources: dict) -> dict:
+    """The layout groups of the programs run from aliases (``alias_programs``) and the directories above them."""
+    programs = sorted({program_path(value) for source in sources.values() for entry in source['entries']
+                       for kind, value in entry['targets'] if kind == 'program'} - {None})
+    dirs = []
+    for program in programs:
+        dirs.extend(d for d in parent_dirs(program) if d not in dirs)
+    return {'alias_programs': programs, 'alias_program_dirs': dirs}
 
 
 def queue_listing(directory: str) -> dict:
@@ -306,7 +335,7 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
             'pid_file': None, 'cf_sources': {},
             'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}, 'values': {}}
                         for role, path in DEFAULT_CONFIGS.items()},
-            'layout': {}, 'paths': {}, 'accounts': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
+            'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None}
 
 
@@ -365,6 +394,8 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     configs = {role: config_state(path) for role, path in paths.items()}
     mc_files = glob.glob(os.path.join(os.path.dirname(paths['mta']), '*.mc'))
     groups = layout(configs, binary['resolved'], mc_files)
+    aliases = {path: alias_source(path) for path in groups['aliases']}
+    groups.update(alias_layout(aliases))
     entries = {path: lstat_entry(path, follow) for path, follow in layout_paths(groups)}
     for path in extra_paths:
         entries.setdefault(path, lstat_entry(path))
@@ -373,7 +404,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     kernel = kernel_probe(probe_kernel, probe_user)
     return {
         'installed': True, 'reason': None, 'version': d0['version'], 'drop_method': method, 'binary': binary, 'os': os_facts,
-        'pid_file': d0['pid_file'], 'configs': configs,
+        'pid_file': d0['pid_file'], 'configs': configs, 'alias_sources': aliases,
         'cf_sources': {role: cf_source(run, config['path'], m4) for role, config in configs.items()} if cf_sources else {}, 'layout': groups, 'paths': entries,
         'accounts': {token: account(token) for token in account_tokens(configs)},
         'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import smtplib
+import sys
 
+import pytest
 from conftest import mailbox_count, smtp_send, unique_subject, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "files"))
+import smtp_probe  # noqa: E402  (the probe the prepare step ran, from the scenario's files)
 
 QUEUED = 20
 
@@ -36,7 +42,9 @@ def test_check_mode_promised_exactly_what_the_real_run_changed(host):
 
 
 # The options the hardening sets in sendmail.cf; every other line must survive it.
-OPTIONS_SET = ("RunAsUser", "DontBlameSendmail", "QueueFileMode", "SafeFileEnvironment")
+OPTIONS_SET = ("RunAsUser", "DontBlameSendmail", "QueueFileMode", "SafeFileEnvironment", "PrivacyOptions",
+               "SmtpGreetingMessage", "HelpFile", "LogLevel", "MaxDaemonChildren", "ConnectionRateThrottle",
+               "MaxMessageSize", "MaxRecipientsPerMessage", "MaxHeadersLength")
 # How each profile's sendmail.cf can be changed: rebuilt from its .mc, or edited in place.
 CF_SOURCE = {"stock": "mc", "legacy": "mc", "gwpath": "mc", "handedit": "cf", "nocf": "cf"}
 
@@ -58,11 +66,18 @@ def test_every_line_but_the_options_set_survives(host, lab):
     assert missing == [], "lines lost or out of order"
 
 
-def test_smtp_offers_what_it_offered_before(host, lab):
-    expected = host.file("/root/ehlo.before").content_string.split()
+# What PrivacyOptions take away from EHLO (noexpn, noverb, noetrn; noreceipts: DSN); SIZE now names MaxMessageSize.
+NOT_OFFERED = {"EXPN", "VERB", "ETRN", "DSN"}
+
+
+def test_smtp_offers_what_it_offered_before_but_the_probes(host, lab):
+    before = [line.split()[0] for line in host.file("/root/ehlo.before").content_string.splitlines() if line.strip()]
     with smtplib.SMTP(lab["address"], 25, timeout=20) as smtp:
         _code, text = smtp.ehlo("controller.lab.test")
-    assert text.decode().split("\n", 1)[1].split() == expected
+    after = text.decode().splitlines()[1:]
+    assert [line.split()[0] for line in after] == [word for word in before if word not in NOT_OFFERED]
+    size = re.search(r"^O MaxMessageSize=(\d+)$", host.file("/etc/mail/sendmail.cf").content_string, re.M)
+    assert size and f"SIZE {size.group(1)}" in after
 
 
 def test_mta_gives_up_root(host):
@@ -124,6 +139,60 @@ def test_connections_are_served_as_runasuser(host, lab):
                    if "sendmail: MTA: server" in line]
     assert servers
     assert all(fields[0] == fields[1] == "smmta" for fields in servers)
+
+
+# --- over the wire, from a client address other than the host's ----------------------------------------
+# The daemon refuses VRFY, EXPN, ETRN, VERB, DEBUG and WIZ, shows its version neither in the greeting
+# nor in HELP, refuses to relay to a foreign domain and still takes mail for its own; an ordinary user
+# can neither list nor run the MTA queue. Each failed before the hardening (DEBUG and WIZ aside:
+# Debian's sendmail is built without SMTPDEBUG, so no host here accepts them).
+BUILT_WITHOUT = {"DEBUG refused", "WIZ refused"}
+
+
+def version(host) -> str:
+    return host.run("/usr/sbin/sendmail -d0.1 -bt < /dev/null").stdout.split("Version ", 1)[1].split()[0]
+
+
+# What sendmail says to a user it does not let see or run the queue (restrictmailq, restrictqrun, or a
+# queue the user cannot enter).
+REFUSALS = ("You are not permitted to see the queue", "You do not have permission to process the queue",
+            "Permission denied")
+
+
+def refused(host, name: str) -> bool:
+    text = host.file(f"/root/{name}").content_string
+    return any(refusal in text for refusal in REFUSALS)
+
+
+@pytest.fixture
+def after(host, lab):
+    return smtp_probe.probe(lab["address"], host.file("/etc/mailname").content_string.strip())
+
+
+def test_the_daemon_refuses_every_probe_after_the_hardening(host, after):
+    assert {check for check, ok in smtp_probe.judge(after, version(host)).items() if not ok} == set()
+
+
+def test_local_mail_is_still_accepted_from_a_foreign_client(after):
+    assert after["local"][-1].startswith("250 ")
+
+
+def test_an_ordinary_user_can_neither_list_nor_run_the_mta_queue(host):
+    for name, argv in (("user-mailq.after", "-Am -bp"), ("user-qrun.after", "-Am -q")):
+        host.run(f"su -s /bin/sh alice -c '/usr/sbin/sendmail {argv}' > /root/{name} 2>&1; echo rc=$? >> /root/{name}")
+        assert refused(host, name), host.file(f"/root/{name}").content_string
+
+
+def test_each_probe_failed_before_the_hardening(host, lab):
+    """Legacy failed every one; Debian as packaged refused only relaying (for other hosts than its own) and
+    queue runs by ordinary users (restrictqrun)."""
+    before = json.loads(host.file("/root/smtp-probe.before").content_string)
+    passed = {check for check, ok in smtp_probe.judge(before, version(host)).items() if ok}
+    legacy = lab["profile"] == "legacy"
+    assert passed == BUILT_WITHOUT | (set() if legacy else {"relaying refused"})
+    assert before["relay"][-1].startswith("250 " if legacy else "550 "), before["relay"]
+    assert not refused(host, "user-mailq.before")
+    assert refused(host, "user-qrun.before") is not legacy
 
 
 def test_package_reinstall_keeps_set_user_id_bits_off(host):

@@ -67,7 +67,8 @@ def _dont_blame(root: Path) -> None:
                          cf.read_text(), flags=re.M))
 
 
-LEGACY_MC = ("define(`confLOG_LEVEL', `4')dnl", "FEATURE(`promiscuous_relay')dnl")
+LEGACY_MC = ("define(`confPRIVACY_FLAGS', `authwarnings')dnl", "define(`confLOG_LEVEL', `4')dnl",
+             "FEATURE(`promiscuous_relay')dnl")
 
 
 def _rebuild_cf(root: Path) -> None:
@@ -81,12 +82,36 @@ def _rebuild_cf(root: Path) -> None:
 
 
 def _legacy_mc(root: Path) -> None:
-    """A low LogLevel and an open relay in the .mc, and the .cf built from it."""
+    """sendmail's own PrivacyOptions (VRFY, EXPN, ETRN and queue runs for anyone), a low LogLevel and an
+    open relay in the .mc, after Debian's defines, and the .cf built from it."""
     mc = root / "etc/mail/sendmail.mc"
     lines = "".join(line + "\n" for line in LEGACY_MC)
     mc.write_text(re.sub(r"^(MAILER_DEFINITIONS|MAILER\()", lambda m: lines + m.group(1), mc.read_text(), count=1,
                          flags=re.M))
     _rebuild_cf(root)
+
+
+LEGACY_ALIASES = ('decode: "|/usr/local/bin/lab-decode"',)
+# A stand-in for uudecode that writes nothing: the alias is the finding, not what it does.
+LAB_DECODE = """\
+#!/bin/sh
+# Lab: a decode alias's program; it keeps the message in /var/tmp/lab-decode.mbox.
+cat >> /var/tmp/lab-decode.mbox
+"""
+
+
+def _legacy_aliases(root: Path) -> None:
+    """Aliases as old fleets have them: a decode alias whose program alice may rewrite; the database rebuilt."""
+    program = root / "usr/local/bin/lab-decode"
+    program.write_text(LAB_DECODE)
+    _own("usr/local/bin/lab-decode", "alice", "alice", 0o775)(root)
+    aliases = root / "etc/aliases"
+    aliases.write_text(aliases.read_text() + "".join(line + "\n" for line in LEGACY_ALIASES))
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    proc = subprocess.run(["chroot", str(root), "/usr/sbin/sendmail", "-bi"], capture_output=True, text=True, check=False,
+                          stdin=subprocess.DEVNULL, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"newaliases failed:\n{proc.stdout}{proc.stderr}")
 
 
 LEGACY: tuple[Change, ...] = (
@@ -107,7 +132,10 @@ LEGACY: tuple[Change, ...] = (
            _dont_blame),
     # Stock Debian sets no RunAsUser either; the legacy host keeps it that way on purpose.
     Change("no RunAsUser: the MTA keeps running as root", lambda root: None),
-    Change("sendmail.mc logs little and relays for anyone: " + " ".join(LEGACY_MC) + "; sendmail.cf is built from it",
+    Change("/etc/aliases has " + " and ".join(LEGACY_ALIASES) + ", with /usr/local/bin/lab-decode alice:alice 0775, "
+           "no postmaster alias (as Debian's), and its database is rebuilt", _legacy_aliases),
+    Change("sendmail.mc answers SMTP probes, logs little and relays for anyone: " + " ".join(LEGACY_MC)
+           + "; sendmail.cf is built from it",
            _legacy_mc),
 )
 

@@ -16,6 +16,7 @@ import re
 
 import pytest
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import drop_method, parse_d0
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, STATUSES, expected_for
@@ -53,10 +54,11 @@ ACCOUNTS = {
     'alice': {'name': 'alice', 'uid': 1000, 'gid': 1000, 'group': 'alice'},
 }
 # What stock Debian fails beyond the privilege model: PrivacyOptions, the greeting, HELP and the limits.
-STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-DOS-01']
+STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-02', 'SM-DOS-01']
 STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01'] + STOCK_SMTP_FAILS
 LEGACY_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02', 'SM-FILE-05', 'SM-QUEUE-01',
-                'SM-QUEUE-02', 'SM-SAFE-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
+                'SM-QUEUE-02', 'SM-SAFE-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-01', 'SM-ALIAS-02',
+                'SM-ALIAS-03', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
 LEGACY_DONT_BLAME = ('GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,GroupWritableIncludeFileSafe,'
                      'ForwardFileInGroupWritableDirPath,IncludeFileInGroupWritableDirPath,AssumeSafeChown,TrustStickyBit')
 
@@ -94,6 +96,7 @@ def stock_state(release='bookworm'):
     d0 = parse_d0(read(release, 'd0.10.txt'))
     configs = {'mta': config(release, 'sendmail.cf'), 'msp': config(release, 'submit.cf')}
     groups = layout(configs, BINARY, ['/etc/mail/sendmail.mc', '/etc/mail/submit.mc'])
+    groups.update(alias_programs=[], alias_program_dirs=[])
     paths = {path: entry(path, *values) for path, values in STOCK_PATHS.items()}
     link = entry('/etc/mail/aliases', 'root', 'smmsp', '0777', 'link')
     link.update(link='../aliases', target=paths['/etc/aliases'])
@@ -106,6 +109,7 @@ def stock_state(release='bookworm'):
                    'chain': ['/usr/sbin/sendmail', '/etc/alternatives/sendmail', BINARY]},
         'os': {'family': 'Debian', 'id': 'debian', 'release': release, 'version_id': '12'},
         'configs': configs, 'layout': groups, 'paths': paths, 'accounts': copy.deepcopy(ACCOUNTS),
+        'alias_sources': {'/etc/mail/aliases': alias_source('')},
         'cf_sources': {'mta': agreeing_source('sendmail.cf'), 'msp': agreeing_source('submit.cf')},
         'pid_file': d0['pid_file'],
         'setid_files': [setid(BINARY, 'root', 'smmsp', '2755'), setid('/usr/libexec/sendmail/mailstats', 'root', 'smmsp', '2755'),
@@ -134,7 +138,19 @@ def legacy_state(release='bookworm'):
     text = legacy_mc_in_cf(text)
     state['configs']['mta'] = config(release, 'sendmail.cf', text)
     state['cf_sources']['mta']['features'] = ['promiscuous_relay']
+    state['alias_sources']['/etc/mail/aliases'] = alias_source(''.join(line + '\n' for line in LEGACY_ALIASES))
+    state['layout'].update(alias_programs=['/usr/local/bin/lab-decode'], alias_program_dirs=['/', '/usr', '/usr/local', '/usr/local/bin'])
+    for path in ('/usr', '/usr/local', '/usr/local/bin'):
+        paths[path] = entry(path, 'root', 'root', '0755', 'dir')
+    paths['/usr/local/bin/lab-decode'] = entry('/usr/local/bin/lab-decode', 'alice', 'alice', '0775')
     return state
+
+
+LEGACY_ALIASES = ('decode: "|/usr/local/bin/lab-decode"',)
+
+
+def alias_source(text):
+    return {'path': '/etc/mail/aliases', 'resolved': '/etc/aliases', 'error': None, 'text': text, 'entries': alias_entries(text)}
 
 
 def legacy_mc_in_cf(text):
@@ -178,7 +194,7 @@ def test_legacy_profile_fails_exactly(release):
     findings = evaluate(CONTROLS, expected_all(), legacy_state(release), today=TODAY)
     assert failing(findings) == LEGACY_FAILS
     assert set(LEGACY_FAILS) == set(STOCK_FAILS) | {'SM-STATOVR-01', 'SM-QUEUE-02', 'SM-FILE-02', 'SM-FILE-05', 'SM-LOG-01',
-                                                    'SM-RELAY-01'}
+                                                    'SM-RELAY-01', 'SM-ALIAS-01', 'SM-ALIAS-03'}
 
 
 def test_findings_have_exactly_the_contract_keys():
@@ -190,8 +206,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 18, 'fail': 9, 'error': 0, 'not_applicable': 0, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 27}
+    assert summary == {'counts': {'pass': 20, 'fail': 10, 'error': 0, 'not_applicable': 0, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 30}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -470,7 +486,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 18, 'fail': 7, 'error': 0, 'not_applicable': 0, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 20, 'fail': 8, 'error': 0, 'not_applicable': 0, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

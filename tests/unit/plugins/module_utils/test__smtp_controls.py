@@ -1,7 +1,7 @@
 # Copyright (c) mailsec.sendmail developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The controls beyond the privilege model (PrivacyOptions, greeting, HELP, LogLevel, limits, relaying):
+"""The controls beyond the privilege model (PrivacyOptions, greeting, HELP, aliases, LogLevel, limits, relaying):
 their judgments on the Debian fixtures and the lab's legacy profile, and the plans that fix them."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import add, disable, entries as alias_entries, program_path
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_empty_file
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
@@ -19,7 +20,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
-    diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps, option_steps,
+    alias_steps, changed_ids, credit_runas_impact, diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
+    option_steps, without_disabled,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
     TODAY, config, legacy_state, read, stock_state,
@@ -215,3 +217,66 @@ def test_an_empty_file_is_created_root_owned_and_nothing_is_replaced(tmp_path):
     os.chmod(tmp_path, 0o777)
     assert 'written by others' in apply_empty_file(item)['refused']
     assert apply_empty_file(item, check_mode=True, parent_fixed=True)['refused'] is None, 'a step before fixes the directory'
+
+
+# --- aliases ----------------------------------------------------------------------------------------------
+
+ALIASES = '# site aliases\nroot: alice\ndecode: "|/usr/bin/uudecode -o /tmp"\nUUdecode:\n\t"|/usr/bin/uudecode"\nbob: bob\n'
+
+
+def test_alias_edits_comment_out_whole_entries_and_append_one():
+    assert [(e['line'], e['end'], e['name']) for e in alias_entries(ALIASES)] == [
+        (2, 2, 'root'), (3, 3, 'decode'), (4, 5, 'UUdecode'), (6, 6, 'bob')]
+    disabled = disable(ALIASES, ['decode', 'uudecode'], 'why')
+    assert disabled == ('# site aliases\nroot: alice\n# why\n#decode: "|/usr/bin/uudecode -o /tmp"\n# why\n#UUdecode:\n'
+                        '#\t"|/usr/bin/uudecode"\nbob: bob\n')
+    assert [e['name'] for e in alias_entries(disabled)] == ['root', 'bob']
+    assert disable(ALIASES, ['nobody'], 'why') == ALIASES
+    assert add('root: alice', 'postmaster', 'root') == 'root: alice\npostmaster: root\n'
+    assert program_path('"/usr/bin/uudecode -o /tmp"') == '/usr/bin/uudecode' and program_path('vacation bob') is None
+
+
+def test_legacy_aliases_fail_and_the_plan_edits_the_file_once_per_control_then_rebuilds():
+    state = legacy_state()
+    assert judge(state, 'SM-ALIAS-01')['actual'] == 'aliases decode (/etc/mail/aliases, line 1)'
+    assert judge(state, 'SM-ALIAS-02')['actual'] == 'no alias for postmaster'
+    assert judge(state, 'SM-ALIAS-03')['actual'] == '/usr/local/bin/lab-decode: owner alice, not root, mode 0775 has 0020 beyond 0755'
+    steps = alias_steps(['SM-ALIAS-01', 'SM-ALIAS-02'], expected_all(), state)
+    assert [(s['id'], s['kind'], s['phase'], s['target']) for s in steps] == [
+        ('SM-ALIAS-01', 'alias_edit', 'maps', '/etc/aliases'), ('SM-ALIAS-02', 'alias_edit', 'maps', '/etc/aliases'),
+        (None, 'map_rebuild', 'maps', 'aliases')]
+    assert steps[1]['before'] == steps[0]['after'], 'the second edit starts from the first'
+    final = [e['name'] for e in alias_entries(steps[1]['after'])]
+    assert final == ['postmaster']
+    fixed = copy.deepcopy(state)
+    fixed['alias_sources']['/etc/mail/aliases']['entries'] = alias_entries(steps[1]['after'])
+    assert judge(fixed, 'SM-ALIAS-01')['status'] == judge(fixed, 'SM-ALIAS-02')['status'] == 'pass'
+
+
+def test_no_alias_file_to_add_to_is_refused_and_an_unreadable_one_is_an_error():
+    state = stock_state()
+    state['alias_sources'] = {}
+    assert [s['kind'] for s in alias_steps(['SM-ALIAS-02'], expected_all(), state)] == ['refuse']
+    state['alias_sources'] = {'/etc/mail/aliases': {'path': '/etc/mail/aliases', 'resolved': None, 'error': 'Permission denied',
+                                                    'text': None, 'entries': []}}
+    assert judge(state, 'SM-ALIAS-01')['status'] == 'error'
+
+
+def test_the_runas_gate_leaves_out_the_aliases_the_plan_comments_out():
+    steps = alias_steps(['SM-ALIAS-01'], expected_all(), legacy_state())
+    decode = {'kind': 'alias', 'path': '/etc/mail/aliases', 'user': 'decode', 'line': '1: decode: "|/usr/local/bin/lab-decode"'}
+    other = dict(decode, user='lab-note', line='2: lab-note: "|/usr/local/bin/lab-note"')
+    impact = {'user': 'smmta', 'set': False, 'items': [decode, other]}
+    assert without_disabled(impact, steps)['items'] == [other]
+    assert without_disabled(impact, []) is impact
+
+
+def test_commenting_out_the_only_root_delivery_fixes_sm_runas_02_too():
+    steps = alias_steps(['SM-ALIAS-01'], expected_all(), legacy_state())
+    decode = {'kind': 'alias', 'path': '/etc/mail/aliases', 'user': 'decode', 'line': '1: decode: "|/usr/local/bin/lab-decode"'}
+    before = {'user': 'smmta', 'set': False, 'items': [decode]}
+    assert credit_runas_impact(steps, before, without_disabled(before, steps)) is True
+    assert changed_ids(steps) == ['SM-ALIAS-01', 'SM-RUNAS-02']
+    kept = {'user': 'smmta', 'set': False, 'items': [decode, dict(decode, user='lab-note')]}
+    fresh = alias_steps(['SM-ALIAS-01'], expected_all(), legacy_state())
+    assert credit_runas_impact(fresh, kept, without_disabled(kept, fresh)) is False and changed_ids(fresh) == ['SM-ALIAS-01']
