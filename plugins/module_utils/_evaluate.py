@@ -431,7 +431,7 @@ def eval_relay_features(control: dict, expected: dict, state: dict) -> dict:
 
 
 def _alias_sources(state: dict) -> list:
-    return [(path, found) for path, found in sorted((state.get('alias_sources') or {}).items())]
+    return sorted((state.get('alias_sources') or {}).items())
 
 
 def eval_forbidden_aliases(control: dict, expected: dict, state: dict) -> dict:
