@@ -89,6 +89,10 @@ LIMITS = (
      'recipients of a message'),
     ('MaxHeadersLength', 'max_headers_length', 'confMAX_HEADERS_LENGTH', '32768', 'bytes of the headers'),
 )
+# ForwardPath policies: keep it as it is, restrict it to the allowed entries, or empty it (no .forward read).
+FORWARD_POLICIES = ('keep', 'restrict', 'empty')
+# ForwardPath where sendmail.cf sets none (sendmail's built-in value).
+DEFAULT_FORWARD_PATH = '$z/.forward'
 # What sendmail uses where a numeric option is not set (conf.c, setdefaults).
 NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
 # Relaying features and the mark each leaves in a .cf built with it (see _cf.relay_marks).
@@ -766,6 +770,34 @@ CONTROLS = (
             'DISA STIG GEN004430: files executed through a mail aliases file must have mode 0755 or less permissive']},
         'package_note': None,
     },
+    {
+        'id': 'SM-FWD-01',
+        'title': 'ForwardPath follows the site policy',
+        'family': 'aliases',
+        'tags': ['forwardpath', 'forward', 'aliases'],
+        'severity': 'medium',
+        'rationale': (
+            'Every file ForwardPath names lets a user send their mail on to an address, a file or a program, out of '
+            "the administrator's sight; the STIG wants none. Users who forward or pipe their mail need one, so the "
+            'policy is the site\'s: keep, restrict (only the allowed entries, $z/.forward by default) or empty.'),
+        'check': 'The ForwardPath of sendmail.cf (unset is sendmail\'s built-in $z/.forward) against the policy; the '
+                 'files users have on each entry (lstat in every home of the passwd database) are listed.',
+        'evaluator': 'forward_path',
+        'params': {'option': 'ForwardPath', 'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {'policy': 'restrict', 'allowed': [DEFAULT_FORWARD_PATH]}},
+        'override': {'policy': _key('choice', 'keep, restrict (to allowed) or empty', choices=FORWARD_POLICIES),
+                     'allowed': _key('list', 'the ForwardPath entries restrict keeps')},
+        'fix': "Set define(`confFORWARD_PATH', ...) in sendmail.mc to the allowed entries (restrict) or to nothing (empty) "
+               'and rebuild sendmail.cf; where a user has a file on an entry that would go, ForwardPath is left as it is '
+               'and the files are named.',
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'ForwardPath', 'define': 'confFORWARD_PATH',
+                      'value': None, 'derive': 'forward_path', 'empty_ok': True, 'gate': 'forward_files'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
+            'DISA STIG GEN004580: the system must not use .forward files (policy empty)']},
+        'package_note': 'Debian sets $z/.forward.$w:$z/.forward: a per-host file first.',
+    },
     # --- logging --------------------------------------------------------------
     {
         'id': 'SM-LOG-01',
@@ -931,8 +963,33 @@ def greeting_leaks(value: str | None, forbidden) -> list:
     return [macro for macro in forbidden if re.search(r'\$\{?%s\}?' % re.escape(macro[1:]), value)]
 
 
+def forward_entries(value: str | None) -> list:
+    """The entries of a ForwardPath value: sendmail's built-in one when unset, none when empty."""
+    text = DEFAULT_FORWARD_PATH if value is None else value
+    return [item.strip() for item in text.split(':') if item.strip()]
+
+
+def forward_path(current, expected: dict, params: dict) -> str | None:
+    """The ForwardPath of the fix: the allowed entries the current one has (else all of them), empty, or None (keep)."""
+    if expected['policy'] == 'empty':
+        return ''
+    if expected['policy'] == 'keep':
+        return None
+    kept = [item for item in forward_entries(current) if item in expected['allowed']]
+    return ':'.join(kept or expected['allowed'])
+
+
+def forward_dropped(current, expected: dict) -> list:
+    """The entries of the current ForwardPath the policy takes away."""
+    if expected['policy'] == 'keep':
+        return []
+    if expected['policy'] == 'empty':
+        return forward_entries(current)
+    return [item for item in forward_entries(current) if item not in expected['allowed']]
+
+
 # How a fix computes a value from what the option holds now (``derive`` of a cf_option action).
-DERIVE = {'privacy_words': privacy_words, 'greeting_without_version': greeting_without_version}
+DERIVE = {'privacy_words': privacy_words, 'greeting_without_version': greeting_without_version, 'forward_path': forward_path}
 
 
 BY_ID = {control['id']: control for control in CONTROLS}
@@ -1141,6 +1198,10 @@ def describe_expected(control: dict, expected: dict) -> str:
         return '%s at least %s' % (control['params']['option'], expected['value'])
     if kind == 'option_limits':
         return '; '.join('%s 1 to %s' % (option, expected[key]) for option, key in control['params']['limits'])
+    if kind == 'forward_path':
+        if expected['policy'] == 'restrict':
+            return 'ForwardPath only %s' % ':'.join(expected['allowed'])
+        return 'ForwardPath empty' if expected['policy'] == 'empty' else 'ForwardPath as the site has it (policy keep)'
     if kind == 'forbidden_aliases':
         return 'no alias named %s' % ' or '.join(expected['names'])
     if kind == 'required_aliases':

@@ -17,7 +17,8 @@ import fnmatch
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    STATUSES, applies_to, describe_expected, greeting_leaks, number_in_force, privacy_missing, references, within_bound,
+    STATUSES, applies_to, describe_expected, forward_dropped, forward_entries, greeting_leaks, number_in_force, privacy_missing, references,
+    within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
@@ -467,6 +468,23 @@ def eval_required_aliases(control: dict, expected: dict, state: dict) -> dict:
                     '; '.join(evidence) or 'no alias file')
 
 
+def eval_forward_path(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    value = _settings(state, params['config']).get(params['option'])
+    evidence = _option_evidence(config, params['option'], value)
+    dropped = forward_dropped(value, expected)
+    files = [item for item in state.get('forward_files') or [] if item['entry'] in dropped]
+    if files:
+        evidence += '; on the entries the policy takes away: ' + ', '.join(item['path'] for item in files[:PATHS_SHOWN])
+    shown = 'ForwardPath=%s' % value if value is not None else 'ForwardPath unset (%s)' % ':'.join(forward_entries(None))
+    if not dropped:
+        return _outcome('pass', '%s (policy %s)' % (shown, expected['policy']), config['path'], evidence)
+    return _outcome('fail', '%s: %s beyond policy %s%s' % (shown, ':'.join(dropped), expected['policy'],
+                                                             '; %d users have files there' % len(files) if files else ''),
+                    config['path'], evidence)
+
+
 def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     method = state.get('drop_method')
     kernel = state.get('kernel') or {}
@@ -554,7 +572,7 @@ EVALUATORS = {
     'privdrop': eval_privdrop, 'cf_source': eval_cf_source, 'runas_impact': eval_runas_impact,
     'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
-    'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases,
+    'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases, 'forward_path': eval_forward_path,
 }
 
 

@@ -37,7 +37,7 @@ import copy
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    BY_ID, DERIVE, fix_actions, number_in_force, within_bound,
+    BY_ID, DERIVE, fix_actions, forward_entries, number_in_force, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
     judge_path, owner_names, setuid_root_files,
@@ -178,7 +178,18 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
                 if value is None:
                     notes.extend([note] if note else [])
                     continue
-            if value in (None, ''):
+            if value is None and action.get('derive') == 'forward_path' and expected_by_id[control_id].get('policy') == 'keep':
+                continue
+            if action.get('gate') == 'forward_files':
+                kept = forward_entries(value) if value else []
+                blocked = [item for item in state.get('forward_files') or [] if item['entry'] not in kept]
+                if blocked:
+                    notes.append(manual(control_id, '%s left as it is: %d users have files on the entries it would drop '
+                                        '(%s); move them, or choose another policy in expected.%s' % (
+                                            action['option'], len(blocked), ', '.join(item['path'] for item in blocked[:ITEMS_SAID]),
+                                            control_id), config['path']))
+                    continue
+            if value is None or (value == '' and not action.get('empty_ok')):
                 notes.append(manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
                                     % (action['option'], config['path'], control_id), config['path']))
                 continue

@@ -18,6 +18,7 @@ import grp
 import os
 import platform
 import pwd
+import socket
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, program_path
@@ -30,7 +31,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import identity, scan
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import expand_forward_path, identity, scan, users_of_host
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
 OS_RELEASE = '/etc/os-release'
@@ -210,6 +212,20 @@ def alias_layout(sources: dict) -> dict:
     return {'alias_programs': programs, 'alias_program_dirs': dirs}
 
 
+def forward_files(configs: dict, users=None, host: str | None = None) -> list:
+    """The files users have on each entry of the MTA's ForwardPath (lstat in each home; links count, as
+    sendmail reads through them): ``user``, ``entry`` (as written) and ``path``."""
+    value = (configs['mta'].get('settings') or {}).get('ForwardPath')
+    host = host or socket.gethostname().split('.')[0]
+    found = []
+    for name, home in users if users is not None else users_of_host():
+        for entry in forward_entries(value):
+            paths = expand_forward_path(entry, name, home, host)
+            if paths and os.path.lexists(paths[0]):
+                found.append({'user': name, 'entry': entry, 'path': paths[0]})
+    return found
+
+
 def queue_listing(directory: str) -> dict:
     """lstat of the files in a queue directory and of its qf/df/xf subdirectories (``dirs``) and their
     files; links are not followed."""
@@ -336,7 +352,8 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
             'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}, 'values': {}}
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
-            'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None}
+            'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
+            'forward_files': []}
 
 
 def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
@@ -372,13 +389,15 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 
 
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
-            os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None) -> dict:
+            os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None,
+            forwards: bool = False) -> dict:
     """Everything the controls read, from the host; never writes, never raises for host data.
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
     each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc. With
     ``impact`` (``{'user': ..., 'group': ...}``, the RunAsUser to judge where none is set) the
-    deliveries RunAsUser breaks are looked for.
+    deliveries RunAsUser breaks are looked for. With ``forwards`` the files users have on each ForwardPath
+    entry are listed.
     """
     os_facts = read_os()
     if os_family:
@@ -411,4 +430,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'queue_files': {q: queue_listing(q) for q in groups['queue_mta'] + groups['queue_msp']},
         'kernel': kernel, 'method_works': method_works(method, kernel),
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
+        'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
     }

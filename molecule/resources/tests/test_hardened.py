@@ -44,7 +44,7 @@ def test_check_mode_promised_exactly_what_the_real_run_changed(host):
 # The options the hardening sets in sendmail.cf; every other line must survive it.
 OPTIONS_SET = ("RunAsUser", "DontBlameSendmail", "QueueFileMode", "SafeFileEnvironment", "PrivacyOptions",
                "SmtpGreetingMessage", "HelpFile", "LogLevel", "MaxDaemonChildren", "ConnectionRateThrottle",
-               "MaxMessageSize", "MaxRecipientsPerMessage", "MaxHeadersLength")
+               "MaxMessageSize", "MaxRecipientsPerMessage", "MaxHeadersLength", "ForwardPath")
 # How each profile's sendmail.cf can be changed: rebuilt from its .mc, or edited in place.
 CF_SOURCE = {"stock": "mc", "legacy": "mc", "gwpath": "mc", "handedit": "cf", "nocf": "cf"}
 

@@ -54,11 +54,11 @@ ACCOUNTS = {
     'alice': {'name': 'alice', 'uid': 1000, 'gid': 1000, 'group': 'alice'},
 }
 # What stock Debian fails beyond the privilege model: PrivacyOptions, the greeting, HELP and the limits.
-STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-02', 'SM-DOS-01']
+STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-02', 'SM-FWD-01', 'SM-DOS-01']
 STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01'] + STOCK_SMTP_FAILS
 LEGACY_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02', 'SM-FILE-05', 'SM-QUEUE-01',
                 'SM-QUEUE-02', 'SM-SAFE-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-01', 'SM-ALIAS-02',
-                'SM-ALIAS-03', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
+                'SM-ALIAS-03', 'SM-FWD-01', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
 LEGACY_DONT_BLAME = ('GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,GroupWritableIncludeFileSafe,'
                      'ForwardFileInGroupWritableDirPath,IncludeFileInGroupWritableDirPath,AssumeSafeChown,TrustStickyBit')
 
@@ -206,8 +206,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 20, 'fail': 10, 'error': 0, 'not_applicable': 0, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 30}
+    assert summary == {'counts': {'pass': 20, 'fail': 11, 'error': 0, 'not_applicable': 0, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 31}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -486,7 +486,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 20, 'fail': 8, 'error': 0, 'not_applicable': 0, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 20, 'fail': 9, 'error': 0, 'not_applicable': 0, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

@@ -16,8 +16,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import app
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, greeting_without_version, privacy_missing,
+    BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, forward_path, greeting_without_version, privacy_missing,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import forward_files
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     alias_steps, changed_ids, credit_runas_impact, diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
@@ -280,3 +281,44 @@ def test_commenting_out_the_only_root_delivery_fixes_sm_runas_02_too():
     kept = {'user': 'smmta', 'set': False, 'items': [decode, dict(decode, user='lab-note')]}
     fresh = alias_steps(['SM-ALIAS-01'], expected_all(), legacy_state())
     assert credit_runas_impact(fresh, kept, without_disabled(kept, fresh)) is False and changed_ids(fresh) == ['SM-ALIAS-01']
+
+
+# --- ForwardPath ------------------------------------------------------------------------------------------
+
+
+def test_forward_path_policies():
+    state = stock_state()
+    assert judge(state, 'SM-FWD-01')['actual'] == 'ForwardPath=$z/.forward.$w:$z/.forward: $z/.forward.$w beyond policy restrict'
+    assert judge(state, 'SM-FWD-01', {'policy': 'keep'})['status'] == 'pass'
+    assert judge(state, 'SM-FWD-01', {'allowed': ['$z/.forward.$w', '$z/.forward']})['status'] == 'pass'
+    assert judge(state, 'SM-FWD-01', {'policy': 'empty'})['status'] == 'fail'
+    unset = with_cf(state, set_line(read('bookworm', 'sendmail.cf'), 'ForwardPath', None))
+    assert judge(unset, 'SM-FWD-01')['actual'] == 'ForwardPath unset ($z/.forward) (policy restrict)'
+    empty = with_cf(state, set_line(read('bookworm', 'sendmail.cf'), 'ForwardPath', ''))
+    assert judge(empty, 'SM-FWD-01', {'policy': 'empty'})['status'] == 'pass'
+    assert forward_path('$z/.forward.$w:$z/.forward', {'policy': 'restrict', 'allowed': ['$z/.forward']}, {}) == '$z/.forward'
+    assert forward_path('/var/forward/$u', {'policy': 'restrict', 'allowed': ['$z/.forward']}, {}) == '$z/.forward'
+
+
+def test_forward_path_is_left_where_a_user_has_a_file_on_an_entry_it_drops():
+    state = stock_state()
+    steps, notes = option_steps(['SM-FWD-01'], expected_all(), state)
+    assert [(s['option'], s['after']) for s in steps] == [('ForwardPath', '$z/.forward')] and notes == []
+    steps, notes = option_steps(['SM-FWD-01'], expected_all({'SM-FWD-01': {'policy': 'empty'}}), state)
+    assert [(s['option'], s['after']) for s in steps] == [('ForwardPath', '')], 'empty is a value to set'
+    state['forward_files'] = [{'user': 'alice', 'entry': '$z/.forward.$w', 'path': '/home/alice/.forward.mx1'},
+                              {'user': 'bob', 'entry': '$z/.forward', 'path': '/home/bob/.forward'}]
+    steps, notes = option_steps(['SM-FWD-01'], expected_all(), state)
+    assert steps == [] and notes[0]['why'].startswith('ForwardPath left as it is: 1 users have files on the entries it would drop '
+                                                      '(/home/alice/.forward.mx1)')
+    assert judge(state, 'SM-FWD-01')['actual'].endswith('; 1 users have files there')
+    steps, notes = option_steps(['SM-FWD-01'], expected_all({'SM-FWD-01': {'policy': 'empty'}}), state)
+    assert steps == [] and '2 users' in notes[0]['why']
+
+
+def test_forward_files_are_looked_for_in_every_home(tmp_path):
+    (tmp_path / 'alice').mkdir()
+    (tmp_path / 'alice' / '.forward.mx1').write_text('alice@elsewhere\n')
+    configs = {'mta': {'settings': {'ForwardPath': '$z/.forward.$w:$z/.forward'}}}
+    found = forward_files(configs, users=[('alice', str(tmp_path / 'alice')), ('bob', str(tmp_path / 'bob'))], host='mx1')
+    assert found == [{'user': 'alice', 'entry': '$z/.forward.$w', 'path': str(tmp_path / 'alice' / '.forward.mx1')}]
