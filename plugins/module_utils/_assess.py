@@ -92,5 +92,5 @@ def read_host(run, controls: list, binary: str, os_family: str | None, overrides
         cf_sources = any(control['evaluator'] == 'cf_source' for control in controls)
     state = collect(run, binary, probe_kernel=probe_kernel, os_family=family, m4=m4, cf_sources=cf_sources,
                     extra_paths=statoverride_paths(controls, family, overrides), impact=impact_request(controls, family, overrides),
-                    forwards=any(control['evaluator'] == 'forward_path' for control in controls))
+                    forwards=any(control['evaluator'] in ('forward_path', 'prog_mailer') for control in controls))
     return family, state

@@ -54,7 +54,7 @@ from __future__ import annotations
 import copy
 import re
 
-FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'logging', 'limits', 'relay', 'privdrop')
+FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'privdrop')
 # Families whose every fix is manual: the audit judges them, the hardening has nothing to apply.
 AUDIT_ONLY_FAMILIES = ('privdrop',)
 SEVERITIES = ('high', 'medium', 'low')
@@ -93,6 +93,8 @@ LIMITS = (
 FORWARD_POLICIES = ('keep', 'restrict', 'empty')
 # ForwardPath where sendmail.cf sets none (sendmail's built-in value).
 DEFAULT_FORWARD_PATH = '$z/.forward'
+# Where smrsh looks for the programs it may run (its CMDDIR), per platform: Debian, Red Hat, FreeBSD, upstream.
+SMRSH_DIRS = ('/etc/mail/smrsh', '/etc/smrsh', '/usr/libexec/sm.bin', '/usr/adm/sm.bin')
 # What sendmail uses where a numeric option is not set (conf.c, setdefaults).
 NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
 # Relaying features and the mark each leaves in a .cf built with it (see _cf.relay_marks).
@@ -798,6 +800,52 @@ CONTROLS = (
             'DISA STIG GEN004580: the system must not use .forward files (policy empty)']},
         'package_note': 'Debian sets $z/.forward.$w:$z/.forward: a per-host file first.',
     },
+    # --- programs -------------------------------------------------------------
+    {
+        'id': 'SM-PROG-01',
+        'title': 'The prog mailer is smrsh',
+        'family': 'programs',
+        'tags': ['smrsh', 'prog', 'programs', 'mta'],
+        'severity': 'high',
+        'rationale': (
+            'With /bin/sh as the prog mailer, a "|command" in an alias, a .forward or an :include: list is any shell '
+            'command at all: whoever can write one of those files runs what they like, as the recipient. smrsh runs '
+            'only the programs its directory holds, without shell syntax.'),
+        'check': 'The P= of the prog mailer (Mprog) of sendmail.cf: smrsh. A host without a prog mailer passes.',
+        'evaluator': 'prog_mailer',
+        'params': {'config': 'mta', 'mailer': 'prog', 'shell': 'smrsh'},
+        'needs': ['mta'],
+        'expected': {'default': {}},
+        'override': {},
+        'fix': "Add FEATURE(`smrsh') to sendmail.mc and rebuild sendmail.cf; first put a link in smrsh's directory to each "
+               'program the aliases and .forward files run (the hardening leaves the prog mailer as it is, naming '
+               'them, where one is missing).',
+        'fix_data': [{'kind': 'mc_feature_add', 'config': 'mta', 'feature': 'smrsh'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
+        'package_note': "Debian's sendmail.mc has no FEATURE(`smrsh'): its prog mailer is /bin/sh.",
+    },
+    {
+        'id': 'SM-PROG-02',
+        'title': "smrsh's directory is root-owned and not writable by others",
+        'family': 'programs',
+        'tags': ['smrsh', 'programs', 'permissions'],
+        'severity': 'high',
+        'rationale': (
+            "smrsh runs whatever its directory holds: whoever can add a link there chooses the programs mail may run."),
+        'check': "lstat of smrsh's directory (" + ', '.join(SMRSH_DIRS) + ', the first that exists) and of each directory '
+                 'above it: root-owned, mode 0755 or stricter (set-group-id not judged); no such directory passes.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['smrsh_dirs']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], mode='0755', ignore='2000', missing='pass')},
+        'override': PATH_OVERRIDE,
+        'fix': "chown root and chmod go-w smrsh's directory.",
+        'fix_data': PATH_FIX,
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
+        'package_note': 'Debian ships /etc/mail/smrsh as smmta:smmsp 2755: owned by the MTA user.',
+    },
     # --- logging --------------------------------------------------------------
     {
         'id': 'SM-LOG-01',
@@ -1198,6 +1246,8 @@ def describe_expected(control: dict, expected: dict) -> str:
         return '%s at least %s' % (control['params']['option'], expected['value'])
     if kind == 'option_limits':
         return '; '.join('%s 1 to %s' % (option, expected[key]) for option, key in control['params']['limits'])
+    if kind == 'prog_mailer':
+        return 'the %s mailer is %s' % (control['params']['mailer'], control['params']['shell'])
     if kind == 'forward_path':
         if expected['policy'] == 'restrict':
             return 'ForwardPath only %s' % ':'.join(expected['allowed'])

@@ -36,7 +36,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import se
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_feature, set_define
+from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_feature, set_define, set_feature
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
@@ -150,7 +150,7 @@ class Engine:
     def _source(self, state: dict, config: str) -> str:
         return plan_of.choose_source(self.params['cf_source'], state['cf_sources'][config])
 
-    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=()) -> dict:
+    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=None) -> dict:
         found = state['cf_sources'][config]
         source = self._source(state, config)
         mc = found['mc'] if os.path.lexists(found['mc']) else None
@@ -159,8 +159,9 @@ class Engine:
         try:
             for name, value in defines.items():
                 mc_new = set_define(mc_new, name, value) if mc_new is not None else None
-            for name in features:
-                mc_new = remove_feature(mc_new, name) if mc_new is not None else None
+            for name, change in dict(features).items():
+                edit = set_feature if change == 'add' else remove_feature
+                mc_new = edit(mc_new, name) if mc_new is not None else None
         except McError as exc:
             raise plan_of.PlanError('cannot change %s: %s' % (mc, exc)) from exc
         return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'))
@@ -175,8 +176,9 @@ class Engine:
                 continue
             found = state['cf_sources'][item['config']]
             why = found.get('reason') or 'it has lines its .mc does not build (cf_source %s)' % self.params['cf_source']
-            notes.append(plan_of.manual(item['id'], "FEATURE(`%s') left in %s: removing it means rebuilding %s from it, and %s"
-                                        % (item['feature'], item['mc'], item['target'], why.rstrip('.')), item['target']))
+            notes.append(plan_of.manual(item['id'], "FEATURE(`%s') %s %s: that means rebuilding %s from it, and %s"
+                                        % (item['feature'], 'not added to' if item.get('add') else 'left in', item['mc'],
+                                           item['target'], why.rstrip('.')), item['target']))
         return kept, notes
 
     def _safe(self, steps: list) -> list:
@@ -202,7 +204,7 @@ class Engine:
         by_hand = [control_id for control_id in failing if not (
             control_id == 'SM-RUNAS-02' and plan_of.credit_runas_impact(aliases, state.get('runas_impact'), impact))]
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
-        mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state)
+        mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state, aliases)
         mc_steps, unbuilt = self._rebuildable(state, mc_steps)
         notes += mc_notes + unbuilt
         options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
@@ -235,8 +237,8 @@ class Engine:
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
-        return (plan_of.ordered(maps + self._safe(files + created) + cf_steps + mc_steps) + held + plan_of.manual_steps(by_hand)
-                + notes + hazards)
+        applied = plan_of.ordered(maps + self._safe(files + created) + cf_steps + mc_steps)
+        return applied + held + plan_of.manual_steps(by_hand) + notes + hazards
 
     # --- check and apply ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import os
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
@@ -480,9 +481,22 @@ def eval_forward_path(control: dict, expected: dict, state: dict) -> dict:
     shown = 'ForwardPath=%s' % value if value is not None else 'ForwardPath unset (%s)' % ':'.join(forward_entries(None))
     if not dropped:
         return _outcome('pass', '%s (policy %s)' % (shown, expected['policy']), config['path'], evidence)
-    return _outcome('fail', '%s: %s beyond policy %s%s' % (shown, ':'.join(dropped), expected['policy'],
-                                                             '; %d users have files there' % len(files) if files else ''),
+    users = '; %d users have files there' % len(files) if files else ''
+    return _outcome('fail', '%s: %s beyond policy %s%s' % (shown, ':'.join(dropped), expected['policy'], users),
                     config['path'], evidence)
+
+
+def eval_prog_mailer(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    mailer = (config.get('mailers') or {}).get(params['mailer'])
+    if not mailer:
+        return _outcome('pass', 'no %s mailer: no program is run' % params['mailer'], config['path'],
+                        '%s: no M%s line' % (config['path'], params['mailer']))
+    evidence = '%s: M%s, P=%s, A=%s' % (config['path'], params['mailer'], mailer.get('path'), mailer.get('argv'))
+    if os.path.basename(mailer.get('path') or '') == params['shell']:
+        return _outcome('pass', 'P=%s' % mailer['path'], config['path'], evidence)
+    return _outcome('fail', 'P=%s: any command an alias or .forward names is run' % mailer.get('path'), config['path'], evidence)
 
 
 def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
@@ -573,6 +587,7 @@ EVALUATORS = {
     'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
     'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases, 'forward_path': eval_forward_path,
+    'prog_mailer': eval_prog_mailer,
 }
 
 

@@ -33,11 +33,12 @@ and never counted as changes.
 from __future__ import annotations
 
 import copy
+import os
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    BY_ID, DERIVE, fix_actions, forward_entries, number_in_force, within_bound,
+    BY_ID, DERIVE, SMRSH_DIRS, fix_actions, forward_entries, number_in_force, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
     judge_path, owner_names, setuid_root_files,
@@ -208,13 +209,57 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
     return steps, notes
 
 
-def feature_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
-    """The ``mc_feature`` steps (a FEATURE removed from the .mc, the .cf rebuilt from it) of the failing
-    ``control_ids``, and manual notes where the .mc does not call the feature the .cf was built with."""
+def programs_in_use(state: dict, alias_edits=()) -> list:
+    """(where, command) of each program mail is piped into: the alias entries (but those ``alias_edits``
+    comment out) and the users' .forward files."""
+    disabled = {(item['source'], name.lower()) for item in alias_edits if item['kind'] == 'alias_edit' for name in item['disabled']}
+    found = []
+    for path, source in sorted((state.get('alias_sources') or {}).items()):
+        for entry in source.get('entries') or []:
+            if (path, entry['name'].lower()) in disabled:
+                continue
+            found.extend(('%s: %s' % (path, entry['name']), value) for kind, value in entry['targets'] if kind == 'program')
+    for item in state.get('forward_files') or []:
+        found.extend((item['path'], value) for value in item.get('programs') or [])
+    return found
+
+
+def smrsh_missing(state: dict, alias_edits=()) -> list:
+    """The programs in use that smrsh would not run: their name is not in its directory."""
+    names = set(state.get('smrsh_names') or [])
+    missing = []
+    for where, command in programs_in_use(state, alias_edits):
+        words = command.strip().strip('"').split()
+        name = os.path.basename(words[0]) if words else ''
+        if name not in names:
+            missing.append('%s (%s)' % (where, command))
+    return missing
+
+
+def feature_steps(control_ids: list, expected_by_id: dict, state: dict, alias_edits=()) -> tuple:
+    """The ``mc_feature`` steps (a FEATURE removed from or added to the .mc, the .cf rebuilt from it) of the
+    failing ``control_ids``, and manual notes where the .mc does not call the feature the .cf was built with,
+    or where smrsh would not run a program in use."""
     steps, notes = [], []
     for control_id in control_ids:
         control = BY_ID[control_id]
         for action in fix_actions(control, expected_by_id[control_id]):
+            if action['kind'] == 'mc_feature_add':
+                config = state['configs'][action['config']]
+                found = (state.get('cf_sources') or {}).get(action['config']) or {}
+                missing = smrsh_missing(state, alias_edits)
+                if missing:
+                    notes.append(manual(control_id, "FEATURE(`%s') not added: smrsh would not run %d programs in use, none of "
+                                        'them in its directory (%s): link each there first' % (
+                                            action['feature'], len(missing), '; '.join(missing[:ITEMS_SAID])), config['path']))
+                elif not state.get('smrsh_names') and not (state.get('layout') or {}).get('smrsh_dir'):
+                    notes.append(manual(control_id, "FEATURE(`%s') not added: smrsh's directory is not on this host (%s)"
+                                        % (action['feature'], ', '.join(SMRSH_DIRS)), config['path']))
+                else:
+                    steps.append(step(control_id, 'mc_feature', 'config', config['path'], None, "FEATURE(`%s')" % action['feature'],
+                                      'the prog mailer runs any command', config=action['config'], feature=action['feature'],
+                                      mc=found.get('mc'), add=True))
+                continue
             if action['kind'] != 'mc_feature_remove':
                 continue
             config = state['configs'][action['config']]
@@ -231,7 +276,7 @@ def feature_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple
                     continue
                 steps.append(step(control_id, 'mc_feature', 'config', config['path'], "FEATURE(`%s')" % name, None,
                                   "%s is built with FEATURE(`%s')" % (config['path'], name), config=action['config'],
-                                  feature=name, mc=found['mc']))
+                                  feature=name, mc=found['mc'], add=False))
     return steps, notes
 
 
@@ -325,13 +370,13 @@ def choose_source(mode: str, found: dict) -> str:
 def options_by_config(steps: list, key: str = 'option') -> dict:
     """config (mta, msp) -> {option: value} of the ``cf_option`` steps; with ``key='define'``, the
     m4 defines that make those options in the .mc beside the .cf; with ``key='feature'``, the
-    FEATUREs the ``mc_feature`` steps remove (name -> None)."""
+    FEATUREs the ``mc_feature`` steps add or remove (name -> 'add' or 'remove')."""
     found = {}
     for item in steps:
         if item['kind'] == 'cf_option' and key != 'feature':
             found.setdefault(item['config'], {})[item[key]] = item['after']
         elif item['kind'] == 'mc_feature' and key == 'feature':
-            found.setdefault(item['config'], {})[item['feature']] = None
+            found.setdefault(item['config'], {})[item['feature']] = 'add' if item.get('add') else 'remove'
     return found
 
 

@@ -32,6 +32,7 @@ import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, split_targets, target_kind
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import DEFAULT_FORWARD_PATH
 
 # Nested :include: lists followed at most this deep (sendmail stops at MAXRCRSN, 10).
 MAX_DEPTH = 10
@@ -39,8 +40,6 @@ MAX_DEPTH = 10
 MAX_LINES = 5
 # The first bytes read of a .forward or :include: list (alias files are read whole).
 MAX_READ = 1 << 20
-# sendmail's own default ForwardPath, where the option is not set.
-DEFAULT_FORWARD_PATH = '$z/.forward'
 # An absent path, as opposed to one root cannot look at (NFS, loops): that one is not judged.
 ABSENT = (errno.ENOENT, errno.ENOTDIR)
 # Local delivery agents that hand the message on: the agents they run, in the order they look for them

@@ -31,8 +31,10 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import forward_entries
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import expand_forward_path, identity, scan, users_of_host
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
+    MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
+)
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
 OS_RELEASE = '/etc/os-release'
@@ -202,6 +204,20 @@ def alias_source(path: str) -> dict:
     return {'path': path, 'resolved': os.path.realpath(path), 'error': None, 'text': text, 'entries': alias_entries(text)}
 
 
+def smrsh_layout() -> dict:
+    """The layout group ``smrsh_dirs``: smrsh's directory (the first of SMRSH_DIRS there is) and those above it."""
+    found = next((path for path in SMRSH_DIRS if os.path.isdir(path) and not os.path.islink(path)), None)
+    return {'smrsh_dirs': parent_dirs(os.path.join(found, 'x')) if found else [], 'smrsh_dir': [found] if found else []}
+
+
+def smrsh_names(groups: dict) -> list:
+    """The names in smrsh's directory: the programs it may run."""
+    try:
+        return sorted(os.listdir(groups['smrsh_dir'][0])) if groups.get('smrsh_dir') else []
+    except OSError:
+        return []
+
+
 def alias_layout(sources: dict) -> dict:
     """The layout groups of the programs run from aliases (``alias_programs``) and the directories above them."""
     programs = sorted({program_path(value) for source in sources.values() for entry in source['entries']
@@ -222,8 +238,18 @@ def forward_files(configs: dict, users=None, host: str | None = None) -> list:
         for entry in forward_entries(value):
             paths = expand_forward_path(entry, name, home, host)
             if paths and os.path.lexists(paths[0]):
-                found.append({'user': name, 'entry': entry, 'path': paths[0]})
+                found.append({'user': name, 'entry': entry, 'path': paths[0], 'programs': _programs_of(paths[0])})
     return found
+
+
+def _programs_of(path: str) -> list:
+    """The commands a .forward pipes mail into (its first bytes, as the RunAsUser scan reads them)."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            text = handle.read(FORWARD_BYTES)
+    except OSError:
+        return []
+    return [value for _number, _line, targets in list_lines(text) for kind, value in targets if kind == 'program']
 
 
 def queue_listing(directory: str) -> dict:
@@ -353,7 +379,7 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
-            'forward_files': []}
+            'forward_files': [], 'smrsh_names': []}
 
 
 def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
@@ -415,6 +441,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     groups = layout(configs, binary['resolved'], mc_files)
     aliases = {path: alias_source(path) for path in groups['aliases']}
     groups.update(alias_layout(aliases))
+    groups.update(smrsh_layout())
     entries = {path: lstat_entry(path, follow) for path, follow in layout_paths(groups)}
     for path in extra_paths:
         entries.setdefault(path, lstat_entry(path))
@@ -431,4 +458,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'kernel': kernel, 'method_works': method_works(method, kernel),
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
+        'smrsh_names': smrsh_names(groups),
     }

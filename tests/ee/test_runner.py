@@ -22,11 +22,12 @@ HOSTS = {"ee-stock": "bookworm:stock:light", "ee-legacy": "bookworm:legacy:light
 # What the hardening repairs on each host, as the audit and harden scenarios know it.
 FAILING = {
     "ee-stock": {"SM-FILE-01", "SM-QUEUE-01", "SM-RUNAS-01", "SM-SAFE-01", "SM-SETUID-01",
-                 "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-ALIAS-02", "SM-FWD-01", "SM-DOS-01"},
+                 "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-ALIAS-02", "SM-FWD-01", "SM-PROG-01",
+                 "SM-PROG-02", "SM-DOS-01"},
     "ee-legacy": {"SM-FILE-01", "SM-FILE-02", "SM-FILE-05", "SM-QUEUE-01", "SM-QUEUE-02", "SM-RUNAS-01",
                   "SM-SAFE-01", "SM-SETUID-01", "SM-STATOVR-01", "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03",
                   "SM-LOG-01", "SM-DOS-01", "SM-RELAY-01", "SM-ALIAS-01", "SM-ALIAS-02", "SM-ALIAS-03",
-                  "SM-FWD-01", "SM-RUNAS-02"},
+                  "SM-FWD-01", "SM-PROG-01", "SM-PROG-02", "SM-RUNAS-02"},
 }
 REPORTS = "{{ lookup('ansible.builtin.env', 'AWX_ISOLATED_DATA_DIR') }}/reports"
 

@@ -17,7 +17,8 @@ QUEUED = 20
 
 
 # What only a person can fix, per lab profile: the hand edits of a handedit host stay in its .cf.
-LEFT_BY_HAND = {"handedit": ["SM-CF-01"]}
+# smrsh is a FEATURE: where the .cf is edited in place (hand edits, no m4) there is no option line to set.
+LEFT_BY_HAND = {"handedit": ["SM-CF-01", "SM-PROG-01"], "nocf": ["SM-PROG-01"]}
 
 
 def test_audit_finds_no_drift_but_what_is_left_by_hand(host, lab):
@@ -193,6 +194,16 @@ def test_each_probe_failed_before_the_hardening(host, lab):
     assert before["relay"][-1].startswith("250 " if legacy else "550 "), before["relay"]
     assert not refused(host, "user-mailq.before")
     assert refused(host, "user-qrun.before") is not legacy
+
+
+def test_aliases_pipe_only_into_programs_in_smrshs_directory(host, lab):
+    """Before the hardening both programs ran (the prog mailer was /bin/sh); after it only the one linked in
+    smrsh's directory does, but where SM-PROG-01 is left by hand."""
+    assert host.file("/root/pipe.before").content_string.split("\n")[:2] == ["lab-inside ran", "lab-outside ran"]
+    after = host.run("/root/pipe_aliases.sh lab-inside lab-outside")
+    assert after.rc == 0, after.stderr
+    by_hand = "SM-PROG-01" in LEFT_BY_HAND.get(lab["profile"], [])
+    assert after.stdout.split("\n")[:2] == ["lab-inside ran", "lab-outside ran" if by_hand else "lab-outside not run"]
 
 
 def test_package_reinstall_keeps_set_user_id_bits_off(host):

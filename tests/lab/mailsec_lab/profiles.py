@@ -257,10 +257,18 @@ def _put(path: str, text: str, user: str, group: str, mode: int) -> Callable[[Pa
     return apply
 
 
+def _smrsh_link(name: str, target: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / "etc/mail/smrsh" / name).symlink_to(target)
+    return apply
+
+
 FORWARDS: tuple[Change, ...] = (
     Change("/usr/local/bin/lab-pipe-note (root:root 0755) appends the message on its standard input to the file "
            "named as its argument, or to piped.mbox in the home of the user it runs as, after a line with its `id`",
            _put("usr/local/bin/lab-pipe-note", PIPE_NOTE, "root", "root", 0o755)),
+    Change("/etc/mail/smrsh/lab-pipe-note links to it, so that smrsh may run it too",
+           _smrsh_link("lab-pipe-note", "/usr/local/bin/lab-pipe-note")),
     Change("alice's home /home/alice is 0700 (alice:alice)", _own("home/alice", "alice", "alice", 0o700)),
     Change('/home/alice/.forward (alice:alice 0600) is "|/usr/local/bin/lab-pipe-note": her mail lands in '
            "/home/alice/piped.mbox, not /var/mail/alice",

@@ -42,6 +42,7 @@ STOCK_PATHS = {
     '/etc/mail/access': ('root', 'root', '0600', 'file'),
     '/etc/mail/access.db': ('smmta', 'smmsp', '0640', 'file'),
     '/etc/mail/helpfile': ('root', 'root', '0644', 'file'),
+    '/etc/mail/smrsh': ('smmta', 'smmsp', '2755', 'dir'),
     '/var/spool/mqueue': ('smmta', 'smmsp', '2750', 'dir'),
     '/var/spool/mqueue-client': ('smmsp', 'smmsp', '2770', 'dir'),
     BINARY: ('root', 'smmsp', '2755', 'file'),
@@ -54,11 +55,11 @@ ACCOUNTS = {
     'alice': {'name': 'alice', 'uid': 1000, 'gid': 1000, 'group': 'alice'},
 }
 # What stock Debian fails beyond the privilege model: PrivacyOptions, the greeting, HELP and the limits.
-STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-02', 'SM-FWD-01', 'SM-DOS-01']
+STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-02', 'SM-FWD-01', 'SM-PROG-01', 'SM-PROG-02', 'SM-DOS-01']
 STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01'] + STOCK_SMTP_FAILS
 LEGACY_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02', 'SM-FILE-05', 'SM-QUEUE-01',
                 'SM-QUEUE-02', 'SM-SAFE-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-01', 'SM-ALIAS-02',
-                'SM-ALIAS-03', 'SM-FWD-01', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
+                'SM-ALIAS-03', 'SM-FWD-01', 'SM-PROG-01', 'SM-PROG-02', 'SM-LOG-01', 'SM-DOS-01', 'SM-RELAY-01']
 LEGACY_DONT_BLAME = ('GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,GroupWritableIncludeFileSafe,'
                      'ForwardFileInGroupWritableDirPath,IncludeFileInGroupWritableDirPath,AssumeSafeChown,TrustStickyBit')
 
@@ -77,7 +78,7 @@ def entry(path, owner, group, mode, kind='file'):
 def config(release, name, text=None):
     parsed = parse_cf(read(release, name) if text is None else text)
     return {'path': '/etc/mail/' + name, 'error': None, 'settings': settings(parsed), 'maps': parsed['maps'],
-            'values': parsed['occurrences']}
+            'values': parsed['occurrences'], 'mailers': parsed['mailers']}
 
 
 def agreeing_source(name):
@@ -96,7 +97,8 @@ def stock_state(release='bookworm'):
     d0 = parse_d0(read(release, 'd0.10.txt'))
     configs = {'mta': config(release, 'sendmail.cf'), 'msp': config(release, 'submit.cf')}
     groups = layout(configs, BINARY, ['/etc/mail/sendmail.mc', '/etc/mail/submit.mc'])
-    groups.update(alias_programs=[], alias_program_dirs=[])
+    groups.update(alias_programs=[], alias_program_dirs=[], smrsh_dirs=['/', '/etc', '/etc/mail', '/etc/mail/smrsh'],
+                  smrsh_dir=['/etc/mail/smrsh'])
     paths = {path: entry(path, *values) for path, values in STOCK_PATHS.items()}
     link = entry('/etc/mail/aliases', 'root', 'smmsp', '0777', 'link')
     link.update(link='../aliases', target=paths['/etc/aliases'])
@@ -206,8 +208,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 20, 'fail': 11, 'error': 0, 'not_applicable': 0, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 31}
+    assert summary == {'counts': {'pass': 20, 'fail': 13, 'error': 0, 'not_applicable': 0, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 33}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -486,7 +488,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 20, 'fail': 9, 'error': 0, 'not_applicable': 0, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 20, 'fail': 11, 'error': 0, 'not_applicable': 0, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

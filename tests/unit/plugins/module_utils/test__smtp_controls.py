@@ -22,7 +22,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._state import for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     alias_steps, changed_ids, credit_runas_impact, diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
-    option_steps, without_disabled,
+    option_steps, smrsh_missing, without_disabled,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
     TODAY, config, legacy_state, read, stock_state,
@@ -321,4 +321,46 @@ def test_forward_files_are_looked_for_in_every_home(tmp_path):
     (tmp_path / 'alice' / '.forward.mx1').write_text('alice@elsewhere\n')
     configs = {'mta': {'settings': {'ForwardPath': '$z/.forward.$w:$z/.forward'}}}
     found = forward_files(configs, users=[('alice', str(tmp_path / 'alice')), ('bob', str(tmp_path / 'bob'))], host='mx1')
-    assert found == [{'user': 'alice', 'entry': '$z/.forward.$w', 'path': str(tmp_path / 'alice' / '.forward.mx1')}]
+    assert found == [{'user': 'alice', 'entry': '$z/.forward.$w', 'path': str(tmp_path / 'alice' / '.forward.mx1'), 'programs': []}]
+
+
+# --- smrsh ------------------------------------------------------------------------------------------------
+
+
+def test_prog_mailer_is_judged_by_its_path():
+    state = stock_state()
+    assert judge(state, 'SM-PROG-01')['actual'] == 'P=/bin/sh: any command an alias or .forward names is run'
+    state['configs']['mta']['mailers']['prog']['path'] = '/usr/libexec/sendmail/smrsh'
+    assert judge(state, 'SM-PROG-01')['status'] == 'pass'
+    del state['configs']['mta']['mailers']['prog']
+    assert judge(state, 'SM-PROG-01')['actual'] == 'no prog mailer: no program is run'
+    assert judge(stock_state(), 'SM-PROG-02')['actual'] == '/etc/mail: owner smmta, not root; /etc/mail/smrsh: owner smmta, not root'
+
+
+def test_smrsh_is_added_only_where_it_runs_every_program_in_use():
+    state = stock_state()
+    state['smrsh_names'] = ['mail.local', 'procmail']
+    steps, notes = feature_steps(['SM-PROG-01'], expected_all(), state)
+    assert [(s['kind'], s['feature'], s['add']) for s in steps] == [('mc_feature', 'smrsh', True)] and notes == []
+    state['forward_files'] = [{'user': 'alice', 'entry': '$z/.forward', 'path': '/home/alice/.forward',
+                               'programs': ['/usr/bin/procmail -t', '"/usr/local/bin/note"']}]
+    state['alias_sources']['/etc/mail/aliases'] = alias_source_of('news: "|/usr/local/bin/rnews"\n')
+    steps, notes = feature_steps(['SM-PROG-01'], expected_all(), state)
+    assert steps == [] and notes[0]['why'] == (
+        "FEATURE(`smrsh') not added: smrsh would not run 2 programs in use, none of them in its directory "
+        '(/etc/mail/aliases: news (/usr/local/bin/rnews); /home/alice/.forward ("/usr/local/bin/note")): link each there first')
+    state['smrsh_names'] += ['note', 'rnews']
+    assert [s['feature'] for s in feature_steps(['SM-PROG-01'], expected_all(), state)[0]] == ['smrsh']
+
+
+def test_an_alias_the_plan_comments_out_does_not_hold_smrsh_back():
+    state = legacy_state()
+    state['smrsh_names'] = ['mail.local']
+    assert smrsh_missing(state) == ['/etc/mail/aliases: decode (/usr/local/bin/lab-decode)']
+    edits = alias_steps(['SM-ALIAS-01'], expected_all(), state)
+    assert smrsh_missing(state, edits) == []
+    assert [s['feature'] for s in feature_steps(['SM-PROG-01'], expected_all(), state, edits)[0]] == ['smrsh']
+
+
+def alias_source_of(text):
+    return {'path': '/etc/mail/aliases', 'resolved': '/etc/aliases', 'error': None, 'text': text, 'entries': alias_entries(text)}
