@@ -10,6 +10,7 @@
   followed only where the step says so); ``probe_path`` makes the same checks and changes nothing;
 - ``statoverride`` steps with ``dpkg-statoverride --remove`` then ``--update --add``, after the file
   itself was changed through ``_safefs`` (so dpkg's own chown/chmod finds nothing left to do);
+- ``unlink`` steps through ``_safefs.remove_entry`` (a link or file removed, never followed);
 - ``empty_file`` steps through ``_safefs.create_empty`` (O_CREAT|O_EXCL in a directory only root writes);
 - ``map_rebuild`` steps with ``sendmail -bi`` and ``makemap``;
 - ``cf_option`` steps go through ``_cfbuild`` (one validated replacement per file), driven by ``_engine``.
@@ -23,7 +24,7 @@ import os
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import (
-    UnsafePath, apply_attributes, create_empty, writable_by_others,
+    UnsafePath, apply_attributes, create_empty, remove_entry, writable_by_others,
 )
 
 MAP_CLASSES = ('hash', 'btree')
@@ -69,6 +70,22 @@ def apply_empty_file(item: dict, check_mode: bool = False, parent_fixed: bool = 
     except OSError as exc:
         return {'changed': False, 'refused': '%s: %s' % (item['target'], exc.strerror or exc), 'error': None}
     return {'changed': done['changed'], 'refused': None, 'error': None}
+
+
+def apply_unlink(item: dict, check_mode: bool = False, parent_fixed: bool = False) -> dict:
+    """Carry out (in check mode: try) an ``unlink`` step. Returns ``changed``, ``refused`` and ``error``."""
+    try:
+        done = remove_entry(item['target'], check_mode=check_mode, parent_fixed=parent_fixed)
+    except UnsafePath as exc:
+        return {'changed': False, 'refused': str(exc), 'error': None}
+    except OSError as exc:
+        return {'changed': False, 'refused': '%s: %s' % (item['target'], exc.strerror or exc), 'error': None}
+    return {'changed': done['changed'], 'refused': None, 'error': None}
+
+
+def probe_unlink(item: dict, parent_fixed: bool = False) -> str | None:
+    """Why an ``unlink`` step would be refused; None when it is safe."""
+    return apply_unlink(item, check_mode=True, parent_fixed=parent_fixed)['refused']
 
 
 def probe_empty_file(item: dict, parent_fixed: bool = False) -> str | None:

@@ -95,6 +95,10 @@ FORWARD_POLICIES = ('keep', 'restrict', 'empty')
 DEFAULT_FORWARD_PATH = '$z/.forward'
 # Where smrsh looks for the programs it may run (its CMDDIR), per platform: Debian, Red Hat, FreeBSD, upstream.
 SMRSH_DIRS = ('/etc/mail/smrsh', '/etc/smrsh', '/usr/libexec/sm.bin', '/usr/adm/sm.bin')
+# Programs that would run anything they are given: no such link belongs in smrsh's directory.
+INTERPRETERS = ('sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'csh', 'tcsh', 'fish', 'busybox',
+                'perl', 'python', 'python2', 'python3', 'ruby', 'php', 'tclsh', 'wish', 'expect', 'lua', 'node', 'nodejs',
+                'awk', 'gawk', 'mawk', 'nawk', 'sed', 'env', 'xargs', 'find', 'su', 'sudo')
 # What sendmail uses where a numeric option is not set (conf.c, setdefaults).
 NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
 # Relaying features and the mark each leaves in a .cf built with it (see _cf.relay_marks).
@@ -700,6 +704,29 @@ CONTROLS = (
             'DISA STIG GEN004540: the SMTP service HELP command must not be enabled']},
         'package_note': 'Debian names /etc/mail/helpfile, a conffile of sendmail-bin whose first topic shows the version.',
     },
+    {
+        'id': 'SM-SMTP-04',
+        'title': 'No SMTP debugging: sendmail is built without SMTPDEBUG',
+        'family': 'smtp',
+        'tags': ['debug', 'wiz', 'smtpdebug', 'probes', 'mta'],
+        'severity': 'high',
+        'rationale': (
+            'Built with SMTPDEBUG, sendmail answers DEBUG (debug output for the client) and SHOWQ (the send queue) '
+            'to anyone. WIZ was the classic back door: every build only logs it.'),
+        'check': 'The "Compiled with:" list of sendmail -d0.10 has no SMTPDEBUG.',
+        'evaluator': 'smtp_debugging',
+        'params': {'option': 'SMTPDEBUG'},
+        'needs': [],
+        'expected': {'default': {}},
+        'override': {},
+        'fix': 'Install a sendmail built without SMTPDEBUG.',
+        'fix_data': [{'kind': 'manual'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_PROBES], 'stig': [
+            'DISA STIG GEN004620: the sendmail server must have the debug feature disabled',
+            'DISA STIG GEN004700: the sendmail service must not have the wiz feature enabled']},
+        'package_note': "Debian's sendmail is built without SMTPDEBUG: DEBUG and WIZ answer 500.",
+    },
     # --- aliases --------------------------------------------------------------
     {
         'id': 'SM-ALIAS-01',
@@ -845,6 +872,28 @@ CONTROLS = (
         'applies': {'os_family': None},
         'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
         'package_note': 'Debian ships /etc/mail/smrsh as smmta:smmsp 2755: owned by the MTA user.',
+    },
+    {
+        'id': 'SM-PROG-03',
+        'title': "smrsh's directory holds no shell or interpreter",
+        'family': 'programs',
+        'tags': ['smrsh', 'programs', 'interpreters'],
+        'severity': 'high',
+        'rationale': (
+            "A shell, an interpreter or a program that runs others (env, xargs, find) in smrsh's directory gives back "
+            'everything smrsh takes away: "|sh -c ..." runs any command again.'),
+        'check': "The names in smrsh's directory and, for links, the name of what they point at (a trailing version such "
+                 'as python3.11 counts as python3): none of ' + ', '.join(INTERPRETERS) + '.',
+        'evaluator': 'smrsh_programs',
+        'params': {'interpreters': list(INTERPRETERS)},
+        'needs': [],
+        'expected': {'default': {'allowed': []}},
+        'override': {'allowed': _key('list', 'names of the list the site keeps in smrsh\'s directory on purpose')},
+        'fix': "Remove each such entry from smrsh's directory; one that an alias or a .forward runs is left, and named.",
+        'fix_data': [{'kind': 'smrsh_remove'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
+        'package_note': None,
     },
     # --- logging --------------------------------------------------------------
     {
@@ -1034,6 +1083,15 @@ def forward_dropped(current, expected: dict) -> list:
     if expected['policy'] == 'empty':
         return forward_entries(current)
     return [item for item in forward_entries(current) if item not in expected['allowed']]
+
+
+def interpreter_name(name: str, interpreters) -> str | None:
+    """The interpreter a program name is (python3.11 and perl5.36 count as python3 and perl), or None."""
+    bare = re.sub(r'[0-9.]+$', '', name)
+    for candidate in (name, re.sub(r'\.[0-9.]*$', '', name), bare):
+        if candidate in interpreters:
+            return candidate
+    return None
 
 
 # How a fix computes a value from what the option holds now (``derive`` of a cf_option action).
@@ -1246,6 +1304,10 @@ def describe_expected(control: dict, expected: dict) -> str:
         return '%s at least %s' % (control['params']['option'], expected['value'])
     if kind == 'option_limits':
         return '; '.join('%s 1 to %s' % (option, expected[key]) for option, key in control['params']['limits'])
+    if kind == 'smrsh_programs':
+        return "no shell or interpreter in smrsh's directory" + (' but %s' % ', '.join(expected['allowed']) if expected['allowed'] else '')
+    if kind == 'smtp_debugging':
+        return 'built without %s' % control['params']['option']
     if kind == 'prog_mailer':
         return 'the %s mailer is %s' % (control['params']['mailer'], control['params']['shell'])
     if kind == 'forward_path':

@@ -26,7 +26,8 @@ import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
-    apply_empty_file, apply_path, apply_pin, probe_empty_file, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
+    apply_empty_file, apply_path, apply_pin, apply_unlink, probe_empty_file, probe_path, probe_pin, probe_unlink, queue_hazards,
+    rebuild_map, stale_maps,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
@@ -189,8 +190,9 @@ class Engine:
         planned = {item['target']: item['after'] for item in steps if item['kind'] == 'path'}
         checked = []
         for item in steps:
-            if item['kind'] == 'empty_file':
-                reason = probe_empty_file(item, root_only(planned.get(os.path.dirname(item['target']))))
+            if item['kind'] in ('empty_file', 'unlink'):
+                probe = probe_empty_file if item['kind'] == 'empty_file' else probe_unlink
+                reason = probe(item, root_only(planned.get(os.path.dirname(item['target']))))
             else:
                 probe = {'path': probe_path, 'statoverride': probe_pin}.get(item['kind'])
                 reason = probe(item) if probe else None
@@ -217,6 +219,9 @@ class Engine:
             raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
         new_texts = {config: change['cf_new'] for config, change in self.changes.items() if change['cf_changed']}
         created = plan_of.empty_file_steps(failing, expected, state)
+        unlinks = plan_of.smrsh_remove_steps(failing, expected, state, aliases)
+        created += [item for item in unlinks if item['kind'] == 'unlink']
+        notes += [item for item in unlinks if item['kind'] == 'manual']
         extra = [item['target'] for item in created]
         predicted = plan_of.predict_state(state, new_texts, account, lstat_entry, extra) if new_texts else state
         runas_changed = any(item['option'] == 'RunAsUser' and item['config'] == 'mta' for item in cf_steps) and 'mta' in new_texts
@@ -316,6 +321,8 @@ class Engine:
                     outcome = dict(outcome, error=None)
                 elif item['kind'] == 'empty_file':
                     outcome = apply_empty_file(item)
+                elif item['kind'] == 'unlink':
+                    outcome = apply_unlink(item)
                 elif item['kind'] == 'alias_edit':
                     outcome = self._apply_alias(item)
                 elif item['kind'] == 'statoverride':

@@ -18,7 +18,7 @@ import os
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    STATUSES, applies_to, describe_expected, forward_dropped, forward_entries, greeting_leaks, number_in_force, privacy_missing, references,
+    STATUSES, applies_to, describe_expected, forward_dropped, forward_entries, interpreter_name, greeting_leaks, number_in_force, privacy_missing, references,
     within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
@@ -499,6 +499,43 @@ def eval_prog_mailer(control: dict, expected: dict, state: dict) -> dict:
     return _outcome('fail', 'P=%s: any command an alias or .forward names is run' % mailer.get('path'), config['path'], evidence)
 
 
+def eval_smrsh_programs(control: dict, expected: dict, state: dict) -> dict:
+    directory = ((state.get('layout') or {}).get('smrsh_dir') or [None])[0]
+    if not directory:
+        return _outcome('pass', "no smrsh directory on this host", None, 'none of the known smrsh directories exists')
+    found = smrsh_interpreters(state, control['params']['interpreters'], expected['allowed'])
+    evidence = '%s: %s' % (directory, ', '.join('%s%s' % (e['name'], ' -> %s' % e['link'] if e['link'] else '')
+                                                for e in state.get('smrsh_entries') or []) or 'empty')
+    if found:
+        return _outcome('fail', 'interpreters: %s' % ', '.join('%s (%s)' % (item['path'], item['as']) for item in found),
+                        found[0]['path'], evidence)
+    return _outcome('pass', 'no shell or interpreter', directory, evidence)
+
+
+def smrsh_interpreters(state: dict, interpreters, allowed=()) -> list:
+    """The entries of smrsh's directory that are (or point at) a shell or interpreter: ``path``, ``name``, ``as``."""
+    directory = ((state.get('layout') or {}).get('smrsh_dir') or [None])[0]
+    found = []
+    for entry in state.get('smrsh_entries') or []:
+        if entry['name'] in allowed:
+            continue
+        what = interpreter_name(entry['name'], interpreters) or (
+            interpreter_name(os.path.basename(entry['link']), interpreters) if entry['link'] else None)
+        if what:
+            found.append({'path': os.path.join(directory, entry['name']), 'name': entry['name'], 'as': what})
+    return found
+
+
+def eval_smtp_debugging(control: dict, expected: dict, state: dict) -> dict:
+    option = control['params']['option']
+    compiled = state.get('compiled_with') or []
+    evidence = 'sendmail -d0.10: %s %s among %d compile options' % (option, 'listed' if option in compiled else 'not listed',
+                                                                     len(compiled))
+    if option in compiled:
+        return _outcome('fail', 'built with %s: DEBUG and SHOWQ answer any client' % option, None, evidence)
+    return _outcome('pass', 'built without %s' % option, None, evidence)
+
+
 def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     method = state.get('drop_method')
     kernel = state.get('kernel') or {}
@@ -587,7 +624,7 @@ EVALUATORS = {
     'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
     'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases, 'forward_path': eval_forward_path,
-    'prog_mailer': eval_prog_mailer,
+    'prog_mailer': eval_prog_mailer, 'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging,
 }
 
 

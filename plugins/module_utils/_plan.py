@@ -41,14 +41,14 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     BY_ID, DERIVE, SMRSH_DIRS, fix_actions, forward_entries, number_in_force, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
-    judge_path, owner_names, setuid_root_files,
+    judge_path, owner_names, setuid_root_files, smrsh_interpreters,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import FOLLOWED_GROUPS, account_tokens, layout
 
 FAILING = ('fail', 'error')
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
-APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'cf_option', 'mc_feature', 'statoverride')
+APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'statoverride')
 # Steps that change a .cf: carried out together, one validated replacement per file.
 CONFIG_KINDS = ('cf_option', 'mc_feature')
 NOT_APPLIED = ('manual', 'refuse')
@@ -226,7 +226,7 @@ def programs_in_use(state: dict, alias_edits=()) -> list:
 
 def smrsh_missing(state: dict, alias_edits=()) -> list:
     """The programs in use that smrsh would not run: their name is not in its directory."""
-    names = set(state.get('smrsh_names') or [])
+    names = {entry['name'] for entry in state.get('smrsh_entries') or []}
     missing = []
     for where, command in programs_in_use(state, alias_edits):
         words = command.strip().strip('"').split()
@@ -234,6 +234,28 @@ def smrsh_missing(state: dict, alias_edits=()) -> list:
         if name not in names:
             missing.append('%s (%s)' % (where, command))
     return missing
+
+
+def smrsh_remove_steps(control_ids: list, expected_by_id: dict, state: dict, alias_edits=()) -> list:
+    """The ``unlink`` steps of a failing SM-PROG-03: each shell or interpreter in smrsh's directory removed,
+    but one that a program in use needs (then a manual step names it)."""
+    found = []
+    for control_id in control_ids:
+        control = BY_ID[control_id]
+        if not any(action['kind'] == 'smrsh_remove' for action in fix_actions(control, expected_by_id[control_id])):
+            continue
+        used = {}
+        for where, command in programs_in_use(state, alias_edits):
+            words = command.strip().strip('"').split()
+            used.setdefault(os.path.basename(words[0]) if words else '', []).append(where)
+        for item in smrsh_interpreters(state, control['params']['interpreters'], expected_by_id[control_id]['allowed']):
+            if item['name'] in used:
+                found.append(manual(control_id, '%s (%s) left: %s run it' % (item['path'], item['as'], ', '.join(used[item['name']])),
+                                    item['path']))
+            else:
+                found.append(step(control_id, 'unlink', 'paths', item['path'], item['name'], None,
+                                  '%s is %s, and nothing this host delivers runs it' % (item['path'], item['as'])))
+    return found
 
 
 def feature_steps(control_ids: list, expected_by_id: dict, state: dict, alias_edits=()) -> tuple:
@@ -252,7 +274,7 @@ def feature_steps(control_ids: list, expected_by_id: dict, state: dict, alias_ed
                     notes.append(manual(control_id, "FEATURE(`%s') not added: smrsh would not run %d programs in use, none of "
                                         'them in its directory (%s): link each there first' % (
                                             action['feature'], len(missing), '; '.join(missing[:ITEMS_SAID])), config['path']))
-                elif not state.get('smrsh_names') and not (state.get('layout') or {}).get('smrsh_dir'):
+                elif not (state.get('layout') or {}).get('smrsh_dir'):
                     notes.append(manual(control_id, "FEATURE(`%s') not added: smrsh's directory is not on this host (%s)"
                                         % (action['feature'], ', '.join(SMRSH_DIRS)), config['path']))
                 else:
@@ -757,6 +779,9 @@ def diff_entries(steps: list) -> list:
         elif item['kind'] == 'alias_edit':
             header = '%s (%s)' % (item['target'], item['id'])
             lines = (item['before'], item['after'])
+        elif item['kind'] == 'unlink':
+            header = '%s (removed)' % item['id']
+            lines = ('%s\n' % item['target'], '')
         elif item['kind'] == 'empty_file':
             header = '%s (created empty)' % item['id']
             lines = ('', '%s: %s\n' % (item['target'], attributes_text(item['after'])))

@@ -269,3 +269,26 @@ def create_empty(path: str, check_mode: bool = False, parent_fixed: bool = False
         return {'changed': True}
     finally:
         os.close(dir_fd)
+
+
+def remove_entry(path: str, check_mode: bool = False, parent_fixed: bool = False) -> dict:
+    """Remove ``path``, a symbolic link or a regular file, from a directory only root can write to (found as
+    ``apply_attributes`` finds it; a link is removed, never followed). ``parent_fixed`` as for ``create_empty``.
+    Returns ``changed``; raises UnsafePath when refused, OSError as the system reports it."""
+    path = os.path.abspath(path)
+    parent, name = os.path.split(path)
+    dir_fd = _open_directory(parent)
+    try:
+        if writable_by_others(os.fstat(dir_fd)) and not (check_mode and parent_fixed):
+            raise UnsafePath('%s can be written by others than root; refusing to remove %s from it.' % (parent, path))
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return {'changed': False}
+        if not (stat.S_ISLNK(st.st_mode) or stat.S_ISREG(st.st_mode)):
+            raise UnsafePath('%s is neither a link nor a regular file; refusing to remove it.' % path)
+        if not check_mode:
+            os.unlink(name, dir_fd=dir_fd)
+        return {'changed': True}
+    finally:
+        os.close(dir_fd)

@@ -210,12 +210,24 @@ def smrsh_layout() -> dict:
     return {'smrsh_dirs': parent_dirs(os.path.join(found, 'x')) if found else [], 'smrsh_dir': [found] if found else []}
 
 
-def smrsh_names(groups: dict) -> list:
-    """The names in smrsh's directory: the programs it may run."""
+def smrsh_entries(groups: dict) -> list:
+    """The entries of smrsh's directory (the programs it may run): ``name`` and ``link`` (where a link points)."""
+    if not groups.get('smrsh_dir'):
+        return []
+    directory = groups['smrsh_dir'][0]
     try:
-        return sorted(os.listdir(groups['smrsh_dir'][0])) if groups.get('smrsh_dir') else []
+        names = sorted(os.listdir(directory))
     except OSError:
         return []
+    found = []
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            link = os.readlink(path) if os.path.islink(path) else None
+        except OSError:
+            link = None
+        found.append({'name': name, 'link': link})
+    return found
 
 
 def alias_layout(sources: dict) -> dict:
@@ -379,7 +391,7 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
-            'forward_files': [], 'smrsh_names': []}
+            'forward_files': [], 'smrsh_entries': [], 'compiled_with': []}
 
 
 def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
@@ -458,5 +470,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'kernel': kernel, 'method_works': method_works(method, kernel),
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
-        'smrsh_names': smrsh_names(groups),
+        'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'],
     }

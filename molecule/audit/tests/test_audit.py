@@ -17,7 +17,7 @@ STOCK_FAILS = {"SM-RUNAS-01", "SM-SETUID-01", "SM-FILE-01", "SM-QUEUE-01", "SM-S
 # What the lab's legacy profile breaks on top (README, "Profiles").
 # Its decode alias runs a program: SM-RUNAS-02 names it until the hardening comments the alias out.
 LEGACY_FAILS = STOCK_FAILS | {"SM-STATOVR-01", "SM-QUEUE-02", "SM-FILE-02", "SM-FILE-05", "SM-LOG-01", "SM-RELAY-01",
-                              "SM-ALIAS-01", "SM-ALIAS-03", "SM-RUNAS-02"}
+                              "SM-ALIAS-01", "SM-ALIAS-03", "SM-RUNAS-02", "SM-PROG-03"}
 # The source builds replace only the binary, as root:smmsp 2755: the drift stays stock Debian's,
 # and SM-PRIVDROP-01 passes with their setreuid and setuid (the kernel lets both work).
 EXPECTED_FAILS = {"stock": STOCK_FAILS, "legacy": LEGACY_FAILS, "setreuid": STOCK_FAILS, "setuid": STOCK_FAILS}

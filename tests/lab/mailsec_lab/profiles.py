@@ -46,6 +46,12 @@ def _own(path: str, user: str, group: str, mode: int) -> Callable[[Path], None]:
     return apply
 
 
+def _smrsh_link(name: str, target: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / "etc/mail/smrsh" / name).symlink_to(target)
+    return apply
+
+
 def _statoverride(path: str, user: str, group: str, mode: int) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         table = root / "var/lib/dpkg/statoverride"
@@ -134,6 +140,7 @@ LEGACY: tuple[Change, ...] = (
     Change("no RunAsUser: the MTA keeps running as root", lambda root: None),
     Change("/etc/aliases has " + " and ".join(LEGACY_ALIASES) + ", with /usr/local/bin/lab-decode alice:alice 0775, "
            "no postmaster alias (as Debian's), and its database is rebuilt", _legacy_aliases),
+    Change("/etc/mail/smrsh/sh links to /bin/sh: smrsh would run any shell command", _smrsh_link("sh", "/bin/sh")),
     Change("sendmail.mc answers SMTP probes, logs little and relays for anyone: " + " ".join(LEGACY_MC)
            + "; sendmail.cf is built from it",
            _legacy_mc),
@@ -254,12 +261,6 @@ def _put(path: str, text: str, user: str, group: str, mode: int) -> Callable[[Pa
     def apply(root: Path) -> None:
         (root / path).write_text(text)
         _own(path, user, group, mode)(root)
-    return apply
-
-
-def _smrsh_link(name: str, target: str) -> Callable[[Path], None]:
-    def apply(root: Path) -> None:
-        (root / "etc/mail/smrsh" / name).symlink_to(target)
     return apply
 
 

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import add, disable, entries as alias_entries, program_path
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_empty_file
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_empty_file, apply_unlink
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
@@ -22,7 +22,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._state import for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     alias_steps, changed_ids, credit_runas_impact, diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
-    option_steps, smrsh_missing, without_disabled,
+    option_steps, smrsh_missing, smrsh_remove_steps, without_disabled,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
     TODAY, config, legacy_state, read, stock_state,
@@ -339,7 +339,7 @@ def test_prog_mailer_is_judged_by_its_path():
 
 def test_smrsh_is_added_only_where_it_runs_every_program_in_use():
     state = stock_state()
-    state['smrsh_names'] = ['mail.local', 'procmail']
+    state['smrsh_entries'] = [{'name': 'mail.local', 'link': None}, {'name': 'procmail', 'link': '/usr/bin/procmail'}]
     steps, notes = feature_steps(['SM-PROG-01'], expected_all(), state)
     assert [(s['kind'], s['feature'], s['add']) for s in steps] == [('mc_feature', 'smrsh', True)] and notes == []
     state['forward_files'] = [{'user': 'alice', 'entry': '$z/.forward', 'path': '/home/alice/.forward',
@@ -349,13 +349,13 @@ def test_smrsh_is_added_only_where_it_runs_every_program_in_use():
     assert steps == [] and notes[0]['why'] == (
         "FEATURE(`smrsh') not added: smrsh would not run 2 programs in use, none of them in its directory "
         '(/etc/mail/aliases: news (/usr/local/bin/rnews); /home/alice/.forward ("/usr/local/bin/note")): link each there first')
-    state['smrsh_names'] += ['note', 'rnews']
+    state['smrsh_entries'] += [{'name': 'note', 'link': None}, {'name': 'rnews', 'link': None}]
     assert [s['feature'] for s in feature_steps(['SM-PROG-01'], expected_all(), state)[0]] == ['smrsh']
 
 
 def test_an_alias_the_plan_comments_out_does_not_hold_smrsh_back():
     state = legacy_state()
-    state['smrsh_names'] = ['mail.local']
+    state['smrsh_entries'] = [{'name': 'mail.local', 'link': None}]
     assert smrsh_missing(state) == ['/etc/mail/aliases: decode (/usr/local/bin/lab-decode)']
     edits = alias_steps(['SM-ALIAS-01'], expected_all(), state)
     assert smrsh_missing(state, edits) == []
@@ -364,3 +364,40 @@ def test_an_alias_the_plan_comments_out_does_not_hold_smrsh_back():
 
 def alias_source_of(text):
     return {'path': '/etc/mail/aliases', 'resolved': '/etc/aliases', 'error': None, 'text': text, 'entries': alias_entries(text)}
+
+
+def test_shells_and_interpreters_leave_smrshs_directory_unless_in_use():
+    state = stock_state()
+    state['smrsh_entries'] = [{'name': 'procmail', 'link': '/usr/bin/procmail'}, {'name': 'sh', 'link': '/bin/sh'},
+                              {'name': 'py', 'link': '/usr/bin/python3.11'}, {'name': 'perl5.36', 'link': None}]
+    assert judge(state, 'SM-PROG-03')['actual'] == (
+        'interpreters: /etc/mail/smrsh/sh (sh), /etc/mail/smrsh/py (python3), /etc/mail/smrsh/perl5.36 (perl)')
+    assert judge(state, 'SM-PROG-03', {'allowed': ['sh', 'py', 'perl5.36']})['status'] == 'pass'
+    state['alias_sources']['/etc/mail/aliases'] = alias_source_of('run: "|sh -c date"\n')
+    steps = smrsh_remove_steps(['SM-PROG-03'], expected_all(), state)
+    assert [(s['kind'], s['target']) for s in steps] == [
+        ('manual', '/etc/mail/smrsh/sh'), ('unlink', '/etc/mail/smrsh/py'), ('unlink', '/etc/mail/smrsh/perl5.36')]
+    assert steps[0]['why'] == '/etc/mail/smrsh/sh (sh) left: /etc/mail/aliases: run run it'
+
+
+def test_smtp_debugging_is_judged_from_the_build():
+    state = stock_state()
+    state.update(compiled_with=['DNSMAP', 'LOG'])
+    assert judge(state, 'SM-SMTP-04')['status'] == 'pass'
+    state.update(compiled_with=['LOG', 'SMTPDEBUG'])
+    assert judge(state, 'SM-SMTP-04')['actual'] == 'built with SMTPDEBUG: DEBUG and SHOWQ answer any client'
+
+
+def test_an_entry_is_removed_from_a_root_only_directory_only(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    link = tmp_path / 'sh'
+    os.symlink('/bin/sh', link)
+    item = {'target': str(link)}
+    assert apply_unlink(item, check_mode=True)['changed'] is True and os.path.islink(link)
+    assert apply_unlink(item)['changed'] is True and not os.path.lexists(link)
+    assert apply_unlink(item)['changed'] is False
+    (tmp_path / 'dir').mkdir()
+    assert 'neither a link nor a regular file' in apply_unlink({'target': str(tmp_path / 'dir')})['refused']
+    os.chmod(tmp_path, 0o777)
+    os.symlink('/bin/sh', link)
+    assert 'written by others' in apply_unlink(item)['refused'] and os.path.islink(link)
