@@ -529,8 +529,8 @@ def smrsh_interpreters(state: dict, interpreters, allowed=()) -> list:
 def eval_smtp_debugging(control: dict, expected: dict, state: dict) -> dict:
     option = control['params']['option']
     compiled = state.get('compiled_with') or []
-    evidence = 'sendmail -d0.10: %s %s among %d compile options' % (option, 'listed' if option in compiled else 'not listed',
-                                                                     len(compiled))
+    listed = 'listed' if option in compiled else 'not listed'
+    evidence = 'sendmail -d0.10: %s %s among %d compile options' % (option, listed, len(compiled))
     if option in compiled:
         return _outcome('fail', 'built with %s: DEBUG and SHOWQ answer any client' % option, None, evidence)
     return _outcome('pass', 'built without %s' % option, None, evidence)
