@@ -99,6 +99,8 @@ SMRSH_DIRS = ('/etc/mail/smrsh', '/etc/smrsh', '/usr/libexec/sm.bin', '/usr/adm/
 INTERPRETERS = ('sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'csh', 'tcsh', 'fish', 'busybox',
                 'perl', 'python', 'python2', 'python3', 'ruby', 'php', 'tclsh', 'wish', 'expect', 'lua', 'node', 'nodejs',
                 'awk', 'gawk', 'mawk', 'nawk', 'sed', 'env', 'xargs', 'find', 'su', 'sudo')
+# Where syslog daemons read their rules (rsyslog, sysklogd); a glob per entry.
+SYSLOG_CONFIGS = ('/etc/rsyslog.conf', '/etc/rsyslog.d/*.conf', '/etc/syslog.conf')
 # What sendmail uses where a numeric option is not set (conf.c, setdefaults).
 NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
 # Relaying features and the mark each leaves in a .cf built with it (see _cf.relay_marks).
@@ -919,6 +921,32 @@ CONTROLS = (
             'DISA STIG GEN004440: the sendmail logging level must be at least 9']},
         'package_note': None,
     },
+    {
+        'id': 'SM-LOG-02',
+        'title': 'Mail is logged, to files only root can write',
+        'family': 'logging',
+        'tags': ['logging', 'syslog', 'permissions'],
+        'severity': 'medium',
+        'rationale': (
+            "sendmail logs through syslog's mail facility. Without a rule for it nothing is kept; a log file others "
+            'can write can be rewritten to hide what happened.'),
+        'check': 'The rules of ' + ', '.join(SYSLOG_CONFIGS) + ': one sends the mail facility to a file; lstat of each such '
+                 'file: root-owned, mode 0644 or stricter. A host without any of these files has no syslog daemon of '
+                 'its own (the journal keeps the log): not applicable.',
+        'evaluator': 'mail_log',
+        'params': {'targets': ['mail_logs']},
+        'needs': [],
+        'expected': {'default': _path_spec(['root'], mode='0644', missing='pass')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown root and chmod go-w each mail log file (a rule for the mail facility, where none is, by hand).',
+        'fix_data': PATH_FIX,
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
+            'DISA STIG GEN004460: the system must log informational authentication data (mail logged)',
+            'DISA STIG GEN004480: the SMTP service log file must be owned by root',
+            'DISA STIG GEN004500: the SMTP service log file must have mode 0644 or less permissive']},
+        'package_note': "Debian's rsyslog writes /var/log/mail.log root:adm 0640; the lab's hosts run no syslog daemon.",
+    },
     # --- limits ---------------------------------------------------------------
     {
         'id': 'SM-DOS-01',
@@ -1304,6 +1332,8 @@ def describe_expected(control: dict, expected: dict) -> str:
         return '%s at least %s' % (control['params']['option'], expected['value'])
     if kind == 'option_limits':
         return '; '.join('%s 1 to %s' % (option, expected[key]) for option, key in control['params']['limits'])
+    if kind == 'mail_log':
+        return 'a syslog rule for the mail facility; its files: ' + describe_path_spec(expected)
     if kind == 'smrsh_programs':
         return "no shell or interpreter in smrsh's directory" + (' but %s' % ', '.join(expected['allowed']) if expected['allowed'] else '')
     if kind == 'smtp_debugging':

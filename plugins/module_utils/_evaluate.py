@@ -18,7 +18,7 @@ import os
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    STATUSES, applies_to, describe_expected, forward_dropped, forward_entries, interpreter_name, greeting_leaks, number_in_force, privacy_missing, references,
+    STATUSES, SYSLOG_CONFIGS, applies_to, describe_expected, forward_dropped, forward_entries, interpreter_name, greeting_leaks, number_in_force, privacy_missing, references,
     within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
@@ -536,6 +536,19 @@ def eval_smtp_debugging(control: dict, expected: dict, state: dict) -> dict:
     return _outcome('pass', 'built without %s' % option, None, evidence)
 
 
+def eval_mail_log(control: dict, expected: dict, state: dict) -> dict:
+    syslog = state.get('syslog') or {}
+    if not syslog.get('configs'):
+        return _outcome('not_applicable', 'no syslog daemon configuration on this host', None,
+                        'none of %s exists' % ', '.join(SYSLOG_CONFIGS))
+    rules = '; '.join('%s:%d: %s' % (rule['config'], rule['line'], rule['text']) for rule in syslog.get('rules') or [])
+    if not syslog.get('rules'):
+        return _outcome('fail', 'no rule sends the mail facility to a file: mail is not logged', syslog['configs'][0],
+                        'read %s: no mail rule' % ', '.join(syslog['configs']))
+    outcome = eval_path_set(control, expected, state)
+    return dict(outcome, evidence='%s; %s' % (rules, outcome['evidence']))
+
+
 def eval_privdrop(control: dict, expected: dict, state: dict) -> dict:
     method = state.get('drop_method')
     kernel = state.get('kernel') or {}
@@ -624,7 +637,7 @@ EVALUATORS = {
     'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
     'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases, 'forward_path': eval_forward_path,
-    'prog_mailer': eval_prog_mailer, 'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging,
+    'prog_mailer': eval_prog_mailer, 'mail_log': eval_mail_log, 'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging,
 }
 
 

@@ -31,7 +31,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, SYSLOG_CONFIGS, forward_entries
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
     MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
 )
@@ -202,6 +202,39 @@ def alias_source(path: str) -> dict:
     except OSError as exc:
         return {'path': path, 'resolved': None, 'error': exc.strerror or str(exc), 'text': None, 'entries': []}
     return {'path': path, 'resolved': os.path.realpath(path), 'error': None, 'text': text, 'entries': alias_entries(text)}
+
+
+def mail_rules(text: str, config: str) -> list:
+    """The rules of a syslog configuration that send the mail facility to a file: ``config``, ``line``,
+    ``text`` and ``file``. A selector list (``a.b;c.d``) sends mail when one of its selectors names the mail
+    facility (or ``*``) with a priority other than ``none``, and a later one does not take it away again."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split('#', 1)[0].split()
+        if len(words) < 2 or not words[-1].lstrip('-').startswith('/'):
+            continue
+        logged = False
+        for selector in words[0].split(';'):
+            facilities, _dot, priority = selector.partition('.')
+            names = facilities.split(',')
+            if 'mail' in names or '*' in names:
+                logged = priority != 'none'
+        if logged:
+            found.append({'config': config, 'line': number, 'text': line.strip(), 'file': words[-1].lstrip('-')})
+    return found
+
+
+def syslog_state() -> dict:
+    """The syslog configuration files there are and their mail rules."""
+    configs = sorted(path for pattern in SYSLOG_CONFIGS for path in glob.glob(pattern))
+    rules = []
+    for path in configs:
+        try:
+            with open(path, encoding='utf-8', errors='replace') as handle:
+                rules.extend(mail_rules(handle.read(), path))
+        except OSError:
+            continue
+    return {'configs': configs, 'rules': rules}
 
 
 def smrsh_layout() -> dict:
@@ -391,7 +424,7 @@ def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
-            'forward_files': [], 'smrsh_entries': [], 'compiled_with': []}
+            'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'syslog': {}}
 
 
 def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
@@ -454,6 +487,8 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     aliases = {path: alias_source(path) for path in groups['aliases']}
     groups.update(alias_layout(aliases))
     groups.update(smrsh_layout())
+    syslog = syslog_state()
+    groups['mail_logs'] = sorted({rule['file'] for rule in syslog['rules']})
     entries = {path: lstat_entry(path, follow) for path, follow in layout_paths(groups)}
     for path in extra_paths:
         entries.setdefault(path, lstat_entry(path))
@@ -470,5 +505,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'kernel': kernel, 'method_works': method_works(method, kernel),
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
-        'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'],
+        'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'syslog': syslog,
     }

@@ -12,7 +12,7 @@ import yaml
 LEGACY = sorted(["SM-FILE-01", "SM-FILE-02", "SM-FILE-05", "SM-QUEUE-01", "SM-QUEUE-02", "SM-RUNAS-01", "SM-SAFE-01",
                  "SM-SETUID-01", "SM-STATOVR-01", "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-LOG-01", "SM-DOS-01",
                  "SM-RELAY-01", "SM-ALIAS-01", "SM-ALIAS-02", "SM-ALIAS-03", "SM-FWD-01", "SM-PROG-01", "SM-PROG-02",
-                 "SM-PROG-03", "SM-RUNAS-02"])
+                 "SM-PROG-03", "SM-LOG-02", "SM-RUNAS-02"])
 CHANGED = {
     "tags-only": ["SM-SETUID-01"],
     "tags-skip": [i for i in LEGACY if i != "SM-SETUID-01"],

@@ -120,6 +120,13 @@ def _legacy_aliases(root: Path) -> None:
         raise SystemExit(f"newaliases failed:\n{proc.stdout}{proc.stderr}")
 
 
+def _mail_log(root: Path) -> None:
+    (root / "etc/rsyslog.d").mkdir(exist_ok=True)
+    (root / "etc/rsyslog.d/lab-mail.conf").write_text("mail.*\t\t\t-/var/log/mail.log\n")
+    (root / "var/log/mail.log").write_text("")
+    _own("var/log/mail.log", "alice", "alice", 0o666)(root)
+
+
 LEGACY: tuple[Change, ...] = (
     Change("the sendmail binary is set-user-id root (root:smmsp 6755)",
            _own(SENDMAIL_BIN, "root", "smmsp", 0o6755)),
@@ -140,6 +147,8 @@ LEGACY: tuple[Change, ...] = (
     Change("no RunAsUser: the MTA keeps running as root", lambda root: None),
     Change("/etc/aliases has " + " and ".join(LEGACY_ALIASES) + ", with /usr/local/bin/lab-decode alice:alice 0775, "
            "no postmaster alias (as Debian's), and its database is rebuilt", _legacy_aliases),
+    Change("/etc/rsyslog.d/lab-mail.conf sends the mail facility to /var/log/mail.log, which anyone may rewrite "
+           "(alice:alice 0666); the lab runs no syslog daemon, the files are what is judged", _mail_log),
     Change("/etc/mail/smrsh/sh links to /bin/sh: smrsh would run any shell command", _smrsh_link("sh", "/bin/sh")),
     Change("sendmail.mc answers SMTP probes, logs little and relays for anyone: " + " ".join(LEGACY_MC)
            + "; sendmail.cf is built from it",

@@ -18,7 +18,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, forward_path, greeting_without_version, privacy_missing,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import forward_files
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import forward_files, mail_rules
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     alias_steps, changed_ids, credit_runas_impact, diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
@@ -401,3 +401,28 @@ def test_an_entry_is_removed_from_a_root_only_directory_only(tmp_path):
     os.chmod(tmp_path, 0o777)
     os.symlink('/bin/sh', link)
     assert 'written by others' in apply_unlink(item)['refused'] and os.path.islink(link)
+
+
+# --- the mail log -----------------------------------------------------------------------------------------
+
+
+def test_mail_rules_of_syslog():
+    text = ('# comment\nmail.*\t\t\t-/var/log/mail.log\nmail.err\t/var/log/mail.err\n*.*;auth,authpriv.none\t-/var/log/syslog\n'
+            '*.info;mail.none\t/var/log/messages\n*.emerg\t:omusrmsg:*\n')
+    assert [rule['file'] for rule in mail_rules(text, '/etc/rsyslog.conf')] == ['/var/log/mail.log', '/var/log/mail.err',
+                                                                                   '/var/log/syslog']
+
+
+def test_mail_log_files_are_judged_where_a_syslog_daemon_is_configured():
+    state = stock_state()
+    assert judge(state, 'SM-LOG-02')['status'] == 'not_applicable'
+    state['syslog'] = {'configs': ['/etc/rsyslog.conf'], 'rules': []}
+    assert judge(state, 'SM-LOG-02')['actual'] == 'no rule sends the mail facility to a file: mail is not logged'
+    state['syslog']['rules'] = mail_rules('mail.*\t-/var/log/mail.log\n', '/etc/rsyslog.conf')
+    state['layout']['mail_logs'] = ['/var/log/mail.log']
+    state['paths']['/var/log/mail.log'] = {'path': '/var/log/mail.log', 'exists': True, 'error': None, 'type': 'file',
+                                           'owner': 'alice', 'group': 'alice', 'mode': '0666', 'link': None, 'target': None,
+                                           'size': 0}
+    assert judge(state, 'SM-LOG-02')['actual'] == '/var/log/mail.log: owner alice, not root, mode 0666 has 0022 beyond 0644'
+    state['paths']['/var/log/mail.log'].update(owner='root', group='adm', mode='0640')
+    assert judge(state, 'SM-LOG-02')['status'] == 'pass'
