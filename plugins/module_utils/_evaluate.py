@@ -18,8 +18,8 @@ import os
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    STATUSES, SYSLOG_CONFIGS, applies_to, describe_expected, forward_dropped, forward_entries, interpreter_name, greeting_leaks, number_in_force, privacy_missing, references,
-    within_bound,
+    STATUSES, SYSLOG_CONFIGS, applies_to, describe_expected, forward_dropped, forward_entries, greeting_leaks, interpreter_name,
+    number_in_force, privacy_missing, references, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
