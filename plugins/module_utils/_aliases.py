@@ -46,16 +46,31 @@ def target_kind(target: str) -> tuple:
 
 
 def entries(text: str) -> list:
-    """The entries of an alias file: ``line`` and ``end`` (1-based, inclusive), ``name``, ``rhs``, ``targets``."""
-    found = []
+    """The entries of an alias file: ``line`` and ``end`` (1-based, inclusive), ``name``, ``rhs``, ``targets``.
+
+    As sendmail's readaliases (alias.c): a line ending in a backslash goes on with the next one; a line
+    that starts with a blank goes on with the entry before it, unless a comment or a blank line came
+    between them (they end an entry).
+    """
+    found, open_entry, joined = [], False, False
     for number, line in enumerate((text or '').splitlines(), start=1):
-        if line.lstrip().startswith('#') or not line.strip():
-            continue
-        if line[:1] in (' ', '\t') and found:
-            found[-1]['rhs'] += ' ' + line.strip()
+        follows = joined
+        joined = line.endswith('\\')
+        body = line[:-1] if joined else line
+        if follows and found:
+            found[-1]['rhs'] += ' ' + body.strip()
             found[-1]['end'] = number
             continue
-        name, colon, rhs = line.partition(':')
+        if line.lstrip().startswith('#') or not line.strip():
+            open_entry, joined = False, False
+            continue
+        if line[:1] in (' ', '\t'):
+            if open_entry and found:
+                found[-1]['rhs'] += ' ' + body.strip()
+                found[-1]['end'] = number
+            continue
+        name, colon, rhs = body.partition(':')
+        open_entry = bool(colon)
         if colon:
             found.append({'line': number, 'end': number, 'name': name.strip(), 'rhs': rhs.strip()})
     for entry in found:
@@ -63,10 +78,31 @@ def entries(text: str) -> list:
     return found
 
 
-def program_path(command: str) -> str | None:
-    """The program a ``|command`` runs: its first word, quotes removed; None when it is no absolute path."""
+# What smrsh refuses in a command line (smrsh.c): shell syntax it will not pass on.
+SMRSH_REFUSED = '<|>^();&`$\r\n'
+
+
+def command_word(command: str) -> str | None:
+    """The program a ``|command`` runs: its first word (after an ``exec``), quotes removed; None when there is none."""
     words = command.strip().strip('"').split()
-    return os.path.normpath(words[0]) if words and words[0].startswith('/') else None
+    if words[:1] == ['exec']:
+        words = words[1:]
+    return words[0] if words else None
+
+
+def program_path(command: str) -> str | None:
+    """The program a ``|command`` runs, where it is an absolute path."""
+    word = command_word(command)
+    return os.path.normpath(word) if word and word.startswith('/') else None
+
+
+def smrsh_name(command: str) -> str | None:
+    """The name smrsh looks for in its directory to run ``command`` (the program's base name); None where smrsh
+    refuses the command (shell syntax) or there is no program."""
+    word = command_word(command)
+    if word is None or any(char in command.strip().strip('"') for char in SMRSH_REFUSED):
+        return None
+    return os.path.basename(word)
 
 
 def named(text: str, names) -> list:
@@ -89,6 +125,9 @@ def disable(text: str, names, why: str) -> str:
 
 
 def add(text: str, name: str, value: str) -> str:
-    """``text`` with the entry ``name: value`` appended (on a line of its own)."""
+    """``text`` with the entry ``name: value`` appended (on a line of its own; after a blank line where the last
+    line ends in a backslash, which would join the new entry to it)."""
     prefix = '' if not text or text.endswith('\n') else '\n'
+    if text.rstrip('\n').endswith('\\'):
+        prefix += '\n'
     return text + prefix + '%s: %s\n' % (name, value)

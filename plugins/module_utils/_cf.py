@@ -156,9 +156,10 @@ def parse_cf(text: str) -> dict:
 
 def relay_marks(parsed: dict) -> dict:
     """Which relaying features a .cf was built with, by the marks they leave: promiscuous_relay drops the
-    rules of check_rcpt that end in "Relaying denied"; relay_based_on_MX declares a bestmx map."""
-    return {'promiscuous_relay': not parsed.get('relay_denied'),
-            'relay_based_on_MX': any(item['class'] == 'bestmx' for item in (parsed.get('maps') or {}).values())}
+    rules of check_rcpt that end in "Relaying denied"; relay_based_on_MX declares the bestmx map mxserved
+    (bestmx_is_local and badmx declare bestmx maps of other names)."""
+    mxserved = (parsed.get('maps') or {}).get('mxserved') or {}
+    return {'promiscuous_relay': not parsed.get('relay_denied'), 'relay_based_on_MX': mxserved.get('class') == 'bestmx'}
 
 
 def word_list(values: list, reset_word: str | None = None) -> list | None:

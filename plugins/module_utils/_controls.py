@@ -792,8 +792,9 @@ CONTROLS = (
         'needs': ['mta'],
         'expected': {'default': _path_spec(['root'], mode='0755', ignore='2000', missing='pass')},
         'override': PATH_OVERRIDE,
-        'fix': 'chown root and chmod go-w each such program and each directory above it.',
-        'fix_data': PATH_FIX,
+        'fix': 'chown root and chmod go-w each such program and each directory above it; a directory another user owns '
+               '(a home) is not given to root: move the program out of it.',
+        'fix_data': [{'kind': 'path_attributes', 'others_dirs': 'refuse'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
             'DISA STIG GEN004400: files executed through a mail aliases file must be owned by root',
@@ -907,7 +908,8 @@ CONTROLS = (
         'rationale': (
             'Below 9 sendmail stops logging what an investigation needs: refused connections, message ids with their '
             'senders and recipients, and the deliveries of each message.'),
-        'check': 'The LogLevel of sendmail.cf is a number at least the expected one (unset counts as 0).',
+        'check': "The LogLevel of sendmail.cf is a number at least the expected one (unset: sendmail's default, %d)."
+                 % NUMBER_DEFAULTS['LogLevel'],
         'evaluator': 'option_number',
         'params': {'option': 'LogLevel', 'config': 'mta', 'bound': 'min'},
         'needs': ['mta'],
@@ -931,14 +933,15 @@ CONTROLS = (
             "sendmail logs through syslog's mail facility. Without a rule for it nothing is kept; a log file others "
             'can write can be rewritten to hide what happened.'),
         'check': 'The rules of ' + ', '.join(SYSLOG_CONFIGS) + ': one sends the mail facility to a file; lstat of each such '
-                 'file: root-owned, mode 0644 or stricter. A host without any of these files has no syslog daemon of '
+                 'file: owned by root (or syslog, as Ubuntu has them), mode 0644 or stricter. A host without any of these files has no syslog daemon of '
                  'its own (the journal keeps the log): not applicable.',
         'evaluator': 'mail_log',
         'params': {'targets': ['mail_logs']},
         'needs': [],
-        'expected': {'default': _path_spec(['root'], mode='0644', missing='pass')},
+        'expected': {'default': _path_spec(['root', 'syslog'], mode='0644', missing='pass')},
         'override': PATH_OVERRIDE,
-        'fix': 'chown root and chmod go-w each mail log file (a rule for the mail facility, where none is, by hand).',
+        'fix': 'chown root and chmod go-w each mail log file (a rule for the mail facility, where none is, by hand). '
+               "Ubuntu's rsyslog runs as syslog and keeps its files: syslog is allowed too.",
         'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_ENVIRONMENT], 'stig': [
@@ -959,7 +962,8 @@ CONTROLS = (
             'fill the queue file system, or address thousands of recipients at once. A limit already set is a site '
             'decision: it is judged against the bound, never lowered silently.'),
         'check': 'Each of ' + ', '.join(option for option, *_rest in LIMITS) + ' in sendmail.cf is a number above 0 '
-                 '(unset and 0 mean no limit) and at most its bound.',
+                 '(0 means no limit, and so does unset but for MaxHeadersLength, %d then) and at most its bound.'
+                 % NUMBER_DEFAULTS['MaxHeadersLength'],
         'evaluator': 'option_limits',
         'params': {'config': 'mta', 'limits': [[option, key] for option, key, *_rest in LIMITS]},
         'needs': ['mta'],
@@ -1095,13 +1099,13 @@ def forward_entries(value: str | None) -> list:
 
 
 def forward_path(current, expected: dict, params: dict) -> str | None:
-    """The ForwardPath of the fix: the allowed entries the current one has (else all of them), empty, or None (keep)."""
+    """The ForwardPath of the fix: the allowed entries the current one has (none: empty), empty, or None (keep)."""
     if expected['policy'] == 'empty':
         return ''
     if expected['policy'] == 'keep':
         return None
-    kept = [item for item in forward_entries(current) if item in expected['allowed']]
-    return ':'.join(kept or expected['allowed'])
+    # Never an entry the host did not read before: where none of its entries is allowed, none is left.
+    return ':'.join(item for item in forward_entries(current) if item in expected['allowed'])
 
 
 def forward_dropped(current, expected: dict) -> list:

@@ -30,6 +30,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
     rebuild_map, stale_maps,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
     BuildError, check, commit, option_changes, prepare, read_pair,
 )
@@ -38,6 +39,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_feature, set_define, set_feature
+from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import writable_by_others
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
@@ -97,6 +99,27 @@ def root_only(attributes: dict | None) -> bool:
         return False
     mode = int(attributes['mode'], 8)
     return attributes['owner'] == 'root' and not mode & 0o002 and not (mode & 0o020 and attributes['group'] != 'root')
+
+
+def alias_link_problem(item: dict, planned: dict) -> str | None:
+    """Why an alias file must not be written where its links lead: a link, or the file, in a directory others
+    than root can write to (``planned``: owner, group and mode path steps before leave a directory with), or
+    the links leading elsewhere than when the host was read."""
+    chain = link_chain(item['source'])
+    if chain[-1] != item['target']:
+        return '%s now leads to %s, not %s; not edited' % (item['source'], chain[-1], item['target'])
+    for path in chain:
+        directory = os.path.dirname(path)
+        try:
+            unsafe = writable_by_others(os.lstat(directory))
+        except OSError as exc:
+            return '%s: %s; not edited' % (directory, exc.strerror or exc)
+        if unsafe and not root_only(planned.get(directory)):
+            return ('%s is reached through %s, which others than root can write to (a link there could lead anywhere); '
+                    'not edited' % (item['target'], directory))
+    if not os.path.isfile(item['target']) or os.path.islink(item['target']):
+        return '%s is not a regular file; not edited' % item['target']
+    return None
 
 
 def _maybe_die(phase: str) -> None:
@@ -190,7 +213,9 @@ class Engine:
         planned = {item['target']: item['after'] for item in steps if item['kind'] == 'path'}
         checked = []
         for item in steps:
-            if item['kind'] in ('empty_file', 'unlink'):
+            if item['kind'] == 'alias_edit':
+                reason = alias_link_problem(item, planned)
+            elif item['kind'] in ('empty_file', 'unlink'):
                 probe = probe_empty_file if item['kind'] == 'empty_file' else probe_unlink
                 reason = probe(item, root_only(planned.get(os.path.dirname(item['target']))))
             else:
@@ -242,7 +267,7 @@ class Engine:
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
-        applied = plan_of.ordered(maps + self._safe(files + created) + cf_steps + mc_steps)
+        applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps)
         return applied + held + plan_of.manual_steps(by_hand) + notes + hazards
 
     # --- check and apply ---------------------------------------------------------------------------
@@ -297,7 +322,11 @@ class Engine:
         return backups
 
     def _apply_alias(self, item: dict) -> dict:
-        """Write an edited alias file in place of the old one (its owner and mode kept), if it is still as read."""
+        """Write an edited alias file in place of the old one (its owner and mode kept), if it is still as read
+        and reached only through directories root alone can write to."""
+        refused = alias_link_problem(item, {})
+        if refused:
+            return {'changed': False, 'refused': refused, 'error': None}
         try:
             with open(item['target'], encoding='utf-8', errors='surrogateescape') as handle:
                 current = handle.read()

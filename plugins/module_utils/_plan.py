@@ -10,13 +10,13 @@ Nothing here reads or writes the host. A step is a plain dict: ``id`` (the contr
 None for upkeep such as a stale map database), ``kind``, ``phase``, ``target``, ``before``,
 ``after`` and ``why``, plus what its kind needs. The phases run in this order:
 
-1. ``maps``: alias files edited (``alias_edit``: an entry commented out or added), then stale alias
-   and map databases rebuilt (``map_rebuild``);
+1. ``maps``: stale alias and map databases rebuilt (``map_rebuild``);
 2. ``paths``: owners and modes sendmail's own file-safety checks look at, and every other
    owner and mode that does not depend on a new RunAsUser (``path``), so that a stricter
    .cf validated next finds safe paths;
-3. ``config``: options of sendmail.cf and submit.cf (``cf_option``), one validated
-   replacement per file;
+3. ``config``: alias files edited (``alias_edit``: an entry commented out or added, through links
+   only in directories only root can write to) and the alias database rebuilt; then options of
+   sendmail.cf and submit.cf (``cf_option``, ``mc_feature``), one validated replacement per file;
 4. ``handover``: what the MTA writes goes to the user it now runs as (``path``), only once
    the .cf that names that user is in place;
 5. ``pins``: dpkg-statoverride entries (``statoverride``), after the files they pin.
@@ -112,7 +112,7 @@ def runas_gate(failing: list, impact: dict | None, force: bool) -> tuple:
 
 def without_disabled(impact: dict | None, steps: list) -> dict | None:
     """The RunAsUser impact without the deliveries of the aliases the plan comments out: they stop either way."""
-    disabled = {(item['source'], name.lower()) for item in steps if item['kind'] == 'alias_edit' for name in item['disabled']}
+    disabled = disabled_aliases(steps)
     if not impact or not disabled:
         return impact
     items = [item for item in impact.get('items') or []
@@ -209,10 +209,15 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
     return steps, notes
 
 
+def disabled_aliases(steps: list) -> set:
+    """(alias file, alias name) of each entry the ``alias_edit`` steps comment out."""
+    return {(item['source'], name.lower()) for item in steps if item['kind'] == 'alias_edit' for name in item['disabled']}
+
+
 def programs_in_use(state: dict, alias_edits=()) -> list:
     """(where, command) of each program mail is piped into: the alias entries (but those ``alias_edits``
-    comment out) and the users' .forward files."""
-    disabled = {(item['source'], name.lower()) for item in alias_edits if item['kind'] == 'alias_edit' for name in item['disabled']}
+    comment out) and the users' .forward files; a .forward that could not be read gives command None."""
+    disabled = disabled_aliases(alias_edits)
     found = []
     for path, source in sorted((state.get('alias_sources') or {}).items()):
         for entry in source.get('entries') or []:
@@ -220,6 +225,8 @@ def programs_in_use(state: dict, alias_edits=()) -> list:
                 continue
             found.extend(('%s: %s' % (path, entry['name']), value) for kind, value in entry['targets'] if kind == 'program')
     for item in state.get('forward_files') or []:
+        if item.get('programs') is None:
+            found.append((item['path'], None))
         found.extend((item['path'], value) for value in item.get('programs') or [])
     return found
 
@@ -229,9 +236,9 @@ def smrsh_missing(state: dict, alias_edits=()) -> list:
     names = {entry['name'] for entry in state.get('smrsh_entries') or []}
     missing = []
     for where, command in programs_in_use(state, alias_edits):
-        words = command.strip().strip('"').split()
-        name = os.path.basename(words[0]) if words else ''
-        if name not in names:
+        if command is None:
+            missing.append('%s (not readable: its programs are not known)' % where)
+        elif _aliases.smrsh_name(command) not in names:
             missing.append('%s (%s)' % (where, command))
     return missing
 
@@ -246,8 +253,8 @@ def smrsh_remove_steps(control_ids: list, expected_by_id: dict, state: dict, ali
             continue
         used = {}
         for where, command in programs_in_use(state, alias_edits):
-            words = command.strip().strip('"').split()
-            used.setdefault(os.path.basename(words[0]) if words else '', []).append(where)
+            word = _aliases.command_word(command or '')
+            used.setdefault(os.path.basename(word) if word else '', []).append(where)
         for item in smrsh_interpreters(state, control['params']['interpreters'], expected_by_id[control_id]['allowed']):
             if item['name'] in used:
                 found.append(manual(control_id, '%s (%s) left: %s run it' % (item['path'], item['as'], ', '.join(used[item['name']])),
@@ -334,13 +341,14 @@ def alias_steps(control_ids: list, expected_by_id: dict, state: dict) -> list:
                     found.append(_alias_edit(control_id, path, source, texts, text, 'no alias for %s' % ', '.join(missing)))
     edited = sorted({item['source'] for item in found if item['kind'] == 'alias_edit'})
     if edited:
-        found.append(step(None, 'map_rebuild', 'maps', 'aliases', 'the alias files changed', 'rebuilt',
+        found.append(step(None, 'map_rebuild', 'config', 'aliases', 'the alias files changed', 'rebuilt',
                           'the alias files were edited', name='aliases', source=', '.join(edited), map_class='aliases'))
     return found
 
 
 def _alias_edit(control_id: str, path: str, source: dict, texts: dict, text: str, why: str, disabled=()) -> dict:
-    item = step(control_id, 'alias_edit', 'maps', source.get('resolved') or path, texts[path], text, why, source=path,
+    # After the paths phase: the directories the alias file is reached through are root's by then.
+    item = step(control_id, 'alias_edit', 'config', source.get('resolved') or path, texts[path], text, why, source=path,
                 disabled=list(disabled))
     texts[path] = text
     return item
@@ -593,6 +601,10 @@ def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
         judged = _judged(entry, follow)
         if judged is None or not judged.get('exists'):
             found.append(refuse(control_id, path, '%s: its link target is absent' % path))
+            continue
+        if action.get('others_dirs') == 'refuse' and judged.get('type') == 'dir' and judged['owner'] not in ('root', 0):
+            found.append(refuse(control_id, path, '%s belongs to %s: not given to root here; move what runs from it to a '
+                                'root-owned directory' % (judged['path'], judged['owner'])))
             continue
         prefer = runas_user if set(RUNAS_OWNERS) & set(item_spec['owner']) else None
         item = _path_step(view, control_id, phase, path, follow, _want(judged, item_spec, owners, prefer), '; '.join(problems))

@@ -204,12 +204,23 @@ def alias_source(path: str) -> dict:
     return {'path': path, 'resolved': os.path.realpath(path), 'error': None, 'text': text, 'entries': alias_entries(text)}
 
 
+# The syslog priorities whose rules keep sendmail's LOG_INFO messages.
+MAIL_PRIORITIES = ('*', 'debug', 'info')
+
+
 def mail_rules(text: str, config: str) -> list:
     """The rules of a syslog configuration that send the mail facility to a file: ``config``, ``line``,
     ``text`` and ``file``. A selector list (``a.b;c.d``) sends mail when one of its selectors names the mail
-    facility (or ``*``) with a priority other than ``none``, and a later one does not take it away again."""
+    facility (or ``*``) at ``info`` or below (sendmail logs what matters at LOG_INFO), and a later one does not
+    take it away again (``none``, a higher priority, a ``!`` negation). A line ending in a backslash goes on."""
     found = []
+    lines = []
     for number, line in enumerate(text.splitlines(), start=1):
+        if lines and lines[-1][1].endswith('\\'):
+            lines[-1] = (lines[-1][0], lines[-1][1][:-1] + ' ' + line.strip())
+        else:
+            lines.append((number, line))
+    for number, line in lines:
         words = line.split('#', 1)[0].split()
         if len(words) < 2 or not words[-1].lstrip('-').startswith('/'):
             continue
@@ -218,7 +229,7 @@ def mail_rules(text: str, config: str) -> list:
             facilities, _dot, priority = selector.partition('.')
             names = facilities.split(',')
             if 'mail' in names or '*' in names:
-                logged = priority != 'none'
+                logged = not priority.startswith('!') and priority.lstrip('=') in MAIL_PRIORITIES
         if logged:
             found.append({'config': config, 'line': number, 'text': line.strip(), 'file': words[-1].lstrip('-')})
     return found
@@ -287,13 +298,14 @@ def forward_files(configs: dict, users=None, host: str | None = None) -> list:
     return found
 
 
-def _programs_of(path: str) -> list:
-    """The commands a .forward pipes mail into (its first bytes, as the RunAsUser scan reads them)."""
+def _programs_of(path: str) -> list | None:
+    """The commands a .forward pipes mail into (its first bytes, as the RunAsUser scan reads them); None when
+    it cannot be read."""
     try:
         with open(path, encoding='utf-8', errors='replace') as handle:
             text = handle.read(FORWARD_BYTES)
     except OSError:
-        return []
+        return None
     return [value for _number, _line, targets in list_lines(text) for kind, value in targets if kind == 'program']
 
 

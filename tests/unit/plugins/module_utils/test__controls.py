@@ -75,7 +75,7 @@ def test_a_path_fix_changes_what_its_check_reads(control):
     """Targets and the follow-the-link rule come from the check's own parameters, never a second copy."""
     for action in control['fix_data']:
         if action['kind'] in ('path_attributes', 'clear_mode_bits'):
-            assert set(action) <= {'kind', 'bits', 'statoverride'}
+            assert set(action) <= {'kind', 'bits', 'statoverride', 'others_dirs'}
     targets, follow = fix_targets(control)
     assert targets
     if control['evaluator'] == 'path_set':

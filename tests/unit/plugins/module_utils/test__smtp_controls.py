@@ -11,7 +11,9 @@ import os
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import add, disable, entries as alias_entries, program_path
+from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import (
+    add, disable, entries as alias_entries, program_path, smrsh_name,
+)
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_empty_file, apply_unlink
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
@@ -19,9 +21,11 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, forward_path, greeting_without_version, privacy_missing,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import forward_files, mail_rules
+from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import alias_link_problem
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     alias_steps, changed_ids, credit_runas_impact, diff_entries, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
+    file_steps,
     option_steps, smrsh_missing, smrsh_remove_steps, without_disabled,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
@@ -126,6 +130,8 @@ def test_relay_features_by_the_marks_they_leave_in_the_cf():
     mx = with_cf(stock_state(), text + 'Kmxserved bestmx -z: -T<TEMP>\n')
     assert judge(mx, 'SM-RELAY-01')['status'] == 'fail'
     assert judge(mx, 'SM-RELAY-01', {'allowed': ['relay_based_on_MX']})['status'] == 'pass'
+    for other in ('Kbestmx bestmx\n', 'Kmxlist bestmx\n'):  # bestmx_is_local, badmx: not relaying features
+        assert judge(with_cf(stock_state(), text + other), 'SM-RELAY-01')['status'] == 'pass'
 
 
 # --- the plans --------------------------------------------------------------------------------------------
@@ -235,6 +241,10 @@ def test_alias_edits_comment_out_whole_entries_and_append_one():
     assert disable(ALIASES, ['nobody'], 'why') == ALIASES
     assert add('root: alice', 'postmaster', 'root') == 'root: alice\npostmaster: root\n'
     assert program_path('"/usr/bin/uudecode -o /tmp"') == '/usr/bin/uudecode' and program_path('vacation bob') is None
+    joined = 'list: a,\\\ndecode: "|x"\nroot: alice\n# note\n\tbob\n'
+    assert [(e['name'], e['rhs']) for e in alias_entries(joined)] == [('list', 'a, decode: "|x"'), ('root', 'alice')], \
+        'a backslash joins the next line; a comment ends an entry'
+    assert add('x: a,\\\n', 'postmaster', 'root') == 'x: a,\\\n\npostmaster: root\n'
 
 
 def test_legacy_aliases_fail_and_the_plan_edits_the_file_once_per_control_then_rebuilds():
@@ -244,8 +254,8 @@ def test_legacy_aliases_fail_and_the_plan_edits_the_file_once_per_control_then_r
     assert judge(state, 'SM-ALIAS-03')['actual'] == '/usr/local/bin/lab-decode: owner alice, not root, mode 0775 has 0020 beyond 0755'
     steps = alias_steps(['SM-ALIAS-01', 'SM-ALIAS-02'], expected_all(), state)
     assert [(s['id'], s['kind'], s['phase'], s['target']) for s in steps] == [
-        ('SM-ALIAS-01', 'alias_edit', 'maps', '/etc/aliases'), ('SM-ALIAS-02', 'alias_edit', 'maps', '/etc/aliases'),
-        (None, 'map_rebuild', 'maps', 'aliases')]
+        ('SM-ALIAS-01', 'alias_edit', 'config', '/etc/aliases'), ('SM-ALIAS-02', 'alias_edit', 'config', '/etc/aliases'),
+        (None, 'map_rebuild', 'config', 'aliases')]
     assert steps[1]['before'] == steps[0]['after'], 'the second edit starts from the first'
     final = [e['name'] for e in alias_entries(steps[1]['after'])]
     assert final == ['postmaster']
@@ -297,7 +307,7 @@ def test_forward_path_policies():
     empty = with_cf(state, set_line(read('bookworm', 'sendmail.cf'), 'ForwardPath', ''))
     assert judge(empty, 'SM-FWD-01', {'policy': 'empty'})['status'] == 'pass'
     assert forward_path('$z/.forward.$w:$z/.forward', {'policy': 'restrict', 'allowed': ['$z/.forward']}, {}) == '$z/.forward'
-    assert forward_path('/var/forward/$u', {'policy': 'restrict', 'allowed': ['$z/.forward']}, {}) == '$z/.forward'
+    assert forward_path('/var/forward/$u', {'policy': 'restrict', 'allowed': ['$z/.forward']}, {}) == '', 'never an entry it did not read'
 
 
 def test_forward_path_is_left_where_a_user_has_a_file_on_an_entry_it_drops():
@@ -345,6 +355,9 @@ def test_smrsh_is_added_only_where_it_runs_every_program_in_use():
     state['forward_files'] = [{'user': 'alice', 'entry': '$z/.forward', 'path': '/home/alice/.forward',
                                'programs': ['/usr/bin/procmail -t', '"/usr/local/bin/note"']}]
     state['alias_sources']['/etc/mail/aliases'] = alias_source_of('news: "|/usr/local/bin/rnews"\n')
+    state['forward_files'].append({'user': 'bob', 'entry': '$z/.forward', 'path': '/home/bob/.forward', 'programs': None})
+    assert smrsh_missing(state)[-1] == '/home/bob/.forward (not readable: its programs are not known)'
+    state['forward_files'].pop()
     steps, notes = feature_steps(['SM-PROG-01'], expected_all(), state)
     assert steps == [] and notes[0]['why'] == (
         "FEATURE(`smrsh') not added: smrsh would not run 2 programs in use, none of them in its directory "
@@ -408,9 +421,10 @@ def test_an_entry_is_removed_from_a_root_only_directory_only(tmp_path):
 
 def test_mail_rules_of_syslog():
     text = ('# comment\nmail.*\t\t\t-/var/log/mail.log\nmail.err\t/var/log/mail.err\n*.*;auth,authpriv.none\t-/var/log/syslog\n'
-            '*.info;mail.none\t/var/log/messages\n*.emerg\t:omusrmsg:*\n')
-    assert [rule['file'] for rule in mail_rules(text, '/etc/rsyslog.conf')] == ['/var/log/mail.log', '/var/log/mail.err',
-                                                                                   '/var/log/syslog']
+            '*.info;mail.none\t/var/log/messages\n*.emerg\t:omusrmsg:*\nmail.!*\t/var/log/none\n*.emerg\t/dev/console\n'
+            'mail.=info;\\\n\tnews.none\t/var/log/info.log\n')
+    assert [rule['file'] for rule in mail_rules(text, '/etc/rsyslog.conf')] == ['/var/log/mail.log', '/var/log/syslog',
+                                                                                   '/var/log/info.log']
 
 
 def test_mail_log_files_are_judged_where_a_syslog_daemon_is_configured():
@@ -423,6 +437,70 @@ def test_mail_log_files_are_judged_where_a_syslog_daemon_is_configured():
     state['paths']['/var/log/mail.log'] = {'path': '/var/log/mail.log', 'exists': True, 'error': None, 'type': 'file',
                                            'owner': 'alice', 'group': 'alice', 'mode': '0666', 'link': None, 'target': None,
                                            'size': 0}
-    assert judge(state, 'SM-LOG-02')['actual'] == '/var/log/mail.log: owner alice, not root, mode 0666 has 0022 beyond 0644'
+    assert judge(state, 'SM-LOG-02')['actual'] == '/var/log/mail.log: owner alice, not root or syslog, mode 0666 has 0022 beyond 0644'
     state['paths']['/var/log/mail.log'].update(owner='root', group='adm', mode='0640')
     assert judge(state, 'SM-LOG-02')['status'] == 'pass'
+
+
+def test_smrsh_refuses_shell_syntax_and_runs_exec_by_name():
+    assert smrsh_name('exec /usr/bin/vacation bob') == 'vacation'
+    assert smrsh_name('cat >> /tmp/x') is None and smrsh_name('/usr/bin/procmail -a $h') is None
+    state = stock_state()
+    state['smrsh_entries'] = [{'name': 'cat', 'link': '/bin/cat'}]
+    state['alias_sources']['/etc/mail/aliases'] = alias_source_of('dump: "|cat >> /var/tmp/dump"\n')
+    assert smrsh_missing(state) == ['/etc/mail/aliases: dump (cat >> /var/tmp/dump)'], 'smrsh would refuse it, link or not'
+
+
+def test_a_directory_another_user_owns_is_not_given_to_root():
+    state = legacy_state()
+    state['layout']['alias_program_dirs'].append('/home/alice/bin')
+    state['paths']['/home/alice/bin'] = dict(state['paths']['/usr/local/bin'], path='/home/alice/bin', owner='alice', mode='0755')
+    steps = file_steps(['SM-ALIAS-03'], expected_all(), state, {'statoverride': True, 'dpkg': True})
+    assert [(s['kind'], s['target']) for s in steps] == [('refuse', '/home/alice/bin'), ('path', '/usr/local/bin/lab-decode')]
+
+
+def test_a_second_plan_of_the_new_controls_is_empty():
+    state = legacy_state()
+    edits = alias_steps(NEW_ALL, expected_all(), state)
+    options, _notes = option_steps(NEW_ALL, expected_all(), state)
+    fixed = copy.deepcopy(state)
+    fixed['alias_sources']['/etc/mail/aliases'] = alias_source_of([e for e in edits if e['kind'] == 'alias_edit'][-1]['after'])
+    text = read('bookworm', 'sendmail.cf')
+    for item in options:
+        text = set_line(text, item['option'], item['after'])
+    fixed = with_cf(fixed, text)
+    fixed['configs']['mta']['mailers']['prog']['path'] = '/usr/libexec/sendmail/smrsh'
+    fixed['smrsh_entries'] = []
+    fixed['paths']['/etc/mail/helpfile.empty'] = dict(fixed['paths']['/etc/mail/helpfile'], path='/etc/mail/helpfile.empty', size=0)
+    for path in ('/etc/mail', '/etc/mail/smrsh', '/usr/local/bin/lab-decode', '/var/log/mail.log'):
+        fixed['paths'][path].update(owner='root', mode='0755' if fixed['paths'][path]['type'] == 'dir' else '0644')
+    fixed['layout']['alias_programs'], fixed['layout']['alias_program_dirs'] = [], []
+    still = [i for i in failing_ids_of(evaluate(CONTROLS, expected_all(), fixed, today=TODAY)) if i in NEW_ALL]
+    assert still == []
+    assert alias_steps(NEW_ALL, expected_all(), fixed) == [] and option_steps(NEW_ALL, expected_all(), fixed) == ([], [])
+    assert feature_steps(['SM-RELAY-01'], expected_all(), fixed) == ([], []) and empty_file_steps(NEW_ALL, expected_all(), fixed) == []
+    assert smrsh_remove_steps(NEW_ALL, expected_all(), fixed) == []
+
+
+NEW_ALL = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-01', 'SM-ALIAS-02', 'SM-ALIAS-03', 'SM-FWD-01', 'SM-PROG-01',
+           'SM-PROG-02', 'SM-PROG-03', 'SM-LOG-01', 'SM-LOG-02', 'SM-DOS-01', 'SM-RELAY-01']
+
+
+def test_an_alias_file_is_edited_only_through_links_root_alone_could_have_made(tmp_path):
+    safe = tmp_path / 'etc'
+    safe.mkdir(mode=0o755)
+    (safe / 'aliases').write_text('decode: "|x"\n')
+    mail = safe / 'mail'
+    mail.mkdir(mode=0o755)
+    os.symlink('../aliases', mail / 'aliases')
+    os.chmod(tmp_path, 0o755)
+    item = {'source': str(mail / 'aliases'), 'target': str(safe / 'aliases')}
+    assert alias_link_problem(item, {}) is None
+    os.chown(mail, 1000, 0)  # the MTA user's /etc/mail, as Debian ships it: the link could point anywhere
+    assert 'which others than root can write to' in alias_link_problem(item, {})
+    assert alias_link_problem(item, {str(mail): {'owner': 'root', 'group': 'smmsp', 'mode': '2755'}}) is None, \
+        'a path step before gives the directory to root'
+    os.chown(mail, 0, 0)
+    os.unlink(mail / 'aliases')
+    os.symlink('/etc/passwd', mail / 'aliases')
+    assert 'now leads to /etc/passwd' in alias_link_problem(item, {})
