@@ -60,11 +60,15 @@ def probe_path(item: dict) -> str | None:
     return apply_path(item, check_mode=True)['refused']
 
 
-def apply_empty_file(item: dict, check_mode: bool = False, parent_fixed: bool = False) -> dict:
-    """Carry out (in check mode: try) an ``empty_file`` step. Returns ``changed``, ``refused`` and ``error``.
-    ``parent_fixed``: a step before this one leaves the directory writable by root alone (check mode)."""
+# The steps that create or remove one entry of a directory only root can write to, and what does it.
+ENTRY_STEPS = {'empty_file': create_empty, 'unlink': remove_entry}
+
+
+def apply_entry(item: dict, check_mode: bool = False, parent_fixed: bool = False) -> dict:
+    """Carry out (in check mode: try) an ``empty_file`` or ``unlink`` step. Returns ``changed``, ``refused`` and
+    ``error``. ``parent_fixed``: a step before this one leaves the directory writable by root alone (check mode)."""
     try:
-        done = create_empty(item['target'], check_mode=check_mode, parent_fixed=parent_fixed)
+        done = ENTRY_STEPS[item['kind']](item['target'], check_mode=check_mode, parent_fixed=parent_fixed)
     except UnsafePath as exc:
         return {'changed': False, 'refused': str(exc), 'error': None}
     except OSError as exc:
@@ -72,25 +76,9 @@ def apply_empty_file(item: dict, check_mode: bool = False, parent_fixed: bool = 
     return {'changed': done['changed'], 'refused': None, 'error': None}
 
 
-def apply_unlink(item: dict, check_mode: bool = False, parent_fixed: bool = False) -> dict:
-    """Carry out (in check mode: try) an ``unlink`` step. Returns ``changed``, ``refused`` and ``error``."""
-    try:
-        done = remove_entry(item['target'], check_mode=check_mode, parent_fixed=parent_fixed)
-    except UnsafePath as exc:
-        return {'changed': False, 'refused': str(exc), 'error': None}
-    except OSError as exc:
-        return {'changed': False, 'refused': '%s: %s' % (item['target'], exc.strerror or exc), 'error': None}
-    return {'changed': done['changed'], 'refused': None, 'error': None}
-
-
-def probe_unlink(item: dict, parent_fixed: bool = False) -> str | None:
-    """Why an ``unlink`` step would be refused; None when it is safe."""
-    return apply_unlink(item, check_mode=True, parent_fixed=parent_fixed)['refused']
-
-
-def probe_empty_file(item: dict, parent_fixed: bool = False) -> str | None:
-    """Why an ``empty_file`` step would be refused; None when it is safe."""
-    return apply_empty_file(item, check_mode=True, parent_fixed=parent_fixed)['refused']
+def probe_entry(item: dict, parent_fixed: bool = False) -> str | None:
+    """Why an ``empty_file`` or ``unlink`` step would be refused; None when it is safe."""
+    return apply_entry(item, check_mode=True, parent_fixed=parent_fixed)['refused']
 
 
 def probe_pin(item: dict) -> str | None:

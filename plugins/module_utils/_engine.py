@@ -26,8 +26,7 @@ import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
-    apply_empty_file, apply_path, apply_pin, apply_unlink, probe_empty_file, probe_path, probe_pin, probe_unlink, queue_hazards,
-    rebuild_map, stale_maps,
+    ENTRY_STEPS, apply_entry, apply_path, apply_pin, probe_entry, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
@@ -215,9 +214,8 @@ class Engine:
         for item in steps:
             if item['kind'] == 'alias_edit':
                 reason = alias_link_problem(item, planned)
-            elif item['kind'] in ('empty_file', 'unlink'):
-                probe = probe_empty_file if item['kind'] == 'empty_file' else probe_unlink
-                reason = probe(item, root_only(planned.get(os.path.dirname(item['target']))))
+            elif item['kind'] in ENTRY_STEPS:
+                reason = probe_entry(item, root_only(planned.get(os.path.dirname(item['target']))))
             else:
                 probe = {'path': probe_path, 'statoverride': probe_pin}.get(item['kind'])
                 reason = probe(item) if probe else None
@@ -348,10 +346,8 @@ class Engine:
                 if item['kind'] == 'path':
                     outcome = apply_path(item, check_mode=False)
                     outcome = dict(outcome, error=None)
-                elif item['kind'] == 'empty_file':
-                    outcome = apply_empty_file(item)
-                elif item['kind'] == 'unlink':
-                    outcome = apply_unlink(item)
+                elif item['kind'] in ENTRY_STEPS:
+                    outcome = apply_entry(item)
                 elif item['kind'] == 'alias_edit':
                     outcome = self._apply_alias(item)
                 elif item['kind'] == 'statoverride':

@@ -233,6 +233,20 @@ def apply_attributes(path: str, owner=None, group=None, mode=None, check_mode: b
         os.close(dir_fd)
 
 
+def _root_only_directory(path: str, verb: str, trusted: bool) -> tuple:
+    """(descriptor of the directory holding ``path``, the name in it); UnsafePath where others than root can
+    write to the directory (unless ``trusted``: a step before fixes it, in check mode)."""
+    path = os.path.abspath(path)
+    parent, name = os.path.split(path)
+    if not name:
+        raise UnsafePath('%s has no parent directory; give a path below /.' % path)
+    dir_fd = _open_directory(parent)
+    if writable_by_others(os.fstat(dir_fd)) and not trusted:
+        os.close(dir_fd)
+        raise UnsafePath('%s can be written by others than root; refusing to %s %s there.' % (parent, verb, path))
+    return dir_fd, name
+
+
 def create_empty(path: str, check_mode: bool = False, parent_fixed: bool = False) -> dict:
     """Create ``path`` as an empty root:root 0644 file, in a directory only root can write to.
 
@@ -241,14 +255,8 @@ def create_empty(path: str, check_mode: bool = False, parent_fixed: bool = False
     an earlier step makes the directory root's alone. Returns ``changed``; raises UnsafePath when
     refused, OSError as the system reports it.
     """
-    path = os.path.abspath(path)
-    parent, name = os.path.split(path)
-    if not name:
-        raise UnsafePath('%s has no parent directory to create it in; give a path below /.' % path)
-    dir_fd = _open_directory(parent)
+    dir_fd, name = _root_only_directory(path, 'create', check_mode and parent_fixed)
     try:
-        if writable_by_others(os.fstat(dir_fd)) and not (check_mode and parent_fixed):
-            raise UnsafePath('%s can be written by others than root; refusing to create %s in it.' % (parent, path))
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -275,12 +283,8 @@ def remove_entry(path: str, check_mode: bool = False, parent_fixed: bool = False
     """Remove ``path``, a symbolic link or a regular file, from a directory only root can write to (found as
     ``apply_attributes`` finds it; a link is removed, never followed). ``parent_fixed`` as for ``create_empty``.
     Returns ``changed``; raises UnsafePath when refused, OSError as the system reports it."""
-    path = os.path.abspath(path)
-    parent, name = os.path.split(path)
-    dir_fd = _open_directory(parent)
+    dir_fd, name = _root_only_directory(path, 'remove', check_mode and parent_fixed)
     try:
-        if writable_by_others(os.fstat(dir_fd)) and not (check_mode and parent_fixed):
-            raise UnsafePath('%s can be written by others than root; refusing to remove %s from it.' % (parent, path))
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:

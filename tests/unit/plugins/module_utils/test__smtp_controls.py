@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import (
     add, disable, entries as alias_entries, program_path, smrsh_name,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_empty_file, apply_unlink
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_entry
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
@@ -208,22 +208,22 @@ def test_m4_warnings_are_not_errors():
 def test_an_empty_file_is_created_root_owned_and_nothing_is_replaced(tmp_path):
     os.chmod(tmp_path, 0o755)
     target = tmp_path / 'helpfile.empty'
-    item = {'target': str(target)}
-    assert apply_empty_file(item, check_mode=True) == {'changed': True, 'refused': None, 'error': None}
+    item = {'kind': 'empty_file', 'target': str(target)}
+    assert apply_entry(item, check_mode=True) == {'changed': True, 'refused': None, 'error': None}
     assert not target.exists()
-    assert apply_empty_file(item)['changed'] is True
+    assert apply_entry(item)['changed'] is True
     st = os.lstat(target)
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777, st.st_size) == (0, 0, 0o644, 0)
-    assert apply_empty_file(item)['changed'] is False, 'an empty file is left as it is'
+    assert apply_entry(item)['changed'] is False, 'an empty file is left as it is'
     target.write_text('This is sendmail version $v\n')
-    assert 'not an empty file' in apply_empty_file(item)['refused']
+    assert 'not an empty file' in apply_entry(item)['refused']
     os.unlink(target)
     os.symlink('/etc/passwd', target)
-    assert 'not an empty file' in apply_empty_file(item)['refused'] and os.path.islink(target)
+    assert 'not an empty file' in apply_entry(item)['refused'] and os.path.islink(target)
     os.unlink(target)
     os.chmod(tmp_path, 0o777)
-    assert 'written by others' in apply_empty_file(item)['refused']
-    assert apply_empty_file(item, check_mode=True, parent_fixed=True)['refused'] is None, 'a step before fixes the directory'
+    assert 'written by others' in apply_entry(item)['refused']
+    assert apply_entry(item, check_mode=True, parent_fixed=True)['refused'] is None, 'a step before fixes the directory'
 
 
 # --- aliases ----------------------------------------------------------------------------------------------
@@ -405,15 +405,15 @@ def test_an_entry_is_removed_from_a_root_only_directory_only(tmp_path):
     os.chmod(tmp_path, 0o755)
     link = tmp_path / 'sh'
     os.symlink('/bin/sh', link)
-    item = {'target': str(link)}
-    assert apply_unlink(item, check_mode=True)['changed'] is True and os.path.islink(link)
-    assert apply_unlink(item)['changed'] is True and not os.path.lexists(link)
-    assert apply_unlink(item)['changed'] is False
+    item = {'kind': 'unlink', 'target': str(link)}
+    assert apply_entry(item, check_mode=True)['changed'] is True and os.path.islink(link)
+    assert apply_entry(item)['changed'] is True and not os.path.lexists(link)
+    assert apply_entry(item)['changed'] is False
     (tmp_path / 'dir').mkdir()
-    assert 'neither a link nor a regular file' in apply_unlink({'target': str(tmp_path / 'dir')})['refused']
+    assert 'neither a link nor a regular file' in apply_entry({'kind': 'unlink', 'target': str(tmp_path / 'dir')})['refused']
     os.chmod(tmp_path, 0o777)
     os.symlink('/bin/sh', link)
-    assert 'written by others' in apply_unlink(item)['refused'] and os.path.islink(link)
+    assert 'written by others' in apply_entry(item)['refused'] and os.path.islink(link)
 
 
 # --- the mail log -----------------------------------------------------------------------------------------
