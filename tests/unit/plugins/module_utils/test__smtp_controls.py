@@ -423,8 +423,8 @@ def test_mail_rules_of_syslog():
     text = ('# comment\nmail.*\t\t\t-/var/log/mail.log\nmail.err\t/var/log/mail.err\n*.*;auth,authpriv.none\t-/var/log/syslog\n'
             '*.info;mail.none\t/var/log/messages\n*.emerg\t:omusrmsg:*\nmail.!*\t/var/log/none\n*.emerg\t/dev/console\n'
             'mail.=info;\\\n\tnews.none\t/var/log/info.log\n')
-    assert [rule['file'] for rule in mail_rules(text, '/etc/rsyslog.conf')] == ['/var/log/mail.log', '/var/log/syslog',
-                                                                                   '/var/log/info.log']
+    files = [rule['file'] for rule in mail_rules(text, '/etc/rsyslog.conf')]
+    assert files == ['/var/log/mail.log', '/var/log/syslog', '/var/log/info.log']
 
 
 def test_mail_log_files_are_judged_where_a_syslog_daemon_is_configured():
