@@ -251,10 +251,8 @@ class Engine:
         dpkg = self.io.bin('dpkg-statoverride') if self.family == 'Debian' else None
         files = plan_of.file_steps(failing, expected, predicted, {'statoverride': self.params['statoverride'], 'dpkg': bool(dpkg)},
                                    runas_changed=runas_changed)
-        maps = plan_of.map_steps(stale_maps(state)) if self.params['rebuild_maps'] else []
-        if any(item['kind'] == 'map_rebuild' for item in aliases):
-            maps = [item for item in maps if item['map_class'] != 'aliases']
-        maps = aliases + maps
+        # A stale alias database is rebuilt in the maps phase as ever; the alias edits rebuild it again after them.
+        maps = (plan_of.map_steps(stale_maps(state)) if self.params['rebuild_maps'] else []) + aliases
         users, groups = host_accounts()
         errors = plan_of.account_errors(cf_steps, users, groups) + plan_of.name_errors(files, users, groups)
         if errors:
