@@ -348,6 +348,7 @@ class Engine:
                     outcome = apply_entry(item)
                 elif item['kind'] == 'alias_edit':
                     outcome = self._apply_alias(item)
+                    aliases_done = aliases_done and not outcome['changed']  # the edited file wants its own rebuild
                 elif item['kind'] == 'statoverride':
                     outcome = apply_pin(item, self.io.run, dpkg)
                 else:
