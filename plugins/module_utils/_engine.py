@@ -38,7 +38,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_feature, set_define, set_feature
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import writable_by_others
+from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import others_can_write, writable_by_others
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
@@ -96,8 +96,7 @@ def root_only(attributes: dict | None) -> bool:
     """Whether planned owner, group and mode leave a directory writable by root alone."""
     if not attributes:
         return False
-    mode = int(attributes['mode'], 8)
-    return attributes['owner'] == 'root' and not mode & 0o002 and not (mode & 0o020 and attributes['group'] != 'root')
+    return not others_can_write(attributes['owner'] == 'root', attributes['group'] == 'root', int(attributes['mode'], 8))
 
 
 def alias_link_problem(item: dict, planned: dict) -> str | None:

@@ -320,7 +320,7 @@ def eval_option_value(control: dict, expected: dict, state: dict) -> dict:
     option = control['params']['option']
     config = state['configs'][control['params']['config']]
     value = _settings(state, control['params']['config']).get(option)
-    evidence = '%s: %s' % (config['path'], 'O %s=%s' % (option, value) if value is not None else 'no %s option' % option)
+    evidence = _option_evidence(config, option, value)
     if not value:
         return _outcome('fail', '%s unset' % option if value is None else '%s empty' % option, config['path'], evidence)
     if expected.get('value') and value != expected['value']:

@@ -179,8 +179,6 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
                 if value is None:
                     notes.extend([note] if note else [])
                     continue
-            if value is None and action.get('derive') == 'forward_path' and expected_by_id[control_id].get('policy') == 'keep':
-                continue
             if action.get('gate') == 'forward_files':
                 kept = forward_entries(value) if value else []
                 blocked = [item for item in state.get('forward_files') or [] if item['entry'] not in kept]

@@ -103,11 +103,15 @@ def describe(st: os.stat_result) -> dict:
             'mode': '%04o' % stat.S_IMODE(st.st_mode)}
 
 
+def others_can_write(owner_root: bool, group_root: bool, mode: int) -> bool:
+    """Whether someone other than root can write: a non-root owner, a group other than root's with write
+    permission, or anyone."""
+    return not owner_root or bool(mode & stat.S_IWOTH) or bool(mode & stat.S_IWGRP and not group_root)
+
+
 def writable_by_others(st: os.stat_result) -> bool:
-    """Whether a directory can be written by someone other than root: a non-root
-    owner, a group other than root's with write permission, or anyone."""
-    mode = st.st_mode
-    return st.st_uid != 0 or bool(mode & stat.S_IWOTH) or bool(mode & stat.S_IWGRP and st.st_gid != 0)
+    """Whether a directory, as it is, can be written by someone other than root."""
+    return others_can_write(st.st_uid == 0, st.st_gid == 0, st.st_mode)
 
 
 def _kind(st: os.stat_result) -> str:

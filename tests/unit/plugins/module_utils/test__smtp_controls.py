@@ -184,20 +184,6 @@ def test_an_existing_help_file_is_never_emptied():
     assert empty_file_steps(['SM-SMTP-03'], expected_all(), state) == []
 
 
-def test_the_fixed_cf_passes_every_new_control():
-    state = legacy_state()
-    steps, _notes = option_steps(NEW, expected_all(), state)
-    text = read('bookworm', 'sendmail.cf')  # the .mc without promiscuous_relay and LogLevel 4 builds Debian's rules
-    for item in steps:
-        text = set_line(text, item['option'], item['after'])
-    fixed = with_cf(state, text)
-    fixed['paths']['/etc/mail/helpfile.empty'] = {'path': '/etc/mail/helpfile.empty', 'exists': True, 'error': None, 'type': 'file',
-                                                  'owner': 'root', 'group': 'root', 'mode': '0644', 'size': 0, 'link': None,
-                                                  'target': None}
-    assert [i for i in failing_ids_of(evaluate(CONTROLS, expected_all(), fixed, today=TODAY)) if i in NEW] == []
-    assert option_steps(NEW, expected_all(), fixed) == ([], [])
-
-
 def test_m4_warnings_are_not_errors():
     warning = "*** WARNING: FEATURE(`promiscuous_relay') configures your system as open\n\trelay.  Do NOT use it!\n"
     assert m4_errors(warning) == ''
