@@ -67,9 +67,10 @@ def run_light(root: Path, name: str) -> None:
 
 
 def nspawn_argv(root: Path, name: str, deny_syscalls: list[str]) -> list[str]:
-    """systemd-nspawn boots the host's own systemd; it shares the machine's network, and the
-    host's sshd and sendmail bind only its loopback address. Denied system calls fail with EPERM
-    for every process of the host, its systemd included."""
+    """systemd-nspawn boots the host's own systemd in the network namespace it is started in (no
+    --private-network): the machine's, where the host's sshd and sendmail bind only its loopback
+    address, or an own-network host's own. Denied system calls fail with EPERM for every process
+    of the host, its systemd included."""
     argv = [
         "systemd-nspawn", "--quiet", "--directory", str(root), "--machine", name,
         "--register=no", "--keep-unit", "--boot", "--console=passive",
@@ -89,7 +90,8 @@ def main(hostdir: Path) -> None:
     root = mount_overlay(hostdir, spec["base"])
     done = hostdir / "setup-done"
     if not done.exists():
-        setup_host(root, spec["name"], spec["address"], spec["profile"], spec["public_key"])
+        setup_host(root, spec["name"], spec["address"], spec["profile"], spec["public_key"],
+                   spec.get("network", "shared"))
         done.touch()
     if spec["backend"] == "light":
         run_light(root, spec["name"])

@@ -11,19 +11,20 @@ from mailsec_lab.log import say
 from mailsec_lab.profiles import describe, prepare
 
 
-SPEC = "NAME[:release[:profile[:backend[:deny]]]]"
+SPEC = "NAME[:release[:profile[:backend[:deny[:network]]]]]"
 
 
-def _spec(text: str) -> tuple[str, str, str, str, list[str]]:
-    """NAME[:release[:profile[:backend[:deny]]]], e.g. mx1:bookworm:legacy:systemd:setreuid,setregid.
-    An empty field takes its default; deny lists the system calls the host's kernel refuses (EPERM)."""
+def _spec(text: str) -> tuple[str, str, str, str, list[str], str]:
+    """NAME[:release[:profile[:backend[:deny[:network]]]]], e.g. mx1:bookworm:legacy:systemd:setreuid,setregid.
+    An empty field takes its default; deny lists the system calls the host's kernel refuses (EPERM);
+    network is shared (the machine's) or own (a network namespace of the host's own)."""
     parts = text.split(":")
-    if len(parts) > 5:
+    if len(parts) > 6:
         raise SystemExit(f"{text}: a host is {SPEC}")
-    parts += [""] * (5 - len(parts))
-    defaults = ("", "bookworm", "stock", "light", "")
-    name, release, profile, backend, deny = (part or default for part, default in zip(parts, defaults, strict=True))
-    return name, release, profile, backend, [call for call in deny.split(",") if call]
+    parts += [""] * (6 - len(parts))
+    defaults = ("", "bookworm", "stock", "light", "", "shared")
+    name, release, profile, backend, deny, network = (part or default for part, default in zip(parts, defaults, strict=True))
+    return name, release, profile, backend, [call for call in deny.split(",") if call], network
 
 
 def cmd_image(args: argparse.Namespace) -> None:
@@ -37,11 +38,12 @@ def cmd_up(args: argparse.Namespace) -> None:
     started = time.monotonic()
     todo = []
     for text in args.hosts:
-        name, release, profile, backend, deny = _spec(text)
+        name, release, profile, backend, deny, network = _spec(text)
         path = config.hosts_dir() / name / "host.json"
         if not path.is_file():
             prepare(profile, release)  # what the host's setup takes from this machine: a built sendmail
-        host = hosts.load(name) if path.is_file() else hosts.create(name, release, profile, backend, deny_syscalls=deny)
+        host = hosts.load(name) if path.is_file() else hosts.create(name, release, profile, backend, deny_syscalls=deny,
+                                                                    network=network)
         hosts.start(host)
         todo.append(host)
     hosts.wait_ready(todo, timeout=args.timeout)
@@ -51,7 +53,8 @@ def cmd_up(args: argparse.Namespace) -> None:
         # What Molecule's instance_config wants, one entry per host.
         print(json.dumps([{"instance": h.name, "address": h.address, "user": "root", "port": 22,
                            "identity_file": str(config.key_path()), "fqdn": h.fqdn, "release": h.release,
-                           "profile": h.profile, "backend": h.backend, "deny_syscalls": h.deny_syscalls}
+                           "profile": h.profile, "backend": h.backend, "deny_syscalls": h.deny_syscalls,
+                           "network": h.network, "netns": str(h.netns) if h.netns else None, "smtp_address": h.smtp_address}
                           for h in todo]))
 
 
@@ -68,15 +71,15 @@ def cmd_down(args: argparse.Namespace) -> None:
         say(f"destroying {host.name}")
         hosts.destroy(host)
     if not args.hosts:
-        for pid in hosts.sweep():
-            say(f"killed a leftover lab process {pid}")
+        for removed in hosts.sweep():
+            say(removed)
     inventory.write(hosts.all_hosts())
 
 
 def cmd_ls(args: argparse.Namespace) -> None:
-    rows = [("NAME", "ADDRESS", "RELEASE", "PROFILE", "BACKEND", "DENIED", "STATE")]
+    rows = [("NAME", "ADDRESS", "RELEASE", "PROFILE", "BACKEND", "DENIED", "NETWORK", "STATE")]
     for h in hosts.all_hosts():
-        rows.append((h.name, h.address, h.release, h.profile, h.backend, ",".join(h.deny_syscalls) or "-",
+        rows.append((h.name, h.address, h.release, h.profile, h.backend, ",".join(h.deny_syscalls) or "-", h.network,
                      "running" if h.running() else "stopped"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="build the images again")
     p.set_defaults(func=cmd_image)
     p = sub.add_parser("up", help=f"create and start hosts: {SPEC}; deny: system calls refused in the host, "
-                                  "comma-separated (systemd backend only)")
+                                  "comma-separated (systemd backend only); network: shared (default) or own")
     p.add_argument("hosts", nargs="+")
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--json", action="store_true", help="print the hosts as JSON (Molecule's instance config)")

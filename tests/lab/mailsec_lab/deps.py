@@ -16,6 +16,8 @@ TOOLS = {
     "unshare": "util-linux",
     "ssh-keygen": "openssh-client",
     "ssh": "openssh-client",
+    "ip": "iproute2",
+    "nsenter": "util-linux",
 }
 
 

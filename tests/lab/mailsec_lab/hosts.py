@@ -1,5 +1,7 @@
 """Lab hosts: create, start, stop, destroy. A host is a folder (overlay upper and work dirs plus
-host.json) and, while it runs, one process tree in namespaces of its own."""
+host.json) and, while it runs, one process tree in namespaces of its own. Its network is the
+machine's (mode "shared": it binds a loopback address of its own) or, in mode "own", a network
+namespace of its own (see netns)."""
 from __future__ import annotations
 
 import contextlib
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mailsec_lab import config, deps, image
+from mailsec_lab import config, deps, image, netns
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +37,7 @@ class Host:
     pid_start: int = 0
     # System calls (or systemd's @groups) the kernel refuses inside the host with EPERM: systemd only.
     deny_syscalls: list[str] = field(default_factory=list)
+    network: str = "shared"
 
     @property
     def dir(self) -> Path:
@@ -43,6 +46,17 @@ class Host:
     @property
     def fqdn(self) -> str:
         return f"{self.name}.{config.DOMAIN}"
+
+    @property
+    def netns(self) -> Path | None:
+        """The namespace an own-network host runs in while it runs."""
+        return netns.path(self.address) if self.network == "own" else None
+
+    @property
+    def smtp_address(self) -> str:
+        """Where the host's own MTA is reached from inside the host's network: an own-network host's
+        loopback is its own, and Debian's sendmail listens there."""
+        return "127.0.0.1" if self.network == "own" else self.address
 
     def save(self) -> None:
         (self.dir / "host.json").write_text(json.dumps(asdict(self), indent=1))
@@ -85,7 +99,13 @@ def lab_key() -> tuple[Path, str]:
     return key, key.with_suffix(".pub").read_text()
 
 
-def _free_address(taken: set[str]) -> str:
+def _free_address(taken: set[str], network: str) -> str:
+    if network == "own":
+        held = netns.machine_holds()
+        for k in netns.NUMBERS:
+            if netns.address(k) not in taken and netns.conflict(k, held) is None:
+                return netns.address(k)
+        raise SystemExit("no free own-network address (198.18.k.2) left for a lab host")
     for n in range(config.FIRST_ADDRESS, config.LAST_ADDRESS + 1):
         address = f"127.0.0.{n}"
         if address not in taken and not any(_port_open(address, p, 0.05) for p in (22, 25)):
@@ -125,10 +145,21 @@ def check_deny_syscalls(name: str, backend: str, deny_syscalls: Sequence[str]) -
                          "`systemd-analyze syscall-filter` lists those systemd-nspawn can deny")
 
 
+def _check_address(name: str, address: str, network: str, taken: set[str]) -> None:
+    if network == "own":
+        found = netns.conflict(netns.number(address), netns.machine_holds())
+        if address in taken or found:
+            raise SystemExit(f"{name}: {address} is not free for an own-network host "
+                             f"({'this machine has ' + found if found else 'another lab host has it'})")
+    elif not address.startswith("127.") or address in taken or any(_port_open(address, p, 0.05) for p in (22, 25)):
+        raise SystemExit(f"{name}: {address} is not a free loopback address (in use, or not 127.x)")
+
+
 def create(name: str, release: str, profile: str, backend: str, address: str | None = None,
-           deny_syscalls: Sequence[str] = ()) -> Host:
-    if release not in config.RELEASES or profile not in config.PROFILES or backend not in config.BACKENDS:
-        raise SystemExit(f"{name}: release, profile or backend unknown ({release}, {profile}, {backend})")
+           deny_syscalls: Sequence[str] = (), network: str = "shared") -> Host:
+    if (release not in config.RELEASES or profile not in config.PROFILES or backend not in config.BACKENDS
+            or network not in config.NETWORKS):
+        raise SystemExit(f"{name}: release, profile, backend or network unknown ({release}, {profile}, {backend}, {network})")
     if not name.replace("-", "").isalnum():
         raise SystemExit(f"{name}: a lab host name has letters, digits and dashes only")
     check_deny_syscalls(name, backend, deny_syscalls)
@@ -141,18 +172,21 @@ def create(name: str, release: str, profile: str, backend: str, address: str | N
     # machine-wide claims keep two of them from taking the same address.
     with _claims_locked():
         taken = {h.address for h in all_hosts()} | _claimed()
-        address = address or _free_address(taken)
-        if not address.startswith("127.") or address in taken or any(_port_open(address, p, 0.05) for p in (22, 25)):
-            raise SystemExit(f"{name}: {address} is not a free loopback address (in use, or not 127.x)")
+        if address:
+            _check_address(name, address, network, taken)
+        else:
+            address = _free_address(taken, network)
         for sub in ("upper", "work", "merged"):
             (hostdir / sub).mkdir(parents=True, exist_ok=True)
-        host = Host(name, release, profile, backend, address, str(base), public_key, deny_syscalls=list(deny_syscalls))
+        host = Host(name, release, profile, backend, address, str(base), public_key, deny_syscalls=list(deny_syscalls),
+                    network=network)
         host.save()
         (CLAIMS / address).write_text(str(hostdir / "host.json"))
     return host
 
 
-# Machine-wide (not per lab state): which loopback address each lab host holds; gone at reboot.
+# Machine-wide (not per lab state): which address each lab host holds (a loopback one, or an
+# own-network host's 198.18.k.2, and with it k); gone at reboot.
 CLAIMS = Path("/run/mailsec-lab/addresses")
 
 
@@ -181,13 +215,18 @@ def start(host: Host) -> None:
         return
     if host.backend == "systemd":
         deps.ensure("systemd-nspawn")
+    enter = []
+    if host.network == "own":
+        # nsenter execs unshare in the host's namespace: host.pid stays the process that runs the host.
+        deps.ensure("nsenter")
+        enter = ["nsenter", f"--net={netns.up(host.address)}"]
     namespaces = ["--mount", "--uts", "--ipc"]
     if host.backend == "light":
         namespaces += ["--pid", "--fork", "--kill-child"]
     log = open(host.dir / "console.log", "ab")  # noqa: SIM115 - handed to the child
     env = dict(os.environ, PYTHONPATH=str(PACKAGE_DIR))
     proc = subprocess.Popen(
-        ["unshare", *namespaces, "--", sys.executable, "-m", "mailsec_lab.boot", str(host.dir)],
+        [*enter, "unshare", *namespaces, "--", sys.executable, "-m", "mailsec_lab.boot", str(host.dir)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
     log.close()
     host.pid, host.pid_start = proc.pid, _start_time(proc.pid)
@@ -195,7 +234,9 @@ def start(host: Host) -> None:
 
 
 def wait_ready(hosts: list[Host], timeout: float = 90.0) -> None:
-    """Ready: sendmail accepts SMTP and sshd answers on the host's address.
+    """Ready: sendmail accepts SMTP and sshd answers on the host's address. An own-network host's
+    MTA may listen on its own loopback only, which the machine cannot reach: there it is ready once
+    its namespace has a socket listening on port 25.
 
     SMTP is asked first, and sshd only once, after it: each connection to sshd makes it fork, and
     with many hosts booting at once that load makes sendmail refuse connections (RefuseLA), which
@@ -208,7 +249,8 @@ def wait_ready(hosts: list[Host], timeout: float = 90.0) -> None:
             if not host.running():
                 tail = (host.dir / "console.log").read_text(errors="replace")[-2000:]
                 raise SystemExit(f"lab host {host.name} stopped while starting:\n{tail}")
-            if _port_open(host.address, 25, 0.2) and _port_open(host.address, 22, 0.2):
+            smtp = netns.listening(host.pid, 25) if host.network == "own" else _port_open(host.address, 25, 0.2)
+            if smtp and _port_open(host.address, 22, 0.2):
                 pending.remove(host)
         if pending and time.monotonic() > deadline:
             raise SystemExit("lab hosts not ready in time: " + ", ".join(h.name for h in pending))
@@ -242,8 +284,10 @@ def _children(pid: int) -> list[int]:
 
 
 def stop(host: Host, grace: float = 15.0) -> None:
-    """systemd hosts get an orderly shutdown first; then the whole tree is killed."""
+    """systemd hosts get an orderly shutdown first; then the whole tree is killed, and an
+    own-network host's namespace deleted (also when its process was gone already)."""
     if not host.running():
+        _release_network(host)
         host.pid = 0
         host.save()
         return
@@ -253,8 +297,14 @@ def stop(host: Host, grace: float = 15.0) -> None:
         while host.running() and time.monotonic() < deadline:
             time.sleep(0.1)
     _kill_tree(host.pid)
+    _release_network(host)
     host.pid = 0
     host.save()
+
+
+def _release_network(host: Host) -> None:
+    if host.network == "own":
+        netns.down(host.address)
 
 
 def _tree(pid: int) -> list[int]:
@@ -295,9 +345,10 @@ def destroy(host: Host) -> None:
 
 def sweep() -> list[str]:
     """Whatever an interrupted run left: processes running a lab host's boot that no host.json
-    knows, and host folders whose process is gone stay as they are (stopped)."""
+    knows, and network namespaces (with their veth) that no lab host of any lab state holds; host
+    folders whose process is gone stay as they are (stopped). Says what it removed."""
     root = str(config.hosts_dir()).encode()
-    killed = []
+    removed = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -307,5 +358,11 @@ def sweep() -> list[str]:
             continue
         if root in cmdline and (b"mailsec_lab.boot" in cmdline or b"systemd-nspawn" in cmdline):
             _kill_tree(int(proc.name))
-            killed.append(proc.name)
-    return killed
+            removed.append(f"killed a leftover lab process {proc.name}")
+    if shutil.which("ip"):  # without it no lab namespace was ever made
+        # Under the lock: a host's claim is made before its namespace and goes after it.
+        with _claims_locked():
+            for address in sorted(netns.present() - _claimed()):
+                netns.down(address)
+                removed.append(f"deleted a leftover network namespace {netns.name(address)}")
+    return removed

@@ -31,7 +31,7 @@ def _bind_sendmail(root: Path, address: str) -> None:
         path.write_text(text)
 
 
-def setup_host(root: Path, name: str, address: str, profile: str, public_key: str) -> None:
+def setup_host(root: Path, name: str, address: str, profile: str, public_key: str, network: str) -> None:
     fqdn = f"{name}.{config.DOMAIN}"
     _write(root / "etc/hostname", name + "\n")
     _write(root / "etc/mailname", fqdn + "\n")
@@ -41,5 +41,6 @@ def setup_host(root: Path, name: str, address: str, profile: str, public_key: st
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", fqdn, "-f", str(key)],
                    check=True, stdin=subprocess.DEVNULL)
     _write(root / "root/.ssh/authorized_keys", public_key, 0o600)
-    _bind_sendmail(root, address)
+    if network == "shared":  # an own-network host's 127.0.0.1 is its own: Debian's binding stays
+        _bind_sendmail(root, address)
     apply_profile(root, profile)

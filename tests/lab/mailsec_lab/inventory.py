@@ -15,7 +15,7 @@ def render(hosts: list[Host]) -> str:
             "ansible_host": h.address,
             "ansible_user": "root",
             "ansible_ssh_private_key_file": key,
-            # Lab hosts are remade often: their keys change, and they are only on loopback.
+            # Lab hosts are remade often: their keys change, and only this machine reaches them.
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
             "ansible_python_interpreter": "/usr/bin/python3",
             "lab_fqdn": h.fqdn,
@@ -23,6 +23,9 @@ def render(hosts: list[Host]) -> str:
             "lab_profile": h.profile,
             "lab_backend": h.backend,
             "lab_deny_syscalls": h.deny_syscalls,
+            "lab_network": h.network,
+            "lab_netns": str(h.netns) if h.netns else None,
+            "lab_smtp_address": h.smtp_address,
         }
         for h in hosts
     }

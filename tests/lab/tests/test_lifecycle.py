@@ -100,6 +100,7 @@ def test_legacy_profile_breaks_what_it_says(fresh_lab):
     ("x2:bookworm:weird", "unknown"),
     ("x3:bookworm:stock:light:setreuid", "needs the systemd backend"),
     ("x4:bookworm:stock:systemd:setreuid,nosuchcall", "unknown system call or group nosuchcall"),
+    ("x5:bookworm:stock:light::nosuchnetwork", "network unknown"),
 ])
 def test_bad_input_is_refused_and_creates_nothing(fresh_lab, spec, message):
     result = lab("up", spec, check=False)

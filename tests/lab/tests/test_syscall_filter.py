@@ -26,11 +26,13 @@ for name, call in (("setreuid", lambda: os.setreuid(0, 0)), ("setresuid", lambda
 
 
 @pytest.mark.parametrize("text, wanted", [
-    ("mx1", ("mx1", "bookworm", "stock", "light", [])),
-    ("mx1:trixie", ("mx1", "trixie", "stock", "light", [])),
-    ("mx1:bullseye:legacy:systemd:setreuid,setregid", ("mx1", "bullseye", "legacy", "systemd", ["setreuid", "setregid"])),
-    ("mx1:::systemd:setreuid", ("mx1", "bookworm", "stock", "systemd", ["setreuid"])),
-    ("mx1:bookworm:stock:light:", ("mx1", "bookworm", "stock", "light", [])),  # what Molecule joins for no list
+    ("mx1", ("mx1", "bookworm", "stock", "light", [], "shared")),
+    ("mx1:trixie", ("mx1", "trixie", "stock", "light", [], "shared")),
+    ("mx1:bullseye:legacy:systemd:setreuid,setregid",
+     ("mx1", "bullseye", "legacy", "systemd", ["setreuid", "setregid"], "shared")),
+    ("mx1:::systemd:setreuid", ("mx1", "bookworm", "stock", "systemd", ["setreuid"], "shared")),
+    ("mx1:bookworm:stock:light::shared", ("mx1", "bookworm", "stock", "light", [], "shared")),  # what Molecule joins for no list
+    ("mx1:::::own", ("mx1", "bookworm", "stock", "light", [], "own")),
 ])
 def test_spec_fields_and_defaults(text, wanted):
     assert _spec(text) == wanted
@@ -38,7 +40,7 @@ def test_spec_fields_and_defaults(text, wanted):
 
 def test_spec_with_too_many_fields_is_refused():
     with pytest.raises(SystemExit, match="a host is NAME"):
-        _spec("mx1:bookworm:stock:systemd:setreuid:more")
+        _spec("mx1:bookworm:stock:systemd:setreuid:own:more")
 
 
 def test_nspawn_gets_the_filter_only_when_asked():
@@ -53,6 +55,7 @@ def test_a_host_saved_before_the_field_loads_without_a_filter(tmp_path, monkeypa
         "name": "old", "release": "bookworm", "profile": "stock", "backend": "light", "address": "127.0.0.9",
         "base": "/nonexistent", "public_key": "ssh-ed25519 AAAA lab", "pid": 0, "pid_start": 0}))
     assert hosts.load("old").deny_syscalls == []
+    assert hosts.load("old").network == "shared"
 
 
 @pytest.fixture(scope="module")
@@ -84,4 +87,4 @@ def test_the_filter_is_recorded_for_tests_to_read(filtered, lab_state):
     inventory = json.loads((lab_state / "inventory.yml").read_text().split("\n", 1)[1])
     assert inventory["all"]["children"]["lab"]["hosts"][NAME]["lab_deny_syscalls"] == ["setreuid"]
     row = next(line.split() for line in lab("ls").stdout.splitlines() if line.startswith(NAME + " "))
-    assert row[5:] == ["setreuid", "running"]
+    assert row[5:] == ["setreuid", "shared", "running"]
