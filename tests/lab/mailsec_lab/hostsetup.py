@@ -43,4 +43,4 @@ def setup_host(root: Path, name: str, address: str, profile: str, public_key: st
     _write(root / "root/.ssh/authorized_keys", public_key, 0o600)
     if network == "shared":  # an own-network host's 127.0.0.1 is its own: Debian's binding stays
         _bind_sendmail(root, address)
-    apply_profile(root, profile)
+    apply_profile(root, profile, network)

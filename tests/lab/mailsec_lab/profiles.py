@@ -4,7 +4,9 @@ role must fix. `handedit`, `nocf` and `gwpath` are hosts the tools must cope wit
 edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept.
 `setreuid` and `setuid` run a sendmail built here from upstream source with that way of changing
 uids (Debian's uses seteuid); `forwards` has the .forward and :include: files that only a daemon
-able to become their users can read. The README's lab section lists them all from here."""
+able to become their users can read. On own-network hosts OWN_NETWORK adds what only a network of
+their own allows: the legacy MTA listens on every address. The README's lab section lists them all
+from here."""
 from __future__ import annotations
 
 import os
@@ -155,6 +157,28 @@ LEGACY: tuple[Change, ...] = (
            _legacy_mc),
 )
 
+
+def _mta_on_every_address(root: Path) -> None:
+    """The MTA's DAEMON_OPTIONS without Addr=127.0.0.1, and the .cf built again; the MSA stays."""
+    mc = root / "etc/mail/sendmail.mc"
+    text, n = re.subn(r"^(DAEMON_OPTIONS\(`[^']*\bName=MTA-v4\b[^']*?),\s*Addr=127\.0\.0\.1\b", r"\1", mc.read_text(),
+                      count=1, flags=re.M)
+    if n != 1:
+        raise SystemExit(f"{mc}: no MTA-v4 DAEMON_OPTIONS with Addr=127.0.0.1")
+    mc.write_text(text)
+    _rebuild_cf(root)
+
+
+# Only a host with a network namespace of its own can listen beyond loopback without taking the
+# machine's addresses: these changes come after the profile's own there, and only there.
+OWN_NETWORK: dict[str, tuple[Change, ...]] = {
+    "legacy": (
+        Change("the MTA (port 25) listens on every address: Addr=127.0.0.1 is gone from the MTA-v4 DAEMON_OPTIONS "
+               "of sendmail.mc, sendmail.cf is built from it again; the MSA (port 587) stays on 127.0.0.1",
+               _mta_on_every_address),
+    ),
+}
+
 HAND_EDIT = ("# site limits, added by hand", "O MaxMessageSize=5000000", "O MaxRecipientsPerMessage=50")
 
 
@@ -303,10 +327,11 @@ def prepare(profile: str, release: str) -> None:
         srcbuild.build(profile)
 
 
-def apply_profile(root: Path, profile: str) -> None:
-    for change in PROFILE_CHANGES[profile]:
+def apply_profile(root: Path, profile: str, network: str) -> None:
+    for change in PROFILE_CHANGES[profile] + (OWN_NETWORK.get(profile, ()) if network == "own" else ()):
         change.apply(root)
 
 
 def describe(profile: str) -> list[str]:
-    return [c.what for c in PROFILE_CHANGES[profile]]
+    return [c.what for c in PROFILE_CHANGES[profile]] + [
+        "on own-network hosts only: " + c.what for c in OWN_NETWORK.get(profile, ())]
