@@ -117,10 +117,11 @@ def parse_cf(text: str) -> dict:
     sendmail), ``lines`` (name -> line number of that value), ``occurrences``
     (name -> every value in order), ``classes`` (C/T words), ``class_files``
     (F lines), ``version_level`` (the V line), ``maps`` (K lines, see parse_map) and ``mailers``
-    (M lines, see parse_mailer), ``relay_denied`` (a rule answers "Relaying denied": check_rcpt refuses to relay).
+    (M lines, see parse_mailer), ``relay_denied`` (a rule answers "Relaying denied": check_rcpt refuses to relay)
+    and ``macros`` (D lines: name -> last value).
     """
     result = {'options': {}, 'lines': {}, 'occurrences': {}, 'classes': {}, 'class_files': {}, 'version_level': None, 'maps': {},
-              'mailers': {}, 'relay_denied': False}
+              'mailers': {}, 'relay_denied': False, 'macros': {}}
     for number, line in fold_lines(text):
         kind = line[:1]
         if kind == 'M':
@@ -149,6 +150,10 @@ def parse_cf(text: str) -> dict:
                 result['class_files'][match.group(1).strip('{}')] = line[1 + match.end():].strip()
         elif kind == 'V':
             result['version_level'] = line[1:].strip()
+        elif kind == 'D':
+            match = _CLASS_NAME.match(line[1:])
+            if match:
+                result['macros'][match.group(1).strip('{}')] = line[1 + match.end():].strip()
         elif kind == 'R' and RELAY_DENIED in line:
             result['relay_denied'] = True
     return result
@@ -207,6 +212,7 @@ def settings(parsed: dict) -> dict:
     found['trusted_users_file'] = parsed['class_files'].get('t')
     found['version_level'] = parsed['version_level']
     found['relay_marks'] = relay_marks(parsed)
+    found['MTAHost'] = parsed['macros'].get('MTAHost')  # where an MSP (submit.cf) relays its mail
     return found
 
 

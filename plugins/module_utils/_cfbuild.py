@@ -202,11 +202,12 @@ def read_pair(cf_path: str, mc_path: str | None) -> dict:
     return {'cf': cf_path, 'mc': mc_path, 'cf_text': cf_text, 'cf_stat': cf_st, 'mc_text': mc_text, 'mc_stat': mc_st}
 
 
-def prepare(pair: dict, source: str, mc_new: str | None, options: dict, runner, m4: str | None) -> dict:
+def prepare(pair: dict, source: str, mc_new: str | None, options: dict, runner, m4: str | None, cf_edits=()) -> dict:
     """The change that makes ``pair`` hold ``mc_new`` (None: the .mc as it is) and ``options`` (name -> value).
 
     ``source`` ``mc`` rebuilds the .cf from the new .mc with m4; ``cf`` edits the options of the
-    installed .cf in place and keeps its other lines. Returns the pair with ``source``, ``mc_new``,
+    installed .cf in place, then applies each of ``cf_edits`` (functions of the text: what has no
+    single option line) and keeps its other lines. Returns the pair with ``source``, ``mc_new``,
     ``cf_new``, ``mc_changed``, ``cf_changed``, ``cf_changes`` (options before and after) and, for a
     rebuild, ``dropped`` (lines of the installed .cf the rebuild does not make). Raises BuildError.
     """
@@ -233,6 +234,8 @@ def prepare(pair: dict, source: str, mc_new: str | None, options: dict, runner, 
         try:
             for name, value in options.items():
                 cf_new = set_option(cf_new, name, value)
+            for edit in cf_edits:
+                cf_new = edit(cf_new)
         except CfEditError as exc:
             raise BuildError('Cannot edit %s: %s; nothing was changed.' % (pair['cf'], exc)) from exc
         cf_changed, dropped = cf_new != pair['cf_text'], []

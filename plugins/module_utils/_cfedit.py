@@ -129,3 +129,38 @@ def set_option(text: str, name: str, value: str) -> str:
             out[-1] += newline
         out.append(wanted + newline)
     return ''.join(out)
+
+
+def set_repeated(text: str, name: str, values: list) -> str:
+    """``text`` with the lines of a repeated option (DaemonPortOptions) holding ``values``, every other line kept.
+
+    With as many active lines as values, each line gets its value in place; otherwise the first
+    line (or where ``set_option`` would put a new one) gets them all and the later lines go.
+    Same values, same text.
+    """
+    name = canonical_name(name)
+    for value in values:
+        if not isinstance(value, str) or value.splitlines() not in ([], [value]):
+            raise CfEditError('each value of %s must be one line of text' % name)
+    if option_values(text, name) == list(values):
+        return text
+    lines = text.splitlines(True)
+    spans = _physical(text)
+    logical = [''.join(lines[a:b + 1]).rstrip('\r\n') for a, b in spans]
+    active = [i for i, line in enumerate(logical) if _is_option(line, name)]
+    newline = '\r\n' if lines and lines[0].endswith('\r\n') else '\n'
+    if not active:
+        marker = '\0%s\0' % name
+        text = set_option(text, name, marker)
+        return text.replace('O %s=%s' % (name, marker), newline.join('O %s=%s' % (name, value) for value in values))
+    pairs = list(zip(active, values)) if len(active) == len(values) else [(active[0], None)]
+    wanted = {index: 'O %s=%s' % (name, value) for index, value in pairs if value is not None}
+    if len(active) != len(values):
+        wanted[active[0]] = newline.join('O %s=%s' % (name, value) for value in values)
+    out = []
+    for index, (first, last) in enumerate(spans):
+        if index in wanted:
+            out.append(wanted[index] + newline)
+        elif index not in active:
+            out.extend(lines[first:last + 1])
+    return ''.join(out)

@@ -46,6 +46,12 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
 - ``cf_option``: set the ``option`` of the ``config`` (``mta``: sendmail.cf, ``msp``:
   submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it.
 - ``statoverride``: make dpkg-statoverride pin each ``entries`` path to ``owner group mode``.
+- ``mc_feature_add`` / ``mc_feature_remove``: add or remove a ``FEATURE`` in the .mc and rebuild
+  the .cf from it.
+- ``cf_listen``: put every daemon of the ``config`` on a loopback address (DAEMON_OPTIONS in the
+  .mc, DaemonPortOptions where the .cf is edited in place).
+- ``alias_disable`` / ``alias_add``, ``empty_file``, ``smrsh_remove``: edit the alias files,
+  create an empty file, remove entries of smrsh's directory.
 - ``manual``: no automatic change; the ``fix`` text says what to do.
 """
 
@@ -119,6 +125,7 @@ OVERRIDE_TYPES = {
     'mode': 'a quoted octal string such as "0644"',
     'choice': 'one of the choices',
     'entries': 'a dict of path: "owner group mode"',
+    'bool': 'true or false',
 }
 
 PATH_OVERRIDE = {
@@ -1005,6 +1012,34 @@ CONTROLS = (
             'DISA STIG GEN004710: mail relaying must be restricted']},
         'package_note': None,
     },
+    {
+        'id': 'SM-RELAY-02',
+        'title': 'A host that is not a relay listens on loopback only',
+        'family': 'relay',
+        'tags': ['relay', 'listen', 'daemonportoptions', 'mta'],
+        'severity': 'high',
+        'rationale': (
+            'A host that only sends its own mail (an application server, a workstation) has no reason to take SMTP '
+            'from other hosts: each daemon listening beyond loopback is a server others can probe, flood or try to '
+            'relay through. ComplianceAsCode (has_nonlocal_mta) wants nothing on ports 25, 465 or 587 but loopback.'),
+        'check': 'Only on a host declared not a relay (expected not_a_relay; the roles\' *_not_a_relay variables): every '
+                 'DaemonPortOptions of sendmail.cf has a loopback Addr (127.0.0.0/8, ::1, localhost) or is a local socket; '
+                 'without Addr a daemon listens on every address. Elsewhere the control does not apply.',
+        'evaluator': 'loopback_listeners',
+        'params': {'config': 'mta', 'option': 'DaemonPortOptions', 'msp': 'msp'},
+        'needs': ['mta'],
+        'expected': {'default': {'not_a_relay': False}},
+        'override': {'not_a_relay': _key('bool', 'this host is not a relay: its MTA listens on loopback only')},
+        'fix': 'Give each DAEMON_OPTIONS of sendmail.mc Addr=127.0.0.1 (::1 for inet6; the daemons m4 adds by default '
+               "become DAEMON_OPTIONS, with FEATURE(`no_default_msa')) and rebuild sendmail.cf, or edit each "
+               'DaemonPortOptions in place where the .cf is edited in place; left as it is, and said, where the MSP '
+               'submits elsewhere than to loopback (it would lose its MTA).',
+        'fix_data': [{'kind': 'cf_listen', 'config': 'mta'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK + '§4.3'], 'stig': [
+            'DISA STIG GEN004710: mail relaying must be restricted (a host that is not a relay takes no SMTP from others)']},
+        'package_note': 'Debian binds its MTA and MSA to 127.0.0.1 and its MSP submits there: a packaged host passes.',
+    },
     # --- privdrop -------------------------------------------------------------
     {
         'id': 'SM-PRIVDROP-01',
@@ -1180,6 +1215,8 @@ def _value_ok(schema: dict, value) -> bool:
         return _mode_ok(value)
     if kind == 'choice':
         return value in schema['choices']
+    if kind == 'bool':
+        return isinstance(value, bool)
     if kind == 'entries':
         return isinstance(value, dict) and all(isinstance(v, str) and len(v.split()) == 3 for v in value.values())
     raise ValueError('unknown override type %s' % kind)
@@ -1356,4 +1393,8 @@ def describe_expected(control: dict, expected: dict) -> str:
         allowed = expected.get('allowed') or []
         return 'none of %s%s' % (', '.join(name for name in control['params']['features'] if name not in allowed),
                                  ' (allowed: %s)' % ', '.join(allowed) if allowed else '')
+    if kind == 'loopback_listeners':
+        if not expected.get('not_a_relay'):
+            return 'applies only to a host declared not a relay (not_a_relay)'
+        return 'every DaemonPortOptions on a loopback address'
     raise ValueError('unknown evaluator %s' % kind)

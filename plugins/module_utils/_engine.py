@@ -33,11 +33,12 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import li
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
     BuildError, check, commit, option_changes, prepare, read_pair,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_feature, set_define, set_feature
+from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import loopback_value
+from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import others_can_write, writable_by_others
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
@@ -172,21 +173,31 @@ class Engine:
     def _source(self, state: dict, config: str) -> str:
         return plan_of.choose_source(self.params['cf_source'], state['cf_sources'][config])
 
-    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=None) -> dict:
+    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=None, listen=None) -> dict:
+        """The prepared change of one config; ``listen`` is its ``cf_listen`` step: DAEMON_OPTIONS moved to
+        loopback in the .mc (in a rebuild, the daemons m4 adds by default written out too), and the
+        DaemonPortOptions lines set where the .cf is edited in place."""
         found = state['cf_sources'][config]
         source = self._source(state, config)
         mc = found['mc'] if os.path.lexists(found['mc']) else None
         pair = read_pair(found['cf'], mc)
         mc_new = pair['mc_text']
+        cf_edits = []
         try:
             for name, value in defines.items():
                 mc_new = set_define(mc_new, name, value) if mc_new is not None else None
-            for name, change in dict(features).items():
+            for name, change in dict(features or {}).items():
                 edit = set_feature if change == 'add' else remove_feature
                 mc_new = edit(mc_new, name) if mc_new is not None else None
+            if listen is not None:
+                if mc_new is not None:
+                    given = {value.strip() for value in daemon_values(mc_new)}
+                    defaults = [value for value in listen['before'] if value.strip() not in given] if source == 'mc' else []
+                    mc_new = set_daemons(mc_new, loopback_value, defaults)
+                cf_edits.append(lambda text: set_repeated(text, 'DaemonPortOptions', listen['after']))
         except McError as exc:
             raise plan_of.PlanError('cannot change %s: %s' % (mc, exc)) from exc
-        return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'))
+        return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'), cf_edits)
 
     def _rebuildable(self, state: dict, steps: list) -> tuple:
         """The ``mc_feature`` steps whose .cf is rebuilt from its .mc, and manual notes for the others: a
@@ -230,13 +241,15 @@ class Engine:
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
         mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state, aliases)
         mc_steps, unbuilt = self._rebuildable(state, mc_steps)
-        notes += mc_notes + unbuilt
+        listen_steps, listen_notes = plan_of.listen_steps(failing, expected, state)
+        notes += mc_notes + unbuilt + listen_notes
         options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
         features = plan_of.options_by_config(mc_steps, 'feature')
+        listens = {item['config']: item for item in listen_steps}
         try:
             self.changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
-                                                        features.get(config, {}))
-                            for config in sorted(set(options) | set(features))}
+                                                        features.get(config, {}), listens.get(config))
+                            for config in sorted(set(options) | set(features) | set(listens))}
         except BuildError as exc:
             raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
         new_texts = {config: change['cf_new'] for config, change in self.changes.items() if change['cf_changed']}
@@ -262,7 +275,7 @@ class Engine:
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
-        applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps)
+        applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)
         return applied + held + plan_of.manual_steps(by_hand) + notes + hazards
 
     # --- check and apply ---------------------------------------------------------------------------

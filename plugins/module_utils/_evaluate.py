@@ -22,6 +22,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     number_in_force, privacy_missing, references, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
+from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import daemons, problem
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
 
 
@@ -432,6 +433,31 @@ def eval_relay_features(control: dict, expected: dict, state: dict) -> dict:
                     config['path'], evidence)
 
 
+def listen_evidence(state: dict, params: dict) -> str:
+    """The daemons of the MTA and where its MSP submits, as read."""
+    config = state['configs'][params['config']]
+    values = (config.get('values') or {}).get(params['option']) or []
+    msp = state['configs'].get(params['msp']) or {}
+    shown = '; '.join('%s=%s' % (params['option'], value) for value in values) or 'no %s (sendmail: %s)' % (
+        params['option'], daemons(values)[0])
+    if msp.get('settings'):
+        shown += '; %s: {MTAHost} %s' % (msp['path'], msp['settings'].get('MTAHost') or 'unset')
+    return '%s: %s' % (config['path'], shown)
+
+
+def eval_loopback_listeners(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config = state['configs'][params['config']]
+    evidence = listen_evidence(state, params)
+    if not expected.get('not_a_relay'):
+        return _outcome('not_applicable', 'not declared a host that is not a relay (expected not_a_relay)', None, evidence)
+    values = (config.get('values') or {}).get(params['option']) or []
+    problems = [found for found in (problem(value) for value in daemons(values)) if found]
+    if problems:
+        return _outcome('fail', '; '.join(problems), config['path'], evidence)
+    return _outcome('pass', 'every daemon on loopback', config['path'], evidence)
+
+
 def _alias_sources(state: dict) -> list:
     return sorted((state.get('alias_sources') or {}).items())
 
@@ -637,7 +663,8 @@ EVALUATORS = {
     'option_words_required': eval_option_words_required, 'greeting': eval_greeting, 'help_file': eval_help_file,
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
     'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases, 'forward_path': eval_forward_path,
-    'prog_mailer': eval_prog_mailer, 'mail_log': eval_mail_log, 'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging,
+    'loopback_listeners': eval_loopback_listeners, 'prog_mailer': eval_prog_mailer, 'mail_log': eval_mail_log,
+    'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging,
 }
 
 

@@ -7,8 +7,8 @@
 """Pure parser and editor for sendmail .mc files (m4 source of sendmail.cf and submit.cf).
 
 Only the top-level calls that matter for configuration are read: ``define``,
-``undefine``, ``FEATURE``, ``MAILER``, ``MAILER_DEFINITIONS``, ``include`` and
-``changecom``. The scanner follows m4's own rules where they decide what is
+``undefine``, ``FEATURE``, ``MAILER``, ``MAILER_DEFINITIONS``, ``DAEMON_OPTIONS``,
+``include`` and ``changecom``. The scanner follows m4's own rules where they decide what is
 active: nested quotes (backquote opens, quote closes), ``dnl`` (removes the rest
 of the line and its newline, also between arguments), and ``#`` comments, which
 sendmail's ``cf.m4`` switches off (``changecom()``) once it is included.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-TRACKED = ('define', 'undefine', 'FEATURE', 'MAILER', 'MAILER_DEFINITIONS', 'include', 'changecom')
+TRACKED = ('define', 'undefine', 'FEATURE', 'MAILER', 'MAILER_DEFINITIONS', 'include', 'changecom', 'DAEMON_OPTIONS')
 
 _NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
 _VALID_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -324,3 +324,29 @@ def remove_feature(text: str, name: str) -> str:
     """Remove every active ``FEATURE`` call of ``name``."""
     check_name(name, 'feature')
     return _delete(text, _calls(text, 'FEATURE', name))
+
+
+def set_daemons(text: str, edit, defaults=()) -> str:
+    """Each ``DAEMON_OPTIONS`` call given ``edit(value)`` as its value, in place; then, where ``defaults`` lists
+    the daemons m4 writes when the .mc names none (the MTA without any DAEMON_OPTIONS, the MSA without
+    FEATURE(`no_default_msa')), FEATURE(`no_default_msa') and one ``DAEMON_OPTIONS(`edit(default)')`` each, so
+    that the built .cf keeps every daemon it had. Same values, same text."""
+    for call in reversed([call for call in scan(text) if call['macro'] == 'DAEMON_OPTIONS' and call['args']]):
+        value = call['args'][0]
+        wanted = edit(value)
+        if wanted != value:
+            check_value('DAEMON_OPTIONS', wanted)
+            start, end = call['spans'][0]
+            text = text[:start] + quote(wanted) + text[end:]
+    if defaults:
+        text = set_feature(text, 'no_default_msa')
+        for value in defaults:
+            wanted = edit(value)
+            check_value('DAEMON_OPTIONS', wanted)
+            text = _insert(text, 'DAEMON_OPTIONS(%s)dnl\n' % quote(wanted))
+    return text
+
+
+def daemon_values(text: str) -> list:
+    """The values of the top-level ``DAEMON_OPTIONS`` calls, in order."""
+    return [call['args'][0] for call in scan(text) if call['macro'] == 'DAEMON_OPTIONS' and call['args']]

@@ -16,7 +16,7 @@ None for upkeep such as a stale map database), ``kind``, ``phase``, ``target``, 
    .cf validated next finds safe paths;
 3. ``config``: alias files edited (``alias_edit``: an entry commented out or added, through links
    only in directories only root can write to) and the alias database rebuilt; then options of
-   sendmail.cf and submit.cf (``cf_option``, ``mc_feature``), one validated replacement per file;
+   sendmail.cf and submit.cf (``cf_option``, ``mc_feature``, ``cf_listen``), one validated replacement per file;
 4. ``handover``: what the MTA writes goes to the user it now runs as (``path``), only once
    the .cf that names that user is in place;
 5. ``pins``: dpkg-statoverride entries (``statoverride``), after the files they pin.
@@ -35,7 +35,7 @@ from __future__ import annotations
 import copy
 import os
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases, _listen
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, DERIVE, SMRSH_DIRS, fix_actions, forward_entries, number_in_force, within_bound,
@@ -48,9 +48,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._state import FOL
 
 FAILING = ('fail', 'error')
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
-APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'statoverride')
+APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
 # Steps that change a .cf: carried out together, one validated replacement per file.
-CONFIG_KINDS = ('cf_option', 'mc_feature')
+CONFIG_KINDS = ('cf_option', 'mc_feature', 'cf_listen')
 NOT_APPLIED = ('manual', 'refuse')
 CF_SOURCES = ('auto', 'mc', 'cf')
 RUNAS_OWNERS = ('@RunAsUser', '@MTAUser')
@@ -304,6 +304,32 @@ def feature_steps(control_ids: list, expected_by_id: dict, state: dict, alias_ed
                 steps.append(step(control_id, 'mc_feature', 'config', config['path'], "FEATURE(`%s')" % name, None,
                                   "%s is built with FEATURE(`%s')" % (config['path'], name), config=action['config'],
                                   feature=name, mc=found['mc'], add=False))
+    return steps, notes
+
+
+def listen_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
+    """The ``cf_listen`` steps (every daemon of a config moved to a loopback address) of the failing
+    ``control_ids``, and manual notes where that would leave the MSP without its MTA or a daemon has no
+    loopback address known here. ``before`` and ``after`` are the DaemonPortOptions values."""
+    steps, notes = [], []
+    for control_id in control_ids:
+        for action in fix_actions(BY_ID[control_id], expected_by_id[control_id]):
+            if action['kind'] != 'cf_listen':
+                continue
+            config = state['configs'][action['config']]
+            before = _listen.daemons((config.get('values') or {}).get('DaemonPortOptions') or [])
+            after = [_listen.loopback_value(value) for value in before]
+            msp = state['configs'].get('msp') or {}
+            blocked = [_listen.msp_host_problem((msp.get('settings') or {}).get('MTAHost'), bool(msp.get('settings')))]
+            blocked += ['%s: no loopback address is known for its family' % value for value in _listen.unmovable(before)]
+            blocked = [reason for reason in blocked if reason]
+            if blocked:
+                notes.append(manual(control_id, 'DaemonPortOptions left as they are: %s' % '; '.join(blocked), config['path']))
+                continue
+            if after != before:
+                steps.append(step(control_id, 'cf_listen', 'config', config['path'], before, after,
+                                  '; '.join(filter(None, (_listen.problem(value) for value in before))),
+                                  config=action['config']))
     return steps, notes
 
 

@@ -182,10 +182,12 @@ changed_controls:
 plan:
   description:
     - The steps that apply, in the order they run (in check mode, would run). Each has C(id) (the control, or null for
-      upkeep such as a map rebuild), C(kind) (V(map_rebuild), V(path), V(cf_option), V(statoverride)), C(phase)
+      upkeep such as a map rebuild), C(kind) (V(map_rebuild), V(path), V(alias_edit), V(empty_file), V(unlink),
+      V(cf_option), V(mc_feature), V(cf_listen), V(statoverride)), C(phase)
       (V(maps), V(paths), V(config), V(handover), V(pins)), C(target), C(before), C(after), C(why) and C(changed).
     - C(path) steps have C(follow) and C(resolved) (the link target changed); C(cf_option) steps C(config), C(option)
-      and C(define); for real, C(refused) or C(error) say why a step was not done.
+      and C(define); C(mc_feature) steps C(config), C(feature) and C(add); C(cf_listen) steps C(config), with the
+      DaemonPortOptions values before and after; for real, C(refused) or C(error) say why a step was not done.
   returned: always
   type: list
   elements: dict

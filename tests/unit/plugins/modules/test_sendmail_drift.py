@@ -42,8 +42,8 @@ def fake_sendmail(tmp_path, release='bookworm', corrupt=False):
 def test_host_without_sendmail(capsys, tmp_path):
     result = run_module(capsys, {'binary': str(tmp_path / 'sendmail'), 'fail_on_drift': True})
     assert result['rc'] == 0 and result['changed'] is False
-    assert result['drift'] is False and result['controls_evaluated'] == 36
-    assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 36, 'waived': 0}
+    assert result['drift'] is False and result['controls_evaluated'] == 37
+    assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 37, 'waived': 0}
     assert result['sendmail'] == {'installed': False, 'version': None, 'drop_method': None}
     assert all(set(item) == KEYS for item in result['findings'])
 
