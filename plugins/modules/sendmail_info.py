@@ -189,7 +189,8 @@ settings:
     - The audited settings of each configuration file, by option name; null where an option is unset.
     - C(PrivacyOptions) and C(DontBlameSendmail) are lists of words gathered over all their lines
       (an empty C(DontBlameSendmail) list means V(safe)); C(DaemonPortOptions) is a list of dicts
-      of its key=value pairs; C(AliasFile) is a list. C(trusted_users) is the C(t) class.
+      of its key=value pairs; C(AliasFile) is a list. C(trusted_users) is the C(t) class; C(MTAHost) the
+      C({MTAHost}) macro, where an MSP (submit.cf) sends its mail.
   returned: always
   type: dict
   contains:

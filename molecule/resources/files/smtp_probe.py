@@ -1,12 +1,19 @@
 """What an SMTP client from another address sees of a host: the greeting, HELP, VRFY, EXPN, ETRN,
 VERB, DEBUG, WIZ, a relay attempt and a local recipient. Prints the answers as JSON; `judge` says,
 check by check, whether the host refuses what the baseline wants refused. The client waits for the
-greeting before it speaks (Debian refuses early talkers) and binds the address given."""
+greeting before it speaks (Debian refuses early talkers) and binds the address given. A lab host in a
+network namespace of its own (lab network "own") is probed from inside that namespace, on its own
+loopback: once it is no relay, that is the only place its MTA answers."""
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import os
 import socket
 import sys
+
+CLONE_NEWNET = 0x40000000
 
 # The client's address: a loopback address no lab host takes, so that the host sees a foreign client.
 CLIENT = "127.0.0.254"
@@ -14,12 +21,37 @@ COMMANDS = {"help": "HELP", "vrfy": "VRFY root", "expn": "EXPN root", "etrn": "E
             "debug": "DEBUG", "wiz": "WIZ"}
 
 
+@contextlib.contextmanager
+def network_of(netns: str | None):
+    """Sockets made inside are made in the network namespace ``netns`` (a /run/netns path; None: this one).
+    setns moves the calling thread only, and a socket stays in the namespace it was made in."""
+    if not netns:
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open(netns, os.O_RDONLY)
+    try:
+        if libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {netns}")
+        try:
+            yield
+        finally:
+            if libc.setns(own, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back to the machine's network")
+    finally:
+        os.close(own)
+        os.close(target)
+
+
 def _reply(stream) -> list[str]:
+    """One reply, its lines in order. sendmail may send 0xx lines before it (such as "051 ...: Name server
+    timeout" where the host has no resolver): they are notes, not the reply, and are kept with it."""
     lines = []
     while True:
         line = stream.readline().decode("utf-8", "replace").rstrip("\r\n")
         lines.append(line)
-        if len(line) < 4 or line[3] != "-":
+        if (len(line) < 4 or line[3] != "-") and not line.startswith("0"):
             return lines
 
 
@@ -63,4 +95,6 @@ def judge(found: dict, version: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(probe(sys.argv[1], sys.argv[2])))
+    # ADDRESS FQDN [NETNS]
+    with network_of(sys.argv[3] if len(sys.argv) > 3 else None):
+        print(json.dumps(probe(sys.argv[1], sys.argv[2])))

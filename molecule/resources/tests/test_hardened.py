@@ -5,6 +5,7 @@ import json
 import os
 import re
 import smtplib
+import socket
 import sys
 
 import pytest
@@ -21,8 +22,14 @@ QUEUED = 20
 LEFT_BY_HAND = {"handedit": ["SM-CF-01", "SM-PROG-01"], "nocf": ["SM-PROG-01"]}
 
 
+def declared(host) -> dict:
+    """The expected values the role takes from the host's variables: SM-RELAY-02 where it is declared not a relay."""
+    not_a_relay = host.ansible.get_variables().get("sendmail_hardening_not_a_relay", False)
+    return {"SM-RELAY-02": {"not_a_relay": True}} if not_a_relay else {}
+
+
 def test_audit_finds_no_drift_but_what_is_left_by_hand(host, lab):
-    drift = host.ansible("mailsec.sendmail.sendmail_drift", "", check=True, become=True)
+    drift = host.ansible("mailsec.sendmail.sendmail_drift", f"expected='{json.dumps(declared(host))}'", check=True, become=True)
     failing = [f["id"] for f in drift["findings"] if f["status"] in ("fail", "error")]
     assert failing == LEFT_BY_HAND.get(lab["profile"], [])
     assert drift["counts"]["pass"] >= 18
@@ -45,7 +52,7 @@ def test_check_mode_promised_exactly_what_the_real_run_changed(host):
 # The options the hardening sets in sendmail.cf; every other line must survive it.
 OPTIONS_SET = ("RunAsUser", "DontBlameSendmail", "QueueFileMode", "SafeFileEnvironment", "PrivacyOptions",
                "SmtpGreetingMessage", "HelpFile", "LogLevel", "MaxDaemonChildren", "ConnectionRateThrottle",
-               "MaxMessageSize", "MaxRecipientsPerMessage", "MaxHeadersLength", "ForwardPath")
+               "MaxMessageSize", "MaxRecipientsPerMessage", "MaxHeadersLength", "ForwardPath", "DaemonPortOptions")
 # How each profile's sendmail.cf can be changed: rebuilt from its .mc, or edited in place.
 CF_SOURCE = {"stock": "mc", "legacy": "mc", "gwpath": "mc", "handedit": "cf", "nocf": "cf"}
 
@@ -123,13 +130,14 @@ def test_planted_links_were_not_followed(host):
 
 def test_mta_runs_and_listens_on_its_address(host, lab):
     assert host.service("sendmail").is_running
-    banner = host.run(f"exec 3<>/dev/tcp/{lab['address']}/25; head -n1 <&3").stdout
+    banner = host.run(f"exec 3<>/dev/tcp/{lab['smtp_address']}/25; head -n1 <&3").stdout
     assert banner.startswith("220 ")
 
 
 def test_smtp_mail_is_delivered(host, lab):
     subject = unique_subject("smtp")
-    smtp_send(lab["address"], lab["fqdn"], "alice", subject)
+    with smtp_probe.network_of(lab["netns"]):
+        smtp_send(lab["smtp_address"], lab["fqdn"], "alice", subject)
     assert wait_for(lambda: mailbox_count(host, "alice", subject)) == 1
 
 
@@ -152,7 +160,9 @@ def test_queued_mail_survives_exactly_once(host):
 def test_connections_are_served_as_runasuser(host, lab):
     """With RunAsUser the listener keeps root to accept on port 25; each connection is served by a
     child that runs as RunAsUser, real and effective: the part that parses what a client sends."""
-    with smtplib.SMTP(lab["address"], 25, timeout=20) as smtp:
+    with smtp_probe.network_of(lab["netns"]):
+        smtp = smtplib.SMTP(lab["smtp_address"], 25, timeout=20)
+    with smtp:
         smtp.ehlo("controller.lab.test")
         servers = [line.split() for line in host.check_output("ps -eo user:16,ruser:16,args").splitlines()
                    if "sendmail: MTA: server" in line]
@@ -185,7 +195,8 @@ def refused(host, name: str) -> bool:
 
 @pytest.fixture
 def after(host, lab):
-    return smtp_probe.probe(lab["address"], host.file("/etc/mailname").content_string.strip())
+    with smtp_probe.network_of(lab["netns"]):
+        return smtp_probe.probe(lab["smtp_address"], host.file("/etc/mailname").content_string.strip())
 
 
 def test_the_daemon_refuses_every_probe_after_the_hardening(host, after):
@@ -194,6 +205,20 @@ def test_the_daemon_refuses_every_probe_after_the_hardening(host, after):
 
 def test_local_mail_is_still_accepted_from_a_foreign_client(after):
     assert after["local"][-1].startswith("250 ")
+
+
+def test_a_host_declared_not_a_relay_answered_on_its_network_address_before_and_refuses_after(host, lab):
+    """SM-RELAY-02 over the wire, from the machine: only a host declared not a relay must stop answering."""
+    before = host.file("/root/network-smtp.before").content_string.strip()
+    try:
+        socket.create_connection((lab["address"], 25), timeout=5).close()
+        after = "answers"
+    except OSError:
+        after = "refused"
+    if declared(host):
+        assert (before, after) == ("answers", "refused")
+    else:
+        assert (before, after) == ("answers", "answers")
 
 
 def test_an_ordinary_user_can_neither_list_nor_run_the_mta_queue(host):
