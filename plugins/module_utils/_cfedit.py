@@ -15,6 +15,7 @@ byte for byte, so that a host's own lines survive the hardening.
 from __future__ import annotations
 
 import difflib
+import re
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import canonical_name, fold_lines, split_option
 
@@ -163,4 +164,21 @@ def set_repeated(text: str, name: str, values: list) -> str:
             out.append(wanted[index] + newline)
         elif index not in active:
             out.extend(lines[first:last + 1])
+    return ''.join(out)
+
+
+def set_mailer(text: str, name: str, path: str, argv: str) -> str:
+    """``text`` with the P= and A= of mailer ``name`` (its M line and the lines that go on with it) set
+    in place, as FEATURE(`smrsh') would build them; every other field and line kept."""
+    for what, value in (('path', path), ('argv', argv)):
+        if not isinstance(value, str) or not value or ',' in value or value.splitlines() != [value]:
+            raise CfEditError('the %s of mailer %s must be one line without commas' % (what, name))
+    lines = text.splitlines(True)
+    out = []
+    for first, last in _physical(text):
+        chunk = ''.join(lines[first:last + 1])
+        if chunk.startswith('M') and chunk[1:].split(',', 1)[0].strip() == name:
+            chunk = re.sub(r'(,\s*P=)[^,]*', lambda match: match.group(1) + path, chunk, count=1)
+            chunk = re.sub(r'(,\s*A=)[^,\r\n]*', lambda match: match.group(1) + argv, chunk, count=1)
+        out.append(chunk)
     return ''.join(out)

@@ -47,7 +47,8 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
   submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it.
 - ``statoverride``: make dpkg-statoverride pin each ``entries`` path to ``owner group mode``.
 - ``mc_feature_add`` / ``mc_feature_remove``: add or remove a ``FEATURE`` in the .mc and rebuild
-  the .cf from it.
+  the .cf from it; ``in_place`` says how a .cf edited in place gets what the feature builds (the
+  ``mailer``'s P= the first of ``paths`` there is, its A= ``argv``).
 - ``cf_listen``: put every daemon of the ``config`` on a loopback address (DAEMON_OPTIONS in the
   .mc, DaemonPortOptions where the .cf is edited in place).
 - ``alias_disable`` / ``alias_add``, ``empty_file``, ``smrsh_remove``: edit the alias files,
@@ -101,6 +102,8 @@ FORWARD_POLICIES = ('keep', 'restrict', 'empty')
 DEFAULT_FORWARD_PATH = '$z/.forward'
 # Where smrsh looks for the programs it may run (its CMDDIR), per platform: Debian, Red Hat, FreeBSD, upstream.
 SMRSH_DIRS = ('/etc/mail/smrsh', '/etc/smrsh', '/usr/libexec/sm.bin', '/usr/adm/sm.bin')
+# Where smrsh itself is installed (Debian: confEBINDIR /usr/libexec/sendmail; sendmail's default /usr/libexec).
+SMRSH_PROGRAMS = ('/usr/libexec/sendmail/smrsh', '/usr/libexec/smrsh', '/usr/sbin/smrsh', '/usr/lib/sm.bin/smrsh')
 # Programs that would run anything they are given: no such link belongs in smrsh's directory.
 INTERPRETERS = ('sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'csh', 'tcsh', 'fish', 'busybox',
                 'perl', 'python', 'python2', 'python3', 'ruby', 'php', 'tclsh', 'wish', 'expect', 'lua', 'node', 'nodejs',
@@ -854,10 +857,12 @@ CONTROLS = (
         'needs': ['mta'],
         'expected': {'default': {}},
         'override': {},
-        'fix': "Add FEATURE(`smrsh') to sendmail.mc and rebuild sendmail.cf; first put a link in smrsh's directory to each "
-               'program the aliases and .forward files run (the hardening leaves the prog mailer as it is, naming '
-               'them, where one is missing).',
-        'fix_data': [{'kind': 'mc_feature_add', 'config': 'mta', 'feature': 'smrsh'}],
+        'fix': "Add FEATURE(`smrsh') to sendmail.mc and rebuild sendmail.cf (where the .cf is edited in place, its Mprog "
+               'line gets P= smrsh and A=smrsh -c $u there); first put a link in smrsh\'s directory to each program the '
+               'aliases and .forward files run (the hardening leaves the prog mailer as it is, naming them, where one is '
+               'missing).',
+        'fix_data': [{'kind': 'mc_feature_add', 'config': 'mta', 'feature': 'smrsh',
+                      'in_place': {'mailer': 'prog', 'paths': list(SMRSH_PROGRAMS), 'argv': 'smrsh -c $u'}}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
         'package_note': "Debian's sendmail.mc has no FEATURE(`smrsh'): its prog mailer is /bin/sh.",

@@ -33,7 +33,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import li
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
     BuildError, check, commit, option_changes, prepare, read_pair,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_option, set_repeated
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_mailer, set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
@@ -131,10 +132,20 @@ def _diff_mc(change: dict, ids: list) -> dict:
     return {'before_header': label, 'after_header': label, 'before': change['mc_text'], 'after': change['mc_new']}
 
 
+def _mailer_lines(text: str) -> dict:
+    return {name: 'M%s, P=%s, F=%s, A=%s\n' % (name, item['path'], item['flags'], item['argv'])
+            for name, item in parse_cf(text or '')['mailers'].items()}
+
+
 def _diff_cf(change: dict) -> dict:
+    """The options a new .cf changes, and its mailers that changed (smrsh as the prog mailer)."""
+    mailers = {'before': _mailer_lines(change['cf_text']), 'after': _mailer_lines(change['cf_new'])}
+    changed = sorted(name for name in set(mailers['before']) | set(mailers['after'])
+                     if mailers['before'].get(name) != mailers['after'].get(name))
+
     def lines(side):
         return ''.join('O %s=%s\n' % (name, value) for name in sorted(change['cf_changes'])
-                       for value in change['cf_changes'][name][side])
+                       for value in change['cf_changes'][name][side]) + ''.join(mailers[side].get(name, '') for name in changed)
     label = '%s (options, %s)' % (change['cf'], 'rebuilt from the .mc' if change['source'] == 'mc' else 'edited in place')
     return {'before_header': label, 'after_header': label, 'before': lines('before'), 'after': lines('after')}
 
@@ -173,7 +184,8 @@ class Engine:
     def _source(self, state: dict, config: str) -> str:
         return plan_of.choose_source(self.params['cf_source'], state['cf_sources'][config])
 
-    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=None, listen=None) -> dict:
+    def _config_change(self, state: dict, config: str, options: dict, defines: dict, features=None, listen=None,
+                       mailers=()) -> dict:
         """The prepared change of one config; ``listen`` is its ``cf_listen`` step: DAEMON_OPTIONS moved to
         loopback in the .mc (in a rebuild, the daemons m4 adds by default written out too), and the
         DaemonPortOptions lines set where the .cf is edited in place."""
@@ -182,7 +194,8 @@ class Engine:
         mc = found['mc'] if os.path.lexists(found['mc']) else None
         pair = read_pair(found['cf'], mc)
         mc_new = pair['mc_text']
-        cf_edits = []
+        # An added FEATURE that says how, where the .cf is edited in place: its mailer line set as the feature builds it.
+        cf_edits = [lambda text, spec=spec: set_mailer(text, spec['mailer'], spec['path'], spec['argv']) for spec in mailers]
         try:
             for name, value in defines.items():
                 mc_new = set_define(mc_new, name, value) if mc_new is not None else None
@@ -200,15 +213,22 @@ class Engine:
         return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'), cf_edits)
 
     def _rebuildable(self, state: dict, steps: list) -> tuple:
-        """The ``mc_feature`` steps whose .cf is rebuilt from its .mc, and manual notes for the others: a
-        FEATURE leaves no option to edit in place."""
+        """The ``mc_feature`` steps whose .cf is rebuilt from its .mc or, for a feature that says how (smrsh: the
+        prog mailer's P= and A=), edited in place; manual notes for the others: a FEATURE leaves no option to edit."""
         kept, notes = [], []
         for item in steps:
             if self._source(state, item['config']) == 'mc':
                 kept.append(item)
                 continue
+            in_place = item.get('in_place') if item.get('add') else None
+            program = next((path for path in (in_place or {}).get('paths', ()) if os.path.isfile(path)), None)
+            if program:
+                kept.append(dict(item, in_place=dict(in_place, path=program)))
+                continue
             found = state['cf_sources'][item['config']]
             why = found.get('reason') or 'it has lines its .mc does not build (cf_source %s)' % self.params['cf_source']
+            if in_place:
+                why += ', and smrsh is none of %s' % ', '.join(in_place['paths'])
             notes.append(plan_of.manual(item['id'], "FEATURE(`%s') %s %s: that means rebuilding %s from it, and %s"
                                         % (item['feature'], 'not added to' if item.get('add') else 'left in', item['mc'],
                                            item['target'], why.rstrip('.')), item['target']))
@@ -246,9 +266,13 @@ class Engine:
         options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
         features = plan_of.options_by_config(mc_steps, 'feature')
         listens = {item['config']: item for item in listen_steps}
+        mailers = {}
+        for item in mc_steps:
+            if item.get('add') and self._source(state, item['config']) == 'cf' and item.get('in_place'):
+                mailers.setdefault(item['config'], []).append(item['in_place'])
         try:
             self.changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
-                                                        features.get(config, {}), listens.get(config))
+                                                        features.get(config, {}), listens.get(config), mailers.get(config, ()))
                             for config in sorted(set(options) | set(features) | set(listens))}
         except BuildError as exc:
             raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc

@@ -285,7 +285,7 @@ def feature_steps(control_ids: list, expected_by_id: dict, state: dict, alias_ed
                 else:
                     steps.append(step(control_id, 'mc_feature', 'config', config['path'], None, "FEATURE(`%s')" % action['feature'],
                                       'the prog mailer runs any command', config=action['config'], feature=action['feature'],
-                                      mc=found.get('mc'), add=True))
+                                      mc=found.get('mc'), add=True, in_place=action.get('in_place')))
                 continue
             if action['kind'] != 'mc_feature_remove':
                 continue

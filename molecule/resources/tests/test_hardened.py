@@ -18,8 +18,7 @@ QUEUED = 20
 
 
 # What only a person can fix, per lab profile: the hand edits of a handedit host stay in its .cf.
-# smrsh is a FEATURE: where the .cf is edited in place (hand edits, no m4) there is no option line to set.
-LEFT_BY_HAND = {"handedit": ["SM-CF-01", "SM-PROG-01"], "nocf": ["SM-PROG-01"]}
+LEFT_BY_HAND = {"handedit": ["SM-CF-01"]}
 
 
 def declared(host) -> dict:

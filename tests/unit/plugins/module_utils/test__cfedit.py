@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import (
-    CfEditError, agrees, compare, option_values, set_option, significant_lines,
+    CfEditError, agrees, compare, option_values, set_mailer, set_option, significant_lines,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
@@ -74,3 +74,19 @@ def test_set_option_keeps_continuation_lines_of_other_lines():
 def test_a_value_of_two_lines_is_refused():
     with pytest.raises(CfEditError, match='must be one line'):
         set_option('V10\n', 'RunAsUser', 'smmta\nO Evil=1')
+
+
+def test_set_mailer_changes_only_the_path_and_argv_of_that_mailer():
+    text = ('V10/Berkeley\nMlocal,\t\tP=/usr/lib/sm.bin/mail.local, F=lsDFMAw5:/|@qPSXfmnz9, S=EnvFromSMTP/HdrFromL,\n'
+            '\t\tA=mail.local -l\n'
+            'Mprog,\t\tP=/bin/sh, F=lsDFMoqeu9, S=EnvFromL/HdrFromL, R=EnvToL/HdrToL, D=$z:/,\n'
+            '\t\tT=X-Unix/X-Unix/X-Unix,\n\t\tA=sh -c $u\nO LogLevel=9\n')
+    new = set_mailer(text, 'prog', '/usr/libexec/sendmail/smrsh', 'smrsh -c $u')
+    assert new == text.replace('P=/bin/sh', 'P=/usr/libexec/sendmail/smrsh').replace('A=sh -c $u', 'A=smrsh -c $u')
+    mailers = parse_cf(new)['mailers']
+    assert (mailers['prog']['path'], mailers['prog']['argv'], mailers['prog']['flags']) == (
+        '/usr/libexec/sendmail/smrsh', 'smrsh -c $u', 'lsDFMoqeu9')
+    assert mailers['local'] == parse_cf(text)['mailers']['local']
+    assert set_mailer(new, 'prog', '/usr/libexec/sendmail/smrsh', 'smrsh -c $u') == new
+    with pytest.raises(CfEditError):
+        set_mailer(text, 'prog', '/bin/x, F=x', 'smrsh -c $u')

@@ -39,9 +39,9 @@ def with_daemons(state, values, mta_host='[127.0.0.1]'):
     return state
 
 
-def judge(state, override=DECLARED):
+def judge(state, declared=True):
     control = BY_ID['SM-RELAY-02']
-    return evaluate_control(control, expected_for(control, 'Debian', override), state)
+    return evaluate_control(control, expected_for(control, 'Debian', DECLARED if declared else None), state)
 
 
 def test_keys_are_read_by_their_first_letter_as_sendmail_does():
@@ -86,7 +86,7 @@ def test_submit_cf_macro_is_read():
 
 
 def test_not_applicable_unless_declared_and_debian_passes_when_declared():
-    assert judge(stock_state(), None)['status'] == 'not_applicable'
+    assert judge(stock_state(), declared=False)['status'] == 'not_applicable'
     result = judge(stock_state())
     assert result['status'] == 'pass'
     assert 'DaemonPortOptions=Family=inet,  Name=MTA-v4, Port=smtp, Addr=127.0.0.1' in result['evidence']
