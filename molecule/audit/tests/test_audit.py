@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import smtplib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,7 +21,9 @@ LEGACY_FAILS = STOCK_FAILS | {"SM-STATOVR-01", "SM-QUEUE-02", "SM-FILE-02", "SM-
                               "SM-ALIAS-01", "SM-ALIAS-03", "SM-RUNAS-02", "SM-PROG-03", "SM-LOG-02"}
 # The source builds replace only the binary, as root:smmsp 2755: the drift stays stock Debian's,
 # and SM-PRIVDROP-01 passes with their setreuid and setuid (the kernel lets both work).
-EXPECTED_FAILS = {"stock": STOCK_FAILS, "legacy": LEGACY_FAILS, "setreuid": STOCK_FAILS, "setuid": STOCK_FAILS}
+# The SMTPDEBUG build fails SM-SMTP-04 besides: its DEBUG command answers.
+EXPECTED_FAILS = {"stock": STOCK_FAILS, "legacy": LEGACY_FAILS, "setreuid": STOCK_FAILS, "setuid": STOCK_FAILS,
+                  "smtpdebug": STOCK_FAILS | {"SM-SMTP-04"}}
 DROP_METHOD = {"setreuid": "setreuid", "setuid": "setuid"}
 
 
@@ -127,3 +130,14 @@ def test_every_report_names_the_stig_items_of_the_failing_controls(host, report,
             assert any(item in ref for ref in findings[control_id]["references"]), (control_id, item)
             for name, text in texts.items():
                 assert item in text, (name, control_id, item)
+
+
+def test_debug_answers_over_the_wire_exactly_where_sm_smtp_04_fails(host, report, profile):
+    """What SM-SMTP-04 reads from `-d0.10` is what a client sees: DEBUG is "200 Debug set" on the SMTPDEBUG
+    build, and a command unrecognized elsewhere. Last test: it speaks SMTP to the host."""
+    entry = _host_entry(report, host.backend.host)
+    debugging = next(f for f in entry["findings"] if f["id"] == "SM-SMTP-04")
+    with smtplib.SMTP(_instance(host)["address"], 25, timeout=20) as smtp:
+        smtp.ehlo("auditor.lab.test")
+        code, _text = smtp.docmd("DEBUG")
+    assert (debugging["status"], code) == (("fail", 200) if profile == "smtpdebug" else ("pass", 500))

@@ -3,7 +3,7 @@ as found in old fleets. Every item of LEGACY is a finding the audit must report 
 role must fix. `handedit`, `nocf` and `gwpath` are hosts the tools must cope with: a sendmail.cf
 edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept.
 `setreuid` and `setuid` run a sendmail built here from upstream source with that way of changing
-uids (Debian's uses seteuid); `forwards` has the .forward and :include: files that only a daemon
+uids (Debian's uses seteuid), `smtpdebug` one built with SMTPDEBUG (the DEBUG command); `forwards` has the .forward and :include: files that only a daemon
 able to become their users can read. On own-network hosts OWN_NETWORK adds what only a network of
 their own allows: the legacy MTA listens on every address. The README's lab section lists them all
 from here."""
@@ -267,11 +267,12 @@ def _built_sendmail(variant: str) -> Callable[[Path], None]:
     return apply
 
 
-def _built(variant: str, listed: str) -> tuple[Change, ...]:
+def _built(variant: str, listed: str, what: str | None = None) -> tuple[Change, ...]:
+    what = what or f"the {variant} method ({srcbuild.VARIANTS[variant][0]}; Debian's is seteuid)"
     return (
         Change(f"the sendmail binary is built on this machine from the upstream source of {srcbuild.RELEASE}'s "
-               f"sendmail package, with Debian's NEWDB and FFRs (but its two for STARTTLS), the {variant} method ({srcbuild.VARIANTS[variant][0]}; "
-               f"Debian's is seteuid) and none of Debian's STARTTLS, SASL, LDAP, NETINET6 and other extras: `-d0.10` "
+               f"sendmail package, with Debian's NEWDB and FFRs (but its two for STARTTLS), {what} "
+               f"and none of Debian's STARTTLS, SASL, LDAP, NETINET6 and other extras: `-d0.10` "
                f"lists {listed}; installed root:smmsp 2755 as Debian ships it, and Debian's configuration stays",
                _built_sendmail(variant)),
     )
@@ -279,6 +280,9 @@ def _built(variant: str, listed: str) -> tuple[Change, ...]:
 
 SETREUID = _built("setreuid", "HASSETREUID and not USESETEUID (upstream's Linux default)")
 SETUID = _built("setuid", "neither HASSETREUID nor USESETEUID")
+SMTPDEBUG = _built("smtpdebug", "USESETEUID, HASSETREUID and SMTPDEBUG",
+                   f"Debian's seteuid method and SMTPDEBUG ({srcbuild.VARIANTS['smtpdebug'][0]}: the DEBUG and SHOWQ commands answer "
+                   "any SMTP client)")
 
 PIPE_NOTE = """\
 #!/bin/sh
@@ -314,13 +318,13 @@ FORWARDS: tuple[Change, ...] = (
 )
 
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,
-                   "setreuid": SETREUID, "setuid": SETUID, "forwards": FORWARDS}
+                   "setreuid": SETREUID, "setuid": SETUID, "smtpdebug": SMTPDEBUG, "forwards": FORWARDS}
 
 
 def prepare(profile: str, release: str) -> None:
     """What a host of the profile needs from this machine before it is made: the built sendmail,
     which runs on the release this machine is (the build is cached; the host's setup copies it)."""
-    if profile in srcbuild.VARIANTS:  # the setreuid and setuid profiles, named after their variant
+    if profile in srcbuild.VARIANTS:  # the setreuid, setuid and smtpdebug profiles, named after their variant
         if release != srcbuild.RELEASE:
             raise SystemExit(f"the {profile} profile is for {srcbuild.RELEASE} only: its sendmail is built from "
                              f"{srcbuild.RELEASE}'s source on this machine, not for {release}")

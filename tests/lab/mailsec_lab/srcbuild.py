@@ -29,6 +29,8 @@ BUILD_DEPS = ("gcc", "make", "m4", ":libc6-dev", ":libdb-dev")
 VARIANTS = {
     "setreuid": ("-DUSESETEUID=0", {"HASSETREUID"}),
     "setuid": ("-DUSESETEUID=0 -DHASSETREUID=0", set()),
+    # Debian's seteuid, plus the SMTP DEBUG and SHOWQ commands (srvrsmtp.c) that Debian leaves out.
+    "smtpdebug": ("-DUSESETEUID=1 -DSMTPDEBUG=1", {"USESETEUID", "HASSETREUID"}),
 }
 # Shared by every variant: Debian's build of 8.17 (debian/configure.ac) without the libraries it
 # links (TLS, SASL, LDAP, ...), so that Debian's configuration works as it is: its hash maps need
