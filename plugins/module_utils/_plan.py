@@ -214,14 +214,23 @@ def disabled_aliases(steps: list) -> set:
 
 def programs_in_use(state: dict, alias_edits=()) -> list:
     """(where, command) of each program mail is piped into: the alias entries (but those ``alias_edits``
-    comment out) and the users' .forward files; a .forward that could not be read gives command None."""
+    comment out), the :include: lists they name and the users' .forward files (with their lists); a file
+    that could not be read gives command None."""
     disabled = disabled_aliases(alias_edits)
+    lists = state.get('alias_includes') or {}
     found = []
     for path, source in sorted((state.get('alias_sources') or {}).items()):
         for entry in source.get('entries') or []:
             if (path, entry['name'].lower()) in disabled:
                 continue
-            found.extend(('%s: %s' % (path, entry['name']), value) for kind, value in entry['targets'] if kind == 'program')
+            where = '%s: %s' % (path, entry['name'])
+            for kind, value in entry['targets']:
+                if kind == 'program':
+                    found.append((where, value))
+                elif kind == 'include' and value in lists:
+                    listed = lists[value]
+                    found.extend([('%s, :include:%s' % (where, value), None)] if listed is None else
+                                 [('%s, :include:%s' % (where, value), command) for command in listed])
     for item in state.get('forward_files') or []:
         if item.get('programs') is None:
             found.append((item['path'], None))

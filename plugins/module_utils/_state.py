@@ -33,7 +33,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McErro
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, SYSLOG_CONFIGS, forward_entries
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
-    MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
+    MAX_DEPTH, MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
 )
 
 DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
@@ -298,15 +298,37 @@ def forward_files(configs: dict, users=None, host: str | None = None) -> list:
     return found
 
 
-def _programs_of(path: str) -> list | None:
-    """The commands a .forward pipes mail into (its first bytes, as the RunAsUser scan reads them); None when
-    it cannot be read."""
+def _programs_of(path: str, depth: int = 0, seen=None) -> list | None:
+    """The commands a .forward or :include: list pipes mail into (its first bytes, as the RunAsUser scan reads
+    them), with those of the :include: lists it names, as deep as sendmail follows them; None when one of
+    them cannot be read."""
+    seen = set() if seen is None else seen
+    if depth > MAX_DEPTH or path in seen or not path.startswith('/'):
+        return []
+    seen.add(path)
     try:
         with open(path, encoding='utf-8', errors='replace') as handle:
             text = handle.read(FORWARD_BYTES)
     except OSError:
         return None
-    return [value for _number, _line, targets in list_lines(text) for kind, value in targets if kind == 'program']
+    found = []
+    for _number, _line, targets in list_lines(text):
+        for kind, value in targets:
+            if kind == 'program':
+                found.append(value)
+            elif kind == 'include':
+                nested = _programs_of(value, depth + 1, seen)
+                if nested is None:
+                    return None
+                found.extend(nested)
+    return found
+
+
+def alias_includes(aliases: dict) -> dict:
+    """The :include: lists the alias files name: path -> the programs they pipe into (None: unreadable)."""
+    lists = sorted({value for source in aliases.values() for entry in source.get('entries') or []
+                    for kind, value in entry['targets'] if kind == 'include'})
+    return {path: _programs_of(path) for path in lists}
 
 
 def queue_listing(directory: str) -> dict:
@@ -509,7 +531,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     kernel = kernel_probe(probe_kernel, probe_user)
     return {
         'installed': True, 'reason': None, 'version': d0['version'], 'drop_method': method, 'binary': binary, 'os': os_facts,
-        'pid_file': d0['pid_file'], 'configs': configs, 'alias_sources': aliases,
+        'pid_file': d0['pid_file'], 'configs': configs, 'alias_sources': aliases, 'alias_includes': alias_includes(aliases),
         'cf_sources': {role: cf_source(run, config['path'], m4) for role, config in configs.items()} if cf_sources else {}, 'layout': groups, 'paths': entries,
         'accounts': {token: account(token) for token in account_tokens(configs)},
         'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),

@@ -20,7 +20,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, forward_path, greeting_without_version, privacy_missing,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import forward_files, mail_rules
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import alias_includes, forward_files, mail_rules
 from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import alias_link_problem
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
@@ -350,6 +350,24 @@ def test_smrsh_is_added_only_where_it_runs_every_program_in_use():
         '(/etc/mail/aliases: news (/usr/local/bin/rnews); /home/alice/.forward ("/usr/local/bin/note")): link each there first')
     state['smrsh_entries'] += [{'name': 'note', 'link': None}, {'name': 'rnews', 'link': None}]
     assert [s['feature'] for s in feature_steps(['SM-PROG-01'], expected_all(), state)[0]] == ['smrsh']
+
+
+def test_programs_in_include_lists_hold_smrsh_back_too(tmp_path):
+    inner = tmp_path / 'inner.list'
+    inner.write_text('"|/usr/local/bin/archive"\nroot\n')
+    outer = tmp_path / 'staff.list'
+    outer.write_text('alice, :include:%s\n' % inner)
+    state = stock_state()
+    state['smrsh_entries'] = [{'name': 'mail.local', 'link': None}]
+    state['alias_sources']['/etc/mail/aliases'] = alias_source_of('staff: :include:%s\nghost: :include:%s\n' % (
+        outer, tmp_path / 'missing.list'))
+    state['alias_includes'] = alias_includes(state['alias_sources'])
+    assert state['alias_includes'] == {str(outer): ['/usr/local/bin/archive'], str(tmp_path / 'missing.list'): None}
+    assert smrsh_missing(state) == [
+        '/etc/mail/aliases: staff, :include:%s (/usr/local/bin/archive)' % outer,
+        '/etc/mail/aliases: ghost, :include:%s (not readable: its programs are not known)' % (tmp_path / 'missing.list')]
+    steps, notes = feature_steps(['SM-PROG-01'], expected_all(), state)
+    assert steps == [] and 'smrsh would not run 2 programs in use' in notes[0]['why']
 
 
 def test_an_alias_the_plan_comments_out_does_not_hold_smrsh_back():
