@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import canonical_name, fold_lines, split_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import canonical_name, fold_lines, parse_cf, split_option
 
 
 class CfEditError(ValueError):
@@ -181,4 +181,8 @@ def set_mailer(text: str, name: str, path: str, argv: str) -> str:
             chunk = re.sub(r'(,\s*P=)[^,]*', lambda match: match.group(1) + path, chunk, count=1)
             chunk = re.sub(r'(,\s*A=)[^,\r\n]*', lambda match: match.group(1) + argv, chunk, count=1)
         out.append(chunk)
-    return ''.join(out)
+    new = ''.join(out)
+    mailer = parse_cf(new)['mailers'].get(name)
+    if mailer and (mailer['path'], mailer['argv']) != (path, argv):
+        raise CfEditError('the M%s line is not written as P=..., A=...: set it by hand' % name)
+    return new

@@ -34,11 +34,11 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
     BuildError, check, commit, option_changes, prepare, read_pair,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import set_mailer, set_option, set_repeated
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
-from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import loopback_value
+from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import others_can_write, writable_by_others
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
@@ -212,6 +212,19 @@ class Engine:
             raise plan_of.PlanError('cannot change %s: %s' % (mc, exc)) from exc
         return prepare(pair, source, mc_new, options, self.io.run, self.io.bin('m4'), cf_edits)
 
+    @staticmethod
+    def _listen_problems(state: dict, change: dict) -> list:
+        """What is wrong with the daemons of a new .cf that moves them to loopback (read back from the .cf it
+        builds: a DAEMON_OPTIONS the .mc makes where its scan does not see it would bind a port twice)."""
+        try:
+            with open('/proc/net/if_inet6', encoding='ascii') as handle:
+                ipv6_loopback = any(line.split()[0] == '0' * 31 + '1' for line in handle if line.split())
+        except OSError:
+            ipv6_loopback = False
+        msp = (state['configs'].get('msp') or {}).get('settings')
+        return built_problems(option_values(change['cf_new'], 'DaemonPortOptions'), ipv6_loopback,
+                              (msp or {}).get('MTAHost'), bool(msp))
+
     def _rebuildable(self, state: dict, steps: list) -> tuple:
         """The ``mc_feature`` steps whose .cf is rebuilt from its .mc or, for a feature that says how (smrsh: the
         prog mailer's P= and A=), edited in place; manual notes for the others: a FEATURE leaves no option to edit."""
@@ -221,7 +234,7 @@ class Engine:
                 kept.append(item)
                 continue
             in_place = item.get('in_place') if item.get('add') else None
-            program = next((path for path in (in_place or {}).get('paths', ()) if os.path.isfile(path)), None)
+            program = next((path for path in (in_place or {}).get('paths', ()) if os.path.isfile(path) and os.access(path, os.X_OK)), None)
             if program:
                 kept.append(dict(item, in_place=dict(in_place, path=program)))
                 continue
@@ -276,6 +289,15 @@ class Engine:
                             for config in sorted(set(options) | set(features) | set(listens))}
         except BuildError as exc:
             raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
+        for config, item in list(listens.items()):
+            why = self._listen_problems(state, self.changes[config])
+            if why:
+                notes.append(plan_of.manual(item['id'], 'DaemonPortOptions left as they are: the new %s would not do: %s'
+                                            % (item['target'], '; '.join(why)), item['target']))
+                listen_steps.remove(item)
+                del listens[config]
+                self.changes[config] = self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
+                                                           features.get(config, {}), None, mailers.get(config, ()))
         new_texts = {config: change['cf_new'] for config, change in self.changes.items() if change['cf_changed']}
         created = plan_of.empty_file_steps(failing, expected, state)
         unlinks = plan_of.smrsh_remove_steps(failing, expected, state, aliases)

@@ -48,7 +48,7 @@ def _get(pairs: list, letter: str):
     """The setting of the last key starting with ``letter`` (either case, as sendmail reads it), None if absent."""
     found = None
     for key, setting in pairs:
-        if key[:1].upper() == letter:
+        if key[:1].upper() == letter and setting is not None:  # sendmail skips an item without '='
             found = setting
     return found
 
@@ -125,3 +125,35 @@ def msp_host_problem(mta_host, msp_exists: bool):
         return None
     return ('the MSP submits to %s ({MTAHost} of submit.cf), which an MTA on loopback only would not answer: '
             "point FEATURE(`msp') at [127.0.0.1] first" % host)
+
+
+# Port names sendmail's daemons are given in Debian's and upstream's configurations.
+PORT_NAMES = {'smtp': '25', 'submission': '587', 'smtps': '465'}
+
+
+def port(value: str) -> str:
+    """The port of a daemon, as a number where its name is known (none given: smtp)."""
+    given = _get(_pairs(value), 'P') or 'smtp'
+    return PORT_NAMES.get(given.lower(), given)
+
+
+def built_problems(values: list, ipv6_loopback: bool, mta_host, msp_exists: bool) -> list:
+    """Why the daemons of a new .cf would not do: one still beyond loopback, two on one address and port (the
+    second bind fails and sendmail exits), inet6 daemons on a host without ::1, or no daemon left where the
+    MSP submits (port 25 of its loopback family)."""
+    values = daemons(values)
+    found = [reason for reason in (problem(value) for value in values) if reason]
+    bound = {}
+    for value in values:
+        key = (family(value), address(value), port(value))
+        if key in bound:
+            found.append('%s and %s would both bind %s port %s' % (name_of(bound[key]), name_of(value), key[1], key[2]))
+        bound[key] = value
+    if not ipv6_loopback and any(family(value) == 'inet6' for value in values):
+        found.append('this host has no ::1 for its inet6 daemons to listen on')
+    host = mta_host if mta_host is not None else MSP_DEFAULT_HOST
+    if msp_exists and is_loopback(host):
+        wanted = 'inet6' if ':' in host.strip('[]').replace('IPv6:', '', 1) or 'IPv6:' in host else 'inet'
+        if not any(family(value) == wanted and port(value) == '25' for value in values):
+            found.append("no %s daemon on port 25 would take the MSP's mail (it submits to %s)" % (wanted, host))
+    return found

@@ -303,7 +303,9 @@ def _programs_of(path: str, depth: int = 0, seen=None) -> list | None:
     them), with those of the :include: lists it names, as deep as sendmail follows them; None when one of
     them cannot be read."""
     seen = set() if seen is None else seen
-    if depth > MAX_DEPTH or path in seen or not path.startswith('/'):
+    if not path.startswith('/'):
+        return None  # sendmail reads it from where it runs: what it holds is not known here
+    if depth > MAX_DEPTH or path in seen:
         return []
     seen.add(path)
     try:

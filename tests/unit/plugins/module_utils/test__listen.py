@@ -15,7 +15,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import op
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, expected_for, override_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import (
-    address, family, is_loopback, loopback_value, msp_host_problem, problem,
+    address, built_problems, family, is_loopback, loopback_value, msp_host_problem, problem,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import daemon_values, parse_mc, set_daemons
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import changed_ids, listen_steps
@@ -152,3 +152,20 @@ def test_cf_lines_are_edited_in_place_one_for_one():
     assert bare == 'V10/Berkeley\nO LogLevel=9\nO DaemonPortOptions=Name=MTA, Addr=127.0.0.1\n'
     fewer = set_repeated(text, 'DaemonPortOptions', ['Name=MTA, Addr=127.0.0.1'])
     assert option_values(fewer, 'DaemonPortOptions') == ['Name=MTA, Addr=127.0.0.1'] and 'O LogLevel=9' in fewer
+
+
+def test_a_new_cf_whose_daemons_would_not_do_is_named():
+    good = ['Family=inet,  Name=MTA-v4, Port=smtp, Addr=127.0.0.1', 'Family=inet, Name=MSP-v4, Port=submission, Addr=127.0.0.1']
+    assert built_problems(good, False, '[127.0.0.1]', True) == []
+    twice = good + ['Name=MTA, Addr=127.0.0.1']
+    assert built_problems(twice, False, '[127.0.0.1]', True) == ['MTA-v4 and MTA would both bind 127.0.0.1 port 25']
+    six = ['Family=inet6, Name=MTA-v6, Port=smtp, Addr=::1']
+    assert built_problems(six, True, '[IPv6:::1]', True) == []
+    assert built_problems(six, False, '[IPv6:::1]', True) == ['this host has no ::1 for its inet6 daemons to listen on']
+    assert built_problems(six, True, '[127.0.0.1]', True) == [
+        "no inet daemon on port 25 would take the MSP's mail (it submits to [127.0.0.1])"]
+    assert built_problems([EVERYWHERE], True, None, False) == ['MTA-v4 listens on every inet address']
+
+
+def test_an_item_without_equals_is_skipped_as_sendmail_does():
+    assert address('Name=MTA, Addr=127.0.0.1, Addr') == '127.0.0.1'
