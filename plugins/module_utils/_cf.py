@@ -185,14 +185,20 @@ def word_list(values: list, reset_word: str | None = None) -> list | None:
     return words
 
 
-def port_options(value: str) -> dict:
-    """Split a DaemonPortOptions value into its key=value pairs, keys as written."""
-    pairs = {}
-    for item in value.split(','):
-        key, _eq, setting = item.partition('=')
+def port_items(value: str) -> list:
+    """(key, setting) of each item of a DaemonPortOptions value, keys as written, in order; setting None
+    for an item without '=' (sendmail skips it)."""
+    found = []
+    for item in (value or '').split(','):
+        key, equals, setting = item.partition('=')
         if key.strip():
-            pairs[key.strip()] = setting.strip()
-    return pairs
+            found.append((key.strip(), setting.strip() if equals else None))
+    return found
+
+
+def port_options(value: str) -> dict:
+    """A DaemonPortOptions value as a dict of its key=value pairs, keys as written."""
+    return {key: setting or '' for key, setting in port_items(value)}
 
 
 def settings(parsed: dict) -> dict:

@@ -281,7 +281,7 @@ class Engine:
         listens = {item['config']: item for item in listen_steps}
         mailers = {}
         for item in mc_steps:
-            if item.get('add') and self._source(state, item['config']) == 'cf' and item.get('in_place'):
+            if (item.get('in_place') or {}).get('path'):  # set by _rebuildable only where the .cf is edited in place
                 mailers.setdefault(item['config'], []).append(item['in_place'])
         try:
             self.changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),

@@ -18,6 +18,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import port_items
+
 # The address each family is given, and the families that have no network address at all.
 LOOPBACK = {'inet': '127.0.0.1', 'inet6': '::1'}
 LOCAL_FAMILIES = ('local', 'unix')
@@ -34,16 +36,6 @@ def daemons(values: list) -> list:
     return list(values) if values else [DEFAULT_DAEMON]
 
 
-def _pairs(value: str) -> list:
-    """(key, setting) of each item of a DaemonPortOptions value, as written."""
-    found = []
-    for item in (value or '').split(','):
-        key, equals, setting = item.partition('=')
-        if key.strip():
-            found.append((key.strip(), setting.strip() if equals else None))
-    return found
-
-
 def _get(pairs: list, letter: str):
     """The setting of the last key starting with ``letter`` (either case, as sendmail reads it), None if absent."""
     found = None
@@ -55,12 +47,12 @@ def _get(pairs: list, letter: str):
 
 def family(value: str) -> str:
     """inet (the default), inet6, local, or the family as written."""
-    return (_get(_pairs(value), 'F') or 'inet').lower()
+    return (_get(port_items(value), 'F') or 'inet').lower()
 
 
 def address(value: str):
     """The Addr of a DaemonPortOptions value; None: every address."""
-    return _get(_pairs(value), 'A')
+    return _get(port_items(value), 'A')
 
 
 def is_loopback(host) -> bool:
@@ -78,7 +70,7 @@ def is_loopback(host) -> bool:
 
 
 def name_of(value: str) -> str:
-    return _get(_pairs(value), 'N') or 'a daemon'
+    return _get(port_items(value), 'N') or 'a daemon'
 
 
 def problem(value: str):
@@ -100,7 +92,7 @@ def loopback_value(value: str) -> str:
     kind = family(value)
     if problem(value) is None or kind not in LOOPBACK:
         return value
-    pairs = _pairs(value)
+    pairs = port_items(value)
     if address(value) is None:
         return value.rstrip().rstrip(',') + ', Addr=' + LOOPBACK[kind]
     items = []
@@ -133,7 +125,7 @@ PORT_NAMES = {'smtp': '25', 'submission': '587', 'smtps': '465'}
 
 def port(value: str) -> str:
     """The port of a daemon, as a number where its name is known (none given: smtp)."""
-    given = _get(_pairs(value), 'P') or 'smtp'
+    given = _get(port_items(value), 'P') or 'smtp'
     return PORT_NAMES.get(given.lower(), given)
 
 
