@@ -25,7 +25,9 @@ callable: ``module.run_command`` in a module, a fake in unit tests.
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import re
 import stat
 import tempfile
@@ -254,11 +256,55 @@ def check(change: dict, runner, sendmail: str, workdir: str, text: str | None = 
         discard(candidate)
 
 
-def commit(change: dict, runner, sendmail: str, write_mc, backup=None) -> list:
+def _id(name: str, group: bool = False) -> int:
+    if name.isdigit():
+        return int(name)
+    return grp.getgrnam(name).gr_gid if group else pwd.getpwnam(name).pw_uid
+
+
+def queue_stand_in(text: str, planned: dict) -> tuple:
+    """(text, directory): ``text`` with its QueueDirectory moved to a private stand-in that has the owner, group
+    and mode the plan leaves the queue with; (None, None) when the .cf's queue is none of ``planned``.
+
+    A new RunAsUser is validated before the queue is handed to that user (the handover follows the new .cf,
+    which a root daemon on the old one would not accept): sendmail -bv, running as the new RunAsUser, would
+    otherwise be refused the queue the plan is about to give it. ``planned``: queue path -> {owner, group,
+    mode}. The stand-in's parent is root's, 0711, so the user can reach the queue and nothing else in it;
+    ``discard_stand_in`` removes both.
+    """
+    queue = parse_cf(text)['options'].get('QueueDirectory')
+    attributes = planned.get((queue or '').rstrip('/')) if queue and '*' not in queue else None
+    if not attributes:
+        return None, None
+    parent = tempfile.mkdtemp(prefix='sendmail_harden.queue.')
+    try:
+        os.chmod(parent, 0o711)
+        directory = os.path.join(parent, 'q')
+        os.mkdir(directory, 0o700)
+        os.chown(directory, _id(attributes['owner']), _id(attributes['group'], group=True))
+        os.chmod(directory, int(attributes['mode'], 8) & 0o7777)
+    except OSError:
+        discard_stand_in(parent)
+        raise
+    return set_option(text, 'QueueDirectory', directory), parent
+
+
+def discard_stand_in(parent: str | None) -> None:
+    """Remove a stand-in queue made by ``queue_stand_in`` (empty: sendmail -bv queues nothing)."""
+    if not parent:
+        return
+    for name in os.listdir(parent):
+        os.rmdir(os.path.join(parent, name))
+    os.rmdir(parent)
+
+
+def commit(change: dict, runner, sendmail: str, write_mc, backup=None, validate=None) -> list:
     """Install a prepared change: the candidate beside the .cf, sendmail's check, the .mc, then the rename.
 
     ``write_mc(path, text)`` replaces the .mc atomically; ``backup(path)`` copies a file and returns
-    the copy. Returns the copies made. On any failure the .mc is put back and the error is raised again.
+    the copy; ``validate(candidate)``, where given, has sendmail read the candidate in place of
+    ``validate_cf`` (a new RunAsUser is read with a stand-in for the queue the plan hands over after it).
+    Returns the copies made. On any failure the .mc is put back and the error is raised again.
     """
     backups = []
     if not change['cf_changed']:
@@ -275,7 +321,10 @@ def commit(change: dict, runner, sendmail: str, write_mc, backup=None) -> list:
     written = False
     copy = None
     try:
-        validate_cf(candidate, change['cf'], runner, sendmail=sendmail)
+        if validate is None:
+            validate_cf(candidate, change['cf'], runner, sendmail=sendmail)
+        else:
+            validate(candidate)
         # The copy of the old .cf is made before the .mc is touched: a failing copy changes nothing.
         copy = backup(change['cf']) if backup is not None and like is not None else None
         if change['mc_changed']:

@@ -177,8 +177,9 @@ CONTROLS = (
                      'group': _key('str', 'the wanted group, or null for any', nullable=True)},
         'fix': "Set define(`confRUN_AS_USER', `user:group') in sendmail.mc (smmta:smmsp on Debian), rebuild sendmail.cf, "
                'give the MTA queue, the files queued in it and the statistics file to that user (SM-QUEUE-01, SM-FILE-07) and restart sendmail.',
+        # A user without a group (sendmail_hardening_run_as_user: smmta) is set alone: sendmail takes the user's group.
         'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'RunAsUser', 'define': 'confRUN_AS_USER',
-                      'value': '{user}:{group}'}],
+                      'value': '{user}:{group}', 'default': '{user}'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_WHY_ROOT, BOOK_OPTIONS], 'stig': []},
         'package_note': 'Debian creates the smmta user for this purpose but sets no RunAsUser: its MTA runs as root.',

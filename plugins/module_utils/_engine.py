@@ -31,7 +31,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
-    BuildError, check, commit, option_changes, prepare, read_pair,
+    BuildError, check, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, validate_cf,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
@@ -164,6 +164,7 @@ class Engine:
         self.notes = []
         self.breaks = []
         self.stale = False
+        self.planned_queues = {}
 
     # --- read and judge ------------------------------------------------------------------------------
 
@@ -322,6 +323,9 @@ class Engine:
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
         applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)
+        mta_queues = {path.rstrip('/') for path in state['layout'].get('queue_mta') or []}
+        self.planned_queues = {item['target'].rstrip('/'): item['after'] for item in applied
+                               if item['kind'] == 'path' and item['phase'] == 'handover' and item['target'].rstrip('/') in mta_queues}
         return applied + held + plan_of.manual_steps(by_hand) + notes + hazards
 
     # --- check and apply ---------------------------------------------------------------------------
@@ -333,6 +337,31 @@ class Engine:
         targets = [item['target'] for item in steps if item['kind'] == 'path' and item['phase'] == 'paths']
         return any(path == target or path.startswith(target.rstrip('/') + '/') for path in named for target in targets)
 
+    def _check(self, change: dict, sendmail: str, text: str | None = None) -> None:
+        """sendmail reads the change's new .cf (or ``text``) from a private candidate, as the host will be once the
+        plan is carried out: a queue the handover gives to a new RunAsUser after the .cf is read as given."""
+        standin, parent = queue_stand_in(change['cf_new'] if text is None else text, self.planned_queues)
+        try:
+            check(change, self.io.run, sendmail, self.io.tmpdir, text=standin if standin is not None else text)
+        finally:
+            discard_stand_in(parent)
+
+    def _validate_candidate(self, change: dict, sendmail: str):
+        """What ``commit`` has sendmail read before the rename: the candidate itself, or where the queue is handed
+        over after it, the same text with the stand-in queue."""
+        def validate(candidate: str) -> None:
+            with open(candidate, encoding='utf-8', errors='surrogateescape') as handle:
+                text = handle.read()
+            if self._hands_over(text):
+                self._check(change, sendmail, text)
+            else:
+                validate_cf(candidate, change['cf'], self.io.run, sendmail=sendmail)
+        return validate
+
+    def _hands_over(self, text: str) -> bool:
+        queue = (parse_cf(text)['options'].get('QueueDirectory') or '').rstrip('/')
+        return queue in self.planned_queues
+
     def check_configs(self, steps: list, state: dict, sendmail: str) -> None:
         """Check mode: sendmail reads each new .cf from a private candidate.
 
@@ -342,13 +371,12 @@ class Engine:
         """
         for config, change in self.changes.items():
             try:
-                check(change, self.io.run, sendmail, self.io.tmpdir)
+                self._check(change, sendmail)
             except BuildError as exc:
                 current = (state['configs'][config].get('values') or {}).get('DontBlameSendmail')
                 if not current or not self._fixes_a_named_path(steps, str(exc)):
                     raise
-                check(change, self.io.run, sendmail, self.io.tmpdir,
-                      text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
+                self._check(change, sendmail, text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
                 change['checked'] = 'with the DontBlameSendmail now in force, until the path fixes before it are made'
 
     def _apply_config(self, steps: list, sendmail: str, done: list) -> list:
@@ -356,10 +384,11 @@ class Engine:
         backups, installed = [], []
         try:
             for change in self.changes.values():
-                check(change, self.io.run, sendmail, self.io.tmpdir)
+                self._check(change, sendmail)
             for config, change in self.changes.items():
                 backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,
-                                      backup=self.io.backup if self.params['backup'] else None))
+                                      backup=self.io.backup if self.params['backup'] else None,
+                                      validate=self._validate_candidate(change, sendmail)))
                 installed.append(change['cf'])
                 for item in steps:
                     if item['kind'] in plan_of.CONFIG_KINDS and item['config'] == config:
@@ -459,6 +488,9 @@ class Engine:
                 done, backups, failures = self.apply(applied, sendmail)
             except EngineError as exc:
                 exc.result = self.report(result, findings, steps, exc.result.get('done', []), None)
+                # A run that stops part-way says what it did change: the recap of a failed task counts no change.
+                if exc.result['changed_controls']:
+                    exc.msg = '%s Changed before it stopped: %s.' % (exc.msg, ', '.join(exc.result['changed_controls']))
                 raise
             after = self.judge(self.read(state) if any(item['changed'] for item in done) else state, expected)
         report = self.report(result, findings, steps, done, after)

@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import shutil
 
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
-    BuildError, check, commit, option_changes, prepare, read_pair, read_text, render_cf, source_trailer, validate_cf,
+    BuildError, check, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, read_text, render_cf,
+    source_trailer, validate_cf,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
@@ -283,3 +286,31 @@ def test_a_failing_backup_of_the_cf_changes_nothing(etc):
     with pytest.raises(Exception, match='Could not make backup'):
         commit(change, Runner(), 'sendmail', write, backup=broken_backup)
     assert snapshot(etc) == before
+
+
+def _me():
+    entry = pwd.getpwuid(os.geteuid())
+    return entry.pw_name, grp.getgrgid(entry.pw_gid).gr_name
+
+
+def test_a_queue_the_plan_hands_over_is_read_from_a_stand_in_as_it_will_be():
+    """A new RunAsUser is validated with the queue as the handover leaves it, not as it is before."""
+    owner, group = _me()
+    text = 'O QueueDirectory=/var/spool/mqueue\nO RunAsUser=smmta:smmsp\n'
+    standin, parent = queue_stand_in(text, {'/var/spool/mqueue': {'owner': owner, 'group': group, 'mode': '0750'}})
+    try:
+        directory = os.path.join(parent, 'q')
+        assert standin == 'O QueueDirectory=%s\nO RunAsUser=smmta:smmsp\n' % directory
+        assert os.stat(parent).st_mode & 0o7777 == 0o711
+        found = os.stat(directory)
+        assert (found.st_uid, found.st_mode & 0o7777) == (os.geteuid(), 0o750)
+    finally:
+        discard_stand_in(parent)
+    assert not os.path.exists(parent)
+
+
+@pytest.mark.parametrize('queue', ['/var/spool/other', '/var/spool/mqueue/q*'])
+def test_a_queue_the_plan_leaves_alone_is_read_where_it_is(queue):
+    owner, group = _me()
+    planned = {'/var/spool/mqueue': {'owner': owner, 'group': group, 'mode': '0700'}}
+    assert queue_stand_in('O QueueDirectory=%s\n' % queue, planned) == (None, None)

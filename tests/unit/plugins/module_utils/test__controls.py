@@ -167,3 +167,11 @@ def test_describe_expected_words():
     assert describe_expected(BY_ID['SM-SAFE-02'], {'value': '/srv'}) == 'SafeFileEnvironment=/srv'
     with pytest.raises(ValueError):
         describe_expected(dict(BY_ID['SM-SAFE-02'], evaluator='nope'), {})
+
+
+def test_a_runasuser_without_a_group_is_set_alone():
+    """sendmail_hardening_run_as_user: smmta gives RunAsUser=smmta (the user's own group), not "no value to set"."""
+    control = BY_ID['SM-RUNAS-01']
+    alone = fix_actions(control, expected_for(control, 'Debian', {'user': 'smmta', 'group': None}))
+    both = fix_actions(control, expected_for(control, 'Debian', {'user': 'smmta', 'group': 'smmsp'}))
+    assert [action['value'] for action in alone + both] == ['smmta', 'smmta:smmsp']
