@@ -35,7 +35,7 @@ KNOWN_LONG = tuple(SHORT_OPTIONS.values()) + (
     'DontBlameSendmail', 'QueueFileMode', 'MaxDaemonChildren', 'ConnectionRateThrottle',
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'UseMSP',
     'ControlSocketName', 'DeadLetterDrop', 'ClientPortOptions', 'HostStatusDirectory',
-    'UnsafeGroupWrites', 'DoubleBounceAddress', 'ConnectionRateWindowSize',
+    'UnsafeGroupWrites', 'DoubleBounceAddress', 'ConnectionRateWindowSize', 'ServerKeyFile', 'ClientKeyFile',
 )
 _CANONICAL = {name.lower(): name for name in KNOWN_LONG}
 
@@ -50,7 +50,7 @@ INTERESTING = (
     'LogLevel', 'SmtpGreetingMessage', 'DaemonPortOptions', 'QueueFileMode', 'TempFileMode',
     'PidFile', 'AliasFile', 'UseMSP', 'MaxDaemonChildren', 'ConnectionRateThrottle',
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'ControlSocketName',
-    'DeadLetterDrop', 'UnsafeGroupWrites',
+    'DeadLetterDrop', 'UnsafeGroupWrites', 'ServerKeyFile', 'ClientKeyFile',
 )
 
 # The answer of check_rcpt (proto.m4) to a recipient it will not relay to.

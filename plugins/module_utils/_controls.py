@@ -636,6 +636,33 @@ CONTROLS = (
         'references': {'book': [BOOK_SAFE_FILE_ENV], 'stig': []},
         'package_note': None,
     },
+    {
+        'id': 'SM-TLS-01',
+        'title': 'The STARTTLS keys of the MTA are readable by the user it runs as, and by nobody else',
+        'family': 'safety',
+        'tags': ['tls', 'starttls', 'keys', 'permissions', 'mta'],
+        'severity': 'high',
+        'rationale': (
+            'sendmail reads its private keys for STARTTLS as the user it runs as (RunAsUser when set, else root) and '
+            'refuses a key that others can read unless DontBlameSendmail has GroupReadableKeyFile; a refused key '
+            'turns STARTTLS off without a word and mail goes in the clear. Debian makes the key root:smmsp 0640 and '
+            'relaxes DontBlameSendmail for it; with DontBlameSendmail safe, or with RunAsUser, that key is refused.'),
+        'check': 'lstat of the ServerKeyFile and ClientKeyFile of sendmail.cf: owned by the user the MTA runs as '
+                 '(RunAsUser when set, else root), mode 0600 or stricter; not applicable where the MTA names no key.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['tls_keys'], 'none': 'the MTA names no STARTTLS key'},
+        'needs': ['mta'],
+        'expected': {'default': _path_spec(['@MTAUser'], mode='0600')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown each key to the user the MTA runs as (RunAsUser when set, else root) and chmod it 0600; a key '
+               'outside the directory of sendmail.cf, which other programs may read too, is left to you.',
+        # A key elsewhere (/etc/ssl/private) may serve other programs as well: it is named, not changed.
+        'fix_data': ({'kind': 'path_attributes', 'outside_config_dir': 'refuse'},),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_TABLE], 'stig': []},
+        'package_note': ("Debian's update_tls makes /etc/mail/tls/sendmail-common.key root:smmsp 0640 and its "
+                         'starttls.m4 adds GroupReadableKeyFile to DontBlameSendmail.'),
+    },
     # --- smtp -----------------------------------------------------------------
     {
         'id': 'SM-SMTP-01',

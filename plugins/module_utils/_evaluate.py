@@ -154,6 +154,8 @@ def eval_path_set(control: dict, expected: dict, state: dict) -> dict:
     paths = []
     for group in control['params']['targets']:
         paths.extend(p for p in _paths(state, group) if p not in paths)
+    if not paths and control['params'].get('none'):  # a control about what a host may not have at all
+        return _outcome('not_applicable', control['params']['none'], None, 'nothing to read')
     return judge_paths(state, paths, expected, control['params'].get('follow_links', False))
 
 

@@ -639,6 +639,11 @@ def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
             found.append(refuse(control_id, path, '%s belongs to %s: not given to root here; move what runs from it to a '
                                 'root-owned directory' % (judged['path'], judged['owner'])))
             continue
+        home = os.path.dirname((view.state.get('configs', {}).get('mta') or {}).get('path') or '/etc/mail/sendmail.cf')
+        if action.get('outside_config_dir') == 'refuse' and not judged['path'].startswith(home.rstrip('/') + '/'):
+            found.append(refuse(control_id, path, '%s is outside %s and may serve other programs too: %s; not changed here, '
+                                'fix it by hand' % (judged['path'], home, '; '.join(problems))))
+            continue
         prefer = runas_user if set(RUNAS_OWNERS) & set(item_spec['owner']) else None
         item = _path_step(view, control_id, phase, path, follow, _want(judged, item_spec, owners, prefer), '; '.join(problems))
         if item:

@@ -169,6 +169,8 @@ def layout(configs: dict, binary_resolved: str | None, mc_files: list) -> dict:
         'status': sorted({s['StatusFile'] for s in (mta, msp) if s.get('StatusFile')}),
         'queue_mta': [mta['QueueDirectory']] if mta.get('QueueDirectory') else [],
         'queue_msp': [msp['QueueDirectory']] if msp.get('QueueDirectory') else [],
+        # The private keys the MTA reads for STARTTLS, as server and as client.
+        'tls_keys': sorted({mta[name] for name in ('ServerKeyFile', 'ClientKeyFile') if mta.get(name)}),
     }
 
 

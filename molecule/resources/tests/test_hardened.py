@@ -1,11 +1,13 @@
 """A hardened host meets the baseline, still moves mail, and lost none of what was queued."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import smtplib
 import socket
+import ssl
 import sys
 
 import pytest
@@ -53,7 +55,7 @@ OPTIONS_SET = ("RunAsUser", "DontBlameSendmail", "QueueFileMode", "SafeFileEnvir
                "SmtpGreetingMessage", "HelpFile", "LogLevel", "MaxDaemonChildren", "ConnectionRateThrottle",
                "MaxMessageSize", "MaxRecipientsPerMessage", "MaxHeadersLength", "ForwardPath", "DaemonPortOptions")
 # How each profile's sendmail.cf can be changed: rebuilt from its .mc, or edited in place.
-CF_SOURCE = {"stock": "mc", "legacy": "mc", "gwpath": "mc", "handedit": "cf", "nocf": "cf"}
+CF_SOURCE = {"stock": "mc", "legacy": "mc", "gwpath": "mc", "handedit": "cf", "nocf": "cf", "tls": "mc"}
 
 
 def read_lines(text: str) -> list:
@@ -154,6 +156,33 @@ def test_queued_mail_survives_exactly_once(host):
     assert wait_for(lambda: mailbox_count(host, "alice", pattern) >= QUEUED, timeout=90) is True
     for i in range(1, QUEUED + 1):
         assert mailbox_count(host, "alice", f"queued-{i}") == 1, f"queued-{i}"
+
+
+# The tls profile's SASL user (tests/lab/mailsec_lab/tls.py), in the realm its sasl.m4 sets.
+AUTH_PLAIN = base64.b64encode(b"\0labuser\0lab-auth-secret").decode()
+
+
+def test_starttls_and_auth_still_work(host, lab):
+    """What the MTA offered it still offers: on the tls host STARTTLS with the key the hardening handed to
+    RunAsUser, then AUTH PLAIN with the test user's password, and mail sent that way is delivered."""
+    if lab["profile"] != "tls":
+        assert not host.file("/etc/mail/tls/sendmail-common.key").exists
+        return
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    subject = unique_subject("tls")
+    with smtp_probe.network_of(lab["netns"]):
+        smtp = smtplib.SMTP(lab["smtp_address"], 25, timeout=20)
+    with smtp:
+        smtp.ehlo("controller.lab.test")
+        assert smtp.has_extn("starttls")
+        smtp.starttls(context=context)
+        smtp.ehlo("controller.lab.test")
+        assert smtp.docmd("AUTH", "PLAIN " + AUTH_PLAIN)[0] == 235
+        smtp.sendmail(f"tester@{lab['fqdn']}", [f"alice@{lab['fqdn']}"], f"Subject: {subject}\r\n\r\nlab\r\n")
+    assert wait_for(lambda: mailbox_count(host, "alice", subject)) == 1
+    key = host.file("/etc/mail/tls/sendmail-common.key")
+    assert (key.user, key.mode) == ("smmta", 0o600)
 
 
 def test_connections_are_served_as_runasuser(host, lab):

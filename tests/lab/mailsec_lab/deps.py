@@ -18,6 +18,8 @@ TOOLS = {
     "ssh": "openssh-client",
     "ip": "iproute2",
     "nsenter": "util-linux",
+    "openssl": "openssl",
+    "saslpasswd2": "sasl2-bin",
 }
 
 

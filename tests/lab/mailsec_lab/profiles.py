@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
-from mailsec_lab import srcbuild
+from mailsec_lab import srcbuild, tls
 
 SENDMAIL_BIN = "usr/libexec/sendmail/sendmail"
 LEGACY_DONT_BLAME = ("GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,"
@@ -317,13 +317,45 @@ FORWARDS: tuple[Change, ...] = (
            "/var/mail/root", _put("home/bob/private.list", "\\bob\nroot\n", "bob", "bob", 0o600)),
 )
 
+def _include_tls_and_auth(root: Path) -> None:
+    """Debian's update_tls and update_auth include their m4 files in sendmail.mc, before the mailers; the
+    .cf is built from it again."""
+    tls.write_m4(root)
+    mc = root / "etc/mail/sendmail.mc"
+    lines = "include(`/etc/mail/tls/starttls.m4')dnl\ninclude(`/etc/mail/sasl/sasl.m4')dnl\n"
+    mc.write_text(re.sub(r"^(MAILER_DEFINITIONS|MAILER\()", lambda m: lines + m.group(1), mc.read_text(), count=1,
+                         flags=re.M))
+    _rebuild_cf(root)
+
+
+TLS: tuple[Change, ...] = (
+    Change(f"Debian's {tls.SASL_PACKAGE} (the PLAIN and LOGIN mechanisms) is installed with dpkg", tls.install_sasl_modules),
+    Change(f"a key made by the lab, /{tls.KEY} (root:smmsp 0640, as Debian's update_tls makes it), and a certificate "
+           f"for it, /{tls.SERVER_CRT} and /{tls.CLIENT_CRT} (root:smmsp 0644)", tls.make_key_and_certificates),
+    Change("the key is group-readable", _own(tls.KEY, "root", "smmsp", 0o640)),
+    Change("the certificates are readable by all", lambda root: [_own(path, "root", "smmsp", 0o644)(root)
+                                                                 for path in (tls.SERVER_CRT, tls.CLIENT_CRT)]),
+    Change(f"a SASL database, /{tls.SASLDB} (root:smmsp 0640), with one user, {tls.USER}@{tls.REALM}; "
+           f"/{tls.SASL_CONF} (smmta:smmsp 0640, linked from /{tls.SASL_CONF_LINK}) has sendmail read it for PLAIN "
+           "and LOGIN", tls.make_sasl_database),
+    Change("the database is group-readable", _own(tls.SASLDB, "root", "smmsp", 0o640)),
+    Change("the SASL configuration is the MTA user's, as Debian's update_auth leaves it",
+           _own(tls.SASL_CONF, "smmta", "smmsp", 0o640)),
+    Change("/etc/mail/tls/starttls.m4 names the key and certificates and adds GroupReadableKeyFile to DontBlameSendmail; "
+           "/etc/mail/sasl/sasl.m4 sets AuthMechanisms PLAIN LOGIN, trusts them for relaying, the realm lab.test, and "
+           "adds GroupReadableSASLDBFile; sendmail.mc includes both before its mailers, as Debian's scripts do, and "
+           "sendmail.cf is built from it", _include_tls_and_auth),
+)
+
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,
-                   "setreuid": SETREUID, "setuid": SETUID, "smtpdebug": SMTPDEBUG, "forwards": FORWARDS}
+                   "setreuid": SETREUID, "setuid": SETUID, "smtpdebug": SMTPDEBUG, "forwards": FORWARDS, "tls": TLS}
 
 
 def prepare(profile: str, release: str) -> None:
     """What a host of the profile needs from this machine before it is made: the built sendmail,
     which runs on the release this machine is (the build is cached; the host's setup copies it)."""
+    if profile == "tls":
+        tls.prepare(release)
     if profile in srcbuild.VARIANTS:  # the setreuid, setuid and smtpdebug profiles, named after their variant
         if release != srcbuild.RELEASE:
             raise SystemExit(f"the {profile} profile is for {srcbuild.RELEASE} only: its sendmail is built from "

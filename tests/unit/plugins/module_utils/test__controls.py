@@ -18,7 +18,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import 
 FIRST_SET = [
     'SM-RUNAS-01', 'SM-RUNAS-02', 'SM-TRUST-01', 'SM-MSP-01', 'SM-SETUID-01', 'SM-SETGID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02',
     'SM-FILE-03', 'SM-FILE-04', 'SM-FILE-05', 'SM-FILE-06', 'SM-FILE-07', 'SM-CF-01', 'SM-QUEUE-01', 'SM-QUEUE-02',
-    'SM-QUEUE-03', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04', 'SM-ALIAS-01', 'SM-ALIAS-02',
+    'SM-QUEUE-03', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-TLS-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04', 'SM-ALIAS-01', 'SM-ALIAS-02',
     'SM-ALIAS-03', 'SM-FWD-01', 'SM-PROG-01', 'SM-PROG-02', 'SM-PROG-03', 'SM-LOG-01', 'SM-LOG-02', 'SM-DOS-01',
     'SM-RELAY-01', 'SM-RELAY-02', 'SM-PRIVDROP-01',
 ]
@@ -75,7 +75,7 @@ def test_a_path_fix_changes_what_its_check_reads(control):
     """Targets and the follow-the-link rule come from the check's own parameters, never a second copy."""
     for action in control['fix_data']:
         if action['kind'] in ('path_attributes', 'clear_mode_bits'):
-            assert set(action) <= {'kind', 'bits', 'statoverride', 'others_dirs'}
+            assert set(action) <= {'kind', 'bits', 'statoverride', 'others_dirs', 'outside_config_dir'}
     targets, follow = fix_targets(control)
     assert targets
     if control['evaluator'] == 'path_set':

@@ -197,7 +197,7 @@ def test_stock_debian_fails_exactly(release):
     assert failing(findings) == STOCK_FAILS
     others = {item['id']: item['status'] for item in findings if item['id'] not in STOCK_FAILS}
     # The hosts run no syslog daemon of their own: the mail log has nothing to judge.
-    assert others == dict({control_id: 'pass' for control_id in others}, **{'SM-LOG-02': 'not_applicable', 'SM-RELAY-02': 'not_applicable'})
+    assert others == dict({control_id: 'pass' for control_id in others}, **{'SM-LOG-02': 'not_applicable', 'SM-RELAY-02': 'not_applicable', 'SM-TLS-01': 'not_applicable'})
 
 
 @pytest.mark.parametrize('release', ['bookworm', 'trixie'])
@@ -217,8 +217,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 22, 'fail': 13, 'error': 0, 'not_applicable': 2, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 37}
+    assert summary == {'counts': {'pass': 22, 'fail': 13, 'error': 0, 'not_applicable': 3, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 38}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -497,7 +497,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 22, 'fail': 11, 'error': 0, 'not_applicable': 2, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 22, 'fail': 11, 'error': 0, 'not_applicable': 3, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

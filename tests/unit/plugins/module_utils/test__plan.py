@@ -17,7 +17,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, predict_state, runas_breaks, runas_gate,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
-    ACCOUNTS, BINARY, LEGACY_FAILS, STOCK_FAILS, TODAY, legacy_state, read, stock_state,
+    ACCOUNTS, BINARY, LEGACY_FAILS, STOCK_FAILS, TODAY, entry, legacy_state, read, stock_state,
 )
 
 # The privilege model's controls: the plans below are about them (the SMTP-level ones have tests of their own).
@@ -427,3 +427,44 @@ def test_a_forced_run_as_user_lists_what_stops_working():
         '/home/alice/.forward (alice:alice 0600) [1: "|/usr/local/bin/note"]: smmta cannot read it (/home/alice is alice:alice 0700): '
         'mail to alice goes to the mailbox instead']
     assert runas_breaks([], impact) == []
+
+
+KEY = '/etc/mail/tls/sendmail-common.key'
+
+
+def with_tls_key(state, path=KEY, owner='root', group='smmsp', mode='0640'):
+    """A host set up as Debian's update_tls does: one key for server and client, group-readable by smmsp."""
+    for name in ('ServerKeyFile', 'ClientKeyFile'):
+        state['configs']['mta']['settings'][name] = path
+    state['layout']['tls_keys'] = [path]
+    state['paths'][path] = entry(path, owner, group, mode)
+    return state
+
+
+def test_no_key_no_tls_control():
+    assert evaluate([BY_ID['SM-TLS-01']], expected_all(), stock_state(), today=TODAY)[0]['status'] == 'not_applicable'
+
+
+def test_a_group_readable_key_fails_and_goes_to_root_0600_without_run_as_user():
+    """DontBlameSendmail safe refuses a key others can read: without RunAsUser root keeps it, 0600."""
+    state = with_tls_key(stock_state())
+    found = evaluate([BY_ID['SM-TLS-01']], expected_all(), state, today=TODAY)[0]
+    assert found['status'] == 'fail' and KEY in found['actual']
+    files = file_steps(['SM-TLS-01'], expected_all(), state, DPKG)
+    assert summary(files) == [('path', 'paths', 'SM-TLS-01', KEY, 'root:smmsp 0600')]
+
+
+def test_a_new_run_as_user_gets_the_key_it_must_read_in_the_handover():
+    """With RunAsUser the daemon reads its key as that user (a root-owned 0600 key turns STARTTLS off)."""
+    state = with_tls_key(stock_state())
+    options, _notes = option_steps(['SM-RUNAS-01', 'SM-SAFE-01'], expected_all(), state)
+    predicted = with_tls_key(after_options(state, options))
+    files = file_steps(['SM-RUNAS-01', 'SM-TLS-01'], expected_all(), predicted, DPKG, runas_changed=True)
+    assert ('path', 'handover', 'SM-TLS-01', KEY, 'smmta:smmsp 0600') in summary(files)
+
+
+def test_a_key_outside_the_configuration_directory_is_named_not_changed():
+    state = with_tls_key(stock_state(), path='/etc/ssl/private/mail.key')
+    files = file_steps(['SM-TLS-01'], expected_all(), state, DPKG)
+    assert [(item['kind'], item['target']) for item in files] == [('refuse', '/etc/ssl/private/mail.key')]
+    assert 'may serve other programs too' in files[0]['why']

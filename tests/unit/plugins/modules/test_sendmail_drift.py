@@ -42,8 +42,8 @@ def fake_sendmail(tmp_path, release='bookworm', corrupt=False):
 def test_host_without_sendmail(capsys, tmp_path):
     result = run_module(capsys, {'binary': str(tmp_path / 'sendmail'), 'fail_on_drift': True})
     assert result['rc'] == 0 and result['changed'] is False
-    assert result['drift'] is False and result['controls_evaluated'] == 37
-    assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 37, 'waived': 0}
+    assert result['drift'] is False and result['controls_evaluated'] == 38
+    assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 38, 'waived': 0}
     assert result['sendmail'] == {'installed': False, 'version': None, 'drop_method': None}
     assert all(set(item) == KEYS for item in result['findings'])
 
@@ -55,7 +55,7 @@ def test_fixture_host(capsys, tmp_path, release):
     assert result['rc'] == 0 and result['os_family'] == 'Debian'
     assert result['sendmail']['drop_method'] == 'seteuid'
     found = {item['id']: item for item in result['findings']}
-    assert sorted(found) == ['SM-MSP-01', 'SM-RUNAS-01', 'SM-RUNAS-02', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-TRUST-01']
+    assert sorted(found) == ['SM-MSP-01', 'SM-RUNAS-01', 'SM-RUNAS-02', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-TLS-01', 'SM-TRUST-01']
     # SM-MSP-01 and SM-TRUST-01 look the users up on this machine, which may have no smmsp or smmta.
     assert found['SM-MSP-01']['actual'].startswith('RunAsUser=smmsp')
     assert found['SM-TRUST-01']['actual'].startswith('TrustedUser=smmta')
