@@ -261,8 +261,8 @@ not_done:
        reason: procmail delivery through sensible-mda, expires: "2026-12-31"}
 notes:
   description:
-    - What the hardening did beyond the selection, or was told and did not apply, one sentence each (each also a
-      warning): a fix taken too because a selected fix needs it, a waiver that has expired.
+    - "What the hardening did beyond the selection, or was told and did not apply, one sentence each (each also a
+      warning): a fix taken too because a selected fix needs it, a waiver that has expired."
   returned: always
   type: list
   elements: str
