@@ -54,6 +54,9 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
 - ``alias_disable`` / ``alias_add``, ``empty_file``, ``smrsh_remove``: edit the alias files,
   create an empty file, remove entries of smrsh's directory.
 - ``manual``: no automatic change; the ``fix`` text says what to do.
+
+``REQUIRES``, beside the catalogue, says which fixes need another control's fix for mail to keep
+working (dropping the set-user-id bit of the binary needs its set-group-id bit).
 """
 
 from __future__ import annotations
@@ -1098,6 +1101,24 @@ CONTROLS = (
         'package_note': None,
     },
 )
+
+# What the fix of a control needs of another control's fix for mail to keep working; the audit judges each
+# control alone, the hardening reads this. Control id -> a list of requirements: ``id`` the control
+# whose fix is needed (judged on a path specification, fixed by path steps), ``keys`` the parts of its
+# expected specification the first fix relies on, ``why`` what is said ({path}: the paths; {owner},
+# {group}: the first allowed owner and group). The need arises where, on the host as the plan leaves
+# it, a path the needed control reads lacks those keys and the plan made it so: its steps change that
+# path, or the path had them before. The hardening then takes the needed fix too, or, where the user
+# left that control out (excluded, switched off, waived), holds back the steps that need it.
+REQUIRES = {
+    # The submission program writes the client queue through its set-group-id group once it is no longer root.
+    'SM-SETUID-01': [{'id': 'SM-SETGID-01', 'keys': ['group', 'require'],
+                      'why': 'dropping the set-user-id bit of {path} needs its set-group-id {group} for mail submission'}],
+    # The daemon can no longer become root to reach its queue; the files queued in it are SM-RUNAS-01's own
+    # (its check reads them, its fix hands them over).
+    'SM-RUNAS-01': [{'id': 'SM-QUEUE-01', 'keys': ['owner'],
+                     'why': 'the MTA runs as {owner} once RunAsUser is set, and must own its queue {path}'}],
+}
 
 # --- values shared by the audit and the hardening ------------------------------------------------------
 

@@ -24,7 +24,7 @@ import re
 import signal
 import tempfile
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of, _requires as requires_of
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
     ENTRY_STEPS, apply_entry, apply_path, apply_pin, probe_entry, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
 )
@@ -35,8 +35,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, select
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, waiver_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
@@ -157,7 +157,10 @@ class Engine:
         self.io = io
         self.params = params
         self.today = datetime.date.today()
-        self.controls = []
+        self.controls = []  # the selected controls and those their fixes may need: what is read and judged
+        self.selected = []
+        self.lacking = {}
+        self.taken = []
         self.family = None
         self.kernel = None
         self.changes = {}
@@ -178,7 +181,7 @@ class Engine:
         return state
 
     def judge(self, state: dict, expected: dict) -> list:
-        return evaluate(self.controls, expected, state, today=self.today)
+        return evaluate(self.controls, expected, state, self.params['waivers'], self.params['host_name'], today=self.today)
 
     # --- plan ------------------------------------------------------------------------------------------
 
@@ -267,9 +270,41 @@ class Engine:
         return checked
 
     def plan(self, state: dict, findings: list, expected: dict) -> list:
-        aliases = plan_of.alias_steps(plan_of.failing_ids(findings), expected, state)
+        """The steps that fix the failing controls of ``findings``, with what their fixes need of other controls'
+        (the catalogue's REQUIRES): a needed fix is taken too and said, or, where the user left its control out,
+        the steps that need it are held back; then the steps the hardening does not take."""
+        ids = plan_of.failing_ids(findings)
+        lacking, taken, held = dict(self.lacking), [], []
+        for _round in range(len(BY_ID)):  # each round takes a control in or leaves one out for good: it ends
+            steps, predicted = self._plan_ids(state, ids, expected)
+            applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
+            more, holds = requires_of.settle(ids, applied, state, requires_of.after_steps(predicted, applied), expected, lacking)
+            whole = [item for item in holds if item['whole']]
+            if not more and not whole:
+                break
+            for item in whole:
+                lacking[item['id']] = '%s is held back itself' % item['id']
+            taken += more
+            held += whole
+            chosen = set(ids + [item['id'] for item in more]) - {item['id'] for item in held}
+            ids = [control['id'] for control in CONTROLS if control['id'] in chosen]
+        self.taken = [item for item in taken if item['id'] in ids]
+        # The steps that need a fix the user left out wait; the rest of their control is done.
+        waiting = [id(item) for hold in holds for item in hold['steps']]
+        waived = [plan_of.waived(item) for item in findings if item['status'] == 'waived']
+        kept = [item for item in steps if id(item) not in waiting]
+        # The MTA queues the handover gives to a new RunAsUser after the .cf: the .cf is read with a stand-in.
+        mta_queues = {path.rstrip('/') for path in state['layout'].get('queue_mta') or []}
+        self.planned_queues = {item['target'].rstrip('/'): item['after'] for item in kept
+                               if item['kind'] == 'path' and item['phase'] == 'handover' and item['target'].rstrip('/') in mta_queues}
+        return (kept + [plan_of.step(item['id'], 'held', None, ', '.join(item['paths']), None, None, item['why']) for item in held + holds]
+                + waived)
+
+    def _plan_ids(self, state: dict, ids: list, expected: dict) -> tuple:
+        """(steps, the state once the .cf steps are done) of a plan that fixes the controls ``ids``."""
+        aliases = plan_of.alias_steps(ids, expected, state)
         impact = plan_of.without_disabled(state.get('runas_impact'), aliases)
-        failing, held = plan_of.runas_gate(plan_of.failing_ids(findings), impact, self.params['run_as_user_force'])
+        failing, held = plan_of.runas_gate(ids, impact, self.params['run_as_user_force'])
         by_hand = [control_id for control_id in failing if not (
             control_id == 'SM-RUNAS-02' and plan_of.credit_runas_impact(aliases, state.get('runas_impact'), impact))]
         cf_steps, notes = plan_of.option_steps(failing, expected, state)
@@ -317,16 +352,13 @@ class Engine:
         if errors:
             raise plan_of.PlanError('; '.join(errors))
         hazards = []
-        if any(control['id'] in QUEUE_CONTROLS for control in self.controls):
+        if any(control['id'] in QUEUE_CONTROLS for control in self.selected) or set(QUEUE_CONTROLS) & set(ids):
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
             hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
         applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)
-        mta_queues = {path.rstrip('/') for path in state['layout'].get('queue_mta') or []}
-        self.planned_queues = {item['target'].rstrip('/'): item['after'] for item in applied
-                               if item['kind'] == 'path' and item['phase'] == 'handover' and item['target'].rstrip('/') in mta_queues}
-        return applied + held + plan_of.manual_steps(by_hand) + notes + hazards
+        return applied + held + plan_of.manual_steps(by_hand) + notes + hazards, predicted
 
     # --- check and apply ---------------------------------------------------------------------------
 
@@ -453,23 +485,27 @@ class Engine:
 
     def run(self) -> dict:
         params = self.params
-        errors = selection_errors(params['include'], params['exclude'], params['expected'])
+        errors = selection_errors(params['include'], params['exclude'], params['expected']) + waiver_errors(params['waivers'], BY_ID)
         if errors:
             raise EngineError('; '.join(errors) + '.')
-        self.controls = select(params['include'], params['exclude'])
+        self.selected = select(params['include'], params['exclude'])
+        chosen = [control['id'] for control in self.selected]
+        # What the selected fixes may need is read and judged too, and taken only where the plan needs it.
+        self.controls = [control for control in CONTROLS if control['id'] in set(chosen + requires_of.closure(chosen))]
         self.family = params['os_family'] or read_os()['family']
+        self.lacking = requires_of.unavailable(params['exclude'], params['waivers'], params['host_name'], self.today, self.family)
         state = self.read()
         sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
         daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
-                  'refused': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
+                  'refused': [], 'notes': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
                   'daemon': daemon}
         if not state['installed']:
             return dict(result, skipped=True, msg='sendmail is not installed', reason=state['reason'])
         expected = expected_values(self.controls, self.family, params['expected'])
         findings = self.judge(state, expected)
         try:
-            steps = self.plan(state, findings, expected)
+            steps = self.plan(state, [item for item in findings if item['id'] in chosen], expected)
         except plan_of.PlanError as exc:
             raise EngineError('%s; nothing was changed.' % exc, result) from exc
         self.stale = running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
@@ -527,19 +563,27 @@ class Engine:
             result['maps'] = [{'name': item['name'], 'source': item['source'], 'database': item['target'],
                                'command': item.get('command'), 'error': item.get('error')}
                               for item in done if item['kind'] == 'map_rebuild']
-        for control in self.controls:
-            c_id = control['id']
+        taken = {item['id']: item['why'] for item in self.taken}
+        selected = {control['id'] for control in self.selected}
+        reported = [control['id'] for control in self.controls if control['id'] in selected or control['id'] in taken]
+        for c_id in reported:
             mine = [item for item in done if item['id'] == c_id]
             waiting = [item['why'] for item in not_done if item['id'] == c_id]
             status = before[c_id]['status']
-            details = 'passes; left alone' if status not in plan_of.FAILING else (
-                'not done: ' + ' '.join(waiting) if waiting and not mine else before[c_id]['actual'])
+            if c_id in taken:
+                details = taken[c_id]
+            elif status == 'waived':
+                details = ' '.join(waiting)
+            elif status not in plan_of.FAILING:
+                details = 'passes; left alone'
+            else:
+                details = 'not done: ' + ' '.join(waiting) if waiting and not mine else before[c_id]['actual']
             result['results'].append({'id': c_id, 'status_before': status,
                                       'status_after': after_by_id[c_id]['status'] if after_by_id else None,
                                       'changed': any(item.get('changed') for item in mine), 'steps': mine, 'details': details})
         if after is not None:
             result['drift_after'] = [{'id': item['id'], 'status': item['status'], 'actual': item['actual']}
-                                     for item in after if item['status'] in plan_of.FAILING]
+                                     for item in after if item['status'] in plan_of.FAILING and item['id'] in reported]
         result['diff'] = self._diff(changed_steps)
         result['runas_breaks'] = list(self.breaks)  # the plan's: filled only where it sets a new RunAsUser
         if result['runas_breaks']:
@@ -550,7 +594,10 @@ class Engine:
         if not_done:
             self.io.warn('Not done by the hardening: %s.' % '; '.join(
                 '%s: %s' % (item['id'] or item['target'], item['why'].rstrip('.')) for item in not_done))
-        result['msg'] = self.summary(result)
+        result['notes'] = list(taken.values()) + plan_of.expired_waivers([before[c_id] for c_id in reported])
+        for note in result['notes']:
+            self.io.warn(note + '.')
+        result['msg'] = self.summary(result, list(taken))
         return result
 
     def _diff(self, changed_steps: list) -> list:
@@ -566,14 +613,19 @@ class Engine:
                     change['cf_text'], change['cf_new']))))
         return entries + plan_of.diff_entries(changed_steps)
 
-    def summary(self, result: dict) -> str:
+    def summary(self, result: dict, taken=()) -> str:
         count = len(result['changed_controls'])
-        by_hand = ', '.join(result['manual'])
+        kinds = {kind: sorted({item['id'] for item in result['not_done'] if item['kind'] == kind}) for kind in ('held', 'waived')}
+        by_hand = ', '.join(c_id for c_id in result['manual'] if c_id not in kinds['held'])
+        # What the user chose, and what the hardening did beyond the selection because of it.
+        said = ''.join('; %s: %s' % (label, ', '.join(ids)) for label, ids in (
+            ('taken too', list(taken)), ('held back', kinds['held']), ('waived', kinds['waived'])) if ids)
         if not count:
             if not result['changed']:
-                text = ('Nothing changed; by hand: %s' % by_hand) if by_hand else 'Every selected control passes; nothing to change'
-                return text + ('; ' + STALE if result['restart_needed'] else '') + '.'
-            return 'Upkeep only (map databases rebuilt); no control needed a change.'
+                text = ('Nothing changed; by hand: %s' % by_hand) if by_hand else (
+                    'Nothing changed' if said else 'Every selected control passes; nothing to change')
+                return text + said + ('; ' + STALE if result['restart_needed'] else '') + '.'
+            return 'Upkeep only (map databases rebuilt); no control needed a change%s.' % said
         text = '%d control%s %s' % (count, '' if count == 1 else 's', 'to fix' if self.io.check_mode else 'fixed')
         if result['cf_changed']:
             text += '; restart sendmail to use the new %s' % ', '.join(os.path.basename(p) for p in result['cf_changed'])
@@ -581,4 +633,4 @@ class Engine:
             text += '; ' + STALE
         if by_hand:
             text += '; by hand: %s' % by_hand
-        return text + '.'
+        return text + said + '.'

@@ -26,8 +26,9 @@ only tighten what the old .cf accepts; the new .cf is accepted before it is inst
 handover gives the queue to the user the installed .cf names.
 
 Steps the hardening cannot take are of kind ``manual`` (the catalogue's fix is by hand, or a
-value is missing) and ``refuse`` (changing the path would not be safe); they are never applied
-and never counted as changes.
+value is missing) and ``refuse`` (changing the path would not be safe); those it does not take are of
+kind ``held`` (they need another control's fix the user left out) and ``waived`` (a waiver accepts the
+control as it is). None is ever applied or counted as a change.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
     judge_path, owner_names, setuid_root_files, smrsh_interpreters,
 )
+from ansible_collections.mailsec.sendmail.plugins.module_utils._requires import first
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import FOLLOWED_GROUPS, account_tokens, layout
 
@@ -51,7 +53,7 @@ PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
 APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
 # Steps that change a .cf: carried out together, one validated replacement per file.
 CONFIG_KINDS = ('cf_option', 'mc_feature', 'cf_listen')
-NOT_APPLIED = ('manual', 'refuse')
+NOT_APPLIED = ('manual', 'refuse', 'held', 'waived')
 CF_SOURCES = ('auto', 'mc', 'cf')
 RUNAS_OWNERS = ('@RunAsUser', '@MTAUser')
 
@@ -76,6 +78,20 @@ def manual(control_id: str, why: str, target=None) -> dict:
 
 def refuse(control_id: str, target: str, why: str) -> dict:
     return step(control_id, 'refuse', None, target, None, None, why)
+
+
+def waived(finding: dict) -> dict:
+    """The step a waived control gets instead of its fix: the waiver's reason and expiry, said."""
+    waiver = finding['waiver']
+    until = ' until %s' % waiver['expires'] if waiver['expires'] else ''
+    return step(finding['id'], 'waived', None, None, None, None, 'waived%s: %s' % (until, waiver['reason']),
+                reason=waiver['reason'], expires=waiver['expires'])
+
+
+def expired_waivers(findings: list) -> list:
+    """A note for each finding whose waiver has expired: it is judged, and fixed, as if there were none."""
+    return ['The waiver of %s (%s) expired on %s: it no longer applies' % (item['id'], item['waiver']['reason'], item['waiver']['expires'])
+            for item in findings if item.get('waiver') and item['waiver']['expired']]
 
 
 def failing_ids(findings: list) -> list:
@@ -690,8 +706,9 @@ def _clear_bits_steps(view: _View, control_id: str, action: dict, expected: dict
             continue
         pinned = view.pins.get(item['path'])
         if pinned is not None:
-            owner, group, mode = pinned.split()
-            pin = _pin(view, control_id, item['path'], '%s %s %04o' % (owner, group, _octal(mode) & ~bits),
+            # The mode the plan leaves the file at: a set-group-id bit a step before this one gives is pinned with it.
+            owner, group, _mode = pinned.split()
+            pin = _pin(view, control_id, item['path'], '%s %s %s' % (owner, group, want['mode']),
                        'the statoverride %s would bring %04o back at the next upgrade' % (pinned, bits))
         elif options.get('statoverride'):
             pin = _pin(view, control_id, item['path'], '%s %s %s' % (want['owner'], want['group'], want['mode']),
@@ -736,9 +753,10 @@ def _statoverride_steps(view: _View, control_id: str, action: dict, options: dic
 
 def _handover(view: _View) -> list:
     """SM-RUNAS-01's own fix where RunAsUser is (or is about to be) set: what the MTA writes goes to the
-    user it runs as (it could no longer read or write it): the files queued in the MTA queue, its
-    qf/df/xf subdirectories, the queue, the statistics file. The queue itself comes after what is in it,
-    so that each file is changed while its directory is still as the link checks found it."""
+    user it runs as (it could no longer read or write it): the files queued in the MTA queue (its check
+    reads them), their qf/df/xf subdirectories, the statistics file. The queue itself is SM-QUEUE-01's,
+    which SM-RUNAS-01 needs (the catalogue's REQUIRES): its step comes after these, so that each file is
+    changed while its directory is still as the link checks found it."""
     user, group = _runas(view.state)
     if not user:
         return []
@@ -747,7 +765,6 @@ def _handover(view: _View) -> list:
     listings = [(view.state.get('queue_files') or {}).get(queue, {}) for queue in queues]
     paths = [item['path'] for listing in listings for item in listing.get('files') or []]
     paths.extend(item['path'] for listing in listings for item in listing.get('dirs') or [])
-    paths.extend(queues)
     paths.extend([mta['StatusFile']] if mta.get('StatusFile') else [])
     found = []
     for path in paths:
@@ -765,7 +782,8 @@ def _handover(view: _View) -> list:
 def file_steps(control_ids: list, expected_by_id: dict, state: dict, options: dict | None = None,
                runas_changed: bool = False) -> list:
     """The path and statoverride steps of the failing ``control_ids``, planned on ``state`` (the state once
-    the .cf steps are done), in phase order and, within a phase, in catalogue order; refusals among them.
+    the .cf steps are done), in phase order and, within a phase, in the order given, but a control another
+    one's fix needs comes ahead of it; refusals among them.
 
     ``options``: ``statoverride`` (pin the modes of files whose set-user-id bit is dropped), ``dpkg``
     (dpkg-statoverride is there). A failing SM-RUNAS-01 hands what the MTA writes to the RunAsUser of
@@ -774,6 +792,7 @@ def file_steps(control_ids: list, expected_by_id: dict, state: dict, options: di
     """
     options = dict({'statoverride': True, 'dpkg': False}, **(options or {}))
     view = _View(state)
+    control_ids = first(control_ids)
     found = _handover(view) if 'SM-RUNAS-01' in control_ids else []
     # A path a failing statoverride control pins is pinned by that control's own step, not twice.
     pinned_elsewhere = {path for control_id in control_ids for action in fix_actions(BY_ID[control_id], expected_by_id[control_id])

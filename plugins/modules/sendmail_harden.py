@@ -33,6 +33,16 @@ description:
     refused. Check mode makes the same checks.
   - Fixes of kind C(manual) (SM-TRUST-01, SM-PRIVDROP-01, SM-CF-01) and refused paths are never applied and never
     counted as changes; they are listed in RV(not_done) and RV(manual), with one warning.
+  - "Some fixes need another control's fix for mail to keep working, as the catalogue's C(REQUIRES) says: dropping
+    the set-user-id bit of the sendmail binary needs its set-group-id C(smmsp) (SM-SETGID-01), or every ordinary
+    user's submission fails; setting RunAsUser (SM-RUNAS-01) needs the MTA queue owned by that user (SM-QUEUE-01).
+    Where the plan leaves the host without it, the needed fix is taken too, even when O(include) does not name it,
+    and said (RV(notes), a warning, the summary, RV(changed_controls)); where O(exclude) names it or a waiver
+    accepts it, the steps that need it are held back and said (RV(not_done), kind V(held)). A binary that keeps
+    its set-group-id bit, or a queue the new RunAsUser owns already, needs nothing more."
+  - A control that O(waivers) waive on this host (the same list as M(mailsec.sendmail.sendmail_drift)'s) is judged
+    but neither counted as drift nor changed; RV(not_done) lists it with kind V(waived), its reason and expiry.
+    An expired waiver no longer applies, and RV(notes) says so.
   - A host without sendmail is not a failure; the result says V(sendmail is not installed) and is marked skipped.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
@@ -49,6 +59,36 @@ options:
     type: list
     elements: str
     default: []
+  waivers:
+    description:
+      - Accepted deviations, as M(mailsec.sendmail.sendmail_drift) takes them, so that one list serves the audit and the
+        hardening. A control with an active waiver for this host is left as it is, and a fix that needs it is held back.
+      - An expired waiver no longer applies; the control is fixed as any other, with a note.
+      - Invalid waivers (an unknown id, no reason, a date that is not YYYY-MM-DD) fail the task before anything is read.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: The control id.
+        type: str
+        required: true
+      hosts:
+        description: Shell-style pattern matched against O(host_name).
+        type: str
+        default: '*'
+      reason:
+        description: Why the deviation is accepted.
+        type: str
+        required: true
+      expires:
+        description: Last day the waiver applies, as YYYY-MM-DD; none means it does not expire.
+        type: str
+  host_name:
+    description:
+      - The name the waivers' O(waivers[].hosts) patterns are matched against; the hardening role passes C(inventory_hostname).
+    type: str
+    default: ''
   expected:
     description:
       - Overrides of expected values, by control id, as in M(mailsec.sendmail.sendmail_drift); the fixes use the same
@@ -163,6 +203,16 @@ EXAMPLES = r"""
     exclude: [SM-RUNAS-01]
     rebuild_maps: true
 
+- name: Drop set-user-id bits but where the audit's waivers accept them (the set-group-id bit comes along where needed)
+  mailsec.sendmail.sendmail_harden:
+    include: [setuid]
+    host_name: "{{ inventory_hostname }}"
+    waivers:
+      - id: SM-SETUID-01
+        hosts: "relay*"
+        reason: procmail delivery through sensible-mda, migration planned
+        expires: "2026-12-31"
+
 - name: Predict the changes; compare with sendmail_drift
   mailsec.sendmail.sendmail_harden:
   check_mode: true
@@ -173,8 +223,9 @@ EXAMPLES = r"""
 RETURN = r"""
 changed_controls:
   description:
-    - The ids of the controls that steps were (in check mode, would be) taken for, sorted. Manual fixes and refused
-      paths are never among them.
+    - The ids of the controls that steps were (in check mode, would be) taken for, sorted. Manual fixes, refused
+      paths, held and waived controls are never among them; a control whose fix another one needs and that was taken
+      too is.
   returned: always
   type: list
   elements: str
@@ -197,13 +248,30 @@ plan:
        why: "mode 2750 has 2050 beyond 0700"}
 not_done:
   description:
-    - The steps the hardening does not take, with C(id), C(kind) (V(manual) or V(refuse)), C(target) and C(why).
+    - The steps the hardening does not take, with C(id), C(kind), C(target) and C(why). V(manual) a fix only a person
+      can make (or a value missing), V(refuse) a path not safe to change, V(held) steps that need another control's fix
+      the user left out (excluded, switched off or waived; C(target) the paths), V(waived) a control a waiver accepts
+      (with C(reason) and C(expires)).
   returned: always
   type: list
   elements: dict
-  sample: [{id: SM-TRUST-01, kind: manual, target: null, why: "Remove confTRUSTED_USER from sendmail.mc ..."}]
+  sample:
+    - {id: SM-TRUST-01, kind: manual, target: null, why: "Remove confTRUSTED_USER from sendmail.mc ..."}
+    - {id: SM-SETUID-01, kind: waived, target: null, why: "waived until 2026-12-31: procmail delivery through sensible-mda",
+       reason: procmail delivery through sensible-mda, expires: "2026-12-31"}
+notes:
+  description:
+    - "What the hardening did beyond the selection, or was told and did not apply, one sentence each (each also a
+      warning): a fix taken too because a selected fix needs it, a waiver that has expired."
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "SM-SETGID-01 taken too: dropping the set-user-id bit of /usr/lib/sm.bin/sendmail needs its set-group-id smmsp for
+      mail submission"
+
 results:
-  description: One entry per selected control, in catalogue order.
+  description: One entry per selected control, and per control taken too, in catalogue order.
   returned: always
   type: list
   elements: dict
@@ -213,7 +281,7 @@ results:
       type: str
       sample: SM-QUEUE-01
     status_before:
-      description: Its status before any change (as M(mailsec.sendmail.sendmail_drift) reports it).
+      description: Its status before any change (as M(mailsec.sendmail.sendmail_drift) reports it, V(waived) included).
       type: str
       sample: fail
     status_after:
@@ -229,11 +297,11 @@ results:
       type: list
       elements: dict
     details:
-      description: Why nothing was done, what was found, or what is left to do by hand.
+      description: Why nothing was done (held back, waived), what was found, why it was taken too, or what is left to do by hand.
       type: str
       sample: "/var/spool/mqueue: owner smmta, not root, mode 2750 has 2050 beyond 0700"
 manual:
-  description: The ids of failing controls left to do by hand (manual fixes, refused paths, missing values).
+  description: The ids of failing controls left to do by hand (manual fixes, refused paths, missing values, steps held back).
   returned: always
   type: list
   elements: str
@@ -334,6 +402,13 @@ def main() -> None:
             'include': {'type': 'list', 'elements': 'str', 'default': []},
             'exclude': {'type': 'list', 'elements': 'str', 'default': []},
             'expected': {'type': 'dict', 'default': {}},
+            'waivers': {'type': 'list', 'elements': 'dict', 'default': [], 'options': {
+                'id': {'type': 'str', 'required': True},
+                'hosts': {'type': 'str', 'default': '*'},
+                'reason': {'type': 'str', 'required': True},
+                'expires': {'type': 'str'},
+            }},
+            'host_name': {'type': 'str', 'default': ''},
             'os_family': {'type': 'str'},
             'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},
             'cf_source': {'type': 'str', 'choices': list(CF_SOURCES), 'default': 'auto'},

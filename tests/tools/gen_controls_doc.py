@@ -45,6 +45,23 @@ def _override_lines(cat, control: dict) -> list:
     return ['- `%s` (%s): %s' % (key, cat.describe_key(schema), schema['description']) for key, schema in control['override'].items()]
 
 
+def _requires_lines(cat, control: dict) -> list:
+    """What the control's fix needs of other controls' (REQUIRES), and what the control's fix is needed for."""
+    lines = []
+    for requirement in cat.REQUIRES.get(control['id'], ()):
+        needed = cat.BY_ID[requirement['id']]
+        groups = cat.fix_targets(needed)[0]
+        why = requirement['why'].format(path='`%s`' % ', '.join(groups), owner='that user',
+                                        group=(cat.expected_for(needed, None).get('group') or ['its group'])[0])
+        lines += ['**Needs, when hardened.** %s (%s): %s. Where the plan would leave the host without it, the hardening '
+                  'takes that fix too and says so; where %s is excluded, switched off or waived, it holds back the steps '
+                  'that need it.' % (requirement['id'], ', '.join(requirement['keys']), why, requirement['id']), '']
+    needed_by = [control_id for control_id, items in cat.REQUIRES.items() if any(item['id'] == control['id'] for item in items)]
+    if needed_by:
+        lines += ['**Needed by the fix of** %s.' % ', '.join(needed_by), '']
+    return lines
+
+
 def render_control(cat, control: dict) -> list:
     applies = ', '.join(control['applies']['os_family'] or ['every OS family'])
     row = (control['family'], control['severity'], ', '.join(control['tags']), applies)
@@ -71,6 +88,7 @@ def render_control(cat, control: dict) -> list:
         lines += ['Fix data for the hardening role (%s):' % ('any OS family' if family == 'default' else family), '', '```json']
         lines += json.dumps(fix, indent=2, sort_keys=True).splitlines()
         lines += ['```', '']
+    lines += _requires_lines(cat, control)
     if control['package_note']:
         lines += ['**Why the baseline differs from the package.** ' + control['package_note'], '']
     lines += ['**References.**', '']
@@ -96,7 +114,8 @@ def render(cat) -> str:
         '`not_applicable` for every control; a configuration file that cannot be read gives `error` for the controls '
         'that read it. A waiver (module option `waivers`: `id`, `hosts`, `reason`, `expires`) turns a `fail` into '
         '`waived` until its expiry date; after it, the control fails again and the finding shows the waiver as '
-        'expired.' % ', '.join('`%s`' % status for status in cat.STATUSES),
+        'expired. The hardening honours the same waivers: a waived control is left as it is.'
+        % ', '.join('`%s`' % status for status in cat.STATUSES),
         '',
         'Expected values depend on the OS family and can be overridden per control with the module option '
         '`expected` (modes as quoted octal strings). In path specifications, `@MTAUser` is the user the MTA '

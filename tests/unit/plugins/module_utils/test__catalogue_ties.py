@@ -46,3 +46,27 @@ def test_the_role_switches_every_family_it_hardens_and_no_other():
     assert all(spec['sendmail_hardening_%s' % family]['type'] == 'bool' for family in HARDENED)
     assert sorted(internals['__sendmail_hardening_families']) == sorted(HARDENED)
     assert all('sendmail_hardening_%s ' % family in internals['__sendmail_hardening_families'][family] for family in HARDENED)
+
+
+def test_one_waiver_list_serves_the_audit_and_the_hardening():
+    """The hardening role takes the audit role's waivers by default, with the same keys, and passes them to a
+    module that takes them as sendmail_drift does."""
+    defaults = load(os.path.join(ROLE, 'defaults', 'main.yml'))
+    assert defaults['sendmail_hardening_waivers'] == '{{ sendmail_audit_waivers | default([]) }}'
+    spec = load(os.path.join(ROLE, 'meta', 'argument_specs.yml'))['argument_specs']['main']['options']
+    audit = load(os.path.join(ROOT, 'roles', 'sendmail_audit', 'meta', 'argument_specs.yml'))['argument_specs']['main']['options']
+
+    def keys(options):
+        return {name: (item['type'], item.get('required', False)) for name, item in options.items()}
+    assert keys(spec['sendmail_hardening_waivers']['options']) == keys(audit['sendmail_audit_waivers']['options'])
+    harden = yaml.safe_load(sendmail_harden.DOCUMENTATION)['options']
+    drift = yaml.safe_load(sendmail_drift.DOCUMENTATION)['options']
+    assert keys(harden['waivers']['suboptions']) == keys(drift['waivers']['suboptions'])
+    assert harden['host_name']['default'] == drift['host_name']['default'] == ''
+    returned = yaml.safe_load(sendmail_harden.RETURN)
+    assert 'notes' in returned and 'waived' in str(returned['not_done']['description'])
+    with open(os.path.join(ROLE, 'tasks', 'harden.yml'), encoding='utf-8') as handle:
+        tasks = yaml.safe_load(handle)
+    harden_task = next(task for task in tasks if 'mailsec.sendmail.sendmail_harden' in task)['mailsec.sendmail.sendmail_harden']
+    assert harden_task['waivers'] == '{{ sendmail_hardening_waivers }}'
+    assert harden_task['host_name'] == '{{ inventory_hostname }}'

@@ -41,3 +41,13 @@ def test_check_mode_reports_a_stale_file(tmp_path, capsys):
     assert 'is stale' in capsys.readouterr().err
     assert generator.main([str(stale)]) == 0
     assert generator.main(['--check', str(stale)]) == 0
+
+
+def test_what_a_fix_needs_is_documented_on_both_controls():
+    generator = load_generator()
+    catalogue = generator.load_catalogue()
+    text = generator.render(catalogue)
+    for control_id, requirements in catalogue.REQUIRES.items():
+        for requirement in requirements:
+            assert '**Needs, when hardened.** %s (%s)' % (requirement['id'], ', '.join(requirement['keys'])) in text
+            assert '**Needed by the fix of** %s.' % control_id in text

@@ -164,8 +164,7 @@ def test_legacy_host_plan_in_dependency_order(release):
         ('path', 'paths', 'SM-QUEUE-02', '/var/spool/mqueue-client', 'smmsp:smmsp 0770'),
         ('cf_option', 'config', 'SM-RUNAS-01', '/etc/mail/sendmail.cf', 'smmta:smmsp'),
         ('cf_option', 'config', 'SM-SAFE-01', '/etc/mail/sendmail.cf', 'safe'),
-        # SM-RUNAS-01's own fix, once the .cf names smmta: the MTA must own its queue; then the queue's mode.
-        ('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue', 'smmta:smmsp 0777'),
+        # Once the .cf names smmta, the queue goes to the MTA's user with its mode (SM-QUEUE-01, which SM-RUNAS-01 needs).
         ('path', 'handover', 'SM-QUEUE-01', '/var/spool/mqueue', 'smmta:smmsp 0700'),
         ('statoverride', 'pins', 'SM-SETUID-01', '/usr/sbin/sensible-mda', 'root root 0755'),
         ('statoverride', 'pins', 'SM-STATOVR-01', BINARY, 'root smmsp 2755'),
@@ -204,6 +203,8 @@ def queued(state, path, owner='root', mode='0600', kind='file'):
 
 
 def test_queued_files_go_to_the_new_run_as_user_before_their_queue():
+    """SM-RUNAS-01 hands over what is queued (its check reads the queued files); the queue itself is SM-QUEUE-01's,
+    which the engine takes with it (see test__requires), after what is in it."""
     state = stock_state()
     state['paths']['/var/spool/mqueue'].update(owner='root')
     queued(state, '/var/spool/mqueue/qf', mode='0700', kind='dir')
@@ -211,9 +212,10 @@ def test_queued_files_go_to_the_new_run_as_user_before_their_queue():
     options, _notes = option_steps(['SM-RUNAS-01'], expected_all(), state)
     files = file_steps(['SM-RUNAS-01'], expected_all(), after_options(state, options), DPKG, runas_changed=True)
     assert summary(files) == [('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue/qf/qfA', 'smmta:smmsp 0600'),
-                              ('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue/qf', 'smmta:smmsp 0700'),
-                              ('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue', 'smmta:smmsp 2750')]
-    assert [item['set'] for item in files] == [{'owner': 'smmta'}] * 3
+                              ('path', 'handover', 'SM-RUNAS-01', '/var/spool/mqueue/qf', 'smmta:smmsp 0700')]
+    assert [item['set'] for item in files] == [{'owner': 'smmta'}] * 2
+    files = file_steps(['SM-RUNAS-01', 'SM-QUEUE-01'], expected_all(), after_options(state, options), DPKG, runas_changed=True)
+    assert summary(files)[-1] == ('path', 'handover', 'SM-QUEUE-01', '/var/spool/mqueue', 'smmta:smmsp 0700')
     assert file_steps(['SM-QUEUE-03'], expected_all(), state, DPKG) == []
 
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine, _state
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
@@ -262,3 +262,120 @@ def test_a_daemon_older_than_its_cf_is_restarted(capsys, host):
         assert 'started before sendmail.cf was last written' in result['msg']
     os.utime(str(pid_file))
     assert run_module(sendmail_harden, capsys, base_args(host))['restart_needed'] is False
+
+
+# --- what one fix needs of another's, and waivers ---------------------------------------------------------
+
+
+@pytest.fixture
+def setuid_host(host, monkeypatch):
+    """The host's sendmail program set-user-id root and not set-group-id (4755 root:root; the group the
+    set-group-id control wants is root here, the test host having no smmsp). Only that program counts as
+    sendmail's, and no statoverride is read: nothing of the machine itself is judged or changed."""
+    os.chmod(host['binary'], 0o4755)
+    monkeypatch.setattr(_state, 'candidate_paths', lambda extra=(), list_globs=(): sorted(extra))
+    monkeypatch.setattr(_state, 'read_statoverrides', lambda: [])
+    return host
+
+
+def setuid_args(host, **more):
+    return base_args(host, **dict({'include': ['setuid'], 'statoverride': False,
+                                   'expected': {'SM-SETGID-01': {'group': ['root']}}}, **more))
+
+
+def test_dropping_set_user_id_takes_the_set_group_id_too(capsys, setuid_host):
+    """--tags setuid on a 4755 binary: without its set-group-id, every ordinary user's submission would fail."""
+    taken = ('SM-SETGID-01 taken too: dropping the set-user-id bit of %s needs its set-group-id root for mail submission'
+             % setuid_host['binary'])
+    check = run_module(sendmail_harden, capsys, setuid_args(setuid_host), check_mode=True)
+    assert check['changed_controls'] == ['SM-SETGID-01', 'SM-SETUID-01'] and check['notes'] == [taken]
+    assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o4755
+    result = run_module(sendmail_harden, capsys, setuid_args(setuid_host))
+    assert result['rc'] == 0 and result['changed_controls'] == check['changed_controls'] and result['notes'] == [taken]
+    assert any(taken in str(item) for item in result['warnings'])
+    assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o2755 and result['drift_after'] == []
+    # The set-group-id bit is given before the set-user-id bit is taken: the binary is never without both.
+    assert [(item['id'], item['after']['mode']) for item in result['plan']] == [('SM-SETGID-01', '6755'), ('SM-SETUID-01', '2755')]
+    assert [item['id'] for item in result['results']] == ['SM-SETUID-01', 'SM-SETGID-01']
+    assert result['results'][1]['details'] == taken
+    assert run_module(sendmail_harden, capsys, setuid_args(setuid_host))['changed'] is False
+
+
+def test_a_binary_that_keeps_its_set_group_id_needs_nothing_more(capsys, setuid_host):
+    os.chmod(setuid_host['binary'], 0o6755)
+    result = run_module(sendmail_harden, capsys, setuid_args(setuid_host))
+    assert result['changed_controls'] == ['SM-SETUID-01'] and result['notes'] == []
+    assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o2755
+
+
+@pytest.mark.parametrize('more, said', [
+    ({'exclude': ['SM-SETGID-01']}, 'SM-SETGID-01 is excluded (exclude: SM-SETGID-01)'),
+    ({'waivers': [{'id': 'SM-SETGID-01', 'reason': 'vendor build', 'expires': '2999-12-31'}]},
+     'SM-SETGID-01 is waived until 2999-12-31: vendor build'),
+])
+def test_a_needed_fix_left_out_holds_the_step_back(capsys, setuid_host, more, said):
+    why = ('held back: dropping the set-user-id bit of %s needs its set-group-id root for mail submission, and %s'
+           % (setuid_host['binary'], said))
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, setuid_args(setuid_host, **more), check_mode=check_mode)
+        assert result['rc'] == 0 and result['changed'] is False and result['changed_controls'] == [] and result['plan'] == []
+        assert [(item['id'], item['kind'], item['target'], item['why']) for item in result['not_done']] == [
+            ('SM-SETUID-01', 'held', setuid_host['binary'], why)]
+        assert result['manual'] == ['SM-SETUID-01'] and 'held back: SM-SETUID-01' in result['msg']
+        assert any(why in str(item) for item in result['warnings'])
+    assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o4755
+
+
+def test_a_waived_control_is_neither_drift_nor_changed(capsys, host):
+    before = snapshot(host['mail'])
+    waivers = [{'id': 'SM-SAFE-01', 'hosts': 'mail*', 'reason': 'a site map in a group-writable directory',
+                'expires': '2999-12-31'}]
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, base_args(host, waivers=waivers, host_name='mail1'), check_mode=check_mode)
+        assert result['rc'] == 0 and result['changed'] is False and result['changed_controls'] == [] and result['plan'] == []
+        found = {item['id']: item for item in result['results']}['SM-SAFE-01']
+        assert found['status_before'] == 'waived' and found['changed'] is False
+        assert found['status_after'] == (None if check_mode else 'waived')
+        assert [(item['id'], item['kind'], item['reason'], item['expires'], item['why']) for item in result['not_done']] == [
+            ('SM-SAFE-01', 'waived', 'a site map in a group-writable directory', '2999-12-31',
+             'waived until 2999-12-31: a site map in a group-writable directory')]
+        assert found['details'] == 'waived until 2999-12-31: a site map in a group-writable directory'
+        assert result['manual'] == [] and result.get('drift_after', []) == []
+        assert result['msg'] == 'Nothing changed; waived: SM-SAFE-01.'
+        assert any('SM-SAFE-01: waived until 2999-12-31' in str(item) for item in result['warnings'])
+    assert snapshot(host['mail']) == before
+    # Another host's waiver does not apply here.
+    other = run_module(sendmail_harden, capsys, base_args(host, waivers=waivers, host_name='relay1'), check_mode=True)
+    assert other['changed_controls'] == ['SM-SAFE-01']
+
+
+def test_an_expired_waiver_does_not_apply_and_is_said(capsys, host):
+    waivers = [{'id': 'SM-SAFE-01', 'reason': 'until the maps move', 'expires': '2020-01-31'}]
+    result = run_module(sendmail_harden, capsys, base_args(host, waivers=waivers))
+    assert result['changed_controls'] == ['SM-SAFE-01'] and result['drift_after'] == []
+    note = 'The waiver of SM-SAFE-01 (until the maps move) expired on 2020-01-31: it no longer applies'
+    assert result['notes'] == [note] and any(note in str(item) for item in result['warnings'])
+
+
+def test_invalid_waivers_fail_before_anything_is_read(capsys, tmp_path):
+    waivers = [{'id': 'SM-NOSUCH-01', 'reason': 'x'}, {'id': 'SM-SAFE-01', 'reason': ' ', 'expires': '31.12.2026'}]
+    result = run_module(sendmail_harden, capsys, {'binary': str(tmp_path / 'sendmail'), 'waivers': waivers})
+    assert result['failed'] is True
+    assert result['msg'] == ('waiver 1 names SM-NOSUCH-01, which is no control id; waiver 2 (SM-SAFE-01) needs a reason; '
+                             'waiver 2 (SM-SAFE-01): expires must be a date as YYYY-MM-DD, not 31.12.2026.')
+
+
+def test_run_as_user_is_held_back_where_its_queue_is_left_out(capsys, host):
+    """RunAsUser would leave the MTA a queue it cannot use (root's): with SM-QUEUE-01 excluded, RunAsUser waits,
+    and no .cf is rebuilt for it."""
+    queue = host['root'] / 'mqueue'
+    queue.mkdir(mode=0o700)
+    cf = host['mail'] / 'sendmail.cf'
+    cf.write_text(cf.read_text().replace('O QueueDirectory=/var/spool/mqueue', 'O QueueDirectory=%s' % queue))
+    args = base_args(host, include=['SM-RUNAS-01'], exclude=['queue'])
+    result = run_module(sendmail_harden, capsys, args, check_mode=True)
+    assert result['rc'] == 0 and result['changed'] is False and result['plan'] == [] and result['cf_changed'] == []
+    assert [(item['id'], item['kind'], item['target'], item['why']) for item in result['not_done']] == [
+        ('SM-RUNAS-01', 'held', str(queue), 'held back: the MTA runs as smmta once RunAsUser is set, and must own its queue '
+         '%s, and SM-QUEUE-01 is excluded (exclude: queue)' % queue)]
+    assert result['msg'] == 'Nothing changed; held back: SM-RUNAS-01.'
