@@ -1117,7 +1117,14 @@ REQUIRES = {
     # The daemon can no longer become root to reach its queue; the files queued in it are SM-RUNAS-01's own
     # (its check reads them, its fix hands them over).
     'SM-RUNAS-01': [{'id': 'SM-QUEUE-01', 'keys': ['owner'],
-                     'why': 'the MTA runs as {owner} once RunAsUser is set, and must own its queue {path}'}],
+                     'why': 'the MTA runs as {owner} once RunAsUser is set, and must own its queue {path}'},
+                    # sendmail reads its STARTTLS key as the RunAsUser: a key it cannot read turns STARTTLS off.
+                    {'id': 'SM-TLS-01', 'keys': ['owner'],
+                     'why': 'the MTA reads its STARTTLS key {path} as {owner} once RunAsUser is set'}],
+    # DontBlameSendmail=safe takes GroupReadableKeyFile away: a key others can read is refused from then on,
+    # whatever it was before (always), and STARTTLS goes off without a word.
+    'SM-SAFE-01': [{'id': 'SM-TLS-01', 'keys': ['mode'], 'always': True,
+                    'why': 'with DontBlameSendmail safe sendmail refuses the STARTTLS key {path} unless only its owner can read it'}],
 }
 
 # --- values shared by the audit and the hardening ------------------------------------------------------

@@ -105,7 +105,8 @@ def _lacks(entry: dict | None, spec: dict, keys, owners: list) -> list:
 
 def unmet(requirement: dict, expected: dict, before: dict, after: dict, touched) -> list:
     """The paths the needed control reads that ``after`` leaves without the requirement's keys, where the plan
-    made it so: its steps change the path (``touched``), or the path had them in ``before``."""
+    made it so: its steps change the path (``touched``), or the path had them in ``before``; or in any case where
+    the requirement says ``always`` (the fix makes sendmail judge the path more strictly than before)."""
     groups, follow = fix_targets(BY_ID[requirement['id']])
     keys = requirement['keys']
     owners_before, owners_after = owner_names(before, expected['owner']), owner_names(after, expected['owner'])
@@ -116,7 +117,7 @@ def unmet(requirement: dict, expected: dict, before: dict, after: dict, touched)
             if path in found or not _lacks(now, expected, keys, owners_after):
                 continue
             then = _judged((before.get('paths') or {}).get(path), follow)
-            if path in touched or (then is not None and not _lacks(then, expected, keys, owners_before)):
+            if path in touched or requirement.get('always') or (then is not None and not _lacks(then, expected, keys, owners_before)):
                 found.append(path)
     return found
 

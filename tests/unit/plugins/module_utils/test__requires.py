@@ -19,7 +19,7 @@ from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__
     BINARY, legacy_state, setid, stock_state,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__plan import (
-    DPKG, after_options, expected_all, summary,
+    DPKG, KEY, after_options, expected_all, summary, with_tls_key,
 )
 
 TAKEN_SETGID = ('SM-SETGID-01 taken too: dropping the set-user-id bit of %s needs its set-group-id smmsp for mail '
@@ -44,6 +44,9 @@ def plan(state, ids, expected=None):
     expected = expected or expected_all()
     options, _notes = option_steps(ids, expected, state)
     predicted = after_options(state, options) if options else state
+    for key in state['layout'].get('tls_keys') or []:  # the fixtures' .cf name no key: carried over as with_tls_key set it
+        predicted = with_tls_key(predicted, key)
+        predicted['paths'][key] = dict(state['paths'][key])
     runas = any(item['option'] == 'RunAsUser' for item in options)
     steps = file_steps(ids, expected, predicted, DPKG, runas_changed=runas) + options
     applied = ordered([item for item in steps if item['kind'] in APPLIED])
@@ -65,7 +68,7 @@ def test_every_requirement_ties_catalogue_controls_whose_fix_is_paths():
     for control_id, requirements in REQUIRES.items():
         assert control_id in BY_ID and requirements
         for requirement in requirements:
-            assert set(requirement) == {'id', 'keys', 'why'}
+            assert {'id', 'keys', 'why'} <= set(requirement) <= {'id', 'keys', 'why', 'always'}
             needed = BY_ID[requirement['id']]
             assert needed['id'] != control_id
             assert needed['evaluator'] == 'path_set'
@@ -80,7 +83,7 @@ def test_every_requirement_ties_catalogue_controls_whose_fix_is_paths():
 
 def test_closure_and_order():
     assert closure(['SM-SETUID-01', 'SM-FILE-01']) == ['SM-SETGID-01']
-    assert closure(['SM-RUNAS-01', 'SM-SETUID-01']) == ['SM-SETGID-01', 'SM-QUEUE-01']
+    assert closure(['SM-RUNAS-01', 'SM-SETUID-01']) == ['SM-SETGID-01', 'SM-QUEUE-01', 'SM-TLS-01']
     assert closure(['SM-SETUID-01', 'SM-SETGID-01']) == []
     # A needed fix runs before the one that needs it: the binary gains set-group-id before it loses set-user-id.
     assert first(['SM-RUNAS-01', 'SM-SETUID-01', 'SM-SETGID-01', 'SM-QUEUE-01']) == [
@@ -200,3 +203,32 @@ def test_unavailable_says_why_a_needed_fix_cannot_be_taken(exclude, waivers, fam
     found = unavailable(exclude, waivers, 'mail1', TODAY, family)
     assert found.get('SM-SETGID-01') == said
     assert set(found) <= set(required_ids())
+
+
+# --- a stricter DontBlameSendmail, or RunAsUser, needs a STARTTLS key sendmail accepts --------------------
+
+
+def test_dontblamesendmail_safe_takes_the_key_along():
+    """Debian's key is root:smmsp 0640, accepted through GroupReadableKeyFile, which safe takes away."""
+    taken, held = decide(with_tls_key(stock_state()), ['SM-SAFE-01'])
+    assert held == [] and [(item['id'], item['for']) for item in taken] == [('SM-TLS-01', 'SM-SAFE-01')]
+    assert 'refuses the STARTTLS key %s' % KEY in taken[0]['why']
+
+
+def test_run_as_user_takes_the_key_along():
+    state = with_tls_key(stock_state())
+    state['paths'][KEY].update(mode='0600')
+    state['paths']['/var/spool/mqueue'].update(owner='smmta')
+    taken, held = decide(state, ['SM-RUNAS-01'])
+    assert held == [] and ('SM-TLS-01', 'SM-RUNAS-01') in [(item['id'], item['for']) for item in taken]
+    assert 'reads its STARTTLS key %s as smmta' % KEY in [item['why'] for item in taken if item['id'] == 'SM-TLS-01'][0]
+
+
+def test_a_key_left_out_holds_dontblamesendmail_back():
+    state = with_tls_key(stock_state())
+    taken, held = decide(state, ['SM-SAFE-01'], lacking={'SM-TLS-01': 'SM-TLS-01 is excluded (exclude: tls)'})
+    assert taken == [] and [(item['id'], item['requires'], item['whole']) for item in held] == [
+        ('SM-SAFE-01', 'SM-TLS-01', True)]
+    assert held[0]['why'].endswith('and SM-TLS-01 is excluded (exclude: tls)')
+    # Without a key nothing is needed.
+    assert decide(stock_state(), ['SM-SAFE-01']) == ([], [])
