@@ -1,20 +1,23 @@
-"""The handedit, nocf, gwpath, setreuid and forwards profiles do what they say, on a running host,
+"""The handedit, nocf, gwpath, setreuid, forwards and tls profiles do what they say, on a running host,
 and mail still flows on each. One light bookworm host per profile, started once for the whole module."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import smtplib
+import ssl
 import time
 import uuid
 
 import pytest
 from conftest import lab, ssh, started
 
-from mailsec_lab import hosts, srcbuild
+from mailsec_lab import hosts, srcbuild, tls
 from mailsec_lab.profiles import SENDMAIL_BIN, describe
 
-HOSTS = {"handedit": "pf-hand", "nocf": "pf-nocf", "gwpath": "pf-gw", "setreuid": "pf-reuid", "forwards": "pf-fwd"}
+HOSTS = {"handedit": "pf-hand", "nocf": "pf-nocf", "gwpath": "pf-gw", "setreuid": "pf-reuid", "forwards": "pf-fwd",
+         "tls": "pf-tls"}
 # Where mail to alice lands: on forwards hosts her .forward pipes it to a program instead.
 MAILBOX_PROFILES = [profile for profile in HOSTS if profile != "forwards"]
 
@@ -137,3 +140,25 @@ def test_built_profiles_are_for_bookworm_only(lab_state):
     result = lab("up", "pf-trixie-reuid:trixie:setreuid", check=False)
     assert result.returncode != 0 and "for bookworm only" in result.stderr
     assert not (lab_state / "hosts/pf-trixie-reuid").exists()
+    result = lab("up", "pf-trixie-tls:trixie:tls", check=False)
+    assert result.returncode != 0 and "for bookworm only" in result.stderr
+
+
+def test_tls_offers_starttls_with_a_group_readable_key_and_auth_with_the_lab_user(profile_hosts):
+    """As Debian's update_tls and update_auth leave a host: the key root:smmsp 0640, accepted through
+    GroupReadableKeyFile; AUTH PLAIN and LOGIN against the lab's SASL database, before and after STARTTLS."""
+    host = profile_hosts["tls"]
+    assert ssh(host, f"stat -c '%U:%G %a' /{tls.KEY} /{tls.SASLDB}").stdout.split() == ["root:smmsp", "640"] * 2
+    assert "GroupReadableKeyFile" in ssh(host, "grep '^O DontBlameSendmail=' /etc/mail/sendmail.cf").stdout
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    secret = base64.b64encode(f"\0{tls.USER}\0{tls.PASSWORD}".encode()).decode()
+    wrong = base64.b64encode(f"\0{tls.USER}\0not-the-password".encode()).decode()
+    # Named by its address (not as _smtp connects): STARTTLS hands the name to the TLS layer.
+    with smtplib.SMTP(host.address, 25, timeout=20, local_hostname="controller.lab.test") as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("starttls") and smtp.esmtp_features["auth"].split() == ["PLAIN", "LOGIN"]
+        smtp.starttls(context=context)
+        smtp.ehlo()
+        assert smtp.docmd("AUTH", "PLAIN " + wrong)[0] == 535
+        assert smtp.docmd("AUTH", "PLAIN " + secret)[0] == 235
