@@ -430,12 +430,17 @@ class Engine:
         self.controls = select(params['include'], params['exclude'])
         self.family = params['os_family'] or read_os()['family']
         state = self.read()
-        sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
+        located = state.get('locate') or {}
+        # The program the host was read through: the one asked for, or where the search found sendmail instead.
+        sendmail = located.get('program') or (
+            params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS))
         daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
                   'refused': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
                   'daemon': daemon}
         if not state['installed']:
+            if located.get('seen'):  # sendmail is there, but nothing can read it: not a host without sendmail
+                raise EngineError('%s: give the program in binary, or reinstall sendmail; nothing was changed.' % located['seen'], result)
             return dict(result, skipped=True, msg='sendmail is not installed', reason=state['reason'])
         expected = expected_values(self.controls, self.family, params['expected'])
         findings = self.judge(state, expected)

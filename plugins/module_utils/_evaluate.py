@@ -719,9 +719,26 @@ def finding(control: dict, expected: dict, outcome: dict, waiver) -> dict:
 
 
 def evaluate_control(control: dict, expected: dict, state: dict) -> dict:
-    """Status, actual, path and evidence of one control on a collected state; never raises for host data."""
+    """Status, actual, path and evidence of one control on a collected state; never raises for host data.
+
+    Where sendmail was found elsewhere than the program asked for, the evidence says so. A host where no
+    sendmail program answers has nothing to judge: its controls do not apply, unless something shows that
+    sendmail is there (a running daemon, a package listing a program that is gone): then nothing could be
+    read, and each control is an error.
+    """
+    located = state.get('locate') or {}
     if not state.get('installed'):
+        if located.get('seen'):
+            return _outcome('error', 'cannot be audited: %s' % located['seen'], None, located.get('evidence') or located['seen'])
         return _outcome('not_applicable', 'sendmail is not installed', None, state.get('reason') or 'sendmail is not installed')
+    outcome = _judge(control, expected, state)
+    if located.get('found'):
+        outcome['evidence'] = '%s; %s' % (outcome['evidence'], located['found']) if outcome['evidence'] else located['found']
+    return outcome
+
+
+def _judge(control: dict, expected: dict, state: dict) -> dict:
+    """The outcome of one control on the state of a host whose sendmail answered."""
     if not applies_to(control, (state.get('os') or {}).get('family')):
         return _outcome('not_applicable', 'not on this OS family (%s)' % (state.get('os') or {}).get('family'), None,
                         'applies to %s only' % ', '.join(control['applies']['os_family']))
@@ -748,9 +765,28 @@ def evaluate(controls: list, expected_by_id: dict, state: dict, waivers: list = 
     return findings
 
 
-def summarize(findings: list) -> dict:
-    """counts (every status), drift (any fail or error) and controls_evaluated."""
+# The statuses that make a host drift: a control fails, or could not be judged (nothing shows it passes).
+DRIFT_STATUSES = ('fail', 'error')
+# A host's verdict: the audit could not run on it, it drifts, it has no sendmail at all, or it meets the baseline.
+VERDICTS = ('not_audited', 'drift', 'no_sendmail', 'compliant')
+
+
+def verdict(reachable: bool, installed, drift: bool) -> str:
+    """The verdict of a host; a host without sendmail is told apart from one that meets the baseline."""
+    if not reachable:
+        return 'not_audited'
+    if drift:
+        return 'drift'
+    return 'no_sendmail' if installed is False else 'compliant'
+
+
+def summarize(findings: list, state: dict | None = None) -> dict:
+    """counts (every status), drift (any fail or error), controls_evaluated and, given the state, the verdict."""
     counts = {status: 0 for status in STATUSES}
     for item in findings:
         counts[item['status']] += 1
-    return {'counts': counts, 'drift': bool(counts['fail'] or counts['error']), 'controls_evaluated': len(findings)}
+    drift = any(counts[status] for status in DRIFT_STATUSES)
+    result = {'counts': counts, 'drift': drift, 'controls_evaluated': len(findings)}
+    if state is not None:
+        result['verdict'] = verdict(True, bool(state.get('installed')), drift)
+    return result

@@ -33,7 +33,11 @@ description:
     refused. Check mode makes the same checks.
   - Fixes of kind C(manual) (SM-TRUST-01, SM-PRIVDROP-01, SM-CF-01) and refused paths are never applied and never
     counted as changes; they are listed in RV(not_done) and RV(manual), with one warning.
+  - sendmail is looked for beyond O(binary) as M(mailsec.sendmail.sendmail_drift) does, and the program found is the
+    one used.
   - A host without sendmail is not a failure; the result says V(sendmail is not installed) and is marked skipped.
+    A host where a sendmail daemon runs (or a package lists a sendmail program) but no sendmail program answers is a
+    failure, whose message names what was seen; nothing is changed there.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
 options:

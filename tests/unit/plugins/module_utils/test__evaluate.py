@@ -21,7 +21,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import dr
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, STATUSES, expected_for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
-    entry_text, evaluate, evaluate_control, find_waiver, parse_date, summarize, waiver_errors,
+    entry_text, evaluate, evaluate_control, find_waiver, parse_date, summarize, verdict, waiver_errors,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import parse_statoverride
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import layout
@@ -239,6 +239,34 @@ def test_host_without_sendmail_is_not_applicable():
     assert {item['status'] for item in findings} == {'not_applicable'}
     assert findings[0]['evidence'] == '/usr/sbin/sendmail does not exist'
     assert summarize(findings)['drift'] is False
+
+
+def test_host_without_sendmail_has_a_verdict_of_its_own():
+    state = {'installed': False, 'reason': '/usr/sbin/sendmail does not exist', 'os': {'family': 'Debian'}}
+    findings = evaluate(CONTROLS, expected_all(), state, today=TODAY)
+    assert summarize(findings, state)['verdict'] == 'no_sendmail'
+    assert summarize(evaluate(CONTROLS, expected_all(), stock_state(), today=TODAY), stock_state())['verdict'] == 'drift'
+    assert verdict(True, True, False) == 'compliant' and verdict(False, None, True) == 'not_audited'
+
+
+def test_a_daemon_without_its_program_is_an_error_never_compliant():
+    seen = 'a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but /usr/sbin/sendmail does not exist'
+    state = {'installed': False, 'reason': '/usr/sbin/sendmail does not exist', 'os': {'family': 'Debian'},
+             'locate': {'seen': seen, 'evidence': 'lstat /usr/sbin/sendmail: absent; /proc/123/exe: /usr/lib/sm.bin/sendmail (deleted)'}}
+    findings = evaluate(CONTROLS, expected_all(), state, today=TODAY)
+    assert {item['status'] for item in findings} == {'error'}
+    assert findings[0]['actual'] == 'cannot be audited: ' + seen
+    assert findings[0]['evidence'].endswith('/proc/123/exe: /usr/lib/sm.bin/sendmail (deleted)')
+    assert summarize(findings, state)['drift'] is True and summarize(findings, state)['verdict'] == 'drift'
+
+
+def test_sendmail_found_elsewhere_is_said_in_the_evidence():
+    state = stock_state()
+    state['locate'] = {'found': '/usr/sbin/sendmail does not exist; sendmail found at /usr/sbin/sendmail.sendmail, '
+                                'through the alternatives link /etc/alternatives/mta', 'seen': None}
+    found = judge(state, 'SM-SAFE-02')
+    assert found['evidence'].endswith('; /usr/sbin/sendmail does not exist; sendmail found at /usr/sbin/sendmail.sendmail, '
+                                      'through the alternatives link /etc/alternatives/mta')
 
 
 def test_corrupt_mta_config_gives_errors_for_the_controls_reading_it():

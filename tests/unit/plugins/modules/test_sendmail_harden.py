@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine, _state
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
@@ -48,6 +48,16 @@ for name, value in re.findall(r"^define\(`(\w+)', `([^']*)'\)", text, re.M):
             cf += 'O %%s=%%s\n' %% (option, value)
 sys.stdout.write(cf)
 '''
+
+
+@pytest.fixture(autouse=True)
+def nowhere_else(tmp_path, monkeypatch):
+    """sendmail is looked for only where a test puts it: this machine's /proc may show the lab's daemons."""
+    proc = tmp_path / 'proc'
+    proc.mkdir()
+    monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
+                                           'proc': str(proc)})
+    return proc
 
 
 def run_module(module, capsys, args, check_mode=False, diff=False):
@@ -98,6 +108,18 @@ def test_host_without_sendmail_is_skipped(capsys, tmp_path):
     assert result['rc'] == 0 and result['changed'] is False and result['skipped'] is True
     assert result['msg'] == 'sendmail is not installed'
     assert result['changed_controls'] == [] and result['results'] == []
+
+
+def test_a_daemon_without_its_program_fails_instead_of_skipping(capsys, tmp_path, nowhere_else):
+    pid = nowhere_else / '123'
+    pid.mkdir()
+    (pid / 'status').write_text('Name:\tsendmail-mta\nPPid:\t1\nUid:\t0\t0\t0\t0\n')
+    (pid / 'cmdline').write_bytes(b'sendmail: MTA: accepting connections\0')
+    (pid / 'exe').symlink_to('/usr/lib/sm.bin/sendmail (deleted)')
+    result = run_module(sendmail_harden, capsys, {'binary': str(tmp_path / 'sendmail')})
+    assert result['failed'] is True and result['changed'] is False and 'skipped' not in result
+    assert result['msg'] == ('a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but %s does not exist: '
+                             'give the program in binary, or reinstall sendmail; nothing was changed.' % (tmp_path / 'sendmail'))
 
 
 def test_bad_options_give_one_error(capsys, tmp_path):
