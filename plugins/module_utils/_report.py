@@ -18,6 +18,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import DRIFT_STATUSES, verdict
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import days_between, host_delta
 
 STATUSES = ('pass', 'fail', 'error', 'not_applicable', 'waived')
@@ -27,6 +28,7 @@ FORMATS = {'json': 'report.json', 'junit': 'junit.xml', 'md': 'report.md', 'html
 SCHEMA = 'mailsec.sendmail/audit-report/1'
 CLASSNAME_PREFIX = 'mailsec.sendmail.'
 UNREACHABLE_CASE = 'host audited'
+NO_SENDMAIL_CASE = 'sendmail found'
 
 _FINDING_TEXT = ('id', 'title', 'family', 'severity', 'status', 'expected', 'actual', 'evidence', 'fix')
 _STATUS_LABEL = {'pass': 'pass', 'fail': 'fail', 'error': 'error', 'not_applicable': 'n/a', 'waived': 'waived'}
@@ -93,10 +95,11 @@ def count(findings: list) -> dict:
 
 
 def normalise_host(entry) -> dict:
-    """A host's result as the reports use it; counts and drift recomputed from the findings.
+    """A host's result as the reports use it; counts, drift and verdict recomputed from the findings.
 
     A host that could not be audited (``reachable`` false) has no findings and counts as drift:
-    nothing shows that it meets the baseline.
+    nothing shows that it meets the baseline. A host without sendmail (``sendmail.installed`` false,
+    nothing failing) has the verdict ``no_sendmail``: it is not counted as meeting the baseline.
     """
     if not isinstance(entry, dict) or not entry.get('host'):
         raise ReportError('every result needs a host name, got %r' % (entry,))
@@ -113,11 +116,13 @@ def normalise_host(entry) -> dict:
             raise ReportError('host %s has the same control id twice' % host)
     counts = count(findings)
     sendmail = entry.get('sendmail') if isinstance(entry.get('sendmail'), dict) else {}
+    drift = not reachable or any(counts[status] for status in DRIFT_STATUSES)
     return {
         'host': host,
         'reachable': reachable,
         'msg': clean(entry.get('msg')) if not reachable or entry.get('msg') else None,
-        'drift': not reachable or counts['fail'] + counts['error'] > 0,
+        'drift': drift,
+        'verdict': verdict(reachable, sendmail.get('installed'), drift),
         'counts': counts,
         'controls_evaluated': len(findings),
         'sendmail': _clean_tree(sendmail),
@@ -126,14 +131,16 @@ def normalise_host(entry) -> dict:
 
 
 def totals(hosts: list) -> dict:
-    """Counts over all hosts: hosts, hosts with drift, unreachable hosts, findings by status."""
+    """Counts over all hosts: hosts, hosts with drift, unreachable hosts, hosts without sendmail, compliant hosts,
+    findings by status."""
     result = {
         'hosts': len(hosts),
         'hosts_drift': sum(1 for host in hosts if host['drift']),
         'hosts_unreachable': sum(1 for host in hosts if not host['reachable']),
+        'hosts_no_sendmail': sum(1 for host in hosts if host['verdict'] == 'no_sendmail'),
+        'hosts_compliant': sum(1 for host in hosts if host['verdict'] == 'compliant'),
         'findings': sum(host['controls_evaluated'] for host in hosts),
     }
-    result['hosts_compliant'] = result['hosts'] - result['hosts_drift']
     for status in STATUSES:
         result[status] = sum(host['counts'][status] for host in hosts)
     return result
@@ -165,10 +172,19 @@ def failing_ids(host: dict) -> list:
     return [item['id'] for item in host['findings'] if item['status'] in ('fail', 'error')]
 
 
+def no_sendmail_text(host: dict) -> str:
+    """Why a host has no sendmail, as its audit said."""
+    return host['sendmail'].get('reason') or 'no sendmail program was found'
+
+
 def host_line(host: dict) -> str:
     """One line about a host, for a terminal."""
     if not host['reachable']:
         return '%s: NOT AUDITED (%s)' % (host['host'], host['msg'] or 'no reason given')
+    if host['verdict'] == 'no_sendmail':
+        return '%s: NO SENDMAIL (%s)' % (host['host'], no_sendmail_text(host))
+    if host['sendmail'].get('seen'):
+        return '%s: DRIFT, sendmail cannot be audited: %s' % (host['host'], host['sendmail']['seen'])
     counts = host['counts']
     line = '%s: %s, %d controls: %s' % (
         host['host'], 'DRIFT' if host['drift'] else 'compliant', host['controls_evaluated'],
@@ -181,13 +197,15 @@ def host_line(host: dict) -> str:
 
 
 def summary(report: dict) -> dict:
-    """What changed between two runs: per host drift, counts and failing ids; no timestamp."""
+    """What changed between two runs: per host drift, verdict, counts and failing ids; no timestamp. An earlier
+    report.json, read back, may lack what later versions added."""
     return {
         'baseline': report['baseline'],
         'drift': report['drift'],
         'totals': report['totals'],
         'hosts': {
-            host['host']: {'reachable': host['reachable'], 'drift': host['drift'], 'counts': host['counts'], 'failing': failing_ids(host)}
+            host['host']: {'reachable': host['reachable'], 'drift': host['drift'], 'verdict': host.get('verdict'),
+                           'counts': host['counts'], 'failing': failing_ids(host)}
             for host in report['hosts']
         },
     }
@@ -199,13 +217,25 @@ def plural(number: int, noun: str) -> str:
 
 
 def verdict_text(report: dict) -> str:
-    """The result of the whole audit in one sentence."""
+    """The result of the whole audit in one sentence; hosts without sendmail are named apart, never as meeting the
+    baseline."""
     sums = report['totals']
-    if not sums['hosts']:
+    hosts = sums['hosts']
+    if not hosts:
         return 'No host was audited'
+    bare = sums.get('hosts_no_sendmail', 0)
+    compliant = sums.get('hosts_compliant', hosts - sums['hosts_drift'] - bare)
     if report['drift']:
-        return 'Drift on %d of %s' % (sums['hosts_drift'], plural(sums['hosts'], 'host'))
-    return 'The host meets the baseline' if sums['hosts'] == 1 else 'All %d hosts meet the baseline' % sums['hosts']
+        text = 'Drift on %d of %s' % (sums['hosts_drift'], plural(hosts, 'host'))
+    elif compliant == hosts:
+        return 'The host meets the baseline' if hosts == 1 else 'All %d hosts meet the baseline' % hosts
+    elif compliant:
+        text = '%d of %s %s the baseline' % (compliant, plural(hosts, 'host'), 'meets' if compliant == 1 else 'meet')
+    else:
+        return 'The host has no sendmail' if hosts == 1 else 'No host has sendmail'
+    if bare:
+        text += ', %s %s no sendmail' % (plural(bare, 'host'), 'has' if bare == 1 else 'have')
+    return text
 
 
 def _by_severity(findings: list) -> list:
@@ -288,8 +318,9 @@ def _junit_counts(host: dict) -> dict:
     if not host['reachable']:
         return {'tests': 1, 'failures': 0, 'errors': 1, 'skipped': 0}
     counts = host['counts']
-    return {'tests': host['controls_evaluated'], 'failures': counts['fail'], 'errors': counts['error'],
-            'skipped': counts['not_applicable'] + counts['waived']}
+    bare = 1 if host['verdict'] == 'no_sendmail' else 0  # the test case that says so
+    return {'tests': host['controls_evaluated'] + bare, 'failures': counts['fail'], 'errors': counts['error'],
+            'skipped': counts['not_applicable'] + counts['waived'] + bare}
 
 
 def since_text(report: dict, finding: dict) -> str:
@@ -333,7 +364,8 @@ def merged_text(report: dict) -> str:
     if not merged:
         return ''
     text = '%s: %s' % (plural(len(merged['sources']), 'report'), '; '.join(
-        '%s (%s, %s)' % (clean(source['path']), clean(source['generated_at']), plural(source['hosts'], 'host'))
+        '%s (%s, %s%s)' % (clean(source['path']), clean(source['generated_at']), plural(source['hosts'], 'host'),
+                           ', %d without sendmail' % source['hosts_no_sendmail'] if source.get('hosts_no_sendmail') else '')
         for source in merged['sources']))
     if merged['duplicates']:
         text += '. In more than one, each taken from the newest: %s' % '; '.join(
@@ -365,17 +397,22 @@ def render_junit(report: dict) -> str:
         changes = host_delta(report, host['host'])
         compared = [('compared_with', clean(report['delta']['compared_with']['generated_at']))] + [
             ('drift_%s' % kind, ','.join(changes[kind])) for kind in ('new', 'fixed', 'still_open')] if report.get('delta') else []
+        found = [(name, clean(sendmail[key])) for name, key in (('sendmail_program', 'program'), ('sendmail_found', 'found'),
+                                                                  ('sendmail_seen', 'seen')) if sendmail.get(key)]
         for name, value in [('baseline', report['baseline']), ('collection_version', report['collection_version']),
-                            ('reachable', str(host['reachable']).lower()),
+                            ('reachable', str(host['reachable']).lower()), ('verdict', host['verdict']),
                             ('sendmail_installed', clean(sendmail.get('installed')).lower()),
                             ('sendmail_version', clean(sendmail.get('version'))),
-                            ('drop_method', clean(sendmail.get('drop_method')))] + compared + _merged_from(report, host):
+                            ('drop_method', clean(sendmail.get('drop_method')))] + found + compared + _merged_from(report, host):
             ET.SubElement(properties, 'property', {'name': name, 'value': value})
         if not host['reachable']:
             case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': UNREACHABLE_CASE, 'time': '0'})
             ET.SubElement(case, 'error', {'message': host['msg'] or 'the host could not be audited', 'type': 'unreachable'}).text = (
                 (host['msg'] or 'the host could not be audited') + '\n')
             continue
+        if host['verdict'] == 'no_sendmail':
+            case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': NO_SENDMAIL_CASE, 'time': '0'})
+            ET.SubElement(case, 'skipped', {'message': 'no sendmail on this host: %s' % no_sendmail_text(host)})
         for finding in host['findings']:
             _testcase(suite, report, host, finding, finding['id'] in changes['fixed'])
     root.set('tests', str(sums['tests']))
@@ -443,11 +480,17 @@ def _md_host(report: dict, host: dict) -> list:
     if not host['reachable']:
         return lines + ['**Not audited:** %s' % md_text(host['msg'] or 'no reason given'), '']
     sendmail = host['sendmail']
-    if sendmail.get('installed') is False:
+    if host['verdict'] == 'no_sendmail':
+        return lines + ['No sendmail on this host: %s.' % md_text(no_sendmail_text(host).rstrip('.')), '']
+    if sendmail.get('seen'):
+        lines += ['**sendmail cannot be audited:** %s.' % md_text(sendmail['seen']), '']
+    elif sendmail.get('installed') is False:
         lines += ['sendmail is not installed.', '']
     elif sendmail:
         version = md_text(sendmail.get('version') or 'unknown')
         lines += ['sendmail %s, privilege drop method %s.' % (version, md_text(sendmail.get('drop_method') or 'unknown')), '']
+        if sendmail.get('found'):
+            lines += ['Found elsewhere than asked: %s.' % md_text(sendmail['found']), '']
     failing = _by_severity(_select(host, 'fail', 'error'))
     if failing:
         lines += ['### Controls that fail (%d)' % len(failing), '']
@@ -466,6 +509,10 @@ def _md_host(report: dict, host: dict) -> list:
             lines.append('| %s |' % ' | '.join(md_text(cell) for cell in cells))
         lines.append('')
     return lines
+
+
+# The Drift column of report.md's summary table, by verdict.
+_MD_DRIFT = {'drift': 'yes', 'compliant': 'no', 'no_sendmail': 'no sendmail', 'not_audited': 'not audited'}
 
 
 def render_markdown(report: dict) -> str:
@@ -488,11 +535,14 @@ def render_markdown(report: dict) -> str:
             continue
         counts = host['counts']
         lines.append('| %s | %s | %d | %d | %d | %d | %d |' % (
-            md_text(host['host']), 'yes' if host['drift'] else 'no',
+            md_text(host['host']), _MD_DRIFT[host['verdict']],
             counts['pass'], counts['fail'], counts['error'], counts['waived'], counts['not_applicable']))
     lines.append('| **Total** | %d of %d | %d | %d | %d | %d | %d |' % (
         sums['hosts_drift'], sums['hosts'], sums['pass'], sums['fail'], sums['error'], sums['waived'], sums['not_applicable']))
     lines.append('')
+    bare = [host['host'] for host in report['hosts'] if host['verdict'] == 'no_sendmail']
+    if bare:
+        lines += ['- **Without sendmail** (not counted as meeting the baseline): %s' % md_text(', '.join(bare)), '']
     lines += _md_delta(report)
     for host in report['hosts']:
         lines += _md_host(report, host)

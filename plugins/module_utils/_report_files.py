@@ -138,7 +138,8 @@ def prepare(results: list, dest: str, formats: list, baseline: str, generated_at
     result = {
         'dest': dest, 'files': paths, 'written': written, 'drift': report['drift'], 'totals': report['totals'],
         'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'msg': host['msg'], 'drift': host['drift'],
-                   'counts': host['counts'], 'failing': failing_ids(host), 'summary': host_line(host)} for host in report['hosts']],
+                   'verdict': host['verdict'], 'counts': host['counts'], 'failing': failing_ids(host), 'summary': host_line(host)}
+                  for host in report['hosts']],
         '_summary': summary(report),
     }
     if previous is not None:

@@ -20,8 +20,8 @@ import hashlib
 import html
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
-    SEVERITIES, _by_severity, _named_waivers, _select, clean, failing_ids, merged_text, plural, since_text, verdict_text,
-    waiver_label,
+    SEVERITIES, _by_severity, _named_waivers, _select, clean, failing_ids, merged_text, no_sendmail_text, plural, since_text,
+    verdict_text, waiver_label,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import host_delta
 
@@ -114,10 +114,12 @@ _STATUS_BADGE = {'pass': ('pass', 'PASS'), 'fail': ('fail', 'FAIL'), 'error': ('
                  'not_applicable': ('na', 'N/A'), 'waived': ('waived', 'WAIVED')}
 
 
+_VERDICT_BADGE = {'not_audited': ('unreachable', 'NOT AUDITED'), 'drift': ('drift', 'DRIFT'), 'no_sendmail': ('na', 'NO SENDMAIL'),
+                  'compliant': ('ok', 'COMPLIANT')}
+
+
 def _host_badge(host: dict) -> str:
-    if not host['reachable']:
-        return _badge('unreachable', 'NOT AUDITED')
-    return _badge('drift', 'DRIFT') if host['drift'] else _badge('ok', 'COMPLIANT')
+    return _badge(*_VERDICT_BADGE[host['verdict']])
 
 
 def _html_finding(finding: dict, since: str = '') -> str:
@@ -177,11 +179,20 @@ def _html_host(index: int, host: dict, report: dict) -> str:
         parts.append('</div></details>')
         return '\n'.join(parts)
     sendmail = host['sendmail']
-    if sendmail.get('installed') is False:
+    if host['verdict'] == 'no_sendmail':
+        parts.append('<p class="note">No sendmail on this host: %s. Its controls do not apply; it is not counted as meeting '
+                     'the baseline.</p>' % _e(no_sendmail_text(host).rstrip('.')))
+        parts.append('</div></details>')
+        return '\n'.join(parts)
+    if sendmail.get('seen'):
+        parts.append('<p class="note bad">sendmail cannot be audited: %s.</p>' % _e(sendmail['seen']))
+    elif sendmail.get('installed') is False:
         parts.append('<p class="facts">sendmail is not installed.</p>')
     elif sendmail:
         parts.append('<p class="facts">sendmail %s &middot; privilege drop method %s &middot; %d controls evaluated</p>' % (
             _e(sendmail.get('version') or 'unknown'), _e(sendmail.get('drop_method') or 'unknown'), host['controls_evaluated']))
+        if sendmail.get('found'):
+            parts.append('<p class="facts">Found elsewhere than asked: %s.</p>' % _e(sendmail['found']))
     failing = _by_severity(_select(host, 'fail', 'error'))
     if failing:
         parts.append('<h3>Controls that fail (%d)</h3>' % len(failing))
@@ -261,20 +272,28 @@ def _controls(report: dict) -> list:
     return [found[key] for key in sorted(found)]
 
 
+# The matrix's groups of hosts that are not grouped by the controls they fail (keys no control id can make).
+_APART = {'not_audited': ('~',), 'no_sendmail': ('~none',)}
+
+
 def _groups(report: dict) -> list:
     """(label, [(index, host)]) of the hosts grouped by the set of controls they fail; most drift first."""
     groups = {}
     for index, host in enumerate(report['hosts']):
-        key = ('~',) if not host['reachable'] else tuple(failing_ids(host))
+        key = _APART.get(host['verdict']) or tuple(failing_ids(host))
         groups.setdefault(key, []).append((index, host))
 
     def label(key, members):
         count = plural(len(members), 'host')
-        if key == ('~',):
+        if key == _APART['not_audited']:
             return '%s not audited' % count
+        if key == _APART['no_sendmail']:
+            return '%s without sendmail' % count
         return '%s failing %s' % (count, ', '.join(key)) if key else '%s meeting the baseline' % count
 
-    order = sorted(groups, key=lambda key: (key != ('~',), -len(key) if key != ('~',) else 0, key))
+    # Not audited first, the most failing controls next, those meeting the baseline, then those without sendmail.
+    last = _APART['no_sendmail']
+    order = sorted(groups, key=lambda key: (key == last, key != _APART['not_audited'], -len(key) if key not in (last,) else 0, key))
     return [(label(key, groups[key]), groups[key]) for key in order]
 
 
@@ -357,6 +376,7 @@ def render_html(report: dict) -> str:
         _tile(sums['hosts'], 'hosts audited' if not sums['hosts_unreachable'] else 'hosts', ''),
         _tile(sums['hosts_drift'], 'hosts with drift', 'bad'),
         _tile(sums['hosts_unreachable'], 'hosts not audited', 'bad'),
+        _tile(sums.get('hosts_no_sendmail', 0), 'hosts without sendmail', 'warn'),
         _tile(sums['fail'], 'failed controls', 'bad'),
         _tile(sums['error'], 'controls in error', 'bad'),
         _tile(sums['waived'], 'waived', 'warn'),

@@ -27,6 +27,10 @@ description:
     time of the run given in O(generated_at).
   - A host that could not be audited (C(reachable) false) appears in every report with its message, and counts as
     drift; nothing shows that it meets the baseline.
+  - Each host has a verdict, C(compliant), C(drift), C(no_sendmail) or C(not_audited). A host without sendmail (its
+    C(sendmail.installed) false and nothing failing) is listed apart in every report, with the reason its audit gave,
+    and never counted as meeting the baseline; a host where a sendmail daemon runs but no sendmail program answers
+    drifts, every control in error. Results and reports written before verdicts existed are judged the same way.
   - Each file is written to a temporary file first and then moved into place, so a reader never sees half a report.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
@@ -182,13 +186,13 @@ files:
     html: /home/auditor/reports/audit/report.html
 merged:
   description:
-    - With O(merge), the reports merged (C(sources), each with C(path), C(generated_at) and C(hosts), the number of
-      hosts in it) and the hosts found in more than one (C(duplicates), each with C(host), C(kept_from), its
-      C(generated_at) and C(left_out), the other reports that had it).
+    - With O(merge), the reports merged (C(sources), each with C(path), C(generated_at), C(hosts), the number of
+      hosts in it, and C(hosts_no_sendmail), those of them without sendmail) and the hosts found in more than one
+      (C(duplicates), each with C(host), C(kept_from), its C(generated_at) and C(left_out), the other reports that had it).
   returned: when merge is given
   type: dict
   sample:
-    sources: [{path: /srv/awx/slice-1/report.json, generated_at: "2026-12-01T10:00:00Z", hosts: 40}]
+    sources: [{path: /srv/awx/slice-1/report.json, generated_at: "2026-12-01T10:00:00Z", hosts: 40, hosts_no_sendmail: 2}]
     duplicates: [{host: mx1, kept_from: /srv/awx/slice-3/report.json, generated_at: "2026-12-01T10:05:00Z",
                   left_out: [/srv/awx/slice-1/report.json]}]
 delta:
@@ -223,9 +227,13 @@ totals:
       type: int
       sample: 2
     hosts_compliant:
-      description: Hosts without drift.
+      description: Hosts that meet the baseline (verdict C(compliant)); hosts without sendmail are not among them.
       type: int
       sample: 1
+    hosts_no_sendmail:
+      description: Hosts without sendmail (verdict C(no_sendmail)), neither drift nor compliant.
+      type: int
+      sample: 0
     hosts_unreachable:
       description: Hosts the audit could not run on.
       type: int
@@ -276,6 +284,11 @@ hosts:
       description: Whether the host drifts from the baseline.
       type: bool
       sample: true
+    verdict:
+      description: The host's verdict.
+      type: str
+      choices: [compliant, drift, no_sendmail, not_audited]
+      sample: drift
     counts:
       description: The host's findings by status.
       type: dict

@@ -71,7 +71,7 @@ def test_counts_and_totals(report):
     assert legacy['drift'] is True
     assert report['hosts'][0]['drift'] is False
     assert report['totals'] == {
-        'hosts': 4, 'hosts_drift': 3, 'hosts_unreachable': 1, 'hosts_compliant': 1, 'findings': 36,
+        'hosts': 4, 'hosts_drift': 3, 'hosts_unreachable': 1, 'hosts_compliant': 1, 'hosts_no_sendmail': 0, 'findings': 36,
         'pass': 23, 'fail': 8, 'error': 1, 'not_applicable': 3, 'waived': 1,
     }
     assert report['drift'] is True
@@ -136,8 +136,8 @@ def test_summary_has_no_timestamp(report, results):
     later = build_report(results, '2030-01-01T00:00:00Z', '0.1.0', 'mailsec.sendmail')
     assert summary(report) == summary(later)
     assert summary(report)['hosts']['lab-stock'] == {
-        'reachable': True, 'drift': True, 'counts': {'pass': 9, 'fail': 1, 'error': 1, 'not_applicable': 1, 'waived': 0},
-        'failing': ['SM-RUNAS-01', 'SM-SUID-02'],
+        'reachable': True, 'drift': True, 'verdict': 'drift',
+        'counts': {'pass': 9, 'fail': 1, 'error': 1, 'not_applicable': 1, 'waived': 0}, 'failing': ['SM-RUNAS-01', 'SM-SUID-02'],
     }
 
 
@@ -442,11 +442,74 @@ def test_html_escapes_hostile_text():
     assert clean(HOSTILE) in ''.join(page.text)
 
 
+BARE = {'installed': False, 'version': None, 'drop_method': None, 'program': None, 'found': None,
+        'reason': '/usr/sbin/sendmail does not exist', 'seen': None}
+SEEN = dict(BARE, seen='a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but /usr/sbin/sendmail does not exist')
+
+
+def mixed_fleet():
+    """A compliant host, a host without sendmail, and one whose daemon runs without its program."""
+    return build_report([host('mx1', [finding()]), host('bare', [finding(status='not_applicable')], sendmail=BARE),
+                         host('ghost', [finding(status='error', actual='cannot be audited: ' + SEEN['seen'])], sendmail=SEEN)],
+                        STAMP)
+
+
+def test_a_host_without_sendmail_is_not_compliant():
+    report = mixed_fleet()
+    verdicts = {item['host']: item['verdict'] for item in report['hosts']}
+    assert verdicts == {'bare': 'no_sendmail', 'ghost': 'drift', 'mx1': 'compliant'}
+    sums = report['totals']
+    assert (sums['hosts_compliant'], sums['hosts_no_sendmail'], sums['hosts_drift']) == (1, 1, 1)
+    alone = build_report([host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
+    assert alone['drift'] is False and alone['totals']['hosts_compliant'] == 0
+    assert _report.verdict_text(alone) == 'The host has no sendmail'
+    two = build_report([host('mx1', [finding()]), host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
+    assert _report.verdict_text(two) == '1 of 2 hosts meets the baseline, 1 host has no sendmail'
+    assert _report.verdict_text(report) == 'Drift on 1 of 3 hosts, 1 host has no sendmail'
+
+
+def test_host_lines_of_hosts_without_sendmail():
+    lines = {item['host']: host_line(item) for item in mixed_fleet()['hosts']}
+    assert lines['bare'] == 'bare: NO SENDMAIL (/usr/sbin/sendmail does not exist)'
+    assert lines['ghost'] == 'ghost: DRIFT, sendmail cannot be audited: ' + SEEN['seen']
+
+
+def test_an_old_report_without_verdicts_still_loads():
+    old = {'host': 'bare', 'reachable': True, 'drift': False, 'sendmail': {'installed': False, 'version': None, 'drop_method': None},
+           'counts': {'not_applicable': 1}, 'findings': [finding(status='not_applicable')]}
+    report = build_report([old, host('mx1', [finding()])], STAMP)
+    assert [item['verdict'] for item in report['hosts']] == ['no_sendmail', 'compliant']
+    assert summary({'baseline': 'b', 'drift': False, 'totals': {}, 'hosts': [dict(old, host='bare')]})['hosts']['bare']['verdict'] is None
+
+
+def test_junit_lists_a_host_without_sendmail_apart():
+    suites = {suite.get('name'): suite for suite in parse_junit(mixed_fleet()).findall('testsuite')}
+    properties = {name: {p.get('name'): p.get('value') for p in suite.iter('property')} for name, suite in suites.items()}
+    assert {name: found['verdict'] for name, found in properties.items()} == {'bare': 'no_sendmail', 'ghost': 'drift', 'mx1': 'compliant'}
+    cases = {case.get('name'): case for case in suites['bare'].findall('testcase')}
+    assert cases['sendmail found'].find('skipped').get('message') == 'no sendmail on this host: /usr/sbin/sendmail does not exist'
+    assert properties['ghost']['sendmail_seen'] == SEEN['seen']
+
+
+def test_markdown_lists_hosts_without_sendmail_apart():
+    text = render_markdown(mixed_fleet())
+    assert '- **Result:** Drift on 1 of 3 hosts, 1 host has no sendmail\n' in text
+    assert '| bare | no sendmail | 0 | 0 | 0 | 0 | 1 |\n' in text
+    assert '- **Without sendmail** (not counted as meeting the baseline): bare\n' in text
+    assert '## bare\n\nNo sendmail on this host: /usr/sbin/sendmail does not exist.\n' in text
+    assert '**sendmail cannot be audited:** ' + md_text(SEEN['seen']) in text
+
+
 def test_html_host_without_sendmail():
-    report = build_report([host('bare', [finding(status='not_applicable')], sendmail={'installed': False})], STAMP)
+    report = build_report([host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
     text = render_html(report)
-    assert 'sendmail is not installed.' in text
-    assert 'not installed' in text.split('<tbody>')[1]
-    assert 'sendmail is not installed.' in render_markdown(report)
-    assert 'All' not in render_markdown(report).split('Result:** ')[1].split('\n')[0]
-    assert 'The host meets the baseline' in text
+    assert 'No sendmail on this host: /usr/sbin/sendmail does not exist.' in text
+    assert 'NO SENDMAIL' in text and 'COMPLIANT' not in text
+    assert 'meets the baseline' not in text and 'The host has no sendmail' in text
+    matrix = text.split('id="matrix"')[1].split('</table>')[0]
+    assert '1 host without sendmail' in matrix and 'meeting the baseline' not in matrix
+    assert 'No sendmail on this host' in render_markdown(report)
+    page = render_html(mixed_fleet())
+    assert 'sendmail cannot be audited: ' + SEEN['seen'] in page
+    groups = re.findall(r'<tr class="g"><td colspan="\d+">([^<]*)</td></tr>', page)
+    assert groups == ['1 host failing SM-X-01', '1 host meeting the baseline', '1 host without sendmail']
