@@ -1197,6 +1197,13 @@ def select(include=None, exclude=None) -> list:
     return [c for c in chosen if not any(matches(c, word) for word in exclude or ())]
 
 
+def left_out(selected: list) -> list:
+    """``id`` and ``title`` of the catalogue's controls a selection leaves out, in catalogue order: a report must say
+    what it did not judge."""
+    chosen = {control['id'] for control in selected}
+    return [{'id': control['id'], 'title': control['title']} for control in CONTROLS if control['id'] not in chosen]
+
+
 def unknown_selectors(words) -> list:
     """The words of ``words`` that name no control, family or tag."""
     known = selectors()

@@ -29,6 +29,7 @@ SCHEMA = 'mailsec.sendmail/audit-report/1'
 CLASSNAME_PREFIX = 'mailsec.sendmail.'
 UNREACHABLE_CASE = 'host audited'
 NO_SENDMAIL_CASE = 'sendmail found'
+EXCLUDED_MESSAGE = 'excluded from this audit (include/exclude)'
 
 _FINDING_TEXT = ('id', 'title', 'family', 'severity', 'status', 'expected', 'actual', 'evidence', 'fix')
 _STATUS_LABEL = {'pass': 'pass', 'fail': 'fail', 'error': 'error', 'not_applicable': 'n/a', 'waived': 'waived'}
@@ -86,6 +87,21 @@ def normalise_finding(host: str, finding) -> dict:
     return result
 
 
+def _normalise_left_out(host: str, items) -> list:
+    """The controls a host's audit left out (``excluded`` of sendmail_drift: dicts of id and title, or bare ids), by id."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ReportError('host %s: excluded must be a list of controls, got %r' % (host, items))
+    found = {}
+    for item in items:
+        item = item if isinstance(item, dict) else {'id': item}
+        if not item.get('id'):
+            raise ReportError('host %s: every excluded control needs an id, got %r' % (host, item))
+        found[clean(item['id'])] = {'id': clean(item['id']), 'title': clean(item.get('title'))}
+    return [found[key] for key in sorted(found)]
+
+
 def count(findings: list) -> dict:
     """How many findings have each status; every status present."""
     counts = dict.fromkeys(STATUSES, 0)
@@ -125,6 +141,8 @@ def normalise_host(entry) -> dict:
         'verdict': verdict(reachable, sendmail.get('installed'), drift),
         'counts': counts,
         'controls_evaluated': len(findings),
+        'excluded': _normalise_left_out(host, entry.get('excluded')) if reachable else [],
+        'waived': [item['id'] for item in findings if item['status'] == 'waived'],
         'sendmail': _clean_tree(sendmail),
         'findings': findings,
     }
@@ -140,6 +158,8 @@ def totals(hosts: list) -> dict:
         'hosts_no_sendmail': sum(1 for host in hosts if host['verdict'] == 'no_sendmail'),
         'hosts_compliant': sum(1 for host in hosts if host['verdict'] == 'compliant'),
         'findings': sum(host['controls_evaluated'] for host in hosts),
+        'controls_excluded': len({item['id'] for host in hosts for item in host['excluded']}),
+        'controls_waived': len({control_id for host in hosts for control_id in host['waived']}),
     }
     for status in STATUSES:
         result[status] = sum(host['counts'][status] for host in hosts)
@@ -163,8 +183,41 @@ def build_report(results: list, generated_at: str, collection_version: str | Non
         'baseline': clean(baseline),
         'drift': sums['hosts_drift'] > 0,
         'totals': sums,
+        'excluded': left_out_table(hosts, 'excluded'),
+        'waived': left_out_table(hosts, 'waived'),
         'hosts': hosts,
     }
+
+
+def left_out_table(hosts: list, key: str) -> list:
+    """The controls the hosts' audits did not judge against the baseline, by id: ``excluded`` by the selection or
+    ``waived``, each with its title and the hosts concerned."""
+    found = {}
+    for host in hosts:
+        if key == 'excluded':
+            items = host['excluded']
+        else:
+            items = [{'id': item['id'], 'title': item['title']} for item in host['findings'] if item['status'] == 'waived']
+        for item in items:
+            found.setdefault(item['id'], dict(item, hosts=[]))['hosts'].append(host['host'])
+    return [found[key] for key in sorted(found)]
+
+
+def ids_text(ids: list, limit: int = 8) -> str:
+    """Control ids in a sentence, the first ``limit`` of them and how many more."""
+    return ', '.join(ids[:limit]) + (' and %d more' % (len(ids) - limit) if len(ids) > limit else '')
+
+
+def left_out_text(report: dict) -> str:
+    """What the audit did not judge, in words: '4 controls excluded: ..., 1 control waived: ...'; empty when nothing."""
+    audited = len([host for host in report['hosts'] if host['reachable']])
+    parts = []
+    for key in ('excluded', 'waived'):
+        items = report.get(key) or []
+        if items:
+            some = ' on some hosts' if key == 'excluded' and any(len(item['hosts']) < audited for item in items) else ''
+            parts.append('%s %s%s: %s' % (plural(len(items), 'control'), key, some, ids_text([item['id'] for item in items])))
+    return ', '.join(parts)
 
 
 def failing_ids(host: dict) -> list:
@@ -193,6 +246,10 @@ def host_line(host: dict) -> str:
     failing = failing_ids(host)
     if failing:
         line += ' [%s]' % ', '.join(failing)
+    if host['waived']:
+        line += '; waived: %s' % ids_text(host['waived'])
+    if host['excluded']:
+        line += '; excluded: %s' % ids_text([item['id'] for item in host['excluded']])
     return line
 
 
@@ -218,7 +275,7 @@ def plural(number: int, noun: str) -> str:
 
 def verdict_text(report: dict) -> str:
     """The result of the whole audit in one sentence; hosts without sendmail are named apart, never as meeting the
-    baseline."""
+    baseline, and so are the controls left out (excluded or waived)."""
     sums = report['totals']
     hosts = sums['hosts']
     if not hosts:
@@ -228,14 +285,15 @@ def verdict_text(report: dict) -> str:
     if report['drift']:
         text = 'Drift on %d of %s' % (sums['hosts_drift'], plural(hosts, 'host'))
     elif compliant == hosts:
-        return 'The host meets the baseline' if hosts == 1 else 'All %d hosts meet the baseline' % hosts
+        text = 'The host meets the baseline' if hosts == 1 else 'All %d hosts meet the baseline' % hosts
     elif compliant:
         text = '%d of %s %s the baseline' % (compliant, plural(hosts, 'host'), 'meets' if compliant == 1 else 'meet')
     else:
-        return 'The host has no sendmail' if hosts == 1 else 'No host has sendmail'
-    if bare:
+        text = 'The host has no sendmail' if hosts == 1 else 'No host has sendmail'
+    if bare and compliant + sums['hosts_drift'] > 0:
         text += ', %s %s no sendmail' % (plural(bare, 'host'), 'has' if bare == 1 else 'have')
-    return text
+    left_out = left_out_text(report)
+    return text + (', ' + left_out if left_out else '')
 
 
 def _by_severity(findings: list) -> list:
@@ -318,9 +376,10 @@ def _junit_counts(host: dict) -> dict:
     if not host['reachable']:
         return {'tests': 1, 'failures': 0, 'errors': 1, 'skipped': 0}
     counts = host['counts']
-    bare = 1 if host['verdict'] == 'no_sendmail' else 0  # the test case that says so
-    return {'tests': host['controls_evaluated'] + bare, 'failures': counts['fail'], 'errors': counts['error'],
-            'skipped': counts['not_applicable'] + counts['waived'] + bare}
+    # One more skipped test case for a host without sendmail, and one for each control excluded.
+    more = (1 if host['verdict'] == 'no_sendmail' else 0) + len(host['excluded'])
+    return {'tests': host['controls_evaluated'] + more, 'failures': counts['fail'], 'errors': counts['error'],
+            'skipped': counts['not_applicable'] + counts['waived'] + more}
 
 
 def since_text(report: dict, finding: dict) -> str:
@@ -374,6 +433,12 @@ def merged_text(report: dict) -> str:
     return text + '.'
 
 
+def _left_out(host: dict) -> list:
+    """The properties naming a host's controls left out, where there are any."""
+    return [(name, ','.join(ids)) for name, ids in (('controls_excluded', [item['id'] for item in host['excluded']]),
+                                                    ('controls_waived', host['waived'])) if ids]
+
+
 def render_junit(report: dict) -> str:
     """junit.xml: one testsuite per host, one testcase per host and control.
 
@@ -403,7 +468,7 @@ def render_junit(report: dict) -> str:
                             ('reachable', str(host['reachable']).lower()), ('verdict', host['verdict']),
                             ('sendmail_installed', clean(sendmail.get('installed')).lower()),
                             ('sendmail_version', clean(sendmail.get('version'))),
-                            ('drop_method', clean(sendmail.get('drop_method')))] + found + compared + _merged_from(report, host):
+                            ('drop_method', clean(sendmail.get('drop_method')))] + found + _left_out(host) + compared + _merged_from(report, host):
             ET.SubElement(properties, 'property', {'name': name, 'value': value})
         if not host['reachable']:
             case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': UNREACHABLE_CASE, 'time': '0'})
@@ -415,6 +480,10 @@ def render_junit(report: dict) -> str:
             ET.SubElement(case, 'skipped', {'message': 'no sendmail on this host: %s' % no_sendmail_text(host)})
         for finding in host['findings']:
             _testcase(suite, report, host, finding, finding['id'] in changes['fixed'])
+        for item in host['excluded']:
+            case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'],
+                                                     'name': '%s %s' % (item['id'], item['title']), 'time': '0'})
+            ET.SubElement(case, 'skipped', {'message': EXCLUDED_MESSAGE})
     root.set('tests', str(sums['tests']))
     root.set('failures', str(sums['failures']))
     root.set('errors', str(sums['errors']))
@@ -491,6 +560,8 @@ def _md_host(report: dict, host: dict) -> list:
         lines += ['sendmail %s, privilege drop method %s.' % (version, md_text(sendmail.get('drop_method') or 'unknown')), '']
         if sendmail.get('found'):
             lines += ['Found elsewhere than asked: %s.' % md_text(sendmail['found']), '']
+    if host['excluded']:
+        lines += [md_text(excluded_text(host)), '']
     failing = _by_severity(_select(host, 'fail', 'error'))
     if failing:
         lines += ['### Controls that fail (%d)' % len(failing), '']
@@ -543,10 +614,38 @@ def render_markdown(report: dict) -> str:
     bare = [host['host'] for host in report['hosts'] if host['verdict'] == 'no_sendmail']
     if bare:
         lines += ['- **Without sendmail** (not counted as meeting the baseline): %s' % md_text(', '.join(bare)), '']
+    lines += _md_left_out(report)
     lines += _md_delta(report)
     for host in report['hosts']:
         lines += _md_host(report, host)
     return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+def left_out_hosts(report: dict, item: dict) -> str:
+    """The hosts a control was left out on: 'all' when every audited host."""
+    audited = [host['host'] for host in report['hosts'] if host['reachable']]
+    return 'all' if item['hosts'] == audited else ', '.join(item['hosts'])
+
+
+def _md_left_out(report: dict) -> list:
+    """The section 'Controls left out': those the selection excluded and those waived, with their hosts."""
+    if not report.get('excluded') and not report.get('waived'):
+        return []
+    lines = ['## Controls left out', '']
+    for title, key in (('Excluded', 'excluded'), ('Waived', 'waived')):
+        items = report.get(key) or []
+        if items:
+            lines += ['### %s (%d)' % (title, len(items)), '', '| Control | Title | Hosts |', '|---|---|---|']
+            lines += ['| %s | %s | %s |' % (md_text(item['id']), md_text(item['title']), md_text(left_out_hosts(report, item)))
+                      for item in items]
+            lines.append('')
+    return lines
+
+
+def excluded_text(host: dict) -> str:
+    """'Excluded from this audit (4): SM-SMTP-01, ...' of a host whose selection left controls out; empty otherwise."""
+    ids = [item['id'] for item in host['excluded']]
+    return 'Excluded from this audit (%d): %s.' % (len(ids), ', '.join(ids)) if ids else ''
 
 
 def _md_delta(report: dict) -> list:

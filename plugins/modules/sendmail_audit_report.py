@@ -31,6 +31,10 @@ description:
     C(sendmail.installed) false and nothing failing) is listed apart in every report, with the reason its audit gave,
     and never counted as meeting the baseline; a host where a sendmail daemon runs but no sendmail program answers
     drifts, every control in error. Results and reports written before verdicts existed are judged the same way.
+  - "The controls a host's audit did not judge are named in every report, per host and for the whole report, and so
+    in the sentence that gives the result (C(All 3 hosts meet the baseline, 4 controls excluded: SM-SMTP-01, ...)):
+    those its selection left out (C(excluded) of M(mailsec.sendmail.sendmail_drift)) and those waived. In
+    C(junit.xml) each excluded control is a skipped test case."
   - Each file is written to a temporary file first and then moved into place, so a reader never sees half a report.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
@@ -38,7 +42,7 @@ options:
   results:
     description:
       - One entry per host. C(host) (required) is its name; C(reachable) (default V(true)) whether the audit ran;
-        C(msg) why it did not; C(sendmail), C(findings), C(counts) and C(drift) as
+        C(msg) why it did not; C(sendmail), C(findings), C(excluded), C(counts) and C(drift) as
         M(mailsec.sendmail.sendmail_drift) returns them.
       - Counts and drift are computed again from the findings.
       - Exactly one of O(results), O(result_var) and O(merge) is required.
@@ -234,6 +238,14 @@ totals:
       description: Hosts without sendmail (verdict C(no_sendmail)), neither drift nor compliant.
       type: int
       sample: 0
+    controls_excluded:
+      description: Controls the selection left out on at least one host.
+      type: int
+      sample: 4
+    controls_waived:
+      description: Controls waived on at least one host.
+      type: int
+      sample: 1
     hosts_unreachable:
       description: Hosts the audit could not run on.
       type: int
@@ -262,6 +274,18 @@ totals:
       description: Findings with status C(waived).
       type: int
       sample: 1
+excluded:
+  description: The controls left out by the selection on at least one host, each with C(id), C(title) and C(hosts).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: SM-SMTP-01, title: PrivacyOptions refuse SMTP probes and restrict the queue, hosts: [mx1, mx2]}]
+waived:
+  description: The controls waived on at least one host, each with C(id), C(title) and C(hosts).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: SM-SETUID-01, title: No sendmail program is set-user-id root, hosts: [relay1]}]
 hosts:
   description: One summary per host, sorted by name.
   returned: always
@@ -298,10 +322,20 @@ hosts:
       type: list
       elements: str
       sample: [SM-QUEUE-01, SM-RUNAS-01]
+    excluded:
+      description: Ids of the controls the host's selection left out.
+      type: list
+      elements: str
+      sample: [SM-SMTP-01, SM-SMTP-02, SM-SMTP-03, SM-SMTP-04]
+    waived:
+      description: Ids of the host's waived controls.
+      type: list
+      elements: str
+      sample: [SM-SETUID-01]
     summary:
       description: One line about the host, for a terminal.
       type: str
-      sample: "mx1.example.org: DRIFT, 20 controls: 14 pass, 5 fail, 0 error, 0 n/a, 1 waived [SM-QUEUE-01, SM-RUNAS-01]"
+      sample: "mx1.example.org: DRIFT, 20 controls: 14 pass, 5 fail, 0 error, 0 n/a, 1 waived [SM-QUEUE-01, SM-RUNAS-01]; waived: SM-SETUID-01"
 """
 
 import os

@@ -218,6 +218,16 @@ controls_evaluated:
   returned: always
   type: int
   sample: 18
+excluded:
+  description:
+    - The controls of the catalogue not evaluated, because O(include) and O(exclude) left them out, each with its C(id)
+      and C(title), in catalogue order; empty when every control was evaluated.
+    - A host that passes every control evaluated meets the baseline only as far as these were not needed; the reports
+      name them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: SM-SMTP-01, title: PrivacyOptions refuse SMTP probes and restrict the queue}]
 verdict:
   description:
     - The host's verdict. V(drift) when a control fails or could not be evaluated (status V(fail) or V(error));
@@ -272,7 +282,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
     expected_values, read_host, selection_errors, sendmail_runner,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, left_out, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, summarize, waiver_errors
 
 
@@ -320,7 +330,7 @@ def main() -> None:
     expected = expected_values(controls, family, params['expected'])
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
     result = dict(summarize(findings, state), changed=False, findings=findings, os_family=family,
-                  sendmail=sendmail_facts(state))
+                  sendmail=sendmail_facts(state), excluded=left_out(controls))
     if params['fail_on_drift'] and result['drift']:
         failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
         module.fail_json(msg='sendmail drifts from the baseline in %d control%s (%s): fix or waive %s.'

@@ -45,3 +45,12 @@ def test_a_host_without_sendmail_is_reported_apart():
     assert [(host['host'], host['verdict']) for host in done['hosts']] == [('bare', 'no_sendmail'), ('mx1', 'compliant')]
     assert done['hosts'][0]['summary'] == 'bare: NO SENDMAIL (/usr/sbin/sendmail does not exist)'
     assert (done['totals']['hosts_compliant'], done['totals']['hosts_no_sendmail'], done['drift']) == (1, 1, False)
+
+
+def test_the_controls_left_out_follow_the_results_through():
+    excluded = [{'id': 'SM-SMTP-01', 'title': 'PrivacyOptions'}]
+    results = play_results(['mx1'], ['mx1'], {'mx1': {'findings': [dict(FINDING, status='pass')], 'excluded': excluded}}.get)
+    assert results[0]['excluded'] == excluded
+    done, _contents = prepare(results, '/nonexistent', ['json'], 'site', '2026-12-01T00:00:00Z', '1.0')
+    assert done['hosts'][0]['excluded'] == ['SM-SMTP-01'] and done['hosts'][0]['waived'] == []
+    assert done['excluded'] == [{'id': 'SM-SMTP-01', 'title': 'PrivacyOptions', 'hosts': ['mx1']}]

@@ -132,3 +132,13 @@ def test_bad_options_fail_with_one_clear_message(capsys, tmp_path):
     assert result['msg'] == ('include names nothing, which is no control id, family or tag; '
                              'expected.SM-QUEUE-01.mode must be a quoted octal string such as "0644"; '
                              'waiver 1 (SM-QUEUE-01): expires must be a date as YYYY-MM-DD, not soon.')
+
+
+def test_the_controls_left_out_are_named(capsys, tmp_path):
+    result = run_module(capsys, {'binary': fake_sendmail(tmp_path), 'probe_kernel': False, 'os_family': 'Debian',
+                                 'exclude': ['smtp']})
+    assert [item['id'] for item in result['excluded']] == ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04']
+    assert result['excluded'][0]['title'] and set(result['excluded'][0]) == {'id', 'title'}
+    assert result['controls_evaluated'] == 33
+    everything = run_module(capsys, {'binary': str(tmp_path / 'absent')})
+    assert everything['excluded'] == []
