@@ -36,7 +36,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, queue_own_dirs
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
@@ -318,7 +318,9 @@ class Engine:
         hazards = []
         if any(control['id'] in QUEUE_CONTROLS for control in self.controls):
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
-            hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
+            # SM-QUEUE-03 judges these entries: where it is selected the refusals are its own, left to do by hand.
+            judge = 'SM-QUEUE-03' if any(control['id'] == 'SM-QUEUE-03' for control in self.controls) else None
+            hazards = [plan_of.refuse(judge, item['path'], item['reason']) for item in queue_hazards(queues, queue_own_dirs(predicted))]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
         applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)

@@ -90,9 +90,11 @@ def _kind(mode: int) -> str:
 
 
 def stat_entry(path: str, st: os.stat_result) -> dict:
+    """One lstat result as the state records it; ``nlink`` and ``inode`` (device and inode number) tell hard links apart."""
     return {'path': path, 'exists': True, 'error': None, 'type': _kind(st.st_mode), 'owner': user_name(st.st_uid),
             'group': group_name(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid, 'mode': '%04o' % stat.S_IMODE(st.st_mode),
-            'link': None, 'target': None, 'size': st.st_size if stat.S_ISREG(st.st_mode) else None}
+            'link': None, 'target': None, 'size': st.st_size if stat.S_ISREG(st.st_mode) else None,
+            'nlink': st.st_nlink, 'inode': [st.st_dev, st.st_ino]}
 
 
 def lstat_entry(path: str, follow: bool = False) -> dict:
@@ -337,24 +339,31 @@ def alias_includes(aliases: dict) -> dict:
 
 
 def queue_listing(directory: str) -> dict:
-    """lstat of the files in a queue directory and of its qf/df/xf subdirectories (``dirs``) and their
-    files; links are not followed."""
-    files, dirs = [], []
+    """lstat of every entry of a queue directory, links not followed: its regular files (``files``), its qf/df/xf
+    subdirectories (``dirs``) and their entries, and every other entry (``others``: symbolic links, directories,
+    pipes, sockets, devices), which sendmail does not write and nothing may change or trust. An entry gone between
+    the listing and its lstat (a live queue) is left out."""
+    files, dirs, others = [], [], []
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
-        return {'files': [], 'dirs': [], 'error': None}
+        return {'files': [], 'dirs': [], 'others': [], 'error': None}
     except OSError as exc:
-        return {'files': [], 'dirs': [], 'error': exc.strerror or str(exc)}
+        return {'files': [], 'dirs': [], 'others': [], 'error': exc.strerror or str(exc)}
     for name in names:
         entry = lstat_entry(os.path.join(directory, name))
         if entry.get('type') == 'dir' and name in QUEUE_SUBDIRS:
             sub = queue_listing(entry['path'])
+            if sub['error']:
+                return {'files': files, 'dirs': dirs, 'others': others, 'error': '%s: %s' % (entry['path'], sub['error'])}
             dirs.append(entry)
             files.extend(sub['files'])
+            others.extend(sub['others'])
         elif entry.get('type') == 'file':
             files.append(entry)
-    return {'files': files, 'dirs': dirs, 'error': None}
+        elif entry.get('exists') or entry.get('error'):
+            others.append(entry)
+    return {'files': files, 'dirs': dirs, 'others': others, 'error': None}
 
 
 def account(token: str):

@@ -477,6 +477,50 @@ def test_queue_files():
     assert judge(state, 'SM-QUEUE-03')['status'] == 'error'
 
 
+def queued(path, owner='smmsp', mode='0660', nlink=1, inode=None, kind='file', link=None):
+    item = entry(path, owner, 'smmsp', mode, kind)
+    item.update(nlink=nlink, inode=inode or [2049, abs(hash(path)) % 100000], link=link)
+    return item
+
+
+def test_queue_files_sees_links_and_foreign_entries():
+    state = stock_state()
+    client = state['queue_files']['/var/spool/mqueue-client']
+    client['others'] = [queued('/var/spool/mqueue-client/qfEVIL', mode='0777', kind='link', link='/etc/shadow')]
+    result = judge(state, 'SM-QUEUE-03')
+    assert (result['status'], result['path']) == ('fail', '/var/spool/mqueue-client/qfEVIL')
+    assert result['actual'] == '/var/spool/mqueue-client/qfEVIL is a symbolic link to /etc/shadow'
+    assert 'lstat /var/spool/mqueue-client/qfEVIL: symlink -> /etc/shadow (smmsp:smmsp)' in result['evidence']
+    assert '/var/spool/mqueue-client: 0 queue files, 1 other entry' in result['evidence']
+    client['others'] = [queued('/var/spool/mqueue-client/xfP', kind='other')]
+    assert judge(state, 'SM-QUEUE-03')['actual'] == '/var/spool/mqueue-client/xfP is neither a regular file nor a directory'
+    client['others'] = [queued('/var/spool/mqueue-client/stash', mode='0755', kind='dir')]
+    assert judge(state, 'SM-QUEUE-03')['actual'] == '/var/spool/mqueue-client/stash is a directory that is no queue subdirectory'
+
+
+def test_queue_files_hard_links_fail_unless_every_link_is_queued():
+    state = stock_state()
+    mta = state['queue_files']['/var/spool/mqueue']
+    # sendmail links a df file to each envelope it splits a message into: every link is in the queue
+    mta['files'] = [queued('/var/spool/mqueue/dfA', 'root', '0600', 2, [2049, 7]),
+                    queued('/var/spool/mqueue/dfB', 'root', '0600', 2, [2049, 7])]
+    assert judge(state, 'SM-QUEUE-03')['status'] == 'pass'
+    state['queue_files']['/var/spool/mqueue-client']['files'] = [queued('/var/spool/mqueue-client/qfX', nlink=2, inode=[2049, 9])]
+    result = judge(state, 'SM-QUEUE-03')
+    assert result['status'] == 'fail'
+    assert result['actual'] == '/var/spool/mqueue-client/qfX has 2 hard links, 1 of them outside the queues'
+
+
+def test_queue_files_allow_what_sendmail_keeps_in_a_queue():
+    state = with_option(stock_state(), 'mta', 'HostStatusDirectory', '.hoststat')
+    state['queue_files']['/var/spool/mqueue']['others'] = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir'),
+                                                          queued('/var/spool/mqueue/lost+found', 'root', '0700', kind='dir')]
+    assert judge(state, 'SM-QUEUE-03')['status'] == 'pass'
+    state = stock_state()
+    state['queue_files']['/var/spool/mqueue']['others'] = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir')]
+    assert judge(state, 'SM-QUEUE-03')['status'] == 'fail'
+
+
 # --- safety and privdrop --------------------------------------------------------
 
 

@@ -83,7 +83,24 @@ def test_queue_listing(tmp_path):
     listing = queue_listing(str(tmp_path))
     assert sorted(os.path.basename(item['path']) for item in listing['files']) == ['dfA', 'qfA', 'qfB']
     assert [item['path'] for item in listing['dirs']] == [str(tmp_path / 'qf')]
-    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'dirs': [], 'error': None}
+    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'dirs': [], 'others': [], 'error': None}
+
+
+def test_queue_listing_sees_every_entry_links_included(tmp_path):
+    (tmp_path / 'qfA').write_text('')
+    os.link(str(tmp_path / 'qfA'), str(tmp_path / 'dfA'))
+    (tmp_path / 'qfL').symlink_to('/etc/shadow')
+    os.mkfifo(str(tmp_path / 'xfP'))
+    os.mkdir(tmp_path / 'stash')
+    os.mkdir(tmp_path / 'df')
+    (tmp_path / 'df' / 'dfB').symlink_to('/etc/passwd')
+    listing = queue_listing(str(tmp_path))
+    others = {os.path.relpath(item['path'], str(tmp_path)): item for item in listing['others']}
+    assert sorted(others) == ['df/dfB', 'qfL', 'stash', 'xfP']
+    assert (others['qfL']['type'], others['qfL']['link']) == ('link', '/etc/shadow')
+    assert (others['xfP']['type'], others['stash']['type']) == ('other', 'dir')
+    files = {os.path.basename(item['path']): item for item in listing['files']}
+    assert files['qfA']['nlink'] == files['dfA']['nlink'] == 2 and files['qfA']['inode'] == files['dfA']['inode']
 
 
 def test_account():

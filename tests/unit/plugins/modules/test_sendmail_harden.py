@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -284,3 +285,33 @@ def test_a_daemon_older_than_its_cf_is_restarted(capsys, host):
         assert 'started before sendmail.cf was last written' in result['msg']
     os.utime(str(pid_file))
     assert run_module(sendmail_harden, capsys, base_args(host))['restart_needed'] is False
+
+
+def test_a_link_planted_in_the_client_queue_is_refused_and_never_counted_as_fixed(capsys, host):
+    """qf... -> a file outside the queue: SM-QUEUE-03 fails naming it; the hardening refuses it on every run and says
+    it is left to do by hand, and the file it points at is untouched."""
+    queues = {'mta': host['root'] / 'mqueue', 'msp': host['root'] / 'mqueue-client'}
+    for config, queue in queues.items():
+        queue.mkdir()
+        name = 'sendmail.cf' if config == 'mta' else 'submit.cf'
+        path = host['mail'] / name
+        text = path.read_text().replace('/var/spool/%s\n' % queue.name, '%s\n' % queue)
+        path.write_text(re.sub(r'^#?O QueueFileMode=.*$', 'O QueueFileMode=0600', text, flags=re.M))  # hardened before
+    secret = host['root'] / 'shadow'
+    secret.write_text('root:x:0:\n')
+    secret.chmod(0o640)
+    (queues['msp'] / 'qfEVIL').symlink_to(secret)
+    drift = run_module(sendmail_drift, capsys, {'binary': host['binary'], 'os_family': 'Debian', 'include': ['SM-QUEUE-03'],
+                                                'probe_kernel': False})
+    assert drift['findings'][0]['status'] == 'fail'
+    assert drift['findings'][0]['actual'] == '%s is a symbolic link to %s' % (queues['msp'] / 'qfEVIL', secret)
+    for check_mode in (True, False, False):
+        result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-QUEUE-03']), check_mode=check_mode)
+        assert result['rc'] == 0 and result['changed'] is False and result['changed_controls'] == []
+        assert result['manual'] == ['SM-QUEUE-03']
+        assert [(item['id'], item['path']) for item in result['refused']] == [('SM-QUEUE-03', str(queues['msp'] / 'qfEVIL'))]
+        assert 'symbolic link' in result['refused'][0]['reason']
+        assert result['msg'] == 'Nothing changed; by hand: SM-QUEUE-03.'
+        if not check_mode:
+            assert [item['id'] for item in result['drift_after']] == ['SM-QUEUE-03']
+    assert os.stat(str(secret)).st_mode & 0o7777 == 0o640 and (queues['msp'] / 'qfEVIL').is_symlink()
