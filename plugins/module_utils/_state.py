@@ -23,7 +23,8 @@ import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, program_path
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import (
-    ALTERNATIVE_LINKS, D0_ARGS, PACKAGE_LISTS, drop_method, link_chain, package_programs, parse_d0, resolve_binary, search_order,
+    ALTERNATIVE_LINKS, D0_ARGS, PACKAGE_LISTS, drop_method, exe_path, link_chain, package_programs, parse_d0, resolve_binary,
+    search_order,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, read_text, render_cf
@@ -505,6 +506,12 @@ def running_daemons(places: dict) -> list:
     return daemons
 
 
+def _program_of(daemon: dict) -> str | None:
+    """The real path of the program a daemon was started from; None when unreadable."""
+    path = exe_path(daemon.get('exe'))[0]
+    return os.path.realpath(path) if path else None
+
+
 def _daemon_text(daemon: dict) -> str:
     text = 'pid %d, %s' % (daemon['pid'], daemon.get('exe') or daemon.get('title') or 'its program unreadable')
     return text + (', named by %s' % daemon['pid_file'] if daemon.get('pid_file') else '')
@@ -539,10 +546,12 @@ def locate(run, asked: str, places: dict | None = None) -> dict:
     located = {'asked': asked, 'program': None, 'found': None, 'seen': None, 'evidence': None, 'daemons': []}
     binary = resolve_binary(asked)
     reason = '%s does not exist' % asked
+    others = set()  # programs that answered, but not as sendmail: another MTA's sendmail (Postfix, Exim)
     if binary['exists']:
         d0, reason = ask_binary(run, asked)
         if d0 is not None:
             return dict(located, binary=binary, d0=d0, reason=None, program=asked)
+        others.add(binary['resolved'])
     packaged = packaged_programs(places['package_lists'])
     daemons = running_daemons(places)
     looked, refused = [], []
@@ -554,9 +563,12 @@ def locate(run, asked: str, places: dict | None = None) -> dict:
         d0, why = ask_binary(run, path)
         if d0 is None:
             refused.append(why)
+            others.add(found['resolved'])
             continue
         return dict(located, binary=found, d0=d0, reason=reason, program=path, daemons=daemons,
                     found='%s; sendmail found at %s, through %s' % (reason, found['resolved'], how))
+    # A process of another MTA's sendmail program is named sendmail too: it shows no sendmail.
+    daemons = [item for item in daemons if _program_of(item) not in others]
     gone = [(path, listing) for path, listing in packaged if not os.path.lexists(path)]
     evidence = [reason] + refused + (['none answers at %s' % ', '.join(looked)] if looked else [])
     evidence += ['/proc/%d/exe: %s' % (item['pid'], item.get('exe') or 'unreadable') for item in daemons]

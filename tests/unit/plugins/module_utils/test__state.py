@@ -198,6 +198,22 @@ def test_collect_a_daemon_without_its_program(tmp_path):
     assert state['locate']['daemons'][0]['pid'] == 123
 
 
+def test_another_mtas_sendmail_running_is_no_sign_of_sendmail(tmp_path):
+    """Postfix and exim install their own /usr/sbin/sendmail: a process of it is named sendmail, but is not sendmail's."""
+    places = nowhere(tmp_path)
+    other = tmp_path / 'postfix-sendmail'
+    other.write_text('#!/bin/sh\necho "sendmail: fatal: usage: sendmail [options]"\n')
+    other.chmod(0o755)
+    pid = tmp_path / 'proc' / '77'
+    pid.mkdir()
+    (pid / 'status').write_text('Name:\tsendmail\nPPid:\t1\nUid:\t0\t0\t0\t0\n')
+    (pid / 'cmdline').write_bytes(b'sendmail\0-t\0')
+    (pid / 'exe').symlink_to(str(other))
+    state = collect(run_real, str(other), probe_kernel=False, places=places)
+    assert state['installed'] is False and state['locate']['seen'] is None
+    assert 'did not answer -d0.10 like sendmail' in state['reason']
+
+
 def test_collect_a_package_whose_program_is_gone(tmp_path):
     listing = tmp_path / 'sendmail-bin.list'
     listing.write_text('/usr/lib/sm.bin/sendmail\n')
