@@ -433,6 +433,10 @@ def merged_text(report: dict) -> str:
     return text + '.'
 
 
+# Where sendmail was found, or what showed it where none answered: junit.xml properties, where the audit said.
+_SENDMAIL_PROPERTIES = (('sendmail_program', 'program'), ('sendmail_found', 'found'), ('sendmail_seen', 'seen'))
+
+
 def _left_out(host: dict) -> list:
     """The properties naming a host's controls left out, where there are any."""
     return [(name, ','.join(ids)) for name, ids in (('controls_excluded', [item['id'] for item in host['excluded']]),
@@ -462,8 +466,7 @@ def render_junit(report: dict) -> str:
         changes = host_delta(report, host['host'])
         compared = [('compared_with', clean(report['delta']['compared_with']['generated_at']))] + [
             ('drift_%s' % kind, ','.join(changes[kind])) for kind in ('new', 'fixed', 'still_open')] if report.get('delta') else []
-        found = [(name, clean(sendmail[key])) for name, key in (('sendmail_program', 'program'), ('sendmail_found', 'found'),
-                                                                  ('sendmail_seen', 'seen')) if sendmail.get(key)]
+        found = [(name, clean(sendmail[key])) for name, key in _SENDMAIL_PROPERTIES if sendmail.get(key)]
         for name, value in [('baseline', report['baseline']), ('collection_version', report['collection_version']),
                             ('reachable', str(host['reachable']).lower()), ('verdict', host['verdict']),
                             ('sendmail_installed', clean(sendmail.get('installed')).lower()),

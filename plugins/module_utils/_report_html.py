@@ -387,8 +387,8 @@ def render_html(report: dict) -> str:
     sums = report['totals']
     # Amber where nothing drifts but not every host and control was judged: hosts without sendmail, controls left out.
     partial = sums.get('hosts_compliant', 0) < sums['hosts'] or report.get('excluded') or report.get('waived')
-    verdict = '<div class="verdict %s">%s</div>' % ('bad' if report['drift'] else 'warn' if partial else 'good',
-                                                  _e(verdict_text(report)))
+    tone = 'bad' if report['drift'] else 'warn' if partial else 'good'
+    verdict = '<div class="verdict %s">%s</div>' % (tone, _e(verdict_text(report)))
     tiles = ''.join((
         _tile(sums['hosts'], 'hosts audited' if not sums['hosts_unreachable'] else 'hosts', ''),
         _tile(sums['hosts_drift'], 'hosts with drift', 'bad'),

@@ -513,8 +513,8 @@ def test_queue_files_hard_links_fail_unless_every_link_is_queued():
 
 def test_queue_files_allow_what_sendmail_keeps_in_a_queue():
     state = with_option(stock_state(), 'mta', 'HostStatusDirectory', '.hoststat')
-    state['queue_files']['/var/spool/mqueue']['others'] = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir'),
-                                                          queued('/var/spool/mqueue/lost+found', 'root', '0700', kind='dir')]
+    kept = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir'), queued('/var/spool/mqueue/lost+found', 'root', '0700', kind='dir')]
+    state['queue_files']['/var/spool/mqueue']['others'] = kept
     assert judge(state, 'SM-QUEUE-03')['status'] == 'pass'
     state = stock_state()
     state['queue_files']['/var/spool/mqueue']['others'] = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir')]

@@ -103,8 +103,8 @@ def test_hosts_without_sendmail_stay_apart_in_a_merge_of_old_and_new_reports(tmp
     new = run({'mx2': {'A': 'pass'}}, LATE)
     results, merged, stamp = report_inputs({'merge': [_write(tmp_path, 'old.json', old), _write(tmp_path, 'new.json', new)]})
     report = build_report(results, stamp)
-    assert {host['host']: host['verdict'] for host in report['hosts']} == {'bare': 'no_sendmail', 'mx1': 'compliant',
-                                                                          'mx2': 'compliant'}
+    verdicts = {host['host']: host['verdict'] for host in report['hosts']}
+    assert verdicts == {'bare': 'no_sendmail', 'mx1': 'compliant', 'mx2': 'compliant'}
     assert (report['totals']['hosts_compliant'], report['totals']['hosts_no_sendmail']) == (2, 1)
     assert merged['sources'][0]['hosts_no_sendmail'] == 1 and merged['sources'][1]['hosts_no_sendmail'] == 0
     report['merged'] = merged
