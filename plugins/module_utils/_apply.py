@@ -23,9 +23,9 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import (
-    UnsafePath, apply_attributes, create_empty, remove_entry, writable_by_others,
-)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import queue_problems
+from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import UnsafePath, apply_attributes, create_empty, remove_entry
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import queue_listing
 
 MAP_CLASSES = ('hash', 'btree')
 
@@ -113,36 +113,21 @@ def apply_pin(item: dict, runner, dpkg_statoverride: str) -> dict:
     return {'changed': True, 'refused': None, 'error': None}
 
 
-def queue_hazards(directories: list) -> list:
-    """Symbolic links and multiply-linked files in the queue directories (and their qf/df/xf subdirectories).
+def queue_hazards(directories: list, own_dirs: dict | None = None) -> list:
+    """The entries of the queue directories (and their qf/df/xf subdirectories) that are not queue files, as
+    SM-QUEUE-03 judges them (see _evaluate.queue_problems): symbolic links, files with hard links outside the
+    queues, pipes, devices, foreign directories. ``own_dirs``: see _evaluate.queue_own_dirs.
 
-    Nothing follows or changes them; they are reported: a link planted in a queue others can write
-    to is the classic way to make a root process change another file.
+    Nothing follows or changes them; they are reported: a link planted in a queue others can write to is
+    the classic way to make a root process change another file.
     """
-    found = []
+    listings = {}
     for directory in directories:
-        try:
-            dir_st = os.lstat(directory)
-            names = sorted(os.listdir(directory))
-        except OSError:
-            continue
-        if not stat.S_ISDIR(dir_st.st_mode):
-            continue
-        for name in names:
-            path = os.path.join(directory, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                found.append({'path': path, 'reason': '%s is a symbolic link (to %s) in a queue directory; not followed, '
-                              'not changed: remove it' % (path, os.readlink(path))})
-            elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and writable_by_others(dir_st):
-                found.append({'path': path, 'reason': '%s has %d hard links in a queue directory others can write to; '
-                              'not changed: check what it points at and remove it' % (path, st.st_nlink)})
-            elif stat.S_ISDIR(st.st_mode) and name in ('qf', 'df', 'xf'):
-                found.extend(queue_hazards([path]))
-    return found
+        listing = queue_listing(directory)
+        if not listing['error']:
+            listings[directory] = listing
+    return [{'path': item['path'], 'reason': '%s in a queue directory; not followed, not changed: remove it' % item['reason']}
+            for item in queue_problems(listings, own_dirs)]
 
 
 def _mtime(path: str):

@@ -115,3 +115,48 @@ def resolve_binary(path: str, mailer_conf: str = MAILER_CONF) -> dict:
             chain.extend(link_chain(wrapped)[1:])
             real = os.path.realpath(chain[-1])
     return {'path': path, 'chain': chain, 'resolved': real, 'exists': os.path.isfile(real)}
+
+
+# Where sendmail's program may be when the one asked for is absent or is another MTA's, in the order
+# tried after it (see _host.SENDMAIL_PROGRAMS for the known places and _state.locate for the search).
+ALTERNATIVE_LINKS = ('/etc/alternatives/mta',)
+# dpkg's list of the files of the package that ships the program (Debian, Ubuntu).
+PACKAGE_LISTS = ('/var/lib/dpkg/info/sendmail-bin.list',)
+PROGRAM_NAMES = ('sendmail', 'sendmail.sendmail')
+_DELETED = ' (deleted)'
+
+
+def package_programs(text: str) -> list:
+    """The sendmail programs a dpkg ``.list`` names, in its order; a directory it lists (/usr/libexec/sendmail,
+    named before what it holds) is not one."""
+    paths = [line for line in text.splitlines() if line.startswith('/')]
+    parents = {os.path.dirname(path) for path in paths}
+    return [path for path in paths if os.path.basename(path) in PROGRAM_NAMES and path not in parents]
+
+
+def exe_path(link: str | None) -> tuple:
+    """(path, deleted) of what /proc/PID/exe names; the kernel marks a program removed since it started."""
+    if not link:
+        return None, False
+    if link.endswith(_DELETED):
+        return link[:-len(_DELETED)], True
+    return link, False
+
+
+def search_order(asked: str, alternatives=(), programs=(), packaged=(), daemons=()) -> list:
+    """(path, how it was found) of the places to ask for sendmail after ``asked``, each once: the alternatives
+    links, the known places, the programs package lists name (``(path, list)``) and the programs running
+    daemons were started from (``exe``, unless removed since)."""
+    found = [(path, 'the alternatives link %s' % path) for path in alternatives]
+    found += [(path, 'a known place of sendmail') for path in programs]
+    found += [(path, 'the package list %s' % listing) for path, listing in packaged]
+    for daemon in daemons:
+        path, deleted = exe_path(daemon.get('exe'))
+        if path and not deleted:
+            found.append((path, 'the program of the running daemon (pid %s)' % daemon['pid']))
+    order, seen = [], {asked}
+    for path, how in found:
+        if path not in seen:
+            seen.add(path)
+            order.append((path, how))
+    return order

@@ -50,7 +50,7 @@ INTERESTING = (
     'LogLevel', 'SmtpGreetingMessage', 'DaemonPortOptions', 'QueueFileMode', 'TempFileMode',
     'PidFile', 'AliasFile', 'UseMSP', 'MaxDaemonChildren', 'ConnectionRateThrottle',
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'ControlSocketName',
-    'DeadLetterDrop', 'UnsafeGroupWrites', 'ServerKeyFile', 'ClientKeyFile',
+    'DeadLetterDrop', 'UnsafeGroupWrites', 'ServerKeyFile', 'ClientKeyFile', 'HostStatusDirectory',
 )
 
 # The answer of check_rcpt (proto.m4) to a recipient it will not relay to.

@@ -569,19 +569,28 @@ CONTROLS = (
     },
     {
         'id': 'SM-QUEUE-03',
-        'title': 'Queue files are not accessible to others',
+        'title': 'The queues hold only queue files, none accessible to others',
         'family': 'queue',
         'tags': ['queue', 'permissions', 'queuefilemode'],
         'severity': 'medium',
-        'rationale': 'Queue files hold messages and their envelopes; others must neither read nor write them.',
-        'check': 'lstat of every file in both queue directories (and their qf/df/xf subdirectories), and the '
-                 'QueueFileMode option of sendmail.cf and submit.cf.',
+        'rationale': (
+            'Queue files hold messages and their envelopes; others must neither read nor write them. A queue holds only '
+            'what sendmail writes: a symbolic or hard link planted there (the client queue is writable by the smmsp group) '
+            'points a root process that fixes the queue, or sendmail itself, at another file such as /etc/shadow.'),
+        'check': 'lstat of every entry of both queue directories and of their qf/df/xf subdirectories, links not followed: '
+                 'the mode of each regular file (qf, df, tf, xf, Qf, hf and any other); a symbolic link (named with where it '
+                 'points), a file with hard links outside the queues (sendmail links a df file only within them), and an '
+                 'entry that is neither a regular file nor a queue subdirectory (a pipe, a device, another directory; '
+                 'lost+found and a HostStatusDirectory inside the queue aside) fail; and the QueueFileMode option of '
+                 'sendmail.cf and submit.cf.',
         'evaluator': 'queue_files',
         'params': {},
         'needs': ['mta', 'msp'],
         'expected': {'default': {'mode': '0770'}},
         'override': {'mode': _key('mode', 'most permissive mode of a queue file and of QueueFileMode')},
-        'fix': "chmod o-rwx the queue files; set define(`confQUEUE_FILE_MODE', `0600') (0660 for the MSP) and rebuild.",
+        'fix': "chmod o-rwx the queue files; set define(`confQUEUE_FILE_MODE', `0600') (0660 for the MSP) and rebuild. "
+               'Links and entries that are not queue files are never followed nor changed by the hardening: check what '
+               'each points at, then remove it by hand.',
         'fix_data': [{'kind': 'clear_mode_bits', 'bits': '0007', 'statoverride': False},
                      {'kind': 'cf_option', 'config': 'mta', 'option': 'QueueFileMode', 'define': 'confQUEUE_FILE_MODE',
                       'value': '0600'}],
@@ -1251,6 +1260,13 @@ def select(include=None, exclude=None) -> list:
     """The controls named by ``include`` (all when empty) minus those named by ``exclude``."""
     chosen = [c for c in CONTROLS if not include or any(matches(c, word) for word in include)]
     return [c for c in chosen if not any(matches(c, word) for word in exclude or ())]
+
+
+def left_out(selected: list) -> list:
+    """``id`` and ``title`` of the catalogue's controls a selection leaves out, in catalogue order: a report must say
+    what it did not judge."""
+    chosen = {control['id'] for control in selected}
+    return [{'id': control['id'], 'title': control['title']} for control in CONTROLS if control['id'] not in chosen]
 
 
 def unknown_selectors(words) -> list:

@@ -36,7 +36,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, waiver_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, queue_own_dirs, waiver_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
@@ -354,7 +354,9 @@ class Engine:
         hazards = []
         if any(control['id'] in QUEUE_CONTROLS for control in self.selected) or set(QUEUE_CONTROLS) & set(ids):
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
-            hazards = [plan_of.refuse(None, item['path'], item['reason']) for item in queue_hazards(queues)]
+            # SM-QUEUE-03 judges these entries: where it is selected the refusals are its own, left to do by hand.
+            judge = 'SM-QUEUE-03' if any(control['id'] == 'SM-QUEUE-03' for control in self.selected) else None
+            hazards = [plan_of.refuse(judge, item['path'], item['reason']) for item in queue_hazards(queues, queue_own_dirs(predicted))]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
         applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)
@@ -495,12 +497,17 @@ class Engine:
         self.family = params['os_family'] or read_os()['family']
         self.lacking = requires_of.unavailable(params['exclude'], params['waivers'], params['host_name'], self.today, self.family)
         state = self.read()
-        sendmail = params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
+        located = state.get('locate') or {}
+        # The program the host was read through: the one asked for, or where the search found sendmail instead.
+        sendmail = located.get('program') or (
+            params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS))
         daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
                   'refused': [], 'notes': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
                   'daemon': daemon}
         if not state['installed']:
+            if located.get('seen'):  # sendmail is there, but nothing can read it: not a host without sendmail
+                raise EngineError('%s: give the program in binary, or reinstall sendmail; nothing was changed.' % located['seen'], result)
             return dict(result, skipped=True, msg='sendmail is not installed', reason=state['reason'])
         expected = expected_values(self.controls, self.family, params['expected'])
         findings = self.judge(state, expected)

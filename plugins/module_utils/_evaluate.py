@@ -274,29 +274,99 @@ def eval_statoverride(control: dict, expected: dict, state: dict) -> dict:
                     '; '.join(evidence) or 'no statoverride entries to compare')
 
 
+# A directory a queue directory may hold besides its qf/df/xf subdirectories: a file system's own (the queue on a
+# file system of its own). HostStatusDirectory, when it lies in the queue, is another (see queue_own_dirs).
+QUEUE_OWN_DIRS = ('lost+found',)
+
+
+def queue_own_dirs(state: dict) -> dict:
+    """Queue directory -> the names of the directories sendmail keeps in it: the HostStatusDirectory of the
+    configuration whose queue it is, where that lies in the queue (a relative one is taken from it)."""
+    found = {}
+    for role, group in (('mta', 'queue_mta'), ('msp', 'queue_msp')):
+        value = _settings(state, role).get('HostStatusDirectory')
+        for queue in _paths(state, group):
+            names = list(QUEUE_OWN_DIRS)
+            if value:
+                path = os.path.normpath(os.path.join(queue, value))
+                if os.path.dirname(path) == os.path.normpath(queue):
+                    names.append(os.path.basename(path))
+            found[queue] = names
+    return found
+
+
+def queue_problems(listings: dict, own_dirs: dict | None = None) -> list:
+    """The entries of the queue directories that are not queue files sendmail wrote, each with ``path``, ``entry``
+    and ``reason`` (what it is, in words). ``listings``: directory -> its queue listing (see _state.queue_listing).
+
+    A symbolic link, a pipe, socket or device, a directory other than the qf/df/xf subdirectories and
+    ``own_dirs``, and a regular file with hard links outside the queues: the classic way to make a root process
+    that fixes a queue change /etc/shadow. sendmail links one df file to each envelope it splits a message
+    into, so a file whose every link is in the queues is its own.
+    """
+    own_dirs = own_dirs if own_dirs is not None else {}
+    queued = {}
+    for listing in listings.values():
+        for entry in listing.get('files') or []:
+            if entry.get('inode'):
+                queued[tuple(entry['inode'])] = queued.get(tuple(entry['inode']), 0) + 1
+    found = []
+    for directory, listing in sorted(listings.items()):
+        for entry in listing.get('others') or []:
+            if entry.get('error'):
+                reason = '%s cannot be read: %s' % (entry['path'], entry['error'])
+            elif entry.get('type') == 'link':
+                reason = '%s is a symbolic link to %s' % (entry['path'], entry.get('link'))
+            elif entry.get('type') != 'dir':
+                reason = '%s is neither a regular file nor a directory' % entry['path']
+            elif (os.path.dirname(entry['path']) == directory.rstrip('/')
+                  and os.path.basename(entry['path']) in own_dirs.get(directory, QUEUE_OWN_DIRS)):
+                continue
+            else:
+                reason = '%s is a directory that is no queue subdirectory' % entry['path']
+            found.append({'path': entry['path'], 'entry': entry, 'reason': reason})
+        for entry in listing.get('files') or []:
+            links, inside = entry.get('nlink') or 1, queued.get(tuple(entry.get('inode') or ()), 1)
+            if links > inside:
+                found.append({'path': entry['path'], 'entry': entry, 'reason': '%s has %d hard links, %d of them outside the queues'
+                              % (entry['path'], links, links - inside)})
+    return sorted(found, key=lambda item: item['path'])
+
+
 def eval_queue_files(control: dict, expected: dict, state: dict) -> dict:
+    """The modes of the queued files and of QueueFileMode, and every entry of the queues that is not a queue file."""
     limit = _octal(expected['mode'])
-    problems, evidence, statuses = [], [], []
+    problems, evidence, statuses, paths = [], [], [], []
     for role in ('mta', 'msp'):
         value = _settings(state, role).get('QueueFileMode')
         path = state['configs'][role]['path']
         evidence.append('%s: %s' % (path, 'O QueueFileMode=%s' % value if value else 'no QueueFileMode (default 0600)'))
         if value and _octal(value) & ~limit & 0o7777:
             problems.append('%s: QueueFileMode=%s beyond %s' % (path, value, expected['mode']))
-    for directory, listing in sorted((state.get('queue_files') or {}).items()):
+            paths.append(path)
+    listings = state.get('queue_files') or {}
+    for directory, listing in sorted(listings.items()):
         if listing.get('error'):
             statuses.append('error')
             problems.append('%s: cannot list: %s' % (directory, listing['error']))
+            paths.append(directory)
             continue
-        evidence.append('%s: %d queue files' % (directory, len(listing['files'])))
+        others = listing.get('others') or []
+        evidence.append('%s: %d queue files%s' % (directory, len(listing['files']), ', %d other entr%s' % (
+            len(others), 'y' if len(others) == 1 else 'ies') if others else ''))
         for entry in listing['files']:
             extra = _octal(entry['mode']) & ~limit & 0o7777
             if extra:
                 problems.append('%s: mode %s beyond %s' % (entry['path'], entry['mode'], expected['mode']))
+                paths.append(entry['path'])
                 evidence.append(entry_text(entry))
+    for item in queue_problems({key: value for key, value in listings.items() if not value.get('error')}, queue_own_dirs(state)):
+        problems.append(item['reason'])
+        paths.append(item['path'])
+        entry = item['entry']
+        evidence.append(entry_text(entry) + (', %d links' % entry['nlink'] if entry.get('type') == 'file' and entry.get('nlink') else ''))
     status = 'error' if 'error' in statuses else ('fail' if problems else 'pass')
-    path = problems[0].split(':', 1)[0] if problems else None
-    return _outcome(status, '; '.join(problems) or 'as expected', path, '; '.join(evidence))
+    return _outcome(status, '; '.join(problems) or 'as expected', paths[0] if paths else None, '; '.join(evidence))
 
 
 def eval_option_words(control: dict, expected: dict, state: dict) -> dict:
@@ -721,9 +791,26 @@ def finding(control: dict, expected: dict, outcome: dict, waiver) -> dict:
 
 
 def evaluate_control(control: dict, expected: dict, state: dict) -> dict:
-    """Status, actual, path and evidence of one control on a collected state; never raises for host data."""
+    """Status, actual, path and evidence of one control on a collected state; never raises for host data.
+
+    Where sendmail was found elsewhere than the program asked for, the evidence says so. A host where no
+    sendmail program answers has nothing to judge: its controls do not apply, unless something shows that
+    sendmail is there (a running daemon, a package listing a program that is gone): then nothing could be
+    read, and each control is an error.
+    """
+    located = state.get('locate') or {}
     if not state.get('installed'):
+        if located.get('seen'):
+            return _outcome('error', 'cannot be audited: %s' % located['seen'], None, located.get('evidence') or located['seen'])
         return _outcome('not_applicable', 'sendmail is not installed', None, state.get('reason') or 'sendmail is not installed')
+    outcome = _judge(control, expected, state)
+    if located.get('found'):
+        outcome['evidence'] = '%s; %s' % (outcome['evidence'], located['found']) if outcome['evidence'] else located['found']
+    return outcome
+
+
+def _judge(control: dict, expected: dict, state: dict) -> dict:
+    """The outcome of one control on the state of a host whose sendmail answered."""
     if not applies_to(control, (state.get('os') or {}).get('family')):
         return _outcome('not_applicable', 'not on this OS family (%s)' % (state.get('os') or {}).get('family'), None,
                         'applies to %s only' % ', '.join(control['applies']['os_family']))
@@ -750,9 +837,28 @@ def evaluate(controls: list, expected_by_id: dict, state: dict, waivers: list = 
     return findings
 
 
-def summarize(findings: list) -> dict:
-    """counts (every status), drift (any fail or error) and controls_evaluated."""
+# The statuses that make a host drift: a control fails, or could not be judged (nothing shows it passes).
+DRIFT_STATUSES = ('fail', 'error')
+# A host's verdict: the audit could not run on it, it drifts, it has no sendmail at all, or it meets the baseline.
+VERDICTS = ('not_audited', 'drift', 'no_sendmail', 'compliant')
+
+
+def verdict(reachable: bool, installed, drift: bool) -> str:
+    """The verdict of a host; a host without sendmail is told apart from one that meets the baseline."""
+    if not reachable:
+        return 'not_audited'
+    if drift:
+        return 'drift'
+    return 'no_sendmail' if installed is False else 'compliant'
+
+
+def summarize(findings: list, state: dict | None = None) -> dict:
+    """counts (every status), drift (any fail or error), controls_evaluated and, given the state, the verdict."""
     counts = {status: 0 for status in STATUSES}
     for item in findings:
         counts[item['status']] += 1
-    return {'counts': counts, 'drift': bool(counts['fail'] or counts['error']), 'controls_evaluated': len(findings)}
+    drift = any(counts[status] for status in DRIFT_STATUSES)
+    result = {'counts': counts, 'drift': drift, 'controls_evaluated': len(findings)}
+    if state is not None:
+        result['verdict'] = verdict(True, bool(state.get('installed')), drift)
+    return result

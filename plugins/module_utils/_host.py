@@ -4,7 +4,7 @@
 #
 # Private to the mailsec.sendmail collection: not for use by other collections,
 # its interface may change without notice.
-"""Host facts around sendmail: set-id files, dpkg statoverrides, running daemons."""
+"""Host facts around sendmail: set-id files, dpkg statoverrides, running daemons and their pid files."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ import stat
 
 STATOVERRIDE = '/var/lib/dpkg/statoverride'
 DPKG_LISTS = ('/var/lib/dpkg/info/sendmail*.list', '/var/lib/dpkg/info/sensible-mda.list', '/var/lib/dpkg/info/rmail.list')
+# Where the sendmail program itself is installed: Debian (sm.bin, libexec), Red Hat (sendmail.sendmail), FreeBSD, old links.
+SENDMAIL_PROGRAMS = ('/usr/sbin/sendmail', '/usr/sbin/sendmail.sendmail', '/usr/lib/sendmail', '/usr/libexec/sendmail/sendmail',
+                     '/usr/lib/sm.bin/sendmail')
 # Where sendmail's programs live on the families that do not ship dpkg lists.
-KNOWN_PATHS = (
-    '/usr/sbin/sendmail', '/usr/sbin/sendmail.sendmail', '/usr/lib/sendmail', '/usr/libexec/sendmail/sendmail',
-    '/usr/libexec/sendmail/mailstats', '/usr/lib/sm.bin/sendmail', '/usr/lib/sm.bin/mailstats', '/usr/sbin/mailstats',
+KNOWN_PATHS = SENDMAIL_PROGRAMS + (
+    '/usr/libexec/sendmail/mailstats', '/usr/lib/sm.bin/mailstats', '/usr/sbin/mailstats',
     '/usr/bin/mailstats', '/usr/sbin/makemap', '/usr/sbin/smrsh', '/usr/sbin/sensible-mda', '/usr/sbin/editmap',
     '/usr/bin/mailq.sendmail', '/usr/bin/newaliases.sendmail', '/usr/bin/hoststat', '/usr/bin/purgestat',
 )
@@ -127,13 +129,22 @@ def process_role(title: str) -> str:
     return 'child'
 
 
-def is_sendmail(status: dict, title: str) -> bool:
-    """sendmail rewrites its command line to 'sendmail: ...'; the name covers sendmail.sendmail."""
-    return status['name'].startswith('sendmail') or title.startswith('sendmail')
+def is_sendmail(status: dict, title: str, exe: str | None = None) -> bool:
+    """sendmail rewrites its command line to 'sendmail: ...'; the name covers sendmail.sendmail; the program it
+    was started from (/proc/PID/exe) covers a daemon that renamed itself."""
+    return (status['name'].startswith('sendmail') or title.startswith('sendmail')
+            or os.path.basename(exe or '').startswith('sendmail'))
+
+
+def _link(path: str) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
 def _read_process(proc: str, pid: str):
-    """(status dict, title) of one process, or None when it vanished or cannot be read."""
+    """(status dict, title, exe) of one process, or None when it vanished or cannot be read."""
     try:
         with open(os.path.join(proc, pid, 'status'), encoding='utf-8', errors='replace') as handle:
             status = parse_status(handle.read())
@@ -141,26 +152,58 @@ def _read_process(proc: str, pid: str):
             title = handle.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
     except OSError:
         return None
-    return status, title
+    return status, title, _link(os.path.join(proc, pid, 'exe'))
+
+
+def _process_entry(pid: int, status: dict, title: str, exe: str | None) -> dict:
+    return {
+        'pid': pid,
+        'ppid': status['ppid'],
+        'title': title,
+        'role': process_role(title),
+        'user': user_name(status['uid']) if status['uid'] is not None else None,
+        'effective_user': user_name(status['euid']) if status['euid'] is not None else None,
+        'exe': exe,
+    }
 
 
 def daemon_processes(proc: str = '/proc') -> list:
-    """The running sendmail processes with their users and roles."""
+    """The running sendmail processes with their users, roles and programs (``exe``, as /proc/PID/exe names it).
+
+    Processes of another pid namespace (a container's) are left out: their sendmail is not this host's.
+    """
     found = []
     pids = sorted((entry for entry in os.listdir(proc) if entry.isdigit()), key=int) if os.path.isdir(proc) else []
+    own = _link(os.path.join(proc, 'self', 'ns', 'pid'))
     for pid in pids:
         read = _read_process(proc, pid)
         if not read or not is_sendmail(*read):
             continue
-        status, title = read
-        found.append({
-            'pid': int(pid),
-            'ppid': status['ppid'],
-            'title': title,
-            'role': process_role(title),
-            'user': user_name(status['uid']) if status['uid'] is not None else None,
-            'effective_user': user_name(status['euid']) if status['euid'] is not None else None,
-        })
+        namespace = _link(os.path.join(proc, pid, 'ns', 'pid'))
+        if own and namespace and namespace != own:
+            continue
+        found.append(_process_entry(int(pid), *read))
+    return found
+
+
+# Where the MTA daemon writes its pid (Debian, then Red Hat and upstream), for a host whose sendmail cannot say.
+PID_FILES = ('/run/sendmail/mta/sendmail.pid', '/var/run/sendmail/mta/sendmail.pid', '/run/sendmail.pid', '/var/run/sendmail.pid')
+
+
+def pid_file_daemons(pid_files=PID_FILES, proc: str = '/proc') -> list:
+    """The live processes sendmail's pid files name (their first line), with the pid file: ``pid_file`` added."""
+    found = []
+    for path in pid_files:
+        try:
+            with open(path, encoding='utf-8', errors='replace') as handle:
+                pid = handle.readline().strip()
+        except OSError:
+            continue
+        if not pid.isdigit():
+            continue
+        read = _read_process(proc, pid)
+        if read:
+            found.append(dict(_process_entry(int(pid), *read), pid_file=path))
     return found
 
 

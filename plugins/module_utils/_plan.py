@@ -42,13 +42,12 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     BY_ID, DERIVE, SMRSH_DIRS, fix_actions, forward_entries, number_in_force, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
-    judge_path, owner_names, setuid_root_files, smrsh_interpreters,
+    DRIFT_STATUSES as FAILING, judge_path, owner_names, setuid_root_files, smrsh_interpreters,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._requires import first
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import FOLLOWED_GROUPS, account_tokens, layout
 
-FAILING = ('fail', 'error')
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
 APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
 # Steps that change a .cf: carried out together, one validated replacement per file.
@@ -520,7 +519,7 @@ def predict_state(state: dict, cf_texts: dict, lookup_account, lstat, extra_path
             if path not in new['paths']:
                 new['paths'][path] = lstat(path, group in FOLLOWED_GROUPS + ('maps',))
     for directory in new['layout']['queue_mta'] + new['layout']['queue_msp']:
-        new['queue_files'].setdefault(directory, {'files': [], 'error': None})
+        new['queue_files'].setdefault(directory, {'files': [], 'dirs': [], 'others': [], 'error': None})
     for path in extra_paths:
         if path not in new['paths']:
             new['paths'][path] = lstat(path, False)

@@ -18,6 +18,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import DRIFT_STATUSES, verdict
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import days_between, host_delta
 
 STATUSES = ('pass', 'fail', 'error', 'not_applicable', 'waived')
@@ -27,6 +28,8 @@ FORMATS = {'json': 'report.json', 'junit': 'junit.xml', 'md': 'report.md', 'html
 SCHEMA = 'mailsec.sendmail/audit-report/1'
 CLASSNAME_PREFIX = 'mailsec.sendmail.'
 UNREACHABLE_CASE = 'host audited'
+NO_SENDMAIL_CASE = 'sendmail found'
+EXCLUDED_MESSAGE = 'excluded from this audit (include/exclude)'
 
 _FINDING_TEXT = ('id', 'title', 'family', 'severity', 'status', 'expected', 'actual', 'evidence', 'fix')
 _STATUS_LABEL = {'pass': 'pass', 'fail': 'fail', 'error': 'error', 'not_applicable': 'n/a', 'waived': 'waived'}
@@ -84,6 +87,21 @@ def normalise_finding(host: str, finding) -> dict:
     return result
 
 
+def _normalise_left_out(host: str, items) -> list:
+    """The controls a host's audit left out (``excluded`` of sendmail_drift: dicts of id and title, or bare ids), by id."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ReportError('host %s: excluded must be a list of controls, got %r' % (host, items))
+    found = {}
+    for item in items:
+        item = item if isinstance(item, dict) else {'id': item}
+        if not item.get('id'):
+            raise ReportError('host %s: every excluded control needs an id, got %r' % (host, item))
+        found[clean(item['id'])] = {'id': clean(item['id']), 'title': clean(item.get('title'))}
+    return [found[key] for key in sorted(found)]
+
+
 def count(findings: list) -> dict:
     """How many findings have each status; every status present."""
     counts = dict.fromkeys(STATUSES, 0)
@@ -93,10 +111,11 @@ def count(findings: list) -> dict:
 
 
 def normalise_host(entry) -> dict:
-    """A host's result as the reports use it; counts and drift recomputed from the findings.
+    """A host's result as the reports use it; counts, drift and verdict recomputed from the findings.
 
     A host that could not be audited (``reachable`` false) has no findings and counts as drift:
-    nothing shows that it meets the baseline.
+    nothing shows that it meets the baseline. A host without sendmail (``sendmail.installed`` false,
+    nothing failing) has the verdict ``no_sendmail``: it is not counted as meeting the baseline.
     """
     if not isinstance(entry, dict) or not entry.get('host'):
         raise ReportError('every result needs a host name, got %r' % (entry,))
@@ -113,27 +132,35 @@ def normalise_host(entry) -> dict:
             raise ReportError('host %s has the same control id twice' % host)
     counts = count(findings)
     sendmail = entry.get('sendmail') if isinstance(entry.get('sendmail'), dict) else {}
+    drift = not reachable or any(counts[status] for status in DRIFT_STATUSES)
     return {
         'host': host,
         'reachable': reachable,
         'msg': clean(entry.get('msg')) if not reachable or entry.get('msg') else None,
-        'drift': not reachable or counts['fail'] + counts['error'] > 0,
+        'drift': drift,
+        'verdict': verdict(reachable, sendmail.get('installed'), drift),
         'counts': counts,
         'controls_evaluated': len(findings),
+        'excluded': _normalise_left_out(host, entry.get('excluded')) if reachable else [],
+        'waived': [item['id'] for item in findings if item['status'] == 'waived'],
         'sendmail': _clean_tree(sendmail),
         'findings': findings,
     }
 
 
 def totals(hosts: list) -> dict:
-    """Counts over all hosts: hosts, hosts with drift, unreachable hosts, findings by status."""
+    """Counts over all hosts: hosts, hosts with drift, unreachable hosts, hosts without sendmail, compliant hosts,
+    findings by status."""
     result = {
         'hosts': len(hosts),
         'hosts_drift': sum(1 for host in hosts if host['drift']),
         'hosts_unreachable': sum(1 for host in hosts if not host['reachable']),
+        'hosts_no_sendmail': sum(1 for host in hosts if host['verdict'] == 'no_sendmail'),
+        'hosts_compliant': sum(1 for host in hosts if host['verdict'] == 'compliant'),
         'findings': sum(host['controls_evaluated'] for host in hosts),
+        'controls_excluded': len({item['id'] for host in hosts for item in host['excluded']}),
+        'controls_waived': len({control_id for host in hosts for control_id in host['waived']}),
     }
-    result['hosts_compliant'] = result['hosts'] - result['hosts_drift']
     for status in STATUSES:
         result[status] = sum(host['counts'][status] for host in hosts)
     return result
@@ -156,8 +183,41 @@ def build_report(results: list, generated_at: str, collection_version: str | Non
         'baseline': clean(baseline),
         'drift': sums['hosts_drift'] > 0,
         'totals': sums,
+        'excluded': left_out_table(hosts, 'excluded'),
+        'waived': left_out_table(hosts, 'waived'),
         'hosts': hosts,
     }
+
+
+def left_out_table(hosts: list, key: str) -> list:
+    """The controls the hosts' audits did not judge against the baseline, by id: ``excluded`` by the selection or
+    ``waived``, each with its title and the hosts concerned."""
+    found = {}
+    for host in hosts:
+        if key == 'excluded':
+            items = host['excluded']
+        else:
+            items = [{'id': item['id'], 'title': item['title']} for item in host['findings'] if item['status'] == 'waived']
+        for item in items:
+            found.setdefault(item['id'], dict(item, hosts=[]))['hosts'].append(host['host'])
+    return [found[key] for key in sorted(found)]
+
+
+def ids_text(ids: list, limit: int = 8) -> str:
+    """Control ids in a sentence, the first ``limit`` of them and how many more."""
+    return ', '.join(ids[:limit]) + (' and %d more' % (len(ids) - limit) if len(ids) > limit else '')
+
+
+def left_out_text(report: dict) -> str:
+    """What the audit did not judge, in words: '4 controls excluded: ..., 1 control waived: ...'; empty when nothing."""
+    audited = len([host for host in report['hosts'] if host['reachable']])
+    parts = []
+    for key in ('excluded', 'waived'):
+        items = report.get(key) or []
+        if items:
+            some = ' on some hosts' if key == 'excluded' and any(len(item['hosts']) < audited for item in items) else ''
+            parts.append('%s %s%s: %s' % (plural(len(items), 'control'), key, some, ids_text([item['id'] for item in items])))
+    return ', '.join(parts)
 
 
 def failing_ids(host: dict) -> list:
@@ -165,10 +225,19 @@ def failing_ids(host: dict) -> list:
     return [item['id'] for item in host['findings'] if item['status'] in ('fail', 'error')]
 
 
+def no_sendmail_text(host: dict) -> str:
+    """Why a host has no sendmail, as its audit said."""
+    return host['sendmail'].get('reason') or 'no sendmail program was found'
+
+
 def host_line(host: dict) -> str:
     """One line about a host, for a terminal."""
     if not host['reachable']:
         return '%s: NOT AUDITED (%s)' % (host['host'], host['msg'] or 'no reason given')
+    if host['verdict'] == 'no_sendmail':
+        return '%s: NO SENDMAIL (%s)' % (host['host'], no_sendmail_text(host))
+    if host['sendmail'].get('seen'):
+        return '%s: DRIFT, sendmail cannot be audited: %s' % (host['host'], host['sendmail']['seen'])
     counts = host['counts']
     line = '%s: %s, %d controls: %s' % (
         host['host'], 'DRIFT' if host['drift'] else 'compliant', host['controls_evaluated'],
@@ -177,17 +246,23 @@ def host_line(host: dict) -> str:
     failing = failing_ids(host)
     if failing:
         line += ' [%s]' % ', '.join(failing)
+    if host['waived']:
+        line += '; waived: %s' % ids_text(host['waived'])
+    if host['excluded']:
+        line += '; excluded: %s' % ids_text([item['id'] for item in host['excluded']])
     return line
 
 
 def summary(report: dict) -> dict:
-    """What changed between two runs: per host drift, counts and failing ids; no timestamp."""
+    """What changed between two runs: per host drift, verdict, counts and failing ids; no timestamp. An earlier
+    report.json, read back, may lack what later versions added."""
     return {
         'baseline': report['baseline'],
         'drift': report['drift'],
         'totals': report['totals'],
         'hosts': {
-            host['host']: {'reachable': host['reachable'], 'drift': host['drift'], 'counts': host['counts'], 'failing': failing_ids(host)}
+            host['host']: {'reachable': host['reachable'], 'drift': host['drift'], 'verdict': host.get('verdict'),
+                           'counts': host['counts'], 'failing': failing_ids(host)}
             for host in report['hosts']
         },
     }
@@ -199,13 +274,26 @@ def plural(number: int, noun: str) -> str:
 
 
 def verdict_text(report: dict) -> str:
-    """The result of the whole audit in one sentence."""
+    """The result of the whole audit in one sentence; hosts without sendmail are named apart, never as meeting the
+    baseline, and so are the controls left out (excluded or waived)."""
     sums = report['totals']
-    if not sums['hosts']:
+    hosts = sums['hosts']
+    if not hosts:
         return 'No host was audited'
+    bare = sums.get('hosts_no_sendmail', 0)
+    compliant = sums.get('hosts_compliant', hosts - sums['hosts_drift'] - bare)
     if report['drift']:
-        return 'Drift on %d of %s' % (sums['hosts_drift'], plural(sums['hosts'], 'host'))
-    return 'The host meets the baseline' if sums['hosts'] == 1 else 'All %d hosts meet the baseline' % sums['hosts']
+        text = 'Drift on %d of %s' % (sums['hosts_drift'], plural(hosts, 'host'))
+    elif compliant == hosts:
+        text = 'The host meets the baseline' if hosts == 1 else 'All %d hosts meet the baseline' % hosts
+    elif compliant:
+        text = '%d of %s %s the baseline' % (compliant, plural(hosts, 'host'), 'meets' if compliant == 1 else 'meet')
+    else:
+        text = 'The host has no sendmail' if hosts == 1 else 'No host has sendmail'
+    if bare and compliant + sums['hosts_drift'] > 0:
+        text += ', %s %s no sendmail' % (plural(bare, 'host'), 'has' if bare == 1 else 'have')
+    left_out = left_out_text(report)
+    return text + (', ' + left_out if left_out else '')
 
 
 def _by_severity(findings: list) -> list:
@@ -288,8 +376,10 @@ def _junit_counts(host: dict) -> dict:
     if not host['reachable']:
         return {'tests': 1, 'failures': 0, 'errors': 1, 'skipped': 0}
     counts = host['counts']
-    return {'tests': host['controls_evaluated'], 'failures': counts['fail'], 'errors': counts['error'],
-            'skipped': counts['not_applicable'] + counts['waived']}
+    # One more skipped test case for a host without sendmail, and one for each control excluded.
+    more = (1 if host['verdict'] == 'no_sendmail' else 0) + len(host['excluded'])
+    return {'tests': host['controls_evaluated'] + more, 'failures': counts['fail'], 'errors': counts['error'],
+            'skipped': counts['not_applicable'] + counts['waived'] + more}
 
 
 def since_text(report: dict, finding: dict) -> str:
@@ -333,13 +423,24 @@ def merged_text(report: dict) -> str:
     if not merged:
         return ''
     text = '%s: %s' % (plural(len(merged['sources']), 'report'), '; '.join(
-        '%s (%s, %s)' % (clean(source['path']), clean(source['generated_at']), plural(source['hosts'], 'host'))
+        '%s (%s, %s%s)' % (clean(source['path']), clean(source['generated_at']), plural(source['hosts'], 'host'),
+                           ', %d without sendmail' % source['hosts_no_sendmail'] if source.get('hosts_no_sendmail') else '')
         for source in merged['sources']))
     if merged['duplicates']:
         text += '. In more than one, each taken from the newest: %s' % '; '.join(
             '%s from %s (left out: %s)' % (clean(item['host']), clean(item['kept_from']), ', '.join(clean(p) for p in item['left_out']))
             for item in merged['duplicates'])
     return text + '.'
+
+
+# Where sendmail was found, or what showed it where none answered: junit.xml properties, where the audit said.
+_SENDMAIL_PROPERTIES = (('sendmail_program', 'program'), ('sendmail_found', 'found'), ('sendmail_seen', 'seen'))
+
+
+def _left_out(host: dict) -> list:
+    """The properties naming a host's controls left out, where there are any."""
+    return [(name, ','.join(ids)) for name, ids in (('controls_excluded', [item['id'] for item in host['excluded']]),
+                                                    ('controls_waived', host['waived'])) if ids]
 
 
 def render_junit(report: dict) -> str:
@@ -365,19 +466,27 @@ def render_junit(report: dict) -> str:
         changes = host_delta(report, host['host'])
         compared = [('compared_with', clean(report['delta']['compared_with']['generated_at']))] + [
             ('drift_%s' % kind, ','.join(changes[kind])) for kind in ('new', 'fixed', 'still_open')] if report.get('delta') else []
+        found = [(name, clean(sendmail[key])) for name, key in _SENDMAIL_PROPERTIES if sendmail.get(key)]
         for name, value in [('baseline', report['baseline']), ('collection_version', report['collection_version']),
-                            ('reachable', str(host['reachable']).lower()),
+                            ('reachable', str(host['reachable']).lower()), ('verdict', host['verdict']),
                             ('sendmail_installed', clean(sendmail.get('installed')).lower()),
                             ('sendmail_version', clean(sendmail.get('version'))),
-                            ('drop_method', clean(sendmail.get('drop_method')))] + compared + _merged_from(report, host):
+                            ('drop_method', clean(sendmail.get('drop_method')))] + found + _left_out(host) + compared + _merged_from(report, host):
             ET.SubElement(properties, 'property', {'name': name, 'value': value})
         if not host['reachable']:
             case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': UNREACHABLE_CASE, 'time': '0'})
             ET.SubElement(case, 'error', {'message': host['msg'] or 'the host could not be audited', 'type': 'unreachable'}).text = (
                 (host['msg'] or 'the host could not be audited') + '\n')
             continue
+        if host['verdict'] == 'no_sendmail':
+            case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'], 'name': NO_SENDMAIL_CASE, 'time': '0'})
+            ET.SubElement(case, 'skipped', {'message': 'no sendmail on this host: %s' % no_sendmail_text(host)})
         for finding in host['findings']:
             _testcase(suite, report, host, finding, finding['id'] in changes['fixed'])
+        for item in host['excluded']:
+            case = ET.SubElement(suite, 'testcase', {'classname': CLASSNAME_PREFIX + host['host'],
+                                                     'name': '%s %s' % (item['id'], item['title']), 'time': '0'})
+            ET.SubElement(case, 'skipped', {'message': EXCLUDED_MESSAGE})
     root.set('tests', str(sums['tests']))
     root.set('failures', str(sums['failures']))
     root.set('errors', str(sums['errors']))
@@ -443,11 +552,19 @@ def _md_host(report: dict, host: dict) -> list:
     if not host['reachable']:
         return lines + ['**Not audited:** %s' % md_text(host['msg'] or 'no reason given'), '']
     sendmail = host['sendmail']
-    if sendmail.get('installed') is False:
+    if host['verdict'] == 'no_sendmail':
+        return lines + ['No sendmail on this host: %s.' % md_text(no_sendmail_text(host).rstrip('.')), '']
+    if sendmail.get('seen'):
+        lines += ['**sendmail cannot be audited:** %s.' % md_text(sendmail['seen']), '']
+    elif sendmail.get('installed') is False:
         lines += ['sendmail is not installed.', '']
     elif sendmail:
         version = md_text(sendmail.get('version') or 'unknown')
         lines += ['sendmail %s, privilege drop method %s.' % (version, md_text(sendmail.get('drop_method') or 'unknown')), '']
+        if sendmail.get('found'):
+            lines += ['Found elsewhere than asked: %s.' % md_text(sendmail['found']), '']
+    if host['excluded']:
+        lines += [md_text(excluded_text(host)), '']
     failing = _by_severity(_select(host, 'fail', 'error'))
     if failing:
         lines += ['### Controls that fail (%d)' % len(failing), '']
@@ -466,6 +583,10 @@ def _md_host(report: dict, host: dict) -> list:
             lines.append('| %s |' % ' | '.join(md_text(cell) for cell in cells))
         lines.append('')
     return lines
+
+
+# The Drift column of report.md's summary table, by verdict.
+_MD_DRIFT = {'drift': 'yes', 'compliant': 'no', 'no_sendmail': 'no sendmail', 'not_audited': 'not audited'}
 
 
 def render_markdown(report: dict) -> str:
@@ -488,15 +609,46 @@ def render_markdown(report: dict) -> str:
             continue
         counts = host['counts']
         lines.append('| %s | %s | %d | %d | %d | %d | %d |' % (
-            md_text(host['host']), 'yes' if host['drift'] else 'no',
+            md_text(host['host']), _MD_DRIFT[host['verdict']],
             counts['pass'], counts['fail'], counts['error'], counts['waived'], counts['not_applicable']))
     lines.append('| **Total** | %d of %d | %d | %d | %d | %d | %d |' % (
         sums['hosts_drift'], sums['hosts'], sums['pass'], sums['fail'], sums['error'], sums['waived'], sums['not_applicable']))
     lines.append('')
+    bare = [host['host'] for host in report['hosts'] if host['verdict'] == 'no_sendmail']
+    if bare:
+        lines += ['- **Without sendmail** (not counted as meeting the baseline): %s' % md_text(', '.join(bare)), '']
+    lines += _md_left_out(report)
     lines += _md_delta(report)
     for host in report['hosts']:
         lines += _md_host(report, host)
     return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+def left_out_hosts(report: dict, item: dict) -> str:
+    """The hosts a control was left out on: 'all' when every audited host."""
+    audited = [host['host'] for host in report['hosts'] if host['reachable']]
+    return 'all' if item['hosts'] == audited else ', '.join(item['hosts'])
+
+
+def _md_left_out(report: dict) -> list:
+    """The section 'Controls left out': those the selection excluded and those waived, with their hosts."""
+    if not report.get('excluded') and not report.get('waived'):
+        return []
+    lines = ['## Controls left out', '']
+    for title, key in (('Excluded', 'excluded'), ('Waived', 'waived')):
+        items = report.get(key) or []
+        if items:
+            lines += ['### %s (%d)' % (title, len(items)), '', '| Control | Title | Hosts |', '|---|---|---|']
+            lines += ['| %s | %s | %s |' % (md_text(item['id']), md_text(item['title']), md_text(left_out_hosts(report, item)))
+                      for item in items]
+            lines.append('')
+    return lines
+
+
+def excluded_text(host: dict) -> str:
+    """'Excluded from this audit (4): SM-SMTP-01, ...' of a host whose selection left controls out; empty otherwise."""
+    ids = [item['id'] for item in host['excluded']]
+    return 'Excluded from this audit (%d): %s.' % (len(ids), ', '.join(ids)) if ids else ''
 
 
 def _md_delta(report: dict) -> list:

@@ -76,7 +76,7 @@ def play_results(all_hosts: list, active_hosts: list, result_of) -> list:
         if name in active and 'findings' in result:
             entries.append({'host': name, 'reachable': True, 'sendmail': result.get('sendmail') or {},
                             'findings': result['findings'], 'counts': result.get('counts') or {},
-                            'drift': bool(result.get('drift'))})
+                            'drift': bool(result.get('drift')), 'excluded': result.get('excluded') or []})
         else:
             entries.append({'host': name, 'reachable': False, 'msg': result.get('msg') or NOT_AUDITED})
     return entries
@@ -138,7 +138,10 @@ def prepare(results: list, dest: str, formats: list, baseline: str, generated_at
     result = {
         'dest': dest, 'files': paths, 'written': written, 'drift': report['drift'], 'totals': report['totals'],
         'hosts': [{'host': host['host'], 'reachable': host['reachable'], 'msg': host['msg'], 'drift': host['drift'],
-                   'counts': host['counts'], 'failing': failing_ids(host), 'summary': host_line(host)} for host in report['hosts']],
+                   'verdict': host['verdict'], 'counts': host['counts'], 'failing': failing_ids(host),
+                   'excluded': [item['id'] for item in host['excluded']], 'waived': host['waived'], 'summary': host_line(host)}
+                  for host in report['hosts']],
+        'excluded': report['excluded'], 'waived': report['waived'],
         '_summary': summary(report),
     }
     if previous is not None:

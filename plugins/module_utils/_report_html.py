@@ -20,8 +20,8 @@ import hashlib
 import html
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
-    SEVERITIES, _by_severity, _named_waivers, _select, clean, failing_ids, merged_text, plural, since_text, verdict_text,
-    waiver_label,
+    SEVERITIES, _by_severity, _named_waivers, _select, clean, excluded_text, failing_ids, left_out_hosts, merged_text,
+    no_sendmail_text, plural, since_text, verdict_text, waiver_label,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import host_delta
 
@@ -38,6 +38,7 @@ header.top .meta{color:#c1cad4;font-size:13px}
 header.top .meta span{margin-right:18px;white-space:nowrap}
 .verdict{display:inline-block;margin-top:14px;padding:5px 12px;border-radius:4px;font-weight:600;font-size:14px}
 .verdict.bad{background:var(--red);color:#fff}.verdict.good{background:var(--green);color:#fff}
+.verdict.warn{background:var(--amber);color:#fff}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px;margin:0 0 28px}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px 14px}
 .tile .n{font-size:26px;font-weight:600;line-height:1.2}.tile .l{color:var(--muted);font-size:13px}
@@ -114,10 +115,12 @@ _STATUS_BADGE = {'pass': ('pass', 'PASS'), 'fail': ('fail', 'FAIL'), 'error': ('
                  'not_applicable': ('na', 'N/A'), 'waived': ('waived', 'WAIVED')}
 
 
+_VERDICT_BADGE = {'not_audited': ('unreachable', 'NOT AUDITED'), 'drift': ('drift', 'DRIFT'), 'no_sendmail': ('na', 'NO SENDMAIL'),
+                  'compliant': ('ok', 'COMPLIANT')}
+
+
 def _host_badge(host: dict) -> str:
-    if not host['reachable']:
-        return _badge('unreachable', 'NOT AUDITED')
-    return _badge('drift', 'DRIFT') if host['drift'] else _badge('ok', 'COMPLIANT')
+    return _badge(*_VERDICT_BADGE[host['verdict']])
 
 
 def _html_finding(finding: dict, since: str = '') -> str:
@@ -177,11 +180,22 @@ def _html_host(index: int, host: dict, report: dict) -> str:
         parts.append('</div></details>')
         return '\n'.join(parts)
     sendmail = host['sendmail']
-    if sendmail.get('installed') is False:
+    if host['verdict'] == 'no_sendmail':
+        parts.append('<p class="note">No sendmail on this host: %s. Its controls do not apply; it is not counted as meeting '
+                     'the baseline.</p>' % _e(no_sendmail_text(host).rstrip('.')))
+        parts.append('</div></details>')
+        return '\n'.join(parts)
+    if sendmail.get('seen'):
+        parts.append('<p class="note bad">sendmail cannot be audited: %s.</p>' % _e(sendmail['seen']))
+    elif sendmail.get('installed') is False:
         parts.append('<p class="facts">sendmail is not installed.</p>')
     elif sendmail:
         parts.append('<p class="facts">sendmail %s &middot; privilege drop method %s &middot; %d controls evaluated</p>' % (
             _e(sendmail.get('version') or 'unknown'), _e(sendmail.get('drop_method') or 'unknown'), host['controls_evaluated']))
+        if sendmail.get('found'):
+            parts.append('<p class="facts">Found elsewhere than asked: %s.</p>' % _e(sendmail['found']))
+    if host['excluded']:
+        parts.append('<p class="facts">%s</p>' % _e(excluded_text(host)))
     failing = _by_severity(_select(host, 'fail', 'error'))
     if failing:
         parts.append('<h3>Controls that fail (%d)</h3>' % len(failing))
@@ -261,20 +275,28 @@ def _controls(report: dict) -> list:
     return [found[key] for key in sorted(found)]
 
 
+# The matrix's groups of hosts that are not grouped by the controls they fail (keys no control id can make).
+_APART = {'not_audited': ('~',), 'no_sendmail': ('~none',)}
+
+
 def _groups(report: dict) -> list:
     """(label, [(index, host)]) of the hosts grouped by the set of controls they fail; most drift first."""
     groups = {}
     for index, host in enumerate(report['hosts']):
-        key = ('~',) if not host['reachable'] else tuple(failing_ids(host))
+        key = _APART.get(host['verdict']) or tuple(failing_ids(host))
         groups.setdefault(key, []).append((index, host))
 
     def label(key, members):
         count = plural(len(members), 'host')
-        if key == ('~',):
+        if key == _APART['not_audited']:
             return '%s not audited' % count
+        if key == _APART['no_sendmail']:
+            return '%s without sendmail' % count
         return '%s failing %s' % (count, ', '.join(key)) if key else '%s meeting the baseline' % count
 
-    order = sorted(groups, key=lambda key: (key != ('~',), -len(key) if key != ('~',) else 0, key))
+    # Not audited first, the most failing controls next, those meeting the baseline, then those without sendmail.
+    last = _APART['no_sendmail']
+    order = sorted(groups, key=lambda key: (key == last, key != _APART['not_audited'], -len(key) if key not in (last,) else 0, key))
     return [(label(key, groups[key]), groups[key]) for key in order]
 
 
@@ -324,6 +346,17 @@ def _matrix(report: dict) -> str:
         filters, head, '\n'.join(rows))
 
 
+def _left_out(report: dict) -> str:
+    """The section 'Controls left out': those the selection excluded and those waived, with their hosts."""
+    if not report.get('excluded') and not report.get('waived'):
+        return ''
+    parts = ['<h2>Controls left out</h2>']
+    columns = (_ID_COLUMN, _TITLE_COLUMN, ('Hosts', lambda item: _e(left_out_hosts(report, item))))
+    for title, key in (('Excluded', 'excluded'), ('Waived', 'waived')):
+        parts.append(_html_details(title, report.get(key) or [], columns))
+    return '\n'.join(part for part in parts if part)
+
+
 def _delta(report: dict) -> str:
     """The section 'Since the last audit' of a compared report."""
     delta = report.get('delta')
@@ -352,11 +385,16 @@ def _delta(report: dict) -> str:
 def render_html(report: dict) -> str:
     """report.html: the matrix, what changed since the last audit, then each host's details, collapsed."""
     sums = report['totals']
-    verdict = '<div class="verdict %s">%s</div>' % ('bad' if report['drift'] else 'good', _e(verdict_text(report)))
+    # Amber where nothing drifts but not every host and control was judged: hosts without sendmail, controls left out.
+    partial = sums.get('hosts_compliant', 0) < sums['hosts'] or report.get('excluded') or report.get('waived')
+    tone = 'bad' if report['drift'] else 'warn' if partial else 'good'
+    verdict = '<div class="verdict %s">%s</div>' % (tone, _e(verdict_text(report)))
     tiles = ''.join((
         _tile(sums['hosts'], 'hosts audited' if not sums['hosts_unreachable'] else 'hosts', ''),
         _tile(sums['hosts_drift'], 'hosts with drift', 'bad'),
         _tile(sums['hosts_unreachable'], 'hosts not audited', 'bad'),
+        _tile(sums.get('hosts_no_sendmail', 0), 'hosts without sendmail', 'warn'),
+        _tile(sums.get('controls_excluded', 0), 'controls excluded', 'warn'),
         _tile(sums['fail'], 'failed controls', 'bad'),
         _tile(sums['error'], 'controls in error', 'bad'),
         _tile(sums['waived'], 'waived', 'warn'),
@@ -373,12 +411,14 @@ def render_html(report: dict) -> str:
         '<header class="top"><div class="inner">\n<h1>sendmail audit report</h1>\n'
         '<div class="meta"><span>Baseline: %(baseline)s</span><span>Generated: %(generated)s</span>'
         '<span>mailsec.sendmail %(version)s</span></div>\n%(verdict)s\n</div></header>\n<main>\n'
-        '<div class="tiles">%(tiles)s</div>\n%(merged)s<h2>Controls and hosts</h2>\n%(matrix)s\n%(delta)s\n<h2>Hosts</h2>\n%(body)s\n'
+        '<div class="tiles">%(tiles)s</div>\n%(merged)s<h2>Controls and hosts</h2>\n%(matrix)s\n%(left_out)s\n%(delta)s\n'
+        '<h2>Hosts</h2>\n%(body)s\n'
         '<footer>%(results)s on %(hosts)s, generated %(generated)s by mailsec.sendmail %(version)s.</footer>\n</main>\n'
         '<script>%(script)s</script>\n</body>\n</html>\n'
     ) % {
         'baseline': _e(report['baseline']), 'generated': _e(report['generated_at']), 'version': _e(report['collection_version']),
-        'css': _CSS, 'verdict': verdict, 'tiles': tiles, 'matrix': _matrix(report), 'delta': _delta(report), 'body': body,
+        'css': _CSS, 'verdict': verdict, 'tiles': tiles, 'matrix': _matrix(report), 'left_out': _left_out(report),
+        'delta': _delta(report), 'body': body,
         'merged': '<p class="facts">Merged from %s</p>\n' % _e(merged_text(report)) if report.get('merged') else '',
         'results': plural(sums['findings'], 'control result'), 'hosts': plural(sums['hosts'], 'host'), 'script': _SCRIPT,
         'digest': digest,

@@ -9,12 +9,13 @@ slices and runs each as a job of its own, each writing its own report) merged in
 
 Each host is taken once. Where a host is in more than one report, the newest report's entry wins
 (``generated_at``, then the later file given), and the merged report lists each such host with the
-report kept and those left out. Totals are counted again from the hosts kept.
+report kept and those left out. Totals are counted again from the hosts kept, and verdicts judged again:
+a report written before hosts without sendmail had a verdict of their own merges like any other.
 """
 
 from __future__ import annotations
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError, normalise_host
 
 
 def merge(reports: list) -> tuple:
@@ -35,7 +36,9 @@ def merge(reports: list) -> tuple:
     duplicates = [{'host': name, 'kept_from': chosen[name][0], 'generated_at': chosen[name][1],
                    'left_out': [path for path in seen_in[name] if path != chosen[name][0]]}
                   for name in sorted(seen_in) if len(seen_in[name]) > 1]
-    sources = [{'path': path, 'generated_at': report.get('generated_at'), 'hosts': len(report['hosts'])} for path, report in reports]
+    sources = [{'path': path, 'generated_at': report.get('generated_at'), 'hosts': len(report['hosts']),
+                'hosts_no_sendmail': sum(1 for host in report['hosts'] if normalise_host(host)['verdict'] == 'no_sendmail')}
+               for path, report in reports]
     results = [chosen[name][2] for name in sorted(chosen)]
     return results, {'sources': sources, 'duplicates': duplicates, 'kept': {name: chosen[name][0] for name in sorted(chosen)}}
 

@@ -22,12 +22,16 @@ import socket
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, program_path
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import D0_ARGS, drop_method, link_chain, parse_d0, resolve_binary
+from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import (
+    ALTERNATIVE_LINKS, D0_ARGS, PACKAGE_LISTS, drop_method, exe_path, link_chain, package_programs, parse_d0, resolve_binary,
+    search_order,
+)
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, read_text, render_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import compare
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
-    candidate_paths, group_name, read_statoverrides, setid_files, user_name,
+    PID_FILES, SENDMAIL_PROGRAMS, candidate_paths, daemon_processes, group_name, pid_file_daemons, read_statoverrides, setid_files,
+    user_name,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
@@ -87,9 +91,11 @@ def _kind(mode: int) -> str:
 
 
 def stat_entry(path: str, st: os.stat_result) -> dict:
+    """One lstat result as the state records it; ``nlink`` and ``inode`` (device and inode number) tell hard links apart."""
     return {'path': path, 'exists': True, 'error': None, 'type': _kind(st.st_mode), 'owner': user_name(st.st_uid),
             'group': group_name(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid, 'mode': '%04o' % stat.S_IMODE(st.st_mode),
-            'link': None, 'target': None, 'size': st.st_size if stat.S_ISREG(st.st_mode) else None}
+            'link': None, 'target': None, 'size': st.st_size if stat.S_ISREG(st.st_mode) else None,
+            'nlink': st.st_nlink, 'inode': [st.st_dev, st.st_ino]}
 
 
 def lstat_entry(path: str, follow: bool = False) -> dict:
@@ -336,24 +342,31 @@ def alias_includes(aliases: dict) -> dict:
 
 
 def queue_listing(directory: str) -> dict:
-    """lstat of the files in a queue directory and of its qf/df/xf subdirectories (``dirs``) and their
-    files; links are not followed."""
-    files, dirs = [], []
+    """lstat of every entry of a queue directory, links not followed: its regular files (``files``), its qf/df/xf
+    subdirectories (``dirs``) and their entries, and every other entry (``others``: symbolic links, directories,
+    pipes, sockets, devices), which sendmail does not write and nothing may change or trust. An entry gone between
+    the listing and its lstat (a live queue) is left out."""
+    files, dirs, others = [], [], []
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
-        return {'files': [], 'dirs': [], 'error': None}
+        return {'files': [], 'dirs': [], 'others': [], 'error': None}
     except OSError as exc:
-        return {'files': [], 'dirs': [], 'error': exc.strerror or str(exc)}
+        return {'files': [], 'dirs': [], 'others': [], 'error': exc.strerror or str(exc)}
     for name in names:
         entry = lstat_entry(os.path.join(directory, name))
         if entry.get('type') == 'dir' and name in QUEUE_SUBDIRS:
             sub = queue_listing(entry['path'])
+            if sub['error']:
+                return {'files': files, 'dirs': dirs, 'others': others, 'error': '%s: %s' % (entry['path'], sub['error'])}
             dirs.append(entry)
             files.extend(sub['files'])
+            others.extend(sub['others'])
         elif entry.get('type') == 'file':
             files.append(entry)
-    return {'files': files, 'dirs': dirs, 'error': None}
+        elif entry.get('exists') or entry.get('error'):
+            others.append(entry)
+    return {'files': files, 'dirs': dirs, 'others': others, 'error': None}
 
 
 def account(token: str):
@@ -455,14 +468,115 @@ def cf_source(run, cf_path: str, m4: str | None) -> dict:
     return found
 
 
-def empty_state(binary: dict, reason: str, os_facts: dict) -> dict:
+def empty_state(binary: dict, reason: str, os_facts: dict, located: dict | None = None) -> dict:
+    """The state of a host where no sendmail program answers; ``located`` says what was looked at (see locate)."""
     return {'installed': False, 'reason': reason, 'version': None, 'drop_method': None, 'binary': binary, 'os': os_facts,
-            'pid_file': None, 'cf_sources': {},
+            'pid_file': None, 'cf_sources': {}, 'locate': located or {},
             'configs': {role: {'path': path, 'error': None, 'settings': None, 'maps': {}, 'values': {}}
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
             'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'syslog': {}}
+
+
+# Where sendmail is looked for when the program asked for is absent or not sendmail's (see locate).
+PLACES = {'alternatives': ALTERNATIVE_LINKS, 'programs': SENDMAIL_PROGRAMS, 'package_lists': PACKAGE_LISTS,
+          'pid_files': PID_FILES, 'proc': '/proc'}
+
+
+def packaged_programs(lists) -> list:
+    """(program, list) of the sendmail programs the package lists name; a list that is not there names none."""
+    found = []
+    for listing in lists:
+        try:
+            with open(listing, encoding='utf-8', errors='replace') as handle:
+                found.extend((path, listing) for path in package_programs(handle.read()))
+        except OSError:
+            continue
+    return found
+
+
+def running_daemons(places: dict) -> list:
+    """The sendmail daemons of this host: by their name, title or program, and those sendmail's pid files name."""
+    daemons = daemon_processes(places['proc'])
+    by_pid = {item['pid']: item for item in daemons}
+    for item in pid_file_daemons(places['pid_files'], places['proc']):
+        if item['pid'] in by_pid:
+            by_pid[item['pid']]['pid_file'] = item['pid_file']
+        else:
+            daemons.append(item)
+    return daemons
+
+
+def _program_of(daemon: dict) -> str | None:
+    """The real path of the program a daemon was started from; None when unreadable."""
+    path = exe_path(daemon.get('exe'))[0]
+    return os.path.realpath(path) if path else None
+
+
+def _daemon_text(daemon: dict) -> str:
+    text = 'pid %d, %s' % (daemon['pid'], daemon.get('exe') or daemon.get('title') or 'its program unreadable')
+    return text + (', named by %s' % daemon['pid_file'] if daemon.get('pid_file') else '')
+
+
+def seen_text(reason: str, daemons: list, gone: list) -> str | None:
+    """What shows that sendmail is on a host where no program of it answers, in one sentence; None when nothing does.
+
+    ``daemons``: the running sendmail daemons; ``gone``: (program, package list) of programs a package lists
+    that are not there.
+    """
+    parts = []
+    if daemons:
+        runs = 'a sendmail daemon runs' if len(daemons) == 1 else 'sendmail daemons run'
+        parts.append('%s (%s) but %s' % (runs, '; '.join(_daemon_text(item) for item in daemons[:5]), reason))
+    for path, listing in gone:
+        parts.append('%s lists %s, which does not exist' % (listing, path) + ('' if daemons else ', and %s' % reason))
+    return '; '.join(parts) or None
+
+
+def locate(run, asked: str, places: dict | None = None) -> dict:
+    """Where sendmail is, and what was asked to find it.
+
+    The program ``asked`` for first; where it is absent or does not answer ``-d0.10`` like sendmail: the
+    alternatives links, the known places, the programs the package lists name and the programs of the
+    running daemons (``places``, PLACES by default). Returns ``binary`` (resolve_binary of the program
+    used), ``d0`` (its -d0.10, None when no program answers), ``reason`` (why ``asked`` was not used),
+    ``found`` (where and how sendmail was found instead, in words), ``seen`` (see seen_text), ``evidence``
+    (what was looked at, where no program answers) and ``daemons``.
+    """
+    places = places or PLACES
+    located = {'asked': asked, 'program': None, 'found': None, 'seen': None, 'evidence': None, 'daemons': []}
+    binary = resolve_binary(asked)
+    reason = '%s does not exist' % asked
+    others = set()  # programs that answered, but not as sendmail: another MTA's sendmail (Postfix, Exim)
+    if binary['exists']:
+        d0, reason = ask_binary(run, asked)
+        if d0 is not None:
+            return dict(located, binary=binary, d0=d0, reason=None, program=asked)
+        others.add(binary['resolved'])
+    packaged = packaged_programs(places['package_lists'])
+    daemons = running_daemons(places)
+    looked, refused = [], []
+    for path, how in search_order(asked, places['alternatives'], places['programs'], packaged, daemons):
+        looked.append(path)
+        found = resolve_binary(path)
+        if not found['exists']:
+            continue
+        d0, why = ask_binary(run, path)
+        if d0 is None:
+            refused.append(why)
+            others.add(found['resolved'])
+            continue
+        return dict(located, binary=found, d0=d0, reason=reason, program=path, daemons=daemons,
+                    found='%s; sendmail found at %s, through %s' % (reason, found['resolved'], how))
+    # A process of another MTA's sendmail program is named sendmail too: it shows no sendmail.
+    daemons = [item for item in daemons if _program_of(item) not in others]
+    gone = [(path, listing) for path, listing in packaged if not os.path.lexists(path)]
+    evidence = [reason] + refused + (['none answers at %s' % ', '.join(looked)] if looked else [])
+    evidence += ['/proc/%d/exe: %s' % (item['pid'], item.get('exe') or 'unreadable') for item in daemons]
+    evidence += ['%s lists %s: absent' % (listing, path) for path, listing in gone]
+    return dict(located, binary=binary, d0=None, reason=reason, daemons=daemons, seen=seen_text(reason, daemons, gone),
+                evidence='; '.join(evidence))
 
 
 def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
@@ -499,24 +613,24 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
             os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None,
-            forwards: bool = False) -> dict:
+            forwards: bool = False, places: dict | None = None) -> dict:
     """Everything the controls read, from the host; never writes, never raises for host data.
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
     each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc. With
     ``impact`` (``{'user': ..., 'group': ...}``, the RunAsUser to judge where none is set) the
     deliveries RunAsUser breaks are looked for. With ``forwards`` the files users have on each ForwardPath
-    entry are listed.
+    entry are listed. sendmail is looked for beyond ``binary_path`` in ``places`` (see locate); ``locate``
+    in the state says where it was found, or what shows it on a host where no program of it answers.
     """
     os_facts = read_os()
     if os_family:
         os_facts['family'] = os_family
-    binary = resolve_binary(binary_path)
-    if not binary['exists']:
-        return empty_state(binary, '%s does not exist' % binary_path, os_facts)
-    d0, reason = ask_binary(run, binary_path)
+    located = locate(run, binary_path, places)
+    binary, d0 = located.pop('binary'), located.pop('d0')
+    reason = located.pop('reason')
     if d0 is None:
-        return empty_state(binary, reason, os_facts)
+        return empty_state(binary, reason, os_facts, located)
     files = d0['config_files']
     paths = {'mta': files.get('mta') or files.get('selected') or DEFAULT_CONFIGS['mta'], 'msp': files.get('msp') or DEFAULT_CONFIGS['msp']}
     configs = {role: config_state(path) for role, path in paths.items()}
@@ -535,7 +649,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     kernel = kernel_probe(probe_kernel, probe_user)
     return {
         'installed': True, 'reason': None, 'version': d0['version'], 'drop_method': method, 'binary': binary, 'os': os_facts,
-        'pid_file': d0['pid_file'], 'configs': configs, 'alias_sources': aliases, 'alias_includes': alias_includes(aliases),
+        'locate': located, 'pid_file': d0['pid_file'], 'configs': configs, 'alias_sources': aliases, 'alias_includes': alias_includes(aliases),
         'cf_sources': {role: cf_source(run, config['path'], m4) for role, config in configs.items()} if cf_sources else {}, 'layout': groups, 'paths': entries,
         'accounts': {token: account(token) for token in account_tokens(configs)},
         'setid_files': setid_files(candidates), 'setid_candidates': candidates, 'statoverrides': read_statoverrides(),

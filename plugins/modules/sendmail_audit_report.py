@@ -27,6 +27,14 @@ description:
     time of the run given in O(generated_at).
   - A host that could not be audited (C(reachable) false) appears in every report with its message, and counts as
     drift; nothing shows that it meets the baseline.
+  - Each host has a verdict, C(compliant), C(drift), C(no_sendmail) or C(not_audited). A host without sendmail (its
+    C(sendmail.installed) false and nothing failing) is listed apart in every report, with the reason its audit gave,
+    and never counted as meeting the baseline; a host where a sendmail daemon runs but no sendmail program answers
+    drifts, every control in error. Results and reports written before verdicts existed are judged the same way.
+  - "The controls a host's audit did not judge are named in every report, per host and for the whole report, and so
+    in the sentence that gives the result (C(All 3 hosts meet the baseline, 4 controls excluded: SM-SMTP-01, ...)):
+    those its selection left out (C(excluded) of M(mailsec.sendmail.sendmail_drift)) and those waived. In
+    C(junit.xml) each excluded control is a skipped test case."
   - Each file is written to a temporary file first and then moved into place, so a reader never sees half a report.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
@@ -34,7 +42,7 @@ options:
   results:
     description:
       - One entry per host. C(host) (required) is its name; C(reachable) (default V(true)) whether the audit ran;
-        C(msg) why it did not; C(sendmail), C(findings), C(counts) and C(drift) as
+        C(msg) why it did not; C(sendmail), C(findings), C(excluded), C(counts) and C(drift) as
         M(mailsec.sendmail.sendmail_drift) returns them.
       - Counts and drift are computed again from the findings.
       - Exactly one of O(results), O(result_var) and O(merge) is required.
@@ -182,13 +190,13 @@ files:
     html: /home/auditor/reports/audit/report.html
 merged:
   description:
-    - With O(merge), the reports merged (C(sources), each with C(path), C(generated_at) and C(hosts), the number of
-      hosts in it) and the hosts found in more than one (C(duplicates), each with C(host), C(kept_from), its
-      C(generated_at) and C(left_out), the other reports that had it).
+    - With O(merge), the reports merged (C(sources), each with C(path), C(generated_at), C(hosts), the number of
+      hosts in it, and C(hosts_no_sendmail), those of them without sendmail) and the hosts found in more than one
+      (C(duplicates), each with C(host), C(kept_from), its C(generated_at) and C(left_out), the other reports that had it).
   returned: when merge is given
   type: dict
   sample:
-    sources: [{path: /srv/awx/slice-1/report.json, generated_at: "2026-12-01T10:00:00Z", hosts: 40}]
+    sources: [{path: /srv/awx/slice-1/report.json, generated_at: "2026-12-01T10:00:00Z", hosts: 40, hosts_no_sendmail: 2}]
     duplicates: [{host: mx1, kept_from: /srv/awx/slice-3/report.json, generated_at: "2026-12-01T10:05:00Z",
                   left_out: [/srv/awx/slice-1/report.json]}]
 delta:
@@ -223,7 +231,19 @@ totals:
       type: int
       sample: 2
     hosts_compliant:
-      description: Hosts without drift.
+      description: Hosts that meet the baseline (verdict C(compliant)); hosts without sendmail are not among them.
+      type: int
+      sample: 1
+    hosts_no_sendmail:
+      description: Hosts without sendmail (verdict C(no_sendmail)), neither drift nor compliant.
+      type: int
+      sample: 0
+    controls_excluded:
+      description: Controls the selection left out on at least one host.
+      type: int
+      sample: 4
+    controls_waived:
+      description: Controls waived on at least one host.
       type: int
       sample: 1
     hosts_unreachable:
@@ -254,6 +274,18 @@ totals:
       description: Findings with status C(waived).
       type: int
       sample: 1
+excluded:
+  description: The controls left out by the selection on at least one host, each with C(id), C(title) and C(hosts).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: SM-SMTP-01, title: PrivacyOptions refuse SMTP probes and restrict the queue, hosts: [mx1, mx2]}]
+waived:
+  description: The controls waived on at least one host, each with C(id), C(title) and C(hosts).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: SM-SETUID-01, title: No sendmail program is set-user-id root, hosts: [relay1]}]
 hosts:
   description: One summary per host, sorted by name.
   returned: always
@@ -276,6 +308,11 @@ hosts:
       description: Whether the host drifts from the baseline.
       type: bool
       sample: true
+    verdict:
+      description: The host's verdict.
+      type: str
+      choices: [compliant, drift, no_sendmail, not_audited]
+      sample: drift
     counts:
       description: The host's findings by status.
       type: dict
@@ -285,10 +322,20 @@ hosts:
       type: list
       elements: str
       sample: [SM-QUEUE-01, SM-RUNAS-01]
+    excluded:
+      description: Ids of the controls the host's selection left out.
+      type: list
+      elements: str
+      sample: [SM-SMTP-01, SM-SMTP-02, SM-SMTP-03, SM-SMTP-04]
+    waived:
+      description: Ids of the host's waived controls.
+      type: list
+      elements: str
+      sample: [SM-SETUID-01]
     summary:
       description: One line about the host, for a terminal.
       type: str
-      sample: "mx1.example.org: DRIFT, 20 controls: 14 pass, 5 fail, 0 error, 0 n/a, 1 waived [SM-QUEUE-01, SM-RUNAS-01]"
+      sample: "mx1.example.org: DRIFT, 20 controls: 14 pass, 5 fail, 0 error, 0 n/a, 1 waived [SM-QUEUE-01, SM-RUNAS-01]; waived: SM-SETUID-01"
 """
 
 import os

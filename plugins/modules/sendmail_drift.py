@@ -19,8 +19,17 @@ description:
   - Reads sendmail's own view of its files (C(sendmail -d0.10 -bt)), C(sendmail.cf) and C(submit.cf), and C(lstat)s
     the files and directories they name. Symbolic links are followed only where a control says so (the alias and
     map files), and both the link and its target are reported.
-  - Never changes anything. A host without sendmail gives every control V(not_applicable); an unreadable or corrupt
-    configuration gives V(error) findings for the controls that need it. Neither fails the module.
+  - "sendmail is looked for beyond O(binary) where that program is absent or does not answer like sendmail: the
+    alternatives link C(/etc/alternatives/mta), the places sendmail is installed (C(/usr/sbin/sendmail.sendmail),
+    C(/usr/lib/sm.bin/sendmail), C(/usr/libexec/sendmail/sendmail), ...), the programs dpkg's
+    C(/var/lib/dpkg/info/sendmail-bin.list) names, and the programs the running sendmail daemons were started from
+    (C(/proc/PID/exe)). sendmail found there is audited, and every finding's evidence says where it was found."
+  - "Never changes anything. A host without sendmail gives every control V(not_applicable) and the verdict
+    V(no_sendmail), which is not V(compliant). Where no sendmail program answers but something shows sendmail is
+    there (a sendmail daemon runs, found by its name, its program or sendmail's pid file; a package lists a program
+    that is gone), nothing could be read: every control is V(error), naming what was seen, and the host drifts.
+    An unreadable or corrupt configuration gives V(error) findings for the controls that need it. None of these
+    fails the module, unless O(fail_on_drift) is set."
 author:
   - mailsec.sendmail developers (!UNKNOWN)
 options:
@@ -84,6 +93,7 @@ options:
   binary:
     description:
       - Path of the sendmail program to ask. Symbolic links and alternatives are followed and reported.
+      - Where it is absent or not sendmail's, sendmail is looked for elsewhere (see the description).
     type: path
     default: /usr/sbin/sendmail
   probe_kernel:
@@ -208,8 +218,26 @@ controls_evaluated:
   returned: always
   type: int
   sample: 18
+excluded:
+  description:
+    - The controls of the catalogue not evaluated, because O(include) and O(exclude) left them out, each with its C(id)
+      and C(title), in catalogue order; empty when every control was evaluated.
+    - A host that passes every control evaluated meets the baseline only as far as these were not needed; the reports
+      name them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: SM-SMTP-01, title: PrivacyOptions refuse SMTP probes and restrict the queue}]
+verdict:
+  description:
+    - The host's verdict. V(drift) when a control fails or could not be evaluated (status V(fail) or V(error));
+      V(no_sendmail) when no sendmail was found and nothing shows it is there; V(compliant) otherwise.
+  returned: always
+  type: str
+  choices: [compliant, drift, no_sendmail]
+  sample: compliant
 sendmail:
-  description: What was found of sendmail.
+  description: What was found of sendmail, and where.
   returned: always
   type: dict
   contains:
@@ -225,6 +253,22 @@ sendmail:
       description: The compiled privilege-drop method; null when not installed.
       type: str
       sample: seteuid
+    program:
+      description: The program that answered (O(binary), or where sendmail was found instead); null when none did.
+      type: str
+      sample: /usr/sbin/sendmail.sendmail
+    found:
+      description: Where and how sendmail was found when O(binary) was not it; null otherwise.
+      type: str
+      sample: /usr/sbin/sendmail does not exist; sendmail found at /usr/sbin/sendmail.sendmail, through the alternatives link /etc/alternatives/mta
+    reason:
+      description: Why no sendmail program counts as installed; null when one does.
+      type: str
+      sample: /usr/sbin/sendmail does not exist
+    seen:
+      description: What shows sendmail on a host where no program of it answers (every finding is then V(error)); null otherwise.
+      type: str
+      sample: a sendmail daemon runs (pid 812, /usr/lib/sm.bin/sendmail (deleted)) but /usr/sbin/sendmail does not exist
 os_family:
   description: The OS family whose expected values were used.
   returned: always
@@ -238,13 +282,21 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
     expected_values, read_host, selection_errors, sendmail_runner,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, left_out, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, summarize, waiver_errors
 
 
 def input_errors(params: dict) -> list:
     """Every problem of the options, one sentence each."""
     return selection_errors(params['include'], params['exclude'], params['expected']) + waiver_errors(params['waivers'], BY_ID)
+
+
+def sendmail_facts(state: dict) -> dict:
+    """What was found of sendmail, and where, as the module returns it."""
+    located = state.get('locate') or {}
+    return {'installed': state['installed'], 'version': state['version'], 'drop_method': state['drop_method'],
+            'program': located.get('program'), 'found': located.get('found'), 'reason': state['reason'],
+            'seen': located.get('seen')}
 
 
 def main() -> None:
@@ -277,8 +329,8 @@ def main() -> None:
                               params['expected'], probe_kernel=params['probe_kernel'], m4=module.get_bin_path('m4'))
     expected = expected_values(controls, family, params['expected'])
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
-    result = dict(summarize(findings), changed=False, findings=findings, os_family=family,
-                  sendmail={'installed': state['installed'], 'version': state['version'], 'drop_method': state['drop_method']})
+    result = dict(summarize(findings, state), changed=False, findings=findings, os_family=family,
+                  sendmail=sendmail_facts(state), excluded=left_out(controls))
     if params['fail_on_drift'] and result['drift']:
         failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
         module.fail_json(msg='sendmail drifts from the baseline in %d control%s (%s): fix or waive %s.'

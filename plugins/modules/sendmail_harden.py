@@ -43,7 +43,11 @@ description:
   - A control that O(waivers) waive on this host (the same list as M(mailsec.sendmail.sendmail_drift)'s) is judged
     but neither counted as drift nor changed; RV(not_done) lists it with kind V(waived), its reason and expiry.
     An expired waiver no longer applies, and RV(notes) says so.
+  - sendmail is looked for beyond O(binary) as M(mailsec.sendmail.sendmail_drift) does, and the program found is the
+    one used.
   - A host without sendmail is not a failure; the result says V(sendmail is not installed) and is marked skipped.
+    A host where a sendmail daemon runs (or a package lists a sendmail program) but no sendmail program answers is a
+    failure, whose message names what was seen; nothing is changed there.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
 options:

@@ -218,13 +218,17 @@ daemon:
       type: bool
       sample: true
     processes:
-      description: Each sendmail process with its real (C(user)) and effective user and its role.
+      description:
+        - Each sendmail process with its real (C(user)) and effective user, its role and the program it was started from
+          (C(exe), as C(/proc/PID/exe) names it; null when unreadable).
+        - Processes of another pid namespace (a container's) are left out.
       type: list
       elements: dict
       sample:
-        - {pid: 812, ppid: 1, role: listener, user: root, effective_user: root, title: "sendmail: MTA: accepting connections"}
+        - {pid: 812, ppid: 1, role: listener, user: root, effective_user: root, title: "sendmail: MTA: accepting connections",
+           exe: /usr/libexec/sendmail/sendmail}
         - {pid: 830, ppid: 1, role: queue_runner, user: smmsp, effective_user: smmsp,
-           title: "sendmail: MSP: Queue runner@00:20:00 for /var/spool/mqueue-client"}
+           title: "sendmail: MSP: Queue runner@00:20:00 for /var/spool/mqueue-client", exe: /usr/libexec/sendmail/sendmail}
 setid_files:
   description: Set-user-id or set-group-id regular files among sendmail's package files and known paths.
   returned: always

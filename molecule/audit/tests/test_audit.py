@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from testinfra.modules.ansible import AnsibleException
 
 # What stock Debian ships that the baseline does not accept (DOMAIN.md, measured on the lab).
 STOCK_FAILS = {"SM-RUNAS-01", "SM-SETUID-01", "SM-FILE-01", "SM-QUEUE-01", "SM-SAFE-01",
@@ -58,7 +59,7 @@ def _host_entry(report, name):
 
 
 def test_host_is_unchanged_by_the_audit(host):
-    """Two audit runs (one in check mode) later, /etc, /usr and /var are exactly as before."""
+    """Four audit runs (two in check mode) later, /etc, /usr and /var are exactly as before."""
     host.run_test("python3 /root/snapshot.py > /root/snapshot-after.txt")
     diff = host.run("diff /root/snapshot-before.txt /root/snapshot-after.txt")
     assert diff.rc == 0, diff.stdout[:4000]
@@ -141,3 +142,64 @@ def test_debug_answers_over_the_wire_exactly_where_sm_smtp_04_fails(host, report
         smtp.ehlo("auditor.lab.test")
         code, _text = smtp.docmd("DEBUG")
     assert (debugging["status"], code) == (("fail", 200) if profile == "smtpdebug" else ("pass", 500))
+
+
+SMTP_CONTROLS = ["SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-SMTP-04"]
+# Where the audit looks for sendmail's program besides /usr/sbin/sendmail (_host.SENDMAIL_PROGRAMS, alternatives).
+SENDMAIL_PLACES = ("/usr/sbin/sendmail", "/usr/sbin/sendmail.sendmail", "/usr/lib/sendmail", "/usr/libexec/sendmail/sendmail",
+                   "/usr/lib/sm.bin/sendmail", "/etc/alternatives/mta")
+
+
+def test_every_report_names_the_controls_the_selection_left_out(host, report_dir):
+    """The converge's second audit left out the smtp family: each format says so, the sentence of the result too."""
+    excluded_dir = report_dir.parent / "report-excluded"
+    report = json.loads((excluded_dir / "report.json").read_text())
+    entry = _host_entry(report, host.backend.host)
+    assert [item["id"] for item in entry["excluded"]] == SMTP_CONTROLS
+    assert not {finding["id"] for finding in entry["findings"]} & set(SMTP_CONTROLS)
+    assert [item["id"] for item in report["excluded"]] == SMTP_CONTROLS and report["totals"]["controls_excluded"] == 4
+    sentence = "4 controls excluded: " + ", ".join(SMTP_CONTROLS)
+    assert sentence in (excluded_dir / "report.md").read_text()
+    assert sentence in (excluded_dir / "report.html").read_text()
+    suite = next(s for s in ET.parse(excluded_dir / "junit.xml").getroot().iter("testsuite") if s.get("name") == host.backend.host)
+    skipped = {case.get("name").split()[0]: case.find("skipped").get("message")
+               for case in suite.findall("testcase") if case.find("skipped") is not None}
+    assert all(skipped[control_id] == "excluded from this audit (include/exclude)" for control_id in SMTP_CONTROLS)
+
+
+def test_sendmail_found_elsewhere_than_asked_is_audited_and_said(host):
+    drift = host.ansible("mailsec.sendmail.sendmail_drift", "binary=/nonexistent/sendmail include=SM-SETGID-01 probe_kernel=false",
+                         check=True, become=True)
+    assert drift["sendmail"]["installed"] is True and drift["sendmail"]["program"] == "/usr/sbin/sendmail"
+    assert drift["sendmail"]["found"].startswith("/nonexistent/sendmail does not exist; sendmail found at ")
+    assert drift["findings"][0]["evidence"].endswith(drift["sendmail"]["found"])
+
+
+def test_a_daemon_without_its_program_drifts_and_is_not_hardened(host):
+    """sendmail's program removed under the running daemon (as a broken package or alternatives link leaves it): the
+    audit says what runs and what is missing, every control in error, and the hardening fails instead of skipping.
+    The program is put back as it was; the daemon keeps running the copy it started from."""
+    if host.backend.host != "audit-stock":
+        pytest.skip("one host is enough: it takes sendmail's program away for a moment")
+    program = host.check_output("readlink -f /usr/sbin/sendmail")
+    # Every program the places sendmail is looked for lead to, so that none answers.
+    places = " ".join(SENDMAIL_PLACES)
+    programs = sorted(set(host.check_output(f"for p in {places}; do [ -f \"$p\" ] && readlink -f \"$p\"; done; true").split()))
+    assert program in programs
+    aside = {path: "/root/aside-%d" % number for number, path in enumerate(programs)}
+    host.run_test(" && ".join(f"cp -a {path} {copy} && rm -f {path}" for path, copy in aside.items()))
+    try:
+        drift = host.ansible("mailsec.sendmail.sendmail_drift", "include=queue probe_kernel=false", check=True, become=True)
+        with pytest.raises(AnsibleException) as hardening:
+            host.ansible("mailsec.sendmail.sendmail_harden", "include=queue", check=True, become=True)
+    finally:
+        host.run_test(" && ".join(f"cp -a {copy} {path} && rm -f {copy}" for path, copy in aside.items()))
+    seen = drift["sendmail"]["seen"]
+    assert re.match(r"(a sendmail daemon runs|sendmail daemons run) \(pid \d+, %s \(deleted\)" % re.escape(program), seen), seen
+    assert "but /usr/sbin/sendmail does not exist" in seen
+    assert drift["sendmail"]["installed"] is False and drift["drift"] is True and drift["verdict"] == "drift"
+    assert {finding["status"] for finding in drift["findings"]} == {"error"}
+    assert drift["findings"][0]["actual"] == "cannot be audited: " + seen
+    assert hardening.value.result["msg"].startswith(seen) and hardening.value.result["msg"].endswith("nothing was changed.")
+    assert host.ansible("mailsec.sendmail.sendmail_drift", "include=queue probe_kernel=false", check=True,
+                        become=True)["sendmail"]["installed"] is True

@@ -21,6 +21,9 @@ QUEUED = 20
 
 # What only a person can fix, per lab profile: the hand edits of a handedit host stay in its .cf.
 LEFT_BY_HAND = {"handedit": ["SM-CF-01"]}
+# On every host: the links the prepare step planted in the client queue, which the hardening never touches.
+PLANTED = ["SM-QUEUE-03"]
+CLIENT_QUEUE = "/var/spool/mqueue-client"
 
 
 def declared(host) -> dict:
@@ -32,7 +35,7 @@ def declared(host) -> dict:
 def test_audit_finds_no_drift_but_what_is_left_by_hand(host, lab):
     drift = host.ansible("mailsec.sendmail.sendmail_drift", f"expected='{json.dumps(declared(host))}'", check=True, become=True)
     failing = [f["id"] for f in drift["findings"] if f["status"] in ("fail", "error")]
-    assert failing == LEFT_BY_HAND.get(lab["profile"], [])
+    assert failing == LEFT_BY_HAND.get(lab["profile"], []) + PLANTED
     assert drift["counts"]["pass"] >= 18
 
 
@@ -127,6 +130,22 @@ def test_no_set_user_id_root_and_pinned(host):
 def test_planted_links_were_not_followed(host):
     shadow = host.file("/etc/shadow")
     assert (shadow.user, shadow.group, shadow.mode & 0o7777) == ("root", "shadow", 0o640)
+
+
+def test_the_planted_links_are_named_by_the_audit_and_left_by_hand(host):
+    """The hardening refuses the links on every run and says SM-QUEUE-03 is left by hand; the audit fails SM-QUEUE-03
+    naming each link, never calling the host compliant while they are there."""
+    drift = host.ansible("mailsec.sendmail.sendmail_drift", "include=SM-QUEUE-03", check=True, become=True)
+    (finding,) = drift["findings"]
+    assert finding["status"] == "fail" and drift["verdict"] == "drift"
+    assert f"{CLIENT_QUEUE}/xfplanted-symlink is a symbolic link to /etc/shadow" in finding["actual"]
+    assert f"{CLIENT_QUEUE}/xfplanted-hardlink has 2 hard links, 1 of them outside the queues" in finding["actual"]
+    assert f"lstat {CLIENT_QUEUE}/xfplanted-symlink: symlink -> /etc/shadow" in finding["evidence"]
+    for mode in ("check", "real"):
+        result = json.loads(host.file(f"/root/harden-{mode}.json").content_string)
+        refused = {step["target"] for step in result["not_done"] if step["id"] == "SM-QUEUE-03" and step["kind"] == "refuse"}
+        assert refused == {f"{CLIENT_QUEUE}/xfplanted-symlink", f"{CLIENT_QUEUE}/xfplanted-hardlink"}, mode
+        assert "SM-QUEUE-03" in result["manual"], mode
 
 
 def test_mta_runs_and_listens_on_its_address(host, lab):

@@ -120,3 +120,15 @@ def test_stale_maps_and_their_rebuild(tmp_path):
     assert done[1]['command'] == '/usr/sbin/makemap hash %s < %s' % (access, access)
     assert rebuild_map(steps[1], runner, 'sendmail', None, False)['error'] == 'makemap is not installed'
     assert rebuild_map(steps[0], runner, 'sendmail', None, True) == {'changed': True, 'command': None, 'error': None}
+
+
+def test_queue_hazards_leave_out_what_sendmail_itself_makes(tmp_path):
+    queue = tmp_path / 'queue'
+    queue.mkdir()
+    (queue / 'dfA').write_text('body')
+    os.link(str(queue / 'dfA'), str(queue / 'dfB'))  # one message split into two envelopes shares its df file
+    os.mkdir(str(queue / 'lost+found'))
+    os.mkfifo(str(queue / 'qfPIPE'))
+    hazards = queue_hazards([str(queue)])
+    assert [item['path'] for item in hazards] == [str(queue / 'qfPIPE')]
+    assert hazards[0]['reason'].endswith('not changed: remove it')

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import (
-    drop_method, link_chain, parse_d0, parse_mailer_conf, resolve_binary,
+    drop_method, exe_path, link_chain, package_programs, parse_d0, parse_mailer_conf, resolve_binary, search_order,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
@@ -123,3 +123,26 @@ def test_mailwrapper(tmp_path):
 def test_parse_mailer_conf():
     assert parse_mailer_conf('sendmail /usr/libexec/sendmail/sendmail # base\n') == '/usr/libexec/sendmail/sendmail'
     assert parse_mailer_conf('# only comments\n') is None
+
+
+def test_package_programs_are_the_sendmail_programs_a_list_names():
+    listing = ('/.\n/usr\n/usr/libexec/sendmail\n/usr/libexec/sendmail/sendmail\n/usr/libexec/sendmail/mailstats\n'
+               '/usr/share/doc/sendmail-bin\n/usr/lib/sm.bin/sendmail\n/usr/sbin/sendmail-mta\n')
+    assert package_programs(listing) == ['/usr/libexec/sendmail/sendmail', '/usr/lib/sm.bin/sendmail']
+    assert package_programs('/etc/mail\n/etc/mail/sendmail.conf\n') == []
+
+
+def test_exe_path_of_a_deleted_program():
+    assert exe_path('/usr/lib/sm.bin/sendmail (deleted)') == ('/usr/lib/sm.bin/sendmail', True)
+    assert exe_path('/usr/sbin/sendmail.sendmail') == ('/usr/sbin/sendmail.sendmail', False)
+    assert exe_path(None) == (None, False)
+
+
+def test_search_order_without_repeats():
+    found = search_order('/usr/sbin/sendmail', alternatives=['/etc/alternatives/mta'],
+                         programs=['/usr/sbin/sendmail', '/usr/sbin/sendmail.sendmail'],
+                         packaged=[('/usr/lib/sm.bin/sendmail', '/var/lib/dpkg/info/sendmail-bin.list')],
+                         daemons=[{'pid': 812, 'exe': '/usr/lib/sm.bin/sendmail'}, {'pid': 900, 'exe': '/opt/sm (deleted)'}])
+    assert found == [('/etc/alternatives/mta', 'the alternatives link /etc/alternatives/mta'),
+                     ('/usr/sbin/sendmail.sendmail', 'a known place of sendmail'),
+                     ('/usr/lib/sm.bin/sendmail', 'the package list /var/lib/dpkg/info/sendmail-bin.list')]

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _controls
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     AUDIT_ONLY_FAMILIES, BY_ID, CONTROLS, FAMILIES, OVERRIDE_TYPES, SEVERITIES, control_ids, describe_expected, expected_for,
-    fix_actions, fix_targets, override_errors, references, select, unknown_selectors,
+    fix_actions, fix_targets, left_out, override_errors, references, select, unknown_selectors,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import EVALUATORS
 
@@ -124,6 +124,12 @@ def test_fix_actions_fill_expected_values():
 ])
 def test_select(include, exclude, wanted):
     assert [c['id'] for c in select(include, exclude)] == wanted
+
+
+def test_left_out_names_what_the_selection_leaves_out():
+    assert left_out(select([], ['smtp'])) == [{'id': c['id'], 'title': c['title']} for c in CONTROLS if c['family'] == 'smtp']
+    assert [item['id'] for item in left_out(select([], ['smtp']))] == ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04']
+    assert left_out(select()) == []
 
 
 def test_unknown_selectors():

@@ -21,7 +21,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import dr
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, STATUSES, expected_for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
-    entry_text, evaluate, evaluate_control, find_waiver, parse_date, summarize, waiver_errors,
+    entry_text, evaluate, evaluate_control, find_waiver, parse_date, summarize, verdict, waiver_errors,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import parse_statoverride
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import layout
@@ -242,6 +242,34 @@ def test_host_without_sendmail_is_not_applicable():
     assert summarize(findings)['drift'] is False
 
 
+def test_host_without_sendmail_has_a_verdict_of_its_own():
+    state = {'installed': False, 'reason': '/usr/sbin/sendmail does not exist', 'os': {'family': 'Debian'}}
+    findings = evaluate(CONTROLS, expected_all(), state, today=TODAY)
+    assert summarize(findings, state)['verdict'] == 'no_sendmail'
+    assert summarize(evaluate(CONTROLS, expected_all(), stock_state(), today=TODAY), stock_state())['verdict'] == 'drift'
+    assert verdict(True, True, False) == 'compliant' and verdict(False, None, True) == 'not_audited'
+
+
+def test_a_daemon_without_its_program_is_an_error_never_compliant():
+    seen = 'a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but /usr/sbin/sendmail does not exist'
+    state = {'installed': False, 'reason': '/usr/sbin/sendmail does not exist', 'os': {'family': 'Debian'},
+             'locate': {'seen': seen, 'evidence': 'lstat /usr/sbin/sendmail: absent; /proc/123/exe: /usr/lib/sm.bin/sendmail (deleted)'}}
+    findings = evaluate(CONTROLS, expected_all(), state, today=TODAY)
+    assert {item['status'] for item in findings} == {'error'}
+    assert findings[0]['actual'] == 'cannot be audited: ' + seen
+    assert findings[0]['evidence'].endswith('/proc/123/exe: /usr/lib/sm.bin/sendmail (deleted)')
+    assert summarize(findings, state)['drift'] is True and summarize(findings, state)['verdict'] == 'drift'
+
+
+def test_sendmail_found_elsewhere_is_said_in_the_evidence():
+    state = stock_state()
+    state['locate'] = {'found': '/usr/sbin/sendmail does not exist; sendmail found at /usr/sbin/sendmail.sendmail, '
+                                'through the alternatives link /etc/alternatives/mta', 'seen': None}
+    found = judge(state, 'SM-SAFE-02')
+    assert found['evidence'].endswith('; /usr/sbin/sendmail does not exist; sendmail found at /usr/sbin/sendmail.sendmail, '
+                                      'through the alternatives link /etc/alternatives/mta')
+
+
 def test_corrupt_mta_config_gives_errors_for_the_controls_reading_it():
     state = stock_state()
     state['configs']['mta'] = {'path': '/etc/mail/sendmail.cf', 'error': 'no options and no V line: not a sendmail configuration',
@@ -448,6 +476,50 @@ def test_queue_files():
     state = stock_state()
     state['queue_files']['/var/spool/mqueue'] = {'files': [], 'error': 'Permission denied'}
     assert judge(state, 'SM-QUEUE-03')['status'] == 'error'
+
+
+def queued(path, owner='smmsp', mode='0660', nlink=1, inode=None, kind='file', link=None):
+    item = entry(path, owner, 'smmsp', mode, kind)
+    item.update(nlink=nlink, inode=inode or [2049, abs(hash(path)) % 100000], link=link)
+    return item
+
+
+def test_queue_files_sees_links_and_foreign_entries():
+    state = stock_state()
+    client = state['queue_files']['/var/spool/mqueue-client']
+    client['others'] = [queued('/var/spool/mqueue-client/qfEVIL', mode='0777', kind='link', link='/etc/shadow')]
+    result = judge(state, 'SM-QUEUE-03')
+    assert (result['status'], result['path']) == ('fail', '/var/spool/mqueue-client/qfEVIL')
+    assert result['actual'] == '/var/spool/mqueue-client/qfEVIL is a symbolic link to /etc/shadow'
+    assert 'lstat /var/spool/mqueue-client/qfEVIL: symlink -> /etc/shadow (smmsp:smmsp)' in result['evidence']
+    assert '/var/spool/mqueue-client: 0 queue files, 1 other entry' in result['evidence']
+    client['others'] = [queued('/var/spool/mqueue-client/xfP', kind='other')]
+    assert judge(state, 'SM-QUEUE-03')['actual'] == '/var/spool/mqueue-client/xfP is neither a regular file nor a directory'
+    client['others'] = [queued('/var/spool/mqueue-client/stash', mode='0755', kind='dir')]
+    assert judge(state, 'SM-QUEUE-03')['actual'] == '/var/spool/mqueue-client/stash is a directory that is no queue subdirectory'
+
+
+def test_queue_files_hard_links_fail_unless_every_link_is_queued():
+    state = stock_state()
+    mta = state['queue_files']['/var/spool/mqueue']
+    # sendmail links a df file to each envelope it splits a message into: every link is in the queue
+    mta['files'] = [queued('/var/spool/mqueue/dfA', 'root', '0600', 2, [2049, 7]),
+                    queued('/var/spool/mqueue/dfB', 'root', '0600', 2, [2049, 7])]
+    assert judge(state, 'SM-QUEUE-03')['status'] == 'pass'
+    state['queue_files']['/var/spool/mqueue-client']['files'] = [queued('/var/spool/mqueue-client/qfX', nlink=2, inode=[2049, 9])]
+    result = judge(state, 'SM-QUEUE-03')
+    assert result['status'] == 'fail'
+    assert result['actual'] == '/var/spool/mqueue-client/qfX has 2 hard links, 1 of them outside the queues'
+
+
+def test_queue_files_allow_what_sendmail_keeps_in_a_queue():
+    state = with_option(stock_state(), 'mta', 'HostStatusDirectory', '.hoststat')
+    kept = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir'), queued('/var/spool/mqueue/lost+found', 'root', '0700', kind='dir')]
+    state['queue_files']['/var/spool/mqueue']['others'] = kept
+    assert judge(state, 'SM-QUEUE-03')['status'] == 'pass'
+    state = stock_state()
+    state['queue_files']['/var/spool/mqueue']['others'] = [queued('/var/spool/mqueue/.hoststat', 'root', '0700', kind='dir')]
+    assert judge(state, 'SM-QUEUE-03')['status'] == 'fail'
 
 
 # --- safety and privdrop --------------------------------------------------------

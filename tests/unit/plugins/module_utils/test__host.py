@@ -10,7 +10,7 @@ import pwd
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
-    candidate_paths, daemon_processes, parse_dpkg_list, parse_statoverride, parse_status, process_role,
+    candidate_paths, daemon_processes, parse_dpkg_list, parse_statoverride, parse_status, pid_file_daemons, process_role,
     read_statoverrides, setid_files,
 )
 
@@ -100,3 +100,30 @@ def test_daemon_processes(tmp_path):
     assert found[1]['user'] == 'root'
     assert found[2]['effective_user'] == 'nobody'
     assert daemon_processes(str(tmp_path / 'absent')) == []
+
+
+def test_daemon_processes_name_their_program_and_leave_out_containers(tmp_path):
+    fake_process(tmp_path, 812, 'sendmail-mta', 'sendmail: MTA: accepting connections')
+    (tmp_path / '812' / 'exe').symlink_to('/usr/lib/sm.bin/sendmail (deleted)')
+    fake_process(tmp_path, 640, 'smtpd', 'smtpd -n smtp')
+    (tmp_path / '640' / 'exe').symlink_to('/usr/sbin/sendmail.sendmail')
+    fake_process(tmp_path, 950, 'sendmail-mta', 'sendmail: MTA: accepting connections')
+    for pid, namespace in (('self', 'pid:[4026531836]'), ('812', 'pid:[4026531836]'), ('640', 'pid:[4026531836]'),
+                           ('950', 'pid:[4026532901]')):
+        (tmp_path / pid / 'ns').mkdir(parents=True)
+        (tmp_path / pid / 'ns' / 'pid').symlink_to(namespace)
+    found = daemon_processes(str(tmp_path))
+    assert [(proc['pid'], proc['exe']) for proc in found] == [(640, '/usr/sbin/sendmail.sendmail'),
+                                                              (812, '/usr/lib/sm.bin/sendmail (deleted)')]
+
+
+def test_pid_file_daemons(tmp_path):
+    proc = tmp_path / 'proc'
+    proc.mkdir()
+    fake_process(proc, 4242, 'sm-mta', 'sm-mta: accepting connections')
+    (tmp_path / 'sendmail.pid').write_text('4242\n/usr/sbin/sendmail -bd -q15m\n')
+    (tmp_path / 'stale.pid').write_text('31337\n')
+    (tmp_path / 'garbage.pid').write_text('none\n')
+    found = pid_file_daemons([str(tmp_path / name) for name in ('sendmail.pid', 'stale.pid', 'garbage.pid', 'absent.pid')],
+                             str(proc))
+    assert [(item['pid'], item['pid_file']) for item in found] == [(4242, str(tmp_path / 'sendmail.pid'))]

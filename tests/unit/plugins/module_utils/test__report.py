@@ -71,8 +71,8 @@ def test_counts_and_totals(report):
     assert legacy['drift'] is True
     assert report['hosts'][0]['drift'] is False
     assert report['totals'] == {
-        'hosts': 4, 'hosts_drift': 3, 'hosts_unreachable': 1, 'hosts_compliant': 1, 'findings': 36,
-        'pass': 23, 'fail': 8, 'error': 1, 'not_applicable': 3, 'waived': 1,
+        'hosts': 4, 'hosts_drift': 3, 'hosts_unreachable': 1, 'hosts_compliant': 1, 'hosts_no_sendmail': 0, 'findings': 36,
+        'controls_excluded': 0, 'controls_waived': 1, 'pass': 23, 'fail': 8, 'error': 1, 'not_applicable': 3, 'waived': 1,
     }
     assert report['drift'] is True
     assert report['schema'] == _report.SCHEMA
@@ -127,7 +127,7 @@ def test_host_lines(report):
         'lab-clean: compliant, 12 controls: 11 pass, 0 fail, 0 error, 1 n/a, 0 waived',
         'lab-down: NOT AUDITED (Failed to connect to the host via ssh: ssh: connect to host 127.0.0.9 port 22: Connection refused)',
         'lab-legacy: DRIFT, 12 controls: 3 pass, 7 fail, 0 error, 1 n/a, 1 waived '
-        '[SM-FILES-01, SM-FILES-02, SM-QUEUE-01, SM-QUEUE-02, SM-RUNAS-01, SM-SAFE-01, SM-SUID-01]',
+        '[SM-FILES-01, SM-FILES-02, SM-QUEUE-01, SM-QUEUE-02, SM-RUNAS-01, SM-SAFE-01, SM-SUID-01]; waived: SM-SUID-02',
         'lab-stock: DRIFT, 12 controls: 9 pass, 1 fail, 1 error, 1 n/a, 0 waived [SM-RUNAS-01, SM-SUID-02]',
     ]
 
@@ -136,8 +136,8 @@ def test_summary_has_no_timestamp(report, results):
     later = build_report(results, '2030-01-01T00:00:00Z', '0.1.0', 'mailsec.sendmail')
     assert summary(report) == summary(later)
     assert summary(report)['hosts']['lab-stock'] == {
-        'reachable': True, 'drift': True, 'counts': {'pass': 9, 'fail': 1, 'error': 1, 'not_applicable': 1, 'waived': 0},
-        'failing': ['SM-RUNAS-01', 'SM-SUID-02'],
+        'reachable': True, 'drift': True, 'verdict': 'drift',
+        'counts': {'pass': 9, 'fail': 1, 'error': 1, 'not_applicable': 1, 'waived': 0}, 'failing': ['SM-RUNAS-01', 'SM-SUID-02'],
     }
 
 
@@ -295,7 +295,7 @@ def test_junit_keeps_newlines_in_attributes():
 
 def test_markdown_summary_table(report):
     text = render_markdown(report)
-    assert '- **Result:** Drift on 3 of 4 hosts\n' in text
+    assert '- **Result:** Drift on 3 of 4 hosts, 1 control waived: SM-SUID-02\n' in text
     assert '| lab-legacy | yes | 3 | 7 | 0 | 1 | 1 |\n' in text
     assert '| lab-clean | no | 11 | 0 | 0 | 0 | 1 |\n' in text
     assert '| lab-down | not audited | | | | | |\n' in text
@@ -442,11 +442,137 @@ def test_html_escapes_hostile_text():
     assert clean(HOSTILE) in ''.join(page.text)
 
 
+BARE = {'installed': False, 'version': None, 'drop_method': None, 'program': None, 'found': None,
+        'reason': '/usr/sbin/sendmail does not exist', 'seen': None}
+SEEN = dict(BARE, seen='a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but /usr/sbin/sendmail does not exist')
+
+
+def mixed_fleet():
+    """A compliant host, a host without sendmail, and one whose daemon runs without its program."""
+    return build_report([host('mx1', [finding()]), host('bare', [finding(status='not_applicable')], sendmail=BARE),
+                         host('ghost', [finding(status='error', actual='cannot be audited: ' + SEEN['seen'])], sendmail=SEEN)],
+                        STAMP)
+
+
+def test_a_host_without_sendmail_is_not_compliant():
+    report = mixed_fleet()
+    verdicts = {item['host']: item['verdict'] for item in report['hosts']}
+    assert verdicts == {'bare': 'no_sendmail', 'ghost': 'drift', 'mx1': 'compliant'}
+    sums = report['totals']
+    assert (sums['hosts_compliant'], sums['hosts_no_sendmail'], sums['hosts_drift']) == (1, 1, 1)
+    alone = build_report([host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
+    assert alone['drift'] is False and alone['totals']['hosts_compliant'] == 0
+    assert _report.verdict_text(alone) == 'The host has no sendmail'
+    two = build_report([host('mx1', [finding()]), host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
+    assert _report.verdict_text(two) == '1 of 2 hosts meets the baseline, 1 host has no sendmail'
+    assert _report.verdict_text(report) == 'Drift on 1 of 3 hosts, 1 host has no sendmail'
+
+
+def test_host_lines_of_hosts_without_sendmail():
+    lines = {item['host']: host_line(item) for item in mixed_fleet()['hosts']}
+    assert lines['bare'] == 'bare: NO SENDMAIL (/usr/sbin/sendmail does not exist)'
+    assert lines['ghost'] == 'ghost: DRIFT, sendmail cannot be audited: ' + SEEN['seen']
+
+
+def test_an_old_report_without_verdicts_still_loads():
+    old = {'host': 'bare', 'reachable': True, 'drift': False, 'sendmail': {'installed': False, 'version': None, 'drop_method': None},
+           'counts': {'not_applicable': 1}, 'findings': [finding(status='not_applicable')]}
+    report = build_report([old, host('mx1', [finding()])], STAMP)
+    assert [item['verdict'] for item in report['hosts']] == ['no_sendmail', 'compliant']
+    assert summary({'baseline': 'b', 'drift': False, 'totals': {}, 'hosts': [dict(old, host='bare')]})['hosts']['bare']['verdict'] is None
+
+
+def test_junit_lists_a_host_without_sendmail_apart():
+    suites = {suite.get('name'): suite for suite in parse_junit(mixed_fleet()).findall('testsuite')}
+    properties = {name: {p.get('name'): p.get('value') for p in suite.iter('property')} for name, suite in suites.items()}
+    assert {name: found['verdict'] for name, found in properties.items()} == {'bare': 'no_sendmail', 'ghost': 'drift', 'mx1': 'compliant'}
+    cases = {case.get('name'): case for case in suites['bare'].findall('testcase')}
+    assert cases['sendmail found'].find('skipped').get('message') == 'no sendmail on this host: /usr/sbin/sendmail does not exist'
+    assert properties['ghost']['sendmail_seen'] == SEEN['seen']
+
+
+def test_markdown_lists_hosts_without_sendmail_apart():
+    text = render_markdown(mixed_fleet())
+    assert '- **Result:** Drift on 1 of 3 hosts, 1 host has no sendmail\n' in text
+    assert '| bare | no sendmail | 0 | 0 | 0 | 0 | 1 |\n' in text
+    assert '- **Without sendmail** (not counted as meeting the baseline): bare\n' in text
+    assert '## bare\n\nNo sendmail on this host: /usr/sbin/sendmail does not exist.\n' in text
+    assert '**sendmail cannot be audited:** ' + md_text(SEEN['seen']) in text
+
+
 def test_html_host_without_sendmail():
-    report = build_report([host('bare', [finding(status='not_applicable')], sendmail={'installed': False})], STAMP)
+    report = build_report([host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
     text = render_html(report)
-    assert 'sendmail is not installed.' in text
-    assert 'not installed' in text.split('<tbody>')[1]
-    assert 'sendmail is not installed.' in render_markdown(report)
-    assert 'All' not in render_markdown(report).split('Result:** ')[1].split('\n')[0]
-    assert 'The host meets the baseline' in text
+    assert 'No sendmail on this host: /usr/sbin/sendmail does not exist.' in text
+    assert 'NO SENDMAIL' in text and 'COMPLIANT' not in text
+    assert 'meets the baseline' not in text and 'The host has no sendmail' in text
+    matrix = text.split('id="matrix"')[1].split('</table>')[0]
+    assert '1 host without sendmail' in matrix and 'meeting the baseline' not in matrix
+    assert 'No sendmail on this host' in render_markdown(report)
+    page = render_html(mixed_fleet())
+    assert 'sendmail cannot be audited: ' + SEEN['seen'] in page
+    groups = re.findall(r'<tr class="g"><td colspan="\d+">([^<]*)</td></tr>', page)
+    assert groups == ['1 host failing SM-X-01', '1 host meeting the baseline', '1 host without sendmail']
+
+
+SMTP_OUT = [{'id': 'SM-SMTP-0%d' % number, 'title': 'SMTP control %d' % number} for number in (1, 2, 3, 4)]
+
+
+def selected_fleet():
+    """Three compliant hosts audited with exclude: [smtp]; one has a waived control."""
+    waived = finding('SM-W-01', status='waived', waiver={'id': 'SM-W-01', 'reason': 'ticket 7', 'expires': '2099-01-01',
+                                                         'expired': False})
+    return build_report([host('mx1', [finding()], excluded=SMTP_OUT), host('mx2', [finding()], excluded=SMTP_OUT),
+                         host('mx3', [finding(), waived], excluded=SMTP_OUT)], STAMP)
+
+
+def test_the_verdict_names_the_controls_left_out():
+    report = selected_fleet()
+    assert _report.verdict_text(report) == ('All 3 hosts meet the baseline, 4 controls excluded: SM-SMTP-01, SM-SMTP-02, '
+                                            'SM-SMTP-03, SM-SMTP-04, 1 control waived: SM-W-01')
+    assert report['excluded'] == [dict(item, hosts=['mx1', 'mx2', 'mx3']) for item in SMTP_OUT]
+    assert report['waived'] == [{'id': 'SM-W-01', 'title': 'A control', 'hosts': ['mx3']}]
+    assert (report['totals']['controls_excluded'], report['totals']['controls_waived']) == (4, 1)
+    assert report['hosts'][0]['excluded'] == SMTP_OUT
+    plain = build_report([host('mx1', [finding()])], STAMP)
+    assert _report.verdict_text(plain) == 'The host meets the baseline' and plain['excluded'] == [] and plain['waived'] == []
+
+
+def test_every_format_lists_the_controls_left_out():
+    report = selected_fleet()
+    assert host_line(report['hosts'][2]) == ('mx3: compliant, 2 controls: 1 pass, 0 fail, 0 error, 0 n/a, 1 waived; waived: SM-W-01; '
+                                             'excluded: SM-SMTP-01, SM-SMTP-02, SM-SMTP-03, SM-SMTP-04')
+    suite = parse_junit(report).find("testsuite[@name='mx1']")
+    cases = {case.get('name'): case for case in suite.findall('testcase')}
+    assert cases['SM-SMTP-01 SMTP control 1'].find('skipped').get('message') == 'excluded from this audit (include/exclude)'
+    assert (suite.get('tests'), suite.get('skipped')) == ('5', '4')
+    assert {p.get('name'): p.get('value') for p in suite.iter('property')}['controls_excluded'] == \
+        'SM-SMTP-01,SM-SMTP-02,SM-SMTP-03,SM-SMTP-04'
+    text = render_markdown(report)
+    assert '- **Result:** All 3 hosts meet the baseline, 4 controls excluded: SM-SMTP-01' in text
+    assert '## Controls left out\n\n### Excluded (4)\n\n| Control | Title | Hosts |\n|---|---|---|\n' in text
+    assert '| SM-SMTP-01 | SMTP control 1 | all |\n' in text
+    assert '### Waived (1)\n\n| Control | Title | Hosts |\n|---|---|---|\n| SM-W-01 | A control | mx3 |\n' in text
+    assert 'Excluded from this audit (4): SM-SMTP-01, SM-SMTP-02, SM-SMTP-03, SM-SMTP-04.' in text.split('## mx1')[1]
+    page = render_html(report)
+    words = ' '.join(' '.join(parse_html(page).text).split())
+    assert 'All 3 hosts meet the baseline, 4 controls excluded' in words
+    assert 'Controls left out' in words and 'Excluded (4)' in words and 'Waived (1)' in words
+    assert 'Excluded from this audit (4): SM-SMTP-01, SM-SMTP-02, SM-SMTP-03, SM-SMTP-04.' in words
+    assert 'controls excluded' in words  # the tile
+
+
+def test_controls_excluded_on_some_hosts_only_are_named_with_their_hosts():
+    report = build_report([host('mx1', [finding()], excluded=SMTP_OUT[:1]), host('mx2', [finding()])], STAMP)
+    assert _report.verdict_text(report) == 'All 2 hosts meet the baseline, 1 control excluded on some hosts: SM-SMTP-01'
+    assert '| SM-SMTP-01 | SMTP control 1 | mx1 |\n' in render_markdown(report)
+    many = [{'id': 'SM-Z-%02d' % number, 'title': 't'} for number in range(12)]
+    text = _report.verdict_text(build_report([host('mx1', [finding()], excluded=many)], STAMP))
+    assert text.endswith('12 controls excluded: SM-Z-00, SM-Z-01, SM-Z-02, SM-Z-03, SM-Z-04, SM-Z-05, SM-Z-06, SM-Z-07 and 4 more')
+
+
+def test_the_html_verdict_is_amber_where_not_everything_was_judged():
+    assert '<div class="verdict warn">All 3 hosts meet the baseline, 4 controls excluded' in render_html(selected_fleet())
+    assert '<div class="verdict good">The host meets the baseline</div>' in render_html(build_report([host('mx1', [finding()])], STAMP))
+    bare = build_report([host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
+    assert '<div class="verdict warn">The host has no sendmail</div>' in render_html(bare)

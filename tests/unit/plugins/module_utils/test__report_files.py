@@ -34,3 +34,23 @@ def test_prepare_lists_only_the_files_whose_content_changes(tmp_path):
             handle.write(data)
     again, _contents = prepare(results, str(tmp_path), ['json', 'md'], 'site', '2026-12-01T00:00:00Z', '1.0')
     assert again['written'] == [] and again['hosts'][0]['failing'] == ['SM-QUEUE-01']
+
+
+def test_a_host_without_sendmail_is_reported_apart():
+    bare = dict(FINDING, status='not_applicable')
+    results = play_results(['mx1', 'bare'], ['mx1', 'bare'], {
+        'mx1': {'findings': [dict(FINDING, status='pass')], 'sendmail': {'installed': True}},
+        'bare': {'findings': [bare], 'sendmail': {'installed': False, 'reason': '/usr/sbin/sendmail does not exist'}}}.get)
+    done, _contents = prepare(results, '/nonexistent', ['json'], 'site', '2026-12-01T00:00:00Z', '1.0')
+    assert [(host['host'], host['verdict']) for host in done['hosts']] == [('bare', 'no_sendmail'), ('mx1', 'compliant')]
+    assert done['hosts'][0]['summary'] == 'bare: NO SENDMAIL (/usr/sbin/sendmail does not exist)'
+    assert (done['totals']['hosts_compliant'], done['totals']['hosts_no_sendmail'], done['drift']) == (1, 1, False)
+
+
+def test_the_controls_left_out_follow_the_results_through():
+    excluded = [{'id': 'SM-SMTP-01', 'title': 'PrivacyOptions'}]
+    results = play_results(['mx1'], ['mx1'], {'mx1': {'findings': [dict(FINDING, status='pass')], 'excluded': excluded}}.get)
+    assert results[0]['excluded'] == excluded
+    done, _contents = prepare(results, '/nonexistent', ['json'], 'site', '2026-12-01T00:00:00Z', '1.0')
+    assert done['hosts'][0]['excluded'] == ['SM-SMTP-01'] and done['hosts'][0]['waived'] == []
+    assert done['excluded'] == [{'id': 'SM-SMTP-01', 'title': 'PrivacyOptions', 'hosts': ['mx1']}]

@@ -40,9 +40,9 @@ def test_each_host_once_from_the_newest_report_and_totals_again(slices):
     report = build_report(results, stamp)
     assert [finding['status'] for finding in report['hosts'][0]['findings']] == ['pass']  # mx1 from three.json, the newer
     assert report['totals']['hosts'] == 4 and report['totals']['hosts_drift'] == 2  # mx4 fails, mx3 not audited
-    assert merged['sources'] == [{'path': slices[0], 'generated_at': EARLY, 'hosts': 2},
-                                 {'path': slices[1], 'generated_at': LATEST, 'hosts': 1},
-                                 {'path': slices[2], 'generated_at': LATE, 'hosts': 2}]
+    assert merged['sources'] == [{'path': slices[0], 'generated_at': EARLY, 'hosts': 2, 'hosts_no_sendmail': 0},
+                                 {'path': slices[1], 'generated_at': LATEST, 'hosts': 1, 'hosts_no_sendmail': 0},
+                                 {'path': slices[2], 'generated_at': LATE, 'hosts': 2, 'hosts_no_sendmail': 0}]
     assert merged['duplicates'] == [{'host': 'mx1', 'kept_from': slices[2], 'generated_at': LATE, 'left_out': [slices[0]]}]
     assert merged['kept'] == {'mx1': slices[2], 'mx2': slices[0], 'mx3': slices[1], 'mx4': slices[2]}
 
@@ -89,3 +89,23 @@ def test_no_reports_and_no_results_are_errors():
         merge([])
     with pytest.raises(ReportError, match='result_var needs the controller'):
         report_inputs({'results': None, 'merge': None})
+
+
+def test_hosts_without_sendmail_stay_apart_in_a_merge_of_old_and_new_reports(tmp_path):
+    """An earlier report.json (before verdicts and hosts_no_sendmail) merged with a newer one: both load, and the
+    host without sendmail is counted as such, not as meeting the baseline."""
+    old = run({'mx1': {'A': 'pass'}, 'bare': {'A': 'not_applicable'}}, EARLY)
+    for entry in old['hosts']:
+        del entry['verdict']
+        if entry['host'] == 'bare':
+            entry['sendmail'] = {'installed': False, 'version': None, 'drop_method': None}
+    del old['totals']['hosts_no_sendmail']
+    new = run({'mx2': {'A': 'pass'}}, LATE)
+    results, merged, stamp = report_inputs({'merge': [_write(tmp_path, 'old.json', old), _write(tmp_path, 'new.json', new)]})
+    report = build_report(results, stamp)
+    verdicts = {host['host']: host['verdict'] for host in report['hosts']}
+    assert verdicts == {'bare': 'no_sendmail', 'mx1': 'compliant', 'mx2': 'compliant'}
+    assert (report['totals']['hosts_compliant'], report['totals']['hosts_no_sendmail']) == (2, 1)
+    assert merged['sources'][0]['hosts_no_sendmail'] == 1 and merged['sources'][1]['hosts_no_sendmail'] == 0
+    report['merged'] = merged
+    assert '(%s, 2 hosts, 1 without sendmail)' % EARLY in render(report, ['md'])['report.md']

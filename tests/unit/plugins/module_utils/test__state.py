@@ -83,7 +83,24 @@ def test_queue_listing(tmp_path):
     listing = queue_listing(str(tmp_path))
     assert sorted(os.path.basename(item['path']) for item in listing['files']) == ['dfA', 'qfA', 'qfB']
     assert [item['path'] for item in listing['dirs']] == [str(tmp_path / 'qf')]
-    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'dirs': [], 'error': None}
+    assert queue_listing(str(tmp_path / 'absent')) == {'files': [], 'dirs': [], 'others': [], 'error': None}
+
+
+def test_queue_listing_sees_every_entry_links_included(tmp_path):
+    (tmp_path / 'qfA').write_text('')
+    os.link(str(tmp_path / 'qfA'), str(tmp_path / 'dfA'))
+    (tmp_path / 'qfL').symlink_to('/etc/shadow')
+    os.mkfifo(str(tmp_path / 'xfP'))
+    os.mkdir(tmp_path / 'stash')
+    os.mkdir(tmp_path / 'df')
+    (tmp_path / 'df' / 'dfB').symlink_to('/etc/passwd')
+    listing = queue_listing(str(tmp_path))
+    others = {os.path.relpath(item['path'], str(tmp_path)): item for item in listing['others']}
+    assert sorted(others) == ['df/dfB', 'qfL', 'stash', 'xfP']
+    assert (others['qfL']['type'], others['qfL']['link']) == ('link', '/etc/shadow')
+    assert (others['xfP']['type'], others['stash']['type']) == ('other', 'dir')
+    files = {os.path.basename(item['path']): item for item in listing['files']}
+    assert files['qfA']['nlink'] == files['dfA']['nlink'] == 2 and files['qfA']['inode'] == files['dfA']['inode']
 
 
 def test_account():
@@ -127,15 +144,84 @@ def test_collect_a_host(tmp_path):
     assert set(state['queue_files']) == {'/var/spool/mqueue', '/var/spool/mqueue-client'}
 
 
+def nowhere(tmp_path) -> dict:
+    """Places to look for sendmail where there is none (this machine's own /proc may show the lab's daemons)."""
+    (tmp_path / 'proc').mkdir(exist_ok=True)
+    return {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (), 'proc': str(tmp_path / 'proc')}
+
+
 def test_collect_without_sendmail(tmp_path):
-    state = collect(run_real, str(tmp_path / 'sendmail'), probe_kernel=False)
+    places = nowhere(tmp_path)
+    state = collect(run_real, str(tmp_path / 'sendmail'), probe_kernel=False, places=places)
     assert (state['installed'], state['reason']) == (False, '%s does not exist' % (tmp_path / 'sendmail'))
+    assert state['locate']['seen'] is None
     program = tmp_path / 'other'
     program.write_text('#!/bin/sh\necho "unknown option"\n')
     program.chmod(0o755)
-    assert 'did not answer -d0.10 like sendmail' in collect(run_real, str(program), probe_kernel=False)['reason']
+    assert 'did not answer -d0.10 like sendmail' in collect(run_real, str(program), probe_kernel=False, places=places)['reason']
     program.write_text('not a program')
-    assert collect(run_real, str(program), probe_kernel=False)['reason'].startswith('could not run')
+    assert collect(run_real, str(program), probe_kernel=False, places=places)['reason'].startswith('could not run')
+
+
+def test_collect_finds_sendmail_through_alternatives_and_says_so(tmp_path):
+    program, _etc = fake_host(tmp_path)
+    (tmp_path / 'mta').symlink_to(program)
+    places = dict(nowhere(tmp_path), alternatives=(str(tmp_path / 'mta'),))
+    state = collect(run_real, str(tmp_path / 'usr-sbin-sendmail'), probe_kernel=False, os_family='Debian', places=places)
+    assert state['installed'] is True and state['version'] == '8.17.1.9'
+    assert state['binary']['path'] == str(tmp_path / 'mta') and state['binary']['resolved'] == program
+    assert state['locate']['found'] == '%s does not exist; sendmail found at %s, through the alternatives link %s' % (
+        tmp_path / 'usr-sbin-sendmail', program, tmp_path / 'mta')
+
+
+def test_collect_finds_the_program_the_package_lists(tmp_path):
+    program, _etc = fake_host(tmp_path)
+    listing = tmp_path / 'sendmail-bin.list'
+    listing.write_text('/.\n/usr\n%s\n' % program)
+    places = dict(nowhere(tmp_path), package_lists=(str(listing),))
+    state = collect(run_real, str(tmp_path / 'absent'), probe_kernel=False, places=places)
+    assert state['installed'] is True and state['binary']['resolved'] == program
+    assert state['locate']['found'].endswith('through the package list %s' % listing)
+
+
+def test_collect_a_daemon_without_its_program(tmp_path):
+    places = nowhere(tmp_path)
+    pid = tmp_path / 'proc' / '123'
+    pid.mkdir()
+    (pid / 'status').write_text('Name:\tsendmail-mta\nPPid:\t1\nUid:\t0\t0\t0\t0\n')
+    (pid / 'cmdline').write_bytes(b'sendmail: MTA: accepting connections\0')
+    (pid / 'exe').symlink_to('/usr/lib/sm.bin/sendmail (deleted)')
+    state = collect(run_real, '/nonexistent/usr/sbin/sendmail', probe_kernel=False, places=places)
+    assert state['installed'] is False
+    assert state['locate']['seen'] == ('a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but '
+                                       '/nonexistent/usr/sbin/sendmail does not exist')
+    assert state['locate']['daemons'][0]['pid'] == 123
+
+
+def test_another_mtas_sendmail_running_is_no_sign_of_sendmail(tmp_path):
+    """Postfix and exim install their own /usr/sbin/sendmail: a process of it is named sendmail, but is not sendmail's."""
+    places = nowhere(tmp_path)
+    other = tmp_path / 'postfix-sendmail'
+    other.write_text('#!/bin/sh\necho "sendmail: fatal: usage: sendmail [options]"\n')
+    other.chmod(0o755)
+    pid = tmp_path / 'proc' / '77'
+    pid.mkdir()
+    (pid / 'status').write_text('Name:\tsendmail\nPPid:\t1\nUid:\t0\t0\t0\t0\n')
+    (pid / 'cmdline').write_bytes(b'sendmail\0-t\0')
+    (pid / 'exe').symlink_to(str(other))
+    state = collect(run_real, str(other), probe_kernel=False, places=places)
+    assert state['installed'] is False and state['locate']['seen'] is None
+    assert 'did not answer -d0.10 like sendmail' in state['reason']
+
+
+def test_collect_a_package_whose_program_is_gone(tmp_path):
+    listing = tmp_path / 'sendmail-bin.list'
+    listing.write_text('/usr/lib/sm.bin/sendmail\n')
+    places = dict(nowhere(tmp_path), package_lists=(str(listing),))
+    state = collect(run_real, str(tmp_path / 'sendmail'), probe_kernel=False, places=places)
+    assert state['installed'] is False
+    assert state['locate']['seen'] == ('%s lists /usr/lib/sm.bin/sendmail, which does not exist, and %s does not exist'
+                                       % (listing, tmp_path / 'sendmail'))
 
 
 def test_collect_unknown_probe_user(tmp_path):

@@ -11,10 +11,21 @@ import shutil
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _state
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
 KEYS = {'id', 'title', 'family', 'severity', 'status', 'expected', 'actual', 'path', 'evidence', 'references', 'fix', 'waiver'}
+
+
+@pytest.fixture(autouse=True)
+def nowhere_else(tmp_path, monkeypatch):
+    """sendmail is looked for only where a test puts it: this machine's /proc may show the lab's daemons."""
+    proc = tmp_path / 'proc'
+    proc.mkdir()
+    monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
+                                           'proc': str(proc)})
+    return proc
 
 
 def run_module(capsys, args):
@@ -44,8 +55,24 @@ def test_host_without_sendmail(capsys, tmp_path):
     assert result['rc'] == 0 and result['changed'] is False
     assert result['drift'] is False and result['controls_evaluated'] == 38
     assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 38, 'waived': 0}
-    assert result['sendmail'] == {'installed': False, 'version': None, 'drop_method': None}
+    assert result['sendmail'] == {'installed': False, 'version': None, 'drop_method': None, 'program': None, 'found': None,
+                                  'reason': '%s does not exist' % (tmp_path / 'sendmail'), 'seen': None}
+    assert result['verdict'] == 'no_sendmail'
     assert all(set(item) == KEYS for item in result['findings'])
+
+
+def test_a_daemon_without_its_program_is_drift(capsys, tmp_path, nowhere_else):
+    pid = nowhere_else / '123'
+    pid.mkdir()
+    (pid / 'status').write_text('Name:\tsendmail-mta\nPPid:\t1\nUid:\t0\t0\t0\t0\n')
+    (pid / 'cmdline').write_bytes(b'sendmail: MTA: accepting connections\0')
+    (pid / 'exe').symlink_to('/usr/lib/sm.bin/sendmail (deleted)')
+    result = run_module(capsys, {'binary': str(tmp_path / 'sendmail'), 'include': ['queue'], 'fail_on_drift': True})
+    seen = 'a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but %s does not exist' % (tmp_path / 'sendmail')
+    assert result['rc'] == 1 and result['drift'] is True and result['verdict'] == 'drift'
+    assert result['sendmail']['seen'] == seen
+    assert result['counts']['error'] == 3
+    assert result['msg'] == 'sendmail drifts from the baseline in 3 controls (SM-QUEUE-01, SM-QUEUE-02, SM-QUEUE-03): fix or waive them.'
 
 
 @pytest.mark.parametrize('release', ['bookworm', 'trixie'])
@@ -105,3 +132,13 @@ def test_bad_options_fail_with_one_clear_message(capsys, tmp_path):
     assert result['msg'] == ('include names nothing, which is no control id, family or tag; '
                              'expected.SM-QUEUE-01.mode must be a quoted octal string such as "0644"; '
                              'waiver 1 (SM-QUEUE-01): expires must be a date as YYYY-MM-DD, not soon.')
+
+
+def test_the_controls_left_out_are_named(capsys, tmp_path):
+    result = run_module(capsys, {'binary': fake_sendmail(tmp_path), 'probe_kernel': False, 'os_family': 'Debian',
+                                 'exclude': ['smtp']})
+    assert [item['id'] for item in result['excluded']] == ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04']
+    assert result['excluded'][0]['title'] and set(result['excluded'][0]) == {'id', 'title'}
+    assert result['controls_evaluated'] == 33
+    everything = run_module(capsys, {'binary': str(tmp_path / 'absent')})
+    assert everything['excluded'] == []

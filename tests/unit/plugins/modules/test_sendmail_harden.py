@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -48,6 +49,16 @@ for name, value in re.findall(r"^define\(`(\w+)', `([^']*)'\)", text, re.M):
             cf += 'O %%s=%%s\n' %% (option, value)
 sys.stdout.write(cf)
 '''
+
+
+@pytest.fixture(autouse=True)
+def nowhere_else(tmp_path, monkeypatch):
+    """sendmail is looked for only where a test puts it: this machine's /proc may show the lab's daemons."""
+    proc = tmp_path / 'proc'
+    proc.mkdir()
+    monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
+                                           'proc': str(proc)})
+    return proc
 
 
 def run_module(module, capsys, args, check_mode=False, diff=False):
@@ -98,6 +109,18 @@ def test_host_without_sendmail_is_skipped(capsys, tmp_path):
     assert result['rc'] == 0 and result['changed'] is False and result['skipped'] is True
     assert result['msg'] == 'sendmail is not installed'
     assert result['changed_controls'] == [] and result['results'] == []
+
+
+def test_a_daemon_without_its_program_fails_instead_of_skipping(capsys, tmp_path, nowhere_else):
+    pid = nowhere_else / '123'
+    pid.mkdir()
+    (pid / 'status').write_text('Name:\tsendmail-mta\nPPid:\t1\nUid:\t0\t0\t0\t0\n')
+    (pid / 'cmdline').write_bytes(b'sendmail: MTA: accepting connections\0')
+    (pid / 'exe').symlink_to('/usr/lib/sm.bin/sendmail (deleted)')
+    result = run_module(sendmail_harden, capsys, {'binary': str(tmp_path / 'sendmail')})
+    assert result['failed'] is True and result['changed'] is False and 'skipped' not in result
+    assert result['msg'] == ('a sendmail daemon runs (pid 123, /usr/lib/sm.bin/sendmail (deleted)) but %s does not exist: '
+                             'give the program in binary, or reinstall sendmail; nothing was changed.' % (tmp_path / 'sendmail'))
 
 
 def test_bad_options_give_one_error(capsys, tmp_path):
@@ -379,3 +402,33 @@ def test_run_as_user_is_held_back_where_its_queue_is_left_out(capsys, host):
         ('SM-RUNAS-01', 'held', str(queue), 'held back: the MTA runs as smmta once RunAsUser is set, and must own its queue '
          '%s, and SM-QUEUE-01 is excluded (exclude: queue)' % queue)]
     assert result['msg'] == 'Nothing changed; held back: SM-RUNAS-01.'
+
+
+def test_a_link_planted_in_the_client_queue_is_refused_and_never_counted_as_fixed(capsys, host):
+    """qf... -> a file outside the queue: SM-QUEUE-03 fails naming it; the hardening refuses it on every run and says
+    it is left to do by hand, and the file it points at is untouched."""
+    queues = {'mta': host['root'] / 'mqueue', 'msp': host['root'] / 'mqueue-client'}
+    for config, queue in queues.items():
+        queue.mkdir()
+        name = 'sendmail.cf' if config == 'mta' else 'submit.cf'
+        path = host['mail'] / name
+        text = path.read_text().replace('/var/spool/%s\n' % queue.name, '%s\n' % queue)
+        path.write_text(re.sub(r'^#?O QueueFileMode=.*$', 'O QueueFileMode=0600', text, flags=re.M))  # hardened before
+    secret = host['root'] / 'shadow'
+    secret.write_text('root:x:0:\n')
+    secret.chmod(0o640)
+    (queues['msp'] / 'qfEVIL').symlink_to(secret)
+    drift = run_module(sendmail_drift, capsys, {'binary': host['binary'], 'os_family': 'Debian', 'include': ['SM-QUEUE-03'],
+                                                'probe_kernel': False})
+    assert drift['findings'][0]['status'] == 'fail'
+    assert drift['findings'][0]['actual'] == '%s is a symbolic link to %s' % (queues['msp'] / 'qfEVIL', secret)
+    for check_mode in (True, False, False):
+        result = run_module(sendmail_harden, capsys, base_args(host, include=['SM-QUEUE-03']), check_mode=check_mode)
+        assert result['rc'] == 0 and result['changed'] is False and result['changed_controls'] == []
+        assert result['manual'] == ['SM-QUEUE-03']
+        assert [(item['id'], item['path']) for item in result['refused']] == [('SM-QUEUE-03', str(queues['msp'] / 'qfEVIL'))]
+        assert 'symbolic link' in result['refused'][0]['reason']
+        assert result['msg'] == 'Nothing changed; by hand: SM-QUEUE-03.'
+        if not check_mode:
+            assert [item['id'] for item in result['drift_after']] == ['SM-QUEUE-03']
+    assert os.stat(str(secret)).st_mode & 0o7777 == 0o640 and (queues['msp'] / 'qfEVIL').is_symlink()
