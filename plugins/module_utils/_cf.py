@@ -36,6 +36,7 @@ KNOWN_LONG = tuple(SHORT_OPTIONS.values()) + (
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'UseMSP',
     'ControlSocketName', 'DeadLetterDrop', 'ClientPortOptions', 'HostStatusDirectory',
     'UnsafeGroupWrites', 'DoubleBounceAddress', 'ConnectionRateWindowSize', 'ServerKeyFile', 'ClientKeyFile',
+    'ServerCertFile', 'ClientCertFile', 'CACertFile', 'AuthMechanisms',
 )
 _CANONICAL = {name.lower(): name for name in KNOWN_LONG}
 
@@ -51,6 +52,7 @@ INTERESTING = (
     'PidFile', 'AliasFile', 'UseMSP', 'MaxDaemonChildren', 'ConnectionRateThrottle',
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'ControlSocketName',
     'DeadLetterDrop', 'UnsafeGroupWrites', 'ServerKeyFile', 'ClientKeyFile', 'HostStatusDirectory',
+    'ServerCertFile', 'ClientCertFile', 'CACertFile', 'AuthMechanisms',
 )
 
 # The answer of check_rcpt (proto.m4) to a recipient it will not relay to.

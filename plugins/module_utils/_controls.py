@@ -209,7 +209,9 @@ CONTROLS = (
                  '.forward or list (refused as unsafe with RunAsUser unless DontBlameSendmail has NonRootSafeAddr, '
                  'else run as that user); an alias that would run or write as that user instead of DefaultUser or '
                  'the owner of a set-user-id file; a local delivery agent that needs root and is not, nor hands over '
-                 'to, a set-user-id root program once the hardening has dropped the bits it drops; a path root '
+                 'to, a set-user-id root program once the hardening has dropped the bits it drops; a STARTTLS certificate '
+                 '(ServerCertFile, ClientCertFile, CACertFile) or, where AuthMechanisms is set, the Sendmail.conf of '
+                 'Cyrus SASL and the SASL database it names, that the daemon could no longer read; a path root '
                  'cannot look at.',
         'evaluator': 'runas_impact',
         'params': {'config': 'mta'},

@@ -242,6 +242,17 @@ class Scan:
         self.items.append(_item(kind, self.reader.entry(path), 'root cannot look at it (%s): not judged, so not known to '
                                 'work with RunAsUser' % self.reader.errors[path], None, user, via))
 
+    def reads(self, kind: str, path: str, what: str) -> None:
+        """A file the daemon itself reads once it runs as the RunAsUser (an absent one is not judged here)."""
+        if self.reader.stat(path) is None and path not in self.reader.errors:
+            return
+        if path in self.reader.errors:
+            self.unjudged(kind, path, None)
+            return
+        blocker = self.reader.blocker(path, self.who)
+        if blocker is not None:
+            self.items.append(_item(kind, self.reader.entry(path), _blocked_text(self.who, blocker, path) + ': ' + what))
+
     def include(self, path: str, fallback: str | None, user=None, via=None, depth: int = 0) -> None:
         path = os.path.normpath(path) if path.startswith('/') else path
         if depth > MAX_DEPTH or (path, fallback) in self.seen or not path.startswith('/'):
@@ -320,6 +331,34 @@ class Scan:
                                 'Mlocal, P=%s, A=%s' % (mailer['path'], mailer.get('argv') or '')))
 
 
+# Where Cyrus SASL looks for an application's configuration (sendmail's is Sendmail.conf), in its order.
+SASL_CONFIG_DIRS = ('/etc/sasl2', '/etc/sasl', '/usr/lib/sasl2', '/usr/lib64/sasl2', '/usr/lib/x86_64-linux-gnu/sasl2',
+                    '/usr/lib/aarch64-linux-gnu/sasl2')
+# Cyrus SASL's own default for the sasldb plugin.
+DEFAULT_SASLDB = '/etc/sasldb2'
+# The certificates STARTTLS reads (the keys are SM-TLS-01's, which hands them to the RunAsUser).
+TLS_FILES = ('ServerCertFile', 'ClientCertFile', 'CACertFile')
+
+
+def sasl_files(read, dirs=None) -> list:
+    """The files SMTP AUTH reads: the first Sendmail.conf, and the SASL database where passwords are checked
+    against one (pwcheck_method auxprop, plugin sasldb: Cyrus SASL's defaults); ``read(path)`` -> text or None."""
+    for directory in dirs or SASL_CONFIG_DIRS:
+        path = os.path.join(directory, 'Sendmail.conf')
+        text = read(path)
+        if text is None:
+            continue
+        conf = {}
+        for line in text.splitlines():
+            key, sep, value = line.partition(':')
+            if sep and not key.lstrip().startswith('#'):
+                conf[key.strip()] = value.strip()
+        uses_sasldb = ('auxprop' in conf.get('pwcheck_method', 'auxprop').split()
+                       and 'sasldb' in conf.get('auxprop_plugin', 'sasldb').split())
+        return [path] + ([conf.get('sasldb_path') or DEFAULT_SASLDB] if uses_sasldb else [])
+    return [DEFAULT_SASLDB]
+
+
 def users_of_host():
     """(name, home) of every account the passwd database lists."""
     return [(entry.pw_name, entry.pw_dir) for entry in pwd.getpwall()]
@@ -342,6 +381,12 @@ def scan(who: dict, mta: dict, alias_sources: list, users=None, host: str | None
     for path in alias_sources:
         found.aliases(path)
     found.local_mailer((mta.get('mailers') or {}).get('local'))
+    for name in TLS_FILES:
+        if settings.get(name):
+            found.reads('tls', settings[name], 'STARTTLS goes off without a word')
+    if settings.get('AuthMechanisms'):
+        for path in sasl_files(found.reader.read):
+            found.reads('auth', path, 'SMTP AUTH fails (535) for every user')
     return {'user': who['name'], 'users_scanned': len(homes), 'items': found.items}
 
 

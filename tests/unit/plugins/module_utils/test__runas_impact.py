@@ -14,9 +14,10 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import im
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate_control
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _runas_impact
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
-    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, scan, split_targets,
-    target_kind,
+    HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, sasl_files, scan,
+    split_targets, target_kind,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import runas_impact
 
@@ -329,3 +330,35 @@ def test_the_finding_says_would_break_or_broken_now_and_names_the_first_paths():
     assert _judged(dict(impact, set=True))['actual'].startswith('RunAsUser=smmta is set: 12 deliveries broken now')
     assert _judged(dict(impact, items=[]))['actual'] == 'with RunAsUser=smmta, no delivery needs root (40 accounts scanned)'
     assert _judged(dict(impact, items=[], error='the user smmta does not exist'))['status'] == 'not_applicable'
+
+
+def test_sasl_files_follow_the_first_sendmail_conf():
+    confs = {'/etc/sasl2/Sendmail.conf': None,
+             '/usr/lib/sasl2/Sendmail.conf': 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: /etc/mail/sasldb2\n'}
+    assert sasl_files(confs.get, ('/etc/sasl2', '/usr/lib/sasl2')) == ['/usr/lib/sasl2/Sendmail.conf', '/etc/mail/sasldb2']
+    confs['/usr/lib/sasl2/Sendmail.conf'] = '# checked by saslauthd\npwcheck_method: saslauthd\n'
+    assert sasl_files(confs.get, ('/etc/sasl2', '/usr/lib/sasl2')) == ['/usr/lib/sasl2/Sendmail.conf']
+    confs['/usr/lib/sasl2/Sendmail.conf'] = 'mech_list: PLAIN LOGIN\n'
+    assert sasl_files(confs.get, ('/usr/lib/sasl2',)) == ['/usr/lib/sasl2/Sendmail.conf', '/etc/sasldb2']
+    assert sasl_files(lambda path: None, ('/etc/sasl2',)) == ['/etc/sasldb2']
+
+
+def test_files_the_daemon_reads_that_the_run_as_user_cannot_are_items(tree, monkeypatch):
+    """A SASL database only a group other than the RunAsUser's reads (root:sasl 0640): AUTH fails once RunAsUser is
+    set; a certificate only root reads: STARTTLS goes off. Readable ones, and absent ones, are no items."""
+    conf = _file(os.path.join(tree, 'sasl2/Sendmail.conf'), 'sasldb_path: %s/sasldb2\n' % tree, 0o644)
+    database = _file(os.path.join(tree, 'sasldb2'), 'db', 0o640, 0, 45)
+    certificate = _file(os.path.join(tree, 'tls/server.crt'), 'crt', 0o600)
+    public = _file(os.path.join(tree, 'tls/ca.crt'), 'ca', 0o644)
+    monkeypatch.setattr(_runas_impact, 'SASL_CONFIG_DIRS', (os.path.dirname(conf),))
+    text = ('O AuthMechanisms=PLAIN LOGIN\nO ServerCertFile=%s\nO CACertFile=%s\nO ClientCertFile=%s/tls/absent.crt\n'
+            % (certificate, public, tree))
+    parsed = parse_cf(text)
+    items = scan(SMMTA, {'settings': settings(parsed), 'mailers': {}}, [], users=[], host='mx1')['items']
+    assert [(item['kind'], item['path'], item['problem'].split(': ', 1)[1]) for item in items] == [
+        ('tls', certificate, 'STARTTLS goes off without a word'),
+        ('auth', database, 'SMTP AUTH fails (535) for every user')]
+    assert items[1]['problem'].startswith('smmta cannot read it')
+    # Without AuthMechanisms the SASL files are not read.
+    parsed = parse_cf('O CACertFile=%s\n' % public)
+    assert scan(SMMTA, {'settings': settings(parsed), 'mailers': {}}, [], users=[], host='mx1')['items'] == []

@@ -139,6 +139,6 @@ def test_the_controls_left_out_are_named(capsys, tmp_path):
                                  'exclude': ['smtp']})
     assert [item['id'] for item in result['excluded']] == ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04']
     assert result['excluded'][0]['title'] and set(result['excluded'][0]) == {'id', 'title'}
-    assert result['controls_evaluated'] == 33
+    assert result['controls_evaluated'] == 34
     everything = run_module(capsys, {'binary': str(tmp_path / 'absent')})
     assert everything['excluded'] == []
