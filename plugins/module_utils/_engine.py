@@ -297,8 +297,8 @@ class Engine:
         mta_queues = {path.rstrip('/') for path in state['layout'].get('queue_mta') or []}
         self.planned_queues = {item['target'].rstrip('/'): item['after'] for item in kept
                                if item['kind'] == 'path' and item['phase'] == 'handover' and item['target'].rstrip('/') in mta_queues}
-        return (kept + [plan_of.step(item['id'], 'held', None, ', '.join(item['paths']), None, None, item['why']) for item in held + holds]
-                + waived)
+        held_steps = [plan_of.step(item['id'], 'held', None, ', '.join(item['paths']), None, None, item['why']) for item in held + holds]
+        return kept + held_steps + waived
 
     def _plan_ids(self, state: dict, ids: list, expected: dict) -> tuple:
         """(steps, the state once the .cf steps are done) of a plan that fixes the controls ``ids``."""

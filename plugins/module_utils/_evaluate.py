@@ -319,8 +319,8 @@ def queue_problems(listings: dict, own_dirs: dict | None = None) -> list:
                 reason = '%s is a symbolic link to %s' % (entry['path'], entry.get('link'))
             elif entry.get('type') != 'dir':
                 reason = '%s is neither a regular file nor a directory' % entry['path']
-            elif (os.path.dirname(entry['path']) == directory.rstrip('/')
-                  and os.path.basename(entry['path']) in own_dirs.get(directory, QUEUE_OWN_DIRS)):
+            elif os.path.dirname(entry['path']) == directory.rstrip('/') and \
+                    os.path.basename(entry['path']) in own_dirs.get(directory, QUEUE_OWN_DIRS):
                 continue
             else:
                 reason = '%s is a directory that is no queue subdirectory' % entry['path']

@@ -132,8 +132,8 @@ def process_role(title: str) -> str:
 def is_sendmail(status: dict, title: str, exe: str | None = None) -> bool:
     """sendmail rewrites its command line to 'sendmail: ...'; the name covers sendmail.sendmail; the program it
     was started from (/proc/PID/exe) covers a daemon that renamed itself."""
-    return (status['name'].startswith('sendmail') or title.startswith('sendmail')
-            or os.path.basename(exe or '').startswith('sendmail'))
+    names = (status['name'], title, os.path.basename(exe or ''))
+    return any(name.startswith('sendmail') for name in names)
 
 
 def _link(path: str) -> str | None:

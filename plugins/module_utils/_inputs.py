@@ -95,8 +95,8 @@ def waivers_errors(name: str, value) -> list:
             continue
         extra = sorted(str(key) for key in waiver if key not in WAIVER_KEYS)
         if extra:
-            errors.append('%s: waiver %d (%s) has no key %s (known: %s)' % (name, number, waiver.get('id'), ', '.join(extra),
-                                                                               ', '.join(WAIVER_KEYS)))
+            errors.append('%s: waiver %d (%s) has no key %s (known: %s)'
+                          % (name, number, waiver.get('id'), ', '.join(extra), ', '.join(WAIVER_KEYS)))
     if errors:
         return errors
     return ['%s: %s' % (name, error) for error in waiver_errors(value, BY_ID)]

@@ -317,6 +317,7 @@ FORWARDS: tuple[Change, ...] = (
            "/var/mail/root", _put("home/bob/private.list", "\\bob\nroot\n", "bob", "bob", 0o600)),
 )
 
+
 def _include_tls_and_auth(root: Path) -> None:
     """Debian's update_tls and update_auth include their m4 files in sendmail.mc, before the mailers; the
     .cf is built from it again."""
