@@ -747,6 +747,18 @@ def parse_date(text) -> datetime.date:
     return datetime.datetime.strptime(str(text), '%Y-%m-%d').date()
 
 
+# The options sendmail_drift and sendmail_harden take waivers with (documented once, in the waivers doc fragment).
+WAIVER_OPTIONS = {
+    'waivers': {'type': 'list', 'elements': 'dict', 'default': [], 'options': {
+        'id': {'type': 'str', 'required': True},
+        'hosts': {'type': 'str', 'default': '*'},
+        'reason': {'type': 'str', 'required': True},
+        'expires': {'type': 'str'},
+    }},
+    'host_name': {'type': 'str', 'default': ''},
+}
+
+
 def waiver_errors(waivers: list, known_ids) -> list:
     """Why the waivers are wrong, one sentence each; empty when they are right."""
     errors = []

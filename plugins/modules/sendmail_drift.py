@@ -32,6 +32,8 @@ description:
     fails the module, unless O(fail_on_drift) is set."
 author:
   - mailsec.sendmail developers (!UNKNOWN)
+extends_documentation_fragment:
+  - mailsec.sendmail.waivers
 options:
   include:
     description:
@@ -52,34 +54,6 @@ options:
       - Modes are quoted octal strings, for example V("0750").
     type: dict
     default: {}
-  waivers:
-    description:
-      - Accepted deviations. A waived control that fails is reported with status V(waived); its finding carries the
-        waiver. An expired waiver no longer applies; the control fails again and the finding shows the waiver as expired.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      id:
-        description: The control id.
-        type: str
-        required: true
-      hosts:
-        description: Shell-style pattern matched against O(host_name).
-        type: str
-        default: '*'
-      reason:
-        description: Why the deviation is accepted.
-        type: str
-        required: true
-      expires:
-        description: Last day the waiver applies, as YYYY-MM-DD; none means it does not expire.
-        type: str
-  host_name:
-    description:
-      - The name the waivers' O(waivers[].hosts) patterns are matched against; the audit role passes C(inventory_hostname).
-    type: str
-    default: ''
   os_family:
     description:
       - The OS family whose expected values apply, as C(ansible_facts['os_family']) names it.
@@ -283,7 +257,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
     expected_values, read_host, selection_errors, sendmail_runner,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, left_out, select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, summarize, waiver_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS, evaluate, summarize, waiver_errors
 
 
 def input_errors(params: dict) -> list:
@@ -305,13 +279,7 @@ def main() -> None:
             'include': {'type': 'list', 'elements': 'str', 'default': []},
             'exclude': {'type': 'list', 'elements': 'str', 'default': []},
             'expected': {'type': 'dict', 'default': {}},
-            'waivers': {'type': 'list', 'elements': 'dict', 'default': [], 'options': {
-                'id': {'type': 'str', 'required': True},
-                'hosts': {'type': 'str', 'default': '*'},
-                'reason': {'type': 'str', 'required': True},
-                'expires': {'type': 'str'},
-            }},
-            'host_name': {'type': 'str', 'default': ''},
+            **WAIVER_OPTIONS,
             'os_family': {'type': 'str'},
             'fail_on_drift': {'type': 'bool', 'default': False},
             'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},

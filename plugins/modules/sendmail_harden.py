@@ -50,6 +50,8 @@ description:
     failure, whose message names what was seen; nothing is changed there.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
+extends_documentation_fragment:
+  - mailsec.sendmail.waivers
 options:
   include:
     description:
@@ -63,36 +65,6 @@ options:
     type: list
     elements: str
     default: []
-  waivers:
-    description:
-      - Accepted deviations, as M(mailsec.sendmail.sendmail_drift) takes them, so that one list serves the audit and the
-        hardening. A control with an active waiver for this host is left as it is, and a fix that needs it is held back.
-      - An expired waiver no longer applies; the control is fixed as any other, with a note.
-      - Invalid waivers (an unknown id, no reason, a date that is not YYYY-MM-DD) fail the task before anything is read.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      id:
-        description: The control id.
-        type: str
-        required: true
-      hosts:
-        description: Shell-style pattern matched against O(host_name).
-        type: str
-        default: '*'
-      reason:
-        description: Why the deviation is accepted.
-        type: str
-        required: true
-      expires:
-        description: Last day the waiver applies, as YYYY-MM-DD; none means it does not expire.
-        type: str
-  host_name:
-    description:
-      - The name the waivers' O(waivers[].hosts) patterns are matched against; the hardening role passes C(inventory_hostname).
-    type: str
-    default: ''
   expected:
     description:
       - Overrides of expected values, by control id, as in M(mailsec.sendmail.sendmail_drift); the fixes use the same
@@ -397,6 +369,7 @@ os_family:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import Engine, EngineError, ModuleIO
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
 
 
@@ -406,13 +379,7 @@ def main() -> None:
             'include': {'type': 'list', 'elements': 'str', 'default': []},
             'exclude': {'type': 'list', 'elements': 'str', 'default': []},
             'expected': {'type': 'dict', 'default': {}},
-            'waivers': {'type': 'list', 'elements': 'dict', 'default': [], 'options': {
-                'id': {'type': 'str', 'required': True},
-                'hosts': {'type': 'str', 'default': '*'},
-                'reason': {'type': 'str', 'required': True},
-                'expires': {'type': 'str'},
-            }},
-            'host_name': {'type': 'str', 'default': ''},
+            **WAIVER_OPTIONS,
             'os_family': {'type': 'str'},
             'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},
             'cf_source': {'type': 'str', 'choices': list(CF_SOURCES), 'default': 'auto'},

@@ -11,21 +11,10 @@ import shutil
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _state
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
 KEYS = {'id', 'title', 'family', 'severity', 'status', 'expected', 'actual', 'path', 'evidence', 'references', 'fix', 'waiver'}
-
-
-@pytest.fixture(autouse=True)
-def nowhere_else(tmp_path, monkeypatch):
-    """sendmail is looked for only where a test puts it: this machine's /proc may show the lab's daemons."""
-    proc = tmp_path / 'proc'
-    proc.mkdir()
-    monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
-                                           'proc': str(proc)})
-    return proc
 
 
 def run_module(capsys, args):

@@ -51,16 +51,6 @@ sys.stdout.write(cf)
 '''
 
 
-@pytest.fixture(autouse=True)
-def nowhere_else(tmp_path, monkeypatch):
-    """sendmail is looked for only where a test puts it: this machine's /proc may show the lab's daemons."""
-    proc = tmp_path / 'proc'
-    proc.mkdir()
-    monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
-                                           'proc': str(proc)})
-    return proc
-
-
 def run_module(module, capsys, args, check_mode=False, diff=False):
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(args), pytest.raises(SystemExit) as leaving:
