@@ -10,7 +10,9 @@ import os
 
 import yaml
 
+from ansible_collections.mailsec.sendmail.plugins.doc_fragments import waivers
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import AUDIT_ONLY_FAMILIES, FAMILIES, SEVERITIES, STATUSES
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 
@@ -59,10 +61,14 @@ def test_one_waiver_list_serves_the_audit_and_the_hardening():
     def keys(options):
         return {name: (item['type'], item.get('required', False)) for name, item in options.items()}
     assert keys(spec['sendmail_hardening_waivers']['options']) == keys(audit['sendmail_audit_waivers']['options'])
-    harden = yaml.safe_load(sendmail_harden.DOCUMENTATION)['options']
-    drift = yaml.safe_load(sendmail_drift.DOCUMENTATION)['options']
-    assert keys(harden['waivers']['suboptions']) == keys(drift['waivers']['suboptions'])
-    assert harden['host_name']['default'] == drift['host_name']['default'] == ''
+    # Both modules take the options from one doc fragment, as they take them from one argument spec.
+    for module in (sendmail_harden, sendmail_drift):
+        assert yaml.safe_load(module.DOCUMENTATION)['extends_documentation_fragment'] == ['mailsec.sendmail.waivers']
+    fragment = yaml.safe_load(waivers.ModuleDocFragment.DOCUMENTATION)['options']
+    assert keys(fragment['waivers']['suboptions']) == keys(audit['sendmail_audit_waivers']['options'])
+    assert {name: item.get('type') for name, item in WAIVER_OPTIONS['waivers']['options'].items()} == {
+        name: item['type'] for name, item in fragment['waivers']['suboptions'].items()}
+    assert fragment['host_name']['default'] == WAIVER_OPTIONS['host_name']['default'] == ''
     returned = yaml.safe_load(sendmail_harden.RETURN)
     assert 'notes' in returned and 'waived' in str(returned['not_done']['description'])
     with open(os.path.join(ROLE, 'tasks', 'harden.yml'), encoding='utf-8') as handle:
