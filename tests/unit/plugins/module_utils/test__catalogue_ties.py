@@ -65,7 +65,9 @@ def test_one_waiver_list_serves_the_audit_and_the_hardening():
     for module in (sendmail_harden, sendmail_drift):
         assert yaml.safe_load(module.DOCUMENTATION)['extends_documentation_fragment'] == ['mailsec.sendmail.waivers']
     fragment = yaml.safe_load(waivers.ModuleDocFragment.DOCUMENTATION)['options']
-    assert keys(fragment['waivers']['suboptions']) == keys(audit['sendmail_audit_waivers']['options'])
+    # The roles ask for an expiry date; the modules take a waiver without one.
+    assert {name: item['type'] for name, item in fragment['waivers']['suboptions'].items()} == {
+        name: item['type'] for name, item in audit['sendmail_audit_waivers']['options'].items()}
     assert {name: item.get('type') for name, item in WAIVER_OPTIONS['waivers']['options'].items()} == {
         name: item['type'] for name, item in fragment['waivers']['suboptions'].items()}
     assert fragment['host_name']['default'] == WAIVER_OPTIONS['host_name']['default'] == ''
