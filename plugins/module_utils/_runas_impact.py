@@ -353,8 +353,8 @@ def sasl_files(read, dirs=None) -> list:
             key, sep, value = line.partition(':')
             if sep and not key.lstrip().startswith('#'):
                 conf[key.strip()] = value.strip()
-        uses_sasldb = ('auxprop' in conf.get('pwcheck_method', 'auxprop').split()
-                       and 'sasldb' in conf.get('auxprop_plugin', 'sasldb').split())
+        methods, plugins = conf.get('pwcheck_method', 'auxprop').split(), conf.get('auxprop_plugin', 'sasldb').split()
+        uses_sasldb = 'auxprop' in methods and 'sasldb' in plugins
         return [path] + ([conf.get('sasldb_path') or DEFAULT_SASLDB] if uses_sasldb else [])
     return [DEFAULT_SASLDB]
 
