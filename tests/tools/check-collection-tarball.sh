@@ -25,7 +25,9 @@ if [ -n "$bad" ]; then
 fi
 
 for required in MANIFEST.json FILES.json; do
-    if ! printf '%s\n' "$listing" | grep -qE "^(\./)?$required\$"; then
+    # A here-string, not a pipe: grep -q leaves at its first match, and printf's broken pipe would count
+    # as a failure under pipefail.
+    if ! grep -qE "^(\./)?$required\$" <<<"$listing"; then
         echo "check-collection-tarball: $tarball has no $required" >&2
         exit 1
     fi
