@@ -190,8 +190,12 @@ def test_a_daemon_without_its_program_drifts_and_is_not_hardened(host):
     host.run_test(" && ".join(f"cp -a {path} {copy} && rm -f {path}" for path, copy in aside.items()))
     try:
         drift = host.ansible("mailsec.sendmail.sendmail_drift", "include=queue probe_kernel=false", check=True, become=True)
-        with pytest.raises(AnsibleException) as hardening:
-            host.ansible("mailsec.sendmail.sendmail_harden", "include=queue", check=True, become=True)
+        # testinfra raises for a result marked failed; ansible-core 2.19's --tree output of a failed module may
+        # leave the mark out, so the result is judged by what it says either way.
+        try:
+            hardening = host.ansible("mailsec.sendmail.sendmail_harden", "include=queue", check=True, become=True)
+        except AnsibleException as exc:
+            hardening = exc.result
     finally:
         host.run_test(" && ".join(f"cp -a {copy} {path} && rm -f {copy}" for path, copy in aside.items()))
     seen = drift["sendmail"]["seen"]
@@ -200,6 +204,7 @@ def test_a_daemon_without_its_program_drifts_and_is_not_hardened(host):
     assert drift["sendmail"]["installed"] is False and drift["drift"] is True and drift["verdict"] == "drift"
     assert {finding["status"] for finding in drift["findings"]} == {"error"}
     assert drift["findings"][0]["actual"] == "cannot be audited: " + seen
-    assert hardening.value.result["msg"].startswith(seen) and hardening.value.result["msg"].endswith("nothing was changed.")
+    assert hardening["msg"].startswith(seen) and hardening["msg"].endswith("nothing was changed.")
+    assert not hardening.get("skipped") and hardening["plan"] == [] and hardening["changed"] is False
     assert host.ansible("mailsec.sendmail.sendmail_drift", "include=queue probe_kernel=false", check=True,
                         become=True)["sendmail"]["installed"] is True
