@@ -32,7 +32,7 @@ DEMO_LIMIT    := demo-stock,demo-legacy,demo-setreuid
 TEST_LAB_STATE ?= /var/lib/mailsec-lab-test
 TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
 
-.PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-flood bench-runas lab-ls lab-down
+.PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-flood bench-runas bench-selections lab-ls lab-down
 
 help:
 	@echo "make demo      start a stock, a legacy and a setreuid-built lab host, audit them, harden them, audit them again"
@@ -44,6 +44,7 @@ help:
 	@echo "make bench-report the fleet page's size and open time in headless Chromium, 1 to 200 hosts"
 	@echo "make bench-flood  an SMTP flood (20 messages/s) into a host while it is hardened: accepted, refused, delivered"
 	@echo "make bench-runas  what SM-RUNAS-02's scan of every home costs on a host with 5,000 users, against its floor"
+	@echo "make bench-selections  the hardening under each selection (tags, families, exclusions, RunAsUser, waivers) on 5 profiles"
 
 ## The main job on the built-in lab.
 demo: venv build lab-image
@@ -76,8 +77,9 @@ report-test: venv build
 lab-image:
 	$(LAB) image bookworm trixie bullseye
 
-## The lab's own tests: lifecycle, clean teardown, mirror parsing, bullseye, denied system calls (needs root).
-lab-test: venv lab-image
+## The lab's own tests: lifecycle, clean teardown, mirror parsing, bullseye, denied system calls, the
+## selection sweep's sample, which hardens with the built collection (needs root).
+lab-test: venv build lab-image
 	$(call q_begin,lab-test,pytest tests/lab/tests)
 	cd tests/lab && $(TEST_LAB) PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/pytest -p no:cacheprovider -q tests </dev/null || $(call q_fail,lab-test)
 	$(call q_end,lab-test)
@@ -106,6 +108,10 @@ bench-report: venv build
 
 bench-flood: venv build lab-image
 	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_flood.py
+
+BENCH_SELECTIONS_ARGS ?=
+bench-selections: venv build lab-image
+	MAILSEC_LAB_STATE=/var/lib/mailsec-lab-bench PYTHONPATH=$(ROOT)/tests/lab $(Q_BIN)/python tests/lab/bench_selections.py $(BENCH_SELECTIONS_ARGS)
 
 lab-ls:
 	@$(LAB) ls
