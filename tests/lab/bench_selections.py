@@ -302,7 +302,7 @@ def run_batch(number: int, batch: list[Unit], args: argparse.Namespace, work: Pa
                                    work / f"b{number:02d}-g{index:02d}-{mode}.log", args.forks) for mode in ("check", "real")}
             for unit in units:
                 results = [host_ok(runs[mode], unit.name) for mode in ("check", "real")]
-                unit.judge("run", all(ok for ok, _ in results),
+                unit.judge("run", all(ok for ok, _why in results),
                            "; ".join(f"{mode}: {why}" for mode, (ok, why) in zip(("check", "real"), results, strict=True) if not ok))
                 passed, why = promise(runs["check"].records.get(unit.name), runs["real"].records.get(unit.name))
                 if passed is not None:
@@ -409,7 +409,7 @@ def main() -> int:
         for number, batch in enumerate(todo, 1):
             began = time.monotonic()
             run_batch(number, batch, args, work)
-            bad = sum(1 for u in batch for passed, _ in u.results.values() if not passed)
+            bad = sum(1 for u in batch for passed, _why in u.results.values() if not passed)
             print(f"batch {number}/{len(todo)}: {len(batch)} hosts, {len({u.selection for u in batch})} selections, "
                   f"{time.monotonic() - began:.0f} s, {bad} failures", flush=True)
     finally:
