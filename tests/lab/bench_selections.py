@@ -13,6 +13,9 @@ Each run is made in --check first and then for real, through the collection's ma
 and a play that records the role's result on the controller. Then, on each host:
 
   run      both runs of the selection ended without a failure on the host
+  scope    the real run changed only what the selection names: a control alone and the fixes it needs
+           (REQUIRES, taken too), a family alone and nothing else; never an excluded or waived control,
+           a family switched off, or RunAsUser where it is left alone
   cf       `sendmail -bv root` accepts the configuration
   submit   an ordinary user's submission (nobody, `sendmail -oi alice`) reaches /var/mail/alice
   smtp     a message sent over SMTP from this machine to the host's address is accepted and delivered
@@ -53,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RECORD_PLAYBOOK = Path(__file__).resolve().parent / "bench" / "selections.yml"
 PROFILES = ("stock", "legacy", "handedit", "setreuid", "tls")
 KINDS = ("default", "alone", "family", "skip-family", "excluded", "runas", "waiver")
-CHECKS = ("run", "cf", "submit", "smtp", "tls", "daemon", "promise", "full", "again")
+CHECKS = ("run", "scope", "cf", "submit", "smtp", "tls", "daemon", "promise", "full", "again")
 SAMPLE_PROFILE = "legacy"
 PREFIX = "sel"
 PID_FILE = "/run/sendmail/mta/sendmail.pid"
@@ -83,8 +86,11 @@ class Selection:
         return f"{self.kind} {self.value}".strip()
 
 
+CATALOGUE = catalogue()
+
+
 def selections(kinds: list[str]) -> list[Selection]:
-    cat = catalogue()
+    cat = CATALOGUE
     families = [f for f in cat.FAMILIES if f not in cat.AUDIT_ONLY_FAMILIES]
     controls = [c["id"] for c in cat.CONTROLS if c["family"] in families]
     made = {
@@ -250,6 +256,30 @@ def mail_checks(unit: Unit) -> None:
         unit.judge("tls", *tls_auth(host))
 
 
+def scope(selection: Selection, real: dict) -> tuple[bool, str]:
+    """The controls the real run changed that the selection leaves out."""
+    changed = set(real.get("changed_controls") or [])
+    family = {c["id"]: c["family"] for c in CATALOGUE.CONTROLS}
+    if selection.kind == "alone":
+        allowed, todo = set(), [selection.value]
+        while todo:  # the fixes it needs, and theirs
+            cid = todo.pop()
+            allowed.add(cid)
+            todo += [need["id"] for need in CATALOGUE.REQUIRES.get(cid, []) if need["id"] not in allowed]
+        stray = changed - allowed
+    elif selection.kind == "family":
+        stray = {cid for cid in changed if family[cid] != selection.value}
+    elif selection.kind == "skip-family":
+        stray = {cid for cid in changed if family[cid] == selection.value}
+    elif selection.kind in ("excluded", "waiver"):
+        stray = changed & {selection.value}
+    elif selection.kind == "runas":
+        stray = changed & {"SM-RUNAS-01"}
+    else:
+        stray = set()
+    return not stray, f"changed {', '.join(sorted(stray))} outside the selection (changed: {', '.join(sorted(changed))})"
+
+
 def promise(check: dict | None, real: dict | None) -> tuple[bool | None, str]:
     """--check against the real run: the same controls changed, the same manual ones, the same steps."""
     if check is None or real is None:
@@ -304,7 +334,10 @@ def run_batch(number: int, batch: list[Unit], args: argparse.Namespace, work: Pa
                 results = [host_ok(runs[mode], unit.name) for mode in ("check", "real")]
                 unit.judge("run", all(ok for ok, _why in results),
                            "; ".join(f"{mode}: {why}" for mode, (ok, why) in zip(("check", "real"), results, strict=True) if not ok))
-                passed, why = promise(runs["check"].records.get(unit.name), runs["real"].records.get(unit.name))
+                real = runs["real"].records.get(unit.name)
+                if real is not None:
+                    unit.judge("scope", *scope(unit.selection, real))
+                passed, why = promise(runs["check"].records.get(unit.name), real)
                 if passed is not None:
                     unit.judge("promise", passed, why)
 
