@@ -149,6 +149,19 @@ def validate_cf(candidate: str, cf_path: str, runner, sendmail: str = '/usr/sbin
                          % (cf_path, rc, _name_the_target(message, candidate, cf_path)))
 
 
+def check_installed(cf_path: str, runner, sendmail: str) -> str | None:
+    """Why sendmail rejects the installed ``cf_path`` as it stands (``sendmail -C cf_path -bv root``); None when it
+    reads it. A host whose own configuration does not validate is not one a new configuration can be judged
+    against: every later step would meet the same complaint half-way."""
+    try:
+        rc, out, err = runner([sendmail, '-C', cf_path] + list(VALIDATE_ARGS))
+    except OSError as exc:
+        return 'could not run %s to read %s: %s' % (sendmail, cf_path, exc.strerror or exc)
+    if rc == 0:
+        return None
+    return 'sendmail rejects the installed %s (exit %d: %s)' % (cf_path, rc, _first_line(err) or _first_line(out) or 'no message')
+
+
 def install_cf(candidate: str, cf_path: str, backup=None) -> str | None:
     """Replace ``cf_path`` by ``candidate`` with one rename; return the backup's path.
 

@@ -31,13 +31,13 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
-    BuildError, check, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, validate_cf,
+    BuildError, check, check_installed, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, validate_cf,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, queue_own_dirs, waiver_errors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import running_older_than, service_name
+from ansible_collections.mailsec.sendmail.plugins.module_utils._host import mta_running, running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import others_can_write, writable_by_others
@@ -396,8 +396,19 @@ class Engine:
         queue = (parse_cf(text)['options'].get('QueueDirectory') or '').rstrip('/')
         return queue in self.planned_queues
 
+    def check_installed(self, steps: list, state: dict, sendmail: str) -> None:
+        """Before the first write, check mode or not: sendmail reads each installed .cf as it stands. A complaint
+        about a path a step before the config fixes (a group-writable /etc/mail) is left to those steps."""
+        for config in sorted(state['configs']):
+            path = state['configs'][config].get('path')
+            if not path or not os.path.isfile(path):
+                continue
+            why = check_installed(path, self.io.run, sendmail)
+            if why and not self._fixes_a_named_path(steps, why):
+                raise BuildError('%s: make sendmail accept it first (sendmail -C %s -bv root); nothing was changed.' % (why, path))
+
     def check_configs(self, steps: list, state: dict, sendmail: str) -> None:
-        """Check mode: sendmail reads each new .cf from a private candidate.
+        """Before the first write, check mode or not: sendmail reads each new .cf from a private candidate.
 
         The path fixes before it are not made in check mode; where sendmail rejects the candidate over a
         path one of them fixes (a group-writable /etc/mail), the candidate is read again with the
@@ -501,7 +512,9 @@ class Engine:
         # The program the host was read through: the one asked for, or where the search found sendmail instead.
         sendmail = located.get('program') or (
             params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS))
-        daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name()}
+        # Whether the MTA runs now: a daemon the administrator stopped stays stopped, its new configuration waits for its next start.
+        daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name(),
+                  'running': mta_running(state.get('pid_file'))}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
                   'refused': [], 'notes': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
                   'daemon': daemon}
@@ -515,16 +528,18 @@ class Engine:
             steps = self.plan(state, [item for item in findings if item['id'] in chosen], expected)
         except plan_of.PlanError as exc:
             raise EngineError('%s; nothing was changed.' % exc, result) from exc
-        self.stale = running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
+        self.stale = daemon['running'] and running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
         applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
         after = None
         failures = []
         backups = []
+        # Everything sendmail would refuse is found before the first write: a refused run changes nothing.
+        try:
+            self.check_installed(applied, state, sendmail)
+            self.check_configs(applied, state, sendmail)
+        except BuildError as exc:
+            raise EngineError(str(exc), result) from exc
         if self.io.check_mode:
-            try:
-                self.check_configs(applied, state, sendmail)
-            except BuildError as exc:
-                raise EngineError(str(exc), result) from exc
             done = [dict(item, changed=True) for item in applied]
         else:
             try:
@@ -561,7 +576,7 @@ class Engine:
                                                                for item in changed_steps)]
         result['cf_changed'] = [change['cf'] for change in installed]
         # A run cut short after installing a .cf leaves a daemon that still runs the old one: restart it too.
-        result['restart_needed'] = bool(installed) or self.stale
+        result['restart_needed'] = (bool(installed) and result['daemon']['running']) or self.stale
         result['refused'] = [{'id': item['id'], 'path': item['target'], 'reason': item['why']}
                              for item in not_done if item['kind'] == 'refuse']
         still = {c_id for c_id, item in (after_by_id or before).items() if item['status'] in plan_of.FAILING}
@@ -634,7 +649,10 @@ class Engine:
                 return text + said + ('; ' + STALE if result['restart_needed'] else '') + '.'
             return 'Upkeep only (map databases rebuilt); no control needed a change%s.' % said
         text = '%d control%s %s' % (count, '' if count == 1 else 's', 'to fix' if self.io.check_mode else 'fixed')
-        if result['cf_changed']:
+        if result['cf_changed'] and not result['daemon']['running']:
+            text += '; sendmail is stopped: the new %s takes effect when it is next started' % ', '.join(
+                os.path.basename(p) for p in result['cf_changed'])
+        elif result['cf_changed']:
             text += '; restart sendmail to use the new %s' % ', '.join(os.path.basename(p) for p in result['cf_changed'])
         elif result['restart_needed']:
             text += '; ' + STALE

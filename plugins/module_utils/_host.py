@@ -207,6 +207,21 @@ def pid_file_daemons(pid_files=PID_FILES, proc: str = '/proc') -> list:
     return found
 
 
+def mta_running(pid_file: str | None, proc: str = '/proc') -> bool:
+    """Whether the MTA daemon runs: the process its pid file names is alive and is sendmail; where sendmail names
+    no pid file, a sendmail process accepts connections. A stale pid file (the daemon stopped, its number
+    reused by another program) does not count."""
+    if not pid_file:
+        return any(item['role'] == 'listener' for item in daemon_processes(proc))
+    try:
+        with open(pid_file, encoding='utf-8', errors='replace') as handle:
+            pid = handle.readline().strip()
+    except OSError:
+        return False
+    read = _read_process(proc, pid) if pid.isdigit() else None
+    return bool(read) and is_sendmail(*read)
+
+
 # Where the service manager of each platform keeps the MTA's unit or script.
 SERVICE_FILES = {
     'sendmail': ('/etc/systemd/system/sendmail.service', '/usr/lib/systemd/system/sendmail.service',

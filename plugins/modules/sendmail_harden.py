@@ -302,9 +302,10 @@ runas_breaks:
       0700): mail to alice goes to the mailbox instead"
 restart_needed:
   description:
-    - Whether a C(.cf) was (in check mode, would be) replaced, or the running MTA started before the installed
-      C(sendmail.cf) was last written (a run cut short after installing it, an edit nobody restarted for); running
-      daemons read it only after a restart.
+    - Whether the running MTA must be restarted, as a C(.cf) was (in check mode, would be) replaced, or it started
+      before the installed C(sendmail.cf) was last written (a run cut short after installing it, an edit nobody
+      restarted for); running daemons read it only after a restart. False when the MTA does not run
+      (C(daemon.running)), as a daemon the administrator stopped stays stopped and reads the new C(.cf) when next started.
   returned: always
   type: bool
   sample: true
@@ -322,10 +323,11 @@ cf_source:
 daemon:
   description:
     - What the handlers need, as found on the host. C(binary) (the sendmail program), C(pid_file) (the MTA's, from
-      C(sendmail -d0.10)) and C(service) (the service manager's name for it, null when none was found).
+      C(sendmail -d0.10)), C(service) (the service manager's name for it, null when none was found) and C(running)
+      (whether the MTA daemon ran when the host was read, by the process the pid file names, else one accepting connections).
   returned: always
   type: dict
-  sample: {binary: /usr/sbin/sendmail, pid_file: /run/sendmail/mta/sendmail.pid, service: sendmail}
+  sample: {binary: /usr/sbin/sendmail, pid_file: /run/sendmail/mta/sendmail.pid, service: sendmail, running: true}
 backup_files:
   description: The copies of replaced files.
   returned: when O(backup=true) and a file was replaced

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -25,6 +26,9 @@ if '-C' in sys.argv:
     text = open(sys.argv[sys.argv.index('-C') + 1]).read()
     if 'RunAsUser=nosuch' in text:
         sys.stdout.write('readcf: option RunAsUser: unknown user nosuch\n')
+        sys.exit(70)
+    if '\nZfoo\n' in text:
+        sys.stdout.write('%%s: line 1868: unknown configuration line "Zfoo"\n' %% sys.argv[sys.argv.index('-C') + 1])
         sys.exit(70)
     sys.stdout.write('root... deliverable: mailer local, user root\n')
     sys.exit(0)
@@ -86,6 +90,21 @@ def host(tmp_path, monkeypatch):
     return {'binary': str(tools / 'sendmail'), 'mail': mail, 'tools': tools, 'root': tmp_path}
 
 
+@pytest.fixture
+def daemon(host):
+    """A process named as Debian's MTA daemon is (a copy of sleep), whose pid the pid file sendmail -d0.10 names holds."""
+    program = host['root'] / 'sendmail-mta'
+    shutil.copy(shutil.which('sleep'), str(program))
+    process = subprocess.Popen([str(program), '300'])
+    pid_file = host['root'] / 'sendmail.pid'
+    pid_file.write_text('%d\n' % process.pid)
+    d0 = host['root'] / 'd0.txt'
+    d0.write_text(d0.read_text().replace('/var/run/sendmail/mta/sendmail.pid', str(pid_file)))
+    yield pid_file
+    process.kill()
+    process.wait()
+
+
 def base_args(host, **more):
     return dict({'binary': host['binary'], 'os_family': 'Debian', 'include': ['safety']}, **more)
 
@@ -121,7 +140,7 @@ def test_bad_options_give_one_error(capsys, tmp_path):
                              'expected.SM-QUEUE-01.mode must be a quoted octal string such as "0644".')
 
 
-def test_check_mode_returns_the_plan_and_writes_nothing(capsys, host):
+def test_check_mode_returns_the_plan_and_writes_nothing(capsys, host, daemon):
     before = snapshot(host['mail'])
     drift = run_module(sendmail_drift, capsys, {'binary': host['binary'], 'os_family': 'Debian', 'include': ['safety'],
                                                 'probe_kernel': False})
@@ -145,7 +164,8 @@ def test_check_mode_returns_the_plan_and_writes_nothing(capsys, host):
     assert found['SM-SAFE-02'] == {'id': 'SM-SAFE-02', 'status_before': 'pass', 'status_after': None, 'changed': False,
                                    'steps': [], 'details': 'passes; left alone'}
     assert 'drift_after' not in result
-    assert result['daemon']['binary'] == host['binary'] and result['daemon']['pid_file'] == '/var/run/sendmail/mta/sendmail.pid'
+    assert result['daemon'] == {'binary': host['binary'], 'pid_file': str(daemon), 'service': result['daemon']['service'],
+                                'running': True}
 
 
 def test_fix_then_nothing_left(capsys, host):
@@ -261,20 +281,52 @@ def test_the_kill_hook_stops_the_module_after_a_phase(capsys, host, monkeypatch)
     assert 'O DontBlameSendmail=safe' in (host['mail'] / 'sendmail.cf').read_text()
 
 
-def test_a_daemon_older_than_its_cf_is_restarted(capsys, host):
+def test_a_daemon_older_than_its_cf_is_restarted(capsys, host, daemon):
     """After a run cut short once the .cf was installed, nothing is left to change but the daemon."""
     run_module(sendmail_harden, capsys, base_args(host))
-    pid_file = host['root'] / 'sendmail.pid'
-    pid_file.write_text('%d\n' % os.getpid())
+    pid_file = daemon
     os.utime(str(pid_file), (1, 1))
-    d0 = host['root'] / 'd0.txt'
-    d0.write_text(d0.read_text().replace('/var/run/sendmail/mta/sendmail.pid', str(pid_file)))
     for check_mode in (True, False):
         result = run_module(sendmail_harden, capsys, base_args(host), check_mode=check_mode)
         assert result['changed'] is False and result['plan'] == [] and result['restart_needed'] is True
         assert 'started before sendmail.cf was last written' in result['msg']
     os.utime(str(pid_file))
     assert run_module(sendmail_harden, capsys, base_args(host))['restart_needed'] is False
+
+
+def test_a_stopped_daemon_stays_stopped(capsys, host):
+    """No sendmail runs (the pid file names none): the new .cf is installed, nothing asks for a restart, and the
+    summary says when it takes effect."""
+    said = 'sendmail is stopped: the new sendmail.cf takes effect when it is next started'
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, base_args(host), check_mode=check_mode)
+        assert result['changed_controls'] == ['SM-SAFE-01'] and result['cf_changed'] == [str(host['mail'] / 'sendmail.cf')]
+        assert result['daemon']['running'] is False and result['restart_needed'] is False
+        assert said in result['msg']
+    assert 'O DontBlameSendmail=safe' in (host['mail'] / 'sendmail.cf').read_text()
+
+
+def test_a_stale_pid_file_is_no_running_daemon(capsys, host, daemon):
+    """The pid file names a live process that is not sendmail (its number reused): the daemon is stopped."""
+    daemon.write_text('%d\n' % os.getpid())
+    result = run_module(sendmail_harden, capsys, base_args(host), check_mode=True)
+    assert result['daemon']['running'] is False and result['restart_needed'] is False
+
+
+def test_an_installed_cf_sendmail_rejects_is_refused_before_any_change(capsys, host):
+    """The host's own sendmail.cf has a line sendmail rejects: refused in check mode and for real, and the group-
+    writable configuration directory the same run would fix first is left as it was."""
+    cf = host['mail'] / 'sendmail.cf'
+    cf.write_text(cf.read_text() + 'Zfoo\n')
+    os.chmod(str(host['mail']), 0o775)
+    before = snapshot(host['mail'])
+    args = base_args(host, include=['SM-FILE-01', 'SM-SAFE-01'])
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, args, check_mode=check_mode)
+        assert result['failed'] is True and result['changed'] is False, result
+        assert result['msg'].startswith('sendmail rejects the installed %s (exit 70: ' % cf), result['msg']
+        assert 'unknown configuration line "Zfoo"' in result['msg'] and result['msg'].endswith('nothing was changed.')
+    assert snapshot(host['mail']) == before and os.stat(str(host['mail'])).st_mode & 0o777 == 0o775
 
 
 # --- what one fix needs of another's, and waivers ---------------------------------------------------------
