@@ -21,15 +21,12 @@ import grp
 import os
 import pwd
 import re
-import signal
 import tempfile
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_journal as journals, _apply_kinds as kinds
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of, _requires as requires_of
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
-    ENTRY_STEPS, apply_entry, apply_path, apply_pin, probe_entry, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
-)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import queue_hazards, stale_maps
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
     BuildError, check, check_installed, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, validate_cf,
 )
@@ -40,7 +37,6 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import mta_running, running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import others_can_write, writable_by_others
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
@@ -48,8 +44,8 @@ QUEUE_CONTROLS = ('SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03')
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
 SAFETY_GROUPS = ('config_dirs', 'cf_mta', 'cf_msp', 'mc', 'aliases')
 STALE = 'the running sendmail started before sendmail.cf was last written: restart it to use it'
-# The fault test's hook: the suite sets it to a phase name, and the module dies by SIGKILL right after that phase.
-KILL_AFTER = 'MAILSEC_SENDMAIL_TEST_KILL_AFTER'
+OWED = 'sendmail ran before an earlier run that did not finish (or whose restart did not), and is stopped: start it'
+OWED_RUNNING = 'an earlier run did not finish its restart of sendmail: restart it'
 
 
 class EngineError(Exception):
@@ -94,39 +90,6 @@ def host_accounts():
     return users, groups
 
 
-def root_only(attributes: dict | None) -> bool:
-    """Whether planned owner, group and mode leave a directory writable by root alone."""
-    if not attributes:
-        return False
-    return not others_can_write(attributes['owner'] == 'root', attributes['group'] == 'root', int(attributes['mode'], 8))
-
-
-def alias_link_problem(item: dict, planned: dict) -> str | None:
-    """Why an alias file must not be written where its links lead: a link, or the file, in a directory others
-    than root can write to (``planned``: owner, group and mode path steps before leave a directory with), or
-    the links leading elsewhere than when the host was read."""
-    chain = link_chain(item['source'])
-    if chain[-1] != item['target']:
-        return '%s now leads to %s, not %s; not edited' % (item['source'], chain[-1], item['target'])
-    for path in chain:
-        directory = os.path.dirname(path)
-        try:
-            unsafe = writable_by_others(os.lstat(directory))
-        except OSError as exc:
-            return '%s: %s; not edited' % (directory, exc.strerror or exc)
-        if unsafe and not root_only(planned.get(directory)):
-            return ('%s is reached through %s, which others than root can write to (a link there could lead anywhere); '
-                    'not edited' % (item['target'], directory))
-    if not os.path.isfile(item['target']) or os.path.islink(item['target']):
-        return '%s is not a regular file; not edited' % item['target']
-    return None
-
-
-def _maybe_die(phase: str) -> None:
-    if os.environ.get(KILL_AFTER) == phase:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def _diff_mc(change: dict, ids: list) -> dict:
     label = '%s (%s)' % (change['mc'], ', '.join(dict.fromkeys(ids)))
     return {'before_header': label, 'after_header': label, 'before': change['mc_text'], 'after': change['mc_new']}
@@ -168,6 +131,7 @@ class Engine:
         self.breaks = []
         self.stale = False
         self.planned_queues = {}
+        self.backups = []
 
     # --- read and judge ------------------------------------------------------------------------------
 
@@ -259,13 +223,7 @@ class Engine:
         planned = {item['target']: item['after'] for item in steps if item['kind'] == 'path'}
         checked = []
         for item in steps:
-            if item['kind'] == 'alias_edit':
-                reason = alias_link_problem(item, planned)
-            elif item['kind'] in ENTRY_STEPS:
-                reason = probe_entry(item, root_only(planned.get(os.path.dirname(item['target']))))
-            else:
-                probe = {'path': probe_path, 'statoverride': probe_pin}.get(item['kind'])
-                reason = probe(item) if probe else None
+            reason = kinds.KINDS[item['kind']]['probe'](item, planned)
             checked.append(plan_of.refuse(item['id'], item['target'], reason) if reason else item)
         return checked
 
@@ -424,100 +382,131 @@ class Engine:
                 self._check(change, sendmail, text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
                 change['checked'] = 'with the DontBlameSendmail now in force, until the path fixes before it are made'
 
-    def _apply_config(self, steps: list, sendmail: str, done: list) -> list:
-        """Validate every new .cf, then install each (its .mc first); return the copies made."""
-        backups, installed = [], []
-        try:
-            for change in self.changes.values():
-                self._check(change, sendmail)
-            for config, change in self.changes.items():
-                backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,
-                                      backup=self.io.backup if self.params['backup'] else None,
-                                      validate=self._validate_candidate(change, sendmail)))
-                installed.append(change['cf'])
-                for item in steps:
-                    if item['kind'] in plan_of.CONFIG_KINDS and item['config'] == config:
-                        done.append(dict(item, changed=change['cf_changed'] or change['mc_changed'], refused=None, error=None))
-        except Exception as exc:  # noqa: BLE001 - whatever stopped the install, the host is told what stands
-            reason = str(exc) if isinstance(exc, BuildError) else 'could not install a new .cf: %s' % (
-                getattr(exc, 'strerror', None) or exc)
-            fixes = len([item for item in done if item['kind'] == 'path' and item.get('changed')])
-            stands = ('; installed before it: %s, and that is what runs after a restart' % ', '.join(installed) if installed
-                      else '; no .cf was installed, the running configuration stays')
-            raise EngineError(reason.rstrip('.').replace('; nothing was changed', '') + stands + (
-                ' (the %d owner and mode fixes before it only tighten what it accepts)' % fixes if fixes else '') + '.',
-                {'done': done}) from exc
-        return backups
+    def _config_entries(self) -> list:
+        """One ``config`` step per configuration that changes: its .cf and .mc installed as a whole, with the new text."""
+        return [plan_of.step(None, 'config', 'config', change['cf'], None, change['cf_new'], 'the new %s' % change['cf'],
+                             config=config, mc=change['mc'] if change['mc_changed'] else None)
+                for config, change in self.changes.items() if change['cf_changed'] or change['mc_changed']]
 
-    def _apply_alias(self, item: dict) -> dict:
-        """Write an edited alias file in place of the old one (its owner and mode kept), if it is still as read
-        and reached only through directories root alone can write to."""
-        refused = alias_link_problem(item, {})
-        if refused:
-            return {'changed': False, 'refused': refused, 'error': None}
+    def sequence(self, steps: list) -> list:
+        """The steps a real run takes, in the order it takes them: phase by phase, each configuration as one step."""
+        ordered = []
+        for phase in plan_of.PHASES:
+            ordered += [item for item in steps if item['phase'] == phase and item['kind'] not in plan_of.CONFIG_KINDS]
+            if phase == 'config':
+                ordered += self._config_entries()
+        return ordered
+
+    def _install_config(self, item: dict, sendmail: str) -> dict:
+        """Install one configuration (sendmail reads it first, see _cfbuild.commit); EngineError when it cannot be."""
+        change = self.changes[item['config']]
         try:
-            with open(item['target'], encoding='utf-8', errors='surrogateescape') as handle:
-                current = handle.read()
-        except OSError as exc:
-            return {'changed': False, 'refused': None, 'error': '%s: %s' % (item['target'], exc.strerror or exc)}
-        if current != item['before']:
-            return {'changed': False, 'refused': '%s changed since it was read; not edited' % item['target'], 'error': None}
-        self.io.write_text(item['target'], item['after'])
+            self.backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,
+                                       backup=self.io.backup if self.params['backup'] else None,
+                                       validate=self._validate_candidate(change, sendmail)))
+        except Exception as exc:  # noqa: BLE001 - whatever stopped the install, the run is rolled back
+            reason = str(exc) if isinstance(exc, BuildError) else 'could not install a new %s: %s' % (
+                change['cf'], getattr(exc, 'strerror', None) or exc)
+            raise EngineError(reason.rstrip('.').replace('; nothing was changed', '')) from exc
         return {'changed': True, 'refused': None, 'error': None}
 
-    def apply(self, steps: list, sendmail: str) -> tuple:
-        """Carry out the plan phase by phase; returns (done steps with their outcome, backups)."""
-        done, backups, failures = [], [], []
-        dpkg = self.io.bin('dpkg-statoverride')
-        makemap = self.io.bin('makemap', SENDMAIL_DIRS)
-        aliases_done = False
-        for phase in plan_of.PHASES:
-            for item in [s for s in steps if s['phase'] == phase and s['kind'] not in plan_of.CONFIG_KINDS]:
-                if item['kind'] == 'path':
-                    outcome = apply_path(item, check_mode=False)
-                    outcome = dict(outcome, error=None)
-                elif item['kind'] in ENTRY_STEPS:
-                    outcome = apply_entry(item)
-                elif item['kind'] == 'alias_edit':
-                    outcome = self._apply_alias(item)
-                    aliases_done = aliases_done and not outcome['changed']  # the edited file wants its own rebuild
-                elif item['kind'] == 'statoverride':
-                    outcome = apply_pin(item, self.io.run, dpkg)
-                else:
-                    outcome = rebuild_map(item, self.io.run, sendmail, makemap, aliases_done)
-                    aliases_done = aliases_done or item['map_class'] == 'aliases'
+    def apply(self, steps: list, sendmail: str, journal, offset: int = 0) -> tuple:
+        """Carry out the plan phase by phase, each step marked in the journal before and after it; returns (done steps
+        with their outcome, failures). A step that cannot be made raises EngineError with what was done so far."""
+        done, failures = [], []
+        context = kinds.Context(self.io.run, sendmail, self.io.bin('dpkg-statoverride'), self.io.bin('makemap', SENDMAIL_DIRS),
+                                self.io.write_text, apply_config=lambda item: self._install_config(item, sendmail))
+        ordered = self.sequence(steps)
+        phases = [item['phase'] for item in ordered]
+        for number, item in enumerate(ordered):
+            journal.mark(offset + number, 'begun')
+            try:
+                outcome = kinds.KINDS[item['kind']]['apply'](item, context)
+            except EngineError as exc:
+                exc.result = {'done': done}
+                raise
+            journal.mark(offset + number, 'done', changed=bool(outcome.get('changed')))
+            if item['kind'] == 'config':
+                change = self.changes[item['config']]
+                done += [dict(step, changed=change['cf_changed'] or change['mc_changed'], refused=None, error=None)
+                         for step in steps if step['kind'] in plan_of.CONFIG_KINDS and step['config'] == item['config']]
+            else:
                 done.append(dict(item, **outcome))
-                if outcome.get('error'):
-                    failures.append(outcome['error'])
-            if phase == 'config':
-                backups.extend(self._apply_config(steps, sendmail, done))
-            _maybe_die(phase)
-        return done, backups, failures
+            if outcome.get('error'):
+                failures.append(outcome['error'])
+            if number + 1 == len(ordered) or phases[number + 1] != item['phase']:
+                journal.phase_done(item['phase'])
+        return done, failures
+
+    def record(self, steps: list) -> tuple:
+        """What undoing each step of the run needs, read before its first write: (entries, copies)."""
+        entries, copies = [], {}
+        for item in self.sequence(steps):
+            record, kept = kinds.KINDS[item['kind']]['record'](item)
+            entries.append({'step': item, 'record': record})
+            copies.update(kept)
+        return entries, copies
 
     # --- the run ----------------------------------------------------------------------------------
+
+    def _context(self, sendmail: str | None) -> kinds.Context:
+        return kinds.Context(self.io.run, sendmail or self.io.bin('sendmail', SENDMAIL_DIRS) or self.params['binary'],
+                             self.io.bin('dpkg-statoverride'), self.io.bin('makemap', SENDMAIL_DIRS), self.io.write_text)
+
+    def roll_back(self, journal: journals.Journal, sendmail: str) -> tuple:
+        """Undo the steps of the journal's run that began, in reverse order; returns (steps undone, errors)."""
+        entries = [entry for entry in journal.data['steps'] if entry['state'] in ('begun', 'done')]
+        undone, errors = kinds.undo_all(entries, self._context(sendmail), journal.data['copies'])
+        journal.finish('rolled_back', undo_errors=errors)
+        return [entry['step'] for entry in undone], errors
+
+    def recover(self) -> dict | None:
+        """An earlier run that did not end (killed, the host down): what it had done, to be completed by this run.
+
+        Each phase leaves a host that works (see _plan), so this run plans from the host as it stands and finishes
+        the work; the killed run's steps stay in the journal ahead of this run's, so that an undo reverts both."""
+        found = journals.load(self.params['journal_dir'])
+        if not journals.unfinished(found):
+            return None
+        started = [entry for entry in found['steps'] if entry['state'] in ('begun', 'done')]
+        return {'run': found['run'], 'started': found['started'], 'entries': started, 'copies': found['copies'],
+                'daemon': found['daemon'], 'phases_done': found['phases_done']}
 
     def run(self) -> dict:
         params = self.params
         errors = selection_errors(params['include'], params['exclude'], params['expected']) + waiver_errors(params['waivers'], BY_ID)
         if errors:
             raise EngineError('; '.join(errors) + '.')
+        if params['undo']:
+            return self.undo()
         self.selected = select(params['include'], params['exclude'])
         chosen = [control['id'] for control in self.selected]
         # What the selected fixes may need is read and judged too, and taken only where the plan needs it.
         self.controls = [control for control in CONTROLS if control['id'] in set(chosen + requires_of.closure(chosen))]
         self.family = params['os_family'] or read_os()['family']
         self.lacking = requires_of.unavailable(params['exclude'], params['waivers'], params['host_name'], self.today, self.family)
+        try:
+            recovered = self.recover()
+        except journals.JournalError as exc:
+            raise EngineError(str(exc)) from exc
         state = self.read()
         located = state.get('locate') or {}
         # The program the host was read through: the one asked for, or where the search found sendmail instead.
         sendmail = located.get('program') or (
             params['binary'] if os.path.exists(params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS))
-        # Whether the MTA runs now: a daemon the administrator stopped stays stopped, its new configuration waits for its next start.
+        # Whether the MTA runs now, and whether the administrator had it running: a daemon stopped by hand stays
+        # stopped, one a killed run or an unfinished restart left stopped is started again.
+        running = mta_running(state.get('pid_file'))
+        owed = journals.restart_owed(params['journal_dir']) or bool(recovered and recovered['daemon'].get('running'))
         daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name(),
-                  'running': mta_running(state.get('pid_file'))}
+                  'running': running, 'restart_owed': owed}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
                   'refused': [], 'notes': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
-                  'daemon': daemon}
+                  'daemon': daemon, 'journal': {'path': os.path.join(params['journal_dir'], journals.NAME),
+                                                'restart_mark': os.path.join(params['journal_dir'], journals.RESTART_MARK)}}
+        if recovered:
+            result['completed'] = {'run': recovered['run'], 'started': recovered['started'],
+                                   'steps': len(recovered['entries']), 'phases_done': recovered['phases_done']}
         if not state['installed']:
             if located.get('seen'):  # sendmail is there, but nothing can read it: not a host without sendmail
                 raise EngineError('%s: give the program in binary, or reinstall sendmail; nothing was changed.' % located['seen'], result)
@@ -528,11 +517,10 @@ class Engine:
             steps = self.plan(state, [item for item in findings if item['id'] in chosen], expected)
         except plan_of.PlanError as exc:
             raise EngineError('%s; nothing was changed.' % exc, result) from exc
-        self.stale = daemon['running'] and running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
+        self.stale = running and running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
         applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
         after = None
         failures = []
-        backups = []
         # Everything sendmail would refuse is found before the first write: a refused run changes nothing.
         try:
             self.check_installed(applied, state, sendmail)
@@ -542,21 +530,103 @@ class Engine:
         if self.io.check_mode:
             done = [dict(item, changed=True) for item in applied]
         else:
-            try:
-                done, backups, failures = self.apply(applied, sendmail)
-            except EngineError as exc:
-                exc.result = self.report(result, findings, steps, exc.result.get('done', []), None)
-                # A run that stops part-way says what it did change: the recap of a failed task counts no change.
-                if exc.result['changed_controls']:
-                    exc.msg = '%s Changed before it stopped: %s.' % (exc.msg, ', '.join(exc.result['changed_controls']))
-                raise
+            done, failures = self._apply_journaled(applied, sendmail, recovered, result, findings, steps)
             after = self.judge(self.read(state) if any(item['changed'] for item in done) else state, expected)
         report = self.report(result, findings, steps, done, after)
-        if backups:
-            report['backup_files'] = backups
-        if failures:
-            raise EngineError('Some fixes could not be made: %s.' % '; '.join(failures), report)
+        if self.backups:
+            report['backup_files'] = self.backups
+        if not self.io.check_mode:
+            journals.mark_restart(params['journal_dir'], report['restart_needed'])
         return report
+
+    def undo(self) -> dict:
+        """Revert the last run that changed something, from its journal, in reverse order (in check mode: say what
+        would be). Refused, with nothing changed, where the host no longer has what that run left on a path (an
+        administrator's later change is never undone)."""
+        directory = self.params['journal_dir']
+        try:
+            found = journals.load(directory)
+        except journals.JournalError as exc:
+            raise EngineError(str(exc)) from exc
+        sendmail = self.params['binary'] if os.path.exists(self.params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
+        state = read_host(self.io.run, [], self.params['binary'], self.params['os_family'] or read_os()['family'], {},
+                          probe_kernel=False)[1] if sendmail else {}
+        running = mta_running(state.get('pid_file'))
+        result = {'changed': False, 'changed_controls': [], 'undone': [], 'plan': [], 'not_done': [], 'manual': [], 'notes': [],
+                  'restart_needed': False, 'cf_changed': [], 'journal': {'path': os.path.join(directory, journals.NAME),
+                                                                         'restart_mark': os.path.join(directory, journals.RESTART_MARK)},
+                  'daemon': {'binary': sendmail or self.params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name(),
+                             'running': running, 'restart_owed': False}}
+        if not found or found['status'] != 'done':
+            why = {None: 'no run of the hardening changed this host', 'undone': 'the last run was undone already',
+                   'rolled_back': 'the last run was rolled back', 'applying': None}[found and found['status']]
+            if why is None:
+                raise EngineError('the last run of the hardening did not finish (%s, see %s): run the hardening to complete it, '
+                                  'then undo; nothing was changed.' % (found['started'], result['journal']['path']), result)
+            return dict(result, msg='Nothing to undo: %s.' % why)
+        entries = [entry for entry in found['steps'] if entry['state'] == 'done' and entry.get('changed')]
+        last = {}
+        for entry in entries:  # a path two steps changed in turn is judged by what the last one left
+            last[(entry['step']['kind'], entry['step']['target'])] = entry
+        later = sorted({entry['step']['target'] for entry in last.values()
+                        if not kinds.KINDS[entry['step']['kind']]['still'](entry['step'], entry['record'])})
+        if later:
+            raise EngineError('changed since the run of %s: %s; undo leaves an administrator\'s later change alone, so '
+                              'nothing was changed.' % (found['started'], ', '.join(later)), result)
+        steps = [dict(entry['step'], changed=True) for entry in reversed(entries)]
+        configs = [item['target'] for item in steps if item['kind'] == 'config']
+        result.update(changed=bool(steps), undone=[{'id': item['id'], 'kind': item['kind'], 'target': item['target']} for item in steps],
+                      changed_controls=sorted({item['id'] for item in steps if item['id']}), cf_changed=configs,
+                      restart_needed=bool(configs) and running)
+        if not self.io.check_mode and steps:
+            undone, errors = kinds.undo_all(entries, self._context(sendmail), found['copies'])
+            journal = journals.Journal(directory)
+            journal.data = found
+            journal.finish('undone', undo_errors=errors)
+            if errors:
+                raise EngineError('the undo stopped short: %s.' % '; '.join(errors), result)
+            journals.mark_restart(directory, result['restart_needed'])
+        result['msg'] = '%s the run of %s: %d step%s%s.' % (
+            'Would undo' if self.io.check_mode else 'Undid', found['started'], len(steps), '' if len(steps) == 1 else 's',
+            '; restart sendmail to use the %s it had' % ', '.join(os.path.basename(p) for p in configs) if result['restart_needed']
+            else '')
+        return result
+
+    def _apply_journaled(self, applied: list, sendmail: str, recovered: dict | None, result: dict, findings: list,
+                         steps: list) -> tuple:
+        """Record the run, carry it out, and roll it back where a step fails: a failed run leaves the host as it was."""
+        journal = journals.Journal(self.params['journal_dir'])
+        entries, copies = self.record(applied)
+        inherited = recovered['entries'] if recovered else []
+        if not entries and not inherited:
+            return [], []
+        try:
+            # The killed run's steps come first: an undo reverts them after this run's, to the host before both.
+            journal.start([{'step': entry['step'], 'record': entry['record'], 'inherited': True} for entry in inherited] + entries,
+                          {'running': bool(result['daemon']['running'] or result['daemon']['restart_owed'])},
+                          copies, dict(recovered['copies']) if recovered else {})
+            for number in range(len(inherited)):
+                journal.mark(number, 'done', changed=True)
+        except (OSError, journals.JournalError) as exc:
+            raise EngineError('could not write the journal %s: %s; nothing was changed.' % (
+                journal.path, getattr(exc, 'strerror', None) or exc), result) from exc
+        done, failures = [], []
+        try:
+            done, failures = self.apply(applied, sendmail, journal, offset=len(inherited))
+            if failures:
+                raise EngineError('Some fixes could not be made: %s.' % '; '.join(failures), {'done': done})
+        except EngineError as exc:
+            undone, errors = self.roll_back(journal, sendmail)
+            exc.result = self.report(result, findings, steps, [], None)
+            exc.result['rolled_back'] = [{'id': item['id'], 'kind': item['kind'], 'target': item['target']} for item in undone]
+            exc.result['rollback_errors'] = errors
+            count = len(exc.result['rolled_back'])
+            exc.msg = '%s The run was rolled back (%d step%s undone)%s.' % (
+                exc.msg.rstrip('.') + '.', count, '' if count == 1 else 's',
+                '; these could not be undone: %s' % '; '.join(errors) if errors else ', the host is as it was')
+            raise
+        journal.finish('done')
+        return done, failures
 
     def report(self, result: dict, findings: list, steps: list, done: list, after) -> dict:
         """The module's result from the plan and what was done (in check mode: what would be)."""
@@ -576,7 +646,9 @@ class Engine:
                                                                for item in changed_steps)]
         result['cf_changed'] = [change['cf'] for change in installed]
         # A run cut short after installing a .cf leaves a daemon that still runs the old one: restart it too.
-        result['restart_needed'] = (bool(installed) and result['daemon']['running']) or self.stale
+        daemon = result['daemon']
+        # A daemon the administrator stopped stays stopped; one an unfinished run or restart left stopped is started.
+        result['restart_needed'] = bool(daemon['restart_owed'] or (daemon['running'] and (installed or self.stale)))
         result['refused'] = [{'id': item['id'], 'path': item['target'], 'reason': item['why']}
                              for item in not_done if item['kind'] == 'refuse']
         still = {c_id for c_id, item in (after_by_id or before).items() if item['status'] in plan_of.FAILING}
@@ -635,27 +707,37 @@ class Engine:
                     change['cf_text'], change['cf_new']))))
         return entries + plan_of.diff_entries(changed_steps)
 
+    def _restart_reason(self, result: dict) -> str:
+        if self.stale:
+            return STALE
+        return OWED if not result['daemon']['running'] else OWED_RUNNING
+
     def summary(self, result: dict, taken=()) -> str:
         count = len(result['changed_controls'])
-        kinds = {kind: sorted({item['id'] for item in result['not_done'] if item['kind'] == kind}) for kind in ('held', 'waived')}
-        by_hand = ', '.join(c_id for c_id in result['manual'] if c_id not in kinds['held'])
+        listed = {kind: sorted({item['id'] for item in result['not_done'] if item['kind'] == kind}) for kind in ('held', 'waived')}
+        by_hand = ', '.join(c_id for c_id in result['manual'] if c_id not in listed['held'])
         # What the user chose, and what the hardening did beyond the selection because of it.
         said = ''.join('; %s: %s' % (label, ', '.join(ids)) for label, ids in (
-            ('taken too', list(taken)), ('held back', kinds['held']), ('waived', kinds['waived'])) if ids)
+            ('taken too', list(taken)), ('held back', listed['held']), ('waived', listed['waived'])) if ids)
+        completed = ''
+        if result.get('completed'):
+            completed = '; this run completed one that stopped part-way (%s, %d step%s done)' % (
+                result['completed']['started'], result['completed']['steps'], '' if result['completed']['steps'] == 1 else 's')
         if not count:
             if not result['changed']:
                 text = ('Nothing changed; by hand: %s' % by_hand) if by_hand else (
                     'Nothing changed' if said else 'Every selected control passes; nothing to change')
-                return text + said + ('; ' + STALE if result['restart_needed'] else '') + '.'
-            return 'Upkeep only (map databases rebuilt); no control needed a change%s.' % said
+                return text + said + ('; ' + self._restart_reason(result) if result['restart_needed'] else '') + completed + '.'
+            return 'Upkeep only (map databases rebuilt); no control needed a change%s%s.' % (said, completed)
         text = '%d control%s %s' % (count, '' if count == 1 else 's', 'to fix' if self.io.check_mode else 'fixed')
-        if result['cf_changed'] and not result['daemon']['running']:
+        if result['cf_changed'] and not result['restart_needed']:
             text += '; sendmail is stopped: the new %s takes effect when it is next started' % ', '.join(
                 os.path.basename(p) for p in result['cf_changed'])
         elif result['cf_changed']:
             text += '; restart sendmail to use the new %s' % ', '.join(os.path.basename(p) for p in result['cf_changed'])
         elif result['restart_needed']:
-            text += '; ' + STALE
+            text += '; ' + self._restart_reason(result)
+        text += completed
         if by_hand:
             text += '; by hand: %s' % by_hand
         return text + said + '.'

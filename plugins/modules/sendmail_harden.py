@@ -124,6 +124,25 @@ options:
         C(btree) map of C(sendmail.cf) (C(makemap)) whose source is newer than its database, before anything else.
     type: bool
     default: false
+  undo:
+    description:
+      - Revert the last run that changed the host, from its journal, in reverse order; files, owners, modes,
+        statoverride entries, alias edits and the C(.cf)/C(.mc) are put back as they were before that run, and the
+        alias database is made again. The other options are ignored.
+      - Refused, with nothing changed, where the host no longer has what that run left on a path (an
+        administrator's later change is never undone), or where that run did not finish.
+      - In check mode, says what it would revert.
+    type: bool
+    default: false
+  journal_dir:
+    description:
+      - The directory, root's alone, where each run records its plan before its first write (the attributes before
+        each step, copies of the files it replaces, whether the MTA ran) and marks each step as it completes.
+      - A run that fails after changing anything undoes its completed steps from it; a run that finds the journal of
+        a run that did not finish (killed, the host down) completes that run's work, and starts the MTA again where
+        that run left it stopped; O(undo) reverts the last run from it.
+    type: path
+    default: /var/lib/mailsec-sendmail
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -324,10 +343,40 @@ daemon:
   description:
     - What the handlers need, as found on the host. C(binary) (the sendmail program), C(pid_file) (the MTA's, from
       C(sendmail -d0.10)), C(service) (the service manager's name for it, null when none was found) and C(running)
-      (whether the MTA daemon ran when the host was read, by the process the pid file names, else one accepting connections).
+      (whether the MTA daemon ran when the host was read, by the process the pid file names, else one accepting connections)
+      and C(restart_owed) (an earlier run that did not finish, or whose restart did not, left it stopped or on an old
+      configuration while it had run before).
   returned: always
   type: dict
-  sample: {binary: /usr/sbin/sendmail, pid_file: /run/sendmail/mta/sendmail.pid, service: sendmail, running: true}
+  sample: {binary: /usr/sbin/sendmail, pid_file: /run/sendmail/mta/sendmail.pid, service: sendmail, running: true, restart_owed: false}
+journal:
+  description:
+    - Where the run's journal is (C(path)), and the mark of a restart the role's handlers still owe (C(restart_mark)),
+      which they remove once the MTA runs again.
+  returned: always
+  type: dict
+  sample: {path: /var/lib/mailsec-sendmail/journal.json, restart_mark: /var/lib/mailsec-sendmail/restart-pending}
+completed:
+  description:
+    - The earlier run this one completed, which stopped part-way (killed, the host down), with when it started
+      (C(started)), how many steps it had begun (C(steps)) and the phases it had ended (C(phases_done)).
+  returned: when the journal showed a run that did not finish
+  type: dict
+rolled_back:
+  description: The steps (C(id), C(kind), C(target)) a failed run undid, last first.
+  returned: when a step failed after the run had changed something
+  type: list
+  elements: dict
+rollback_errors:
+  description: What could not be undone when the run was rolled back.
+  returned: when a step failed after the run had changed something
+  type: list
+  elements: str
+undone:
+  description: With O(undo=true), the steps (C(id), C(kind), C(target)) reverted (in check mode, that would be), last first.
+  returned: when O(undo=true)
+  type: list
+  elements: dict
 backup_files:
   description: The copies of replaced files.
   returned: when O(backup=true) and a file was replaced
@@ -369,6 +418,7 @@ os_family:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import DIRECTORY as JOURNAL_DIRECTORY
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import Engine, EngineError, ModuleIO
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS
@@ -389,6 +439,8 @@ def main() -> None:
             'run_as_user_force': {'type': 'bool', 'default': False},
             'backup': {'type': 'bool', 'default': False},
             'rebuild_maps': {'type': 'bool', 'default': False},
+            'undo': {'type': 'bool', 'default': False},
+            'journal_dir': {'type': 'path', 'default': JOURNAL_DIRECTORY},
         },
         supports_check_mode=True,
     )

@@ -1,7 +1,9 @@
 """After a SIGKILL right after any phase the host is consistent (sendmail accepts its configuration,
-runs and delivers) with exactly that phase's work done, and the next run converges."""
+runs and delivers) with exactly that phase's work done, and the next run completes the killed one from
+its journal. A run killed inside the restart leaves the MTA stopped: the next run has it started again."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import smtplib
@@ -13,6 +15,8 @@ import yaml
 BINARY = "/usr/libexec/sendmail/sendmail"
 # The engine's phases, in the order they run.
 PHASES = ("maps", "paths", "config", "handover", "pins")
+JOURNAL = "/var/lib/mailsec-sendmail/journal.json"
+RESTART_MARK = "/var/lib/mailsec-sendmail/restart-pending"
 
 
 def phase(host) -> str:
@@ -28,8 +32,16 @@ def run_as_user(host) -> bool:
     return bool(re.search(r"^O RunAsUser=smmta:smmsp$", host.file("/etc/mail/sendmail.cf").content_string, re.M))
 
 
+def killed_in_restart(host) -> bool:
+    return phase(host) == "restart"
+
+
+def journal(host) -> dict:
+    return json.loads(host.file(JOURNAL).content_string)
+
+
 def test_exactly_the_phases_up_to_the_kill_were_done(host):
-    done = PHASES[:PHASES.index(phase(host)) + 1]
+    done = PHASES if killed_in_restart(host) else PHASES[:PHASES.index(phase(host)) + 1]
     aliases_db = host.file("/etc/mail/aliases.db").mtime >= host.file("/etc/aliases").mtime
     assert aliases_db is ("maps" in done)
     assert (host.file("/etc/mail").user == "root") is ("paths" in done)
@@ -69,16 +81,34 @@ def deliver(host, tag: str) -> None:
     raise AssertionError(f"{subject} was not delivered twice after the kill after {phase(host)}")
 
 
+def test_the_journal_shows_how_far_the_run_came(host):
+    """The journal of a killed run is unfinished, every step of the phases it ended done; that of the run whose
+    restart was killed is finished, and the restart it owes is marked."""
+    found = journal(host)
+    if killed_in_restart(host):
+        assert found["status"] == "done" and host.file(RESTART_MARK).exists
+        return
+    assert found["status"] == "applying" and found["daemon"] == {"running": True}
+    ended = PHASES[:PHASES.index(phase(host)) + 1]
+    assert {entry["state"] for entry in found["steps"] if entry["step"]["phase"] in ended} == {"done"}
+    assert {entry["state"] for entry in found["steps"] if entry["step"]["phase"] not in ended} <= {"planned"}
+
+
 def test_the_host_is_left_working(host):
-    """The daemon that ran before the kill still runs and delivers; what is installed is accepted."""
+    """The daemon that ran before the kill still runs and delivers; what is installed is accepted. Killed inside the
+    restart, the daemon is stopped, and what is installed is accepted."""
+    if killed_in_restart(host):
+        assert host.run("sendmail -bv root").rc == 0 and host.run("pgrep -x sendmail-mta").rc == 1
+        return
     deliver(host, "after-kill")
 
 
 def restart(host) -> None:
-    """What the role's handlers do: validate, restart, wait for the daemon."""
+    """What the role's handlers do: validate, restart, wait for the daemon, take the mark of the owed restart away."""
     host.run_test("sendmail -bv root")
     host.run_test("/etc/init.d/sendmail restart")
     wait_running(host)
+    host.run_test(f"rm -f {RESTART_MARK}")
 
 
 def test_the_next_run_converges_and_asks_for_the_restart_the_kill_prevented(host):
@@ -86,10 +116,19 @@ def test_the_next_run_converges_and_asks_for_the_restart_the_kill_prevented(host
     assert again.get("failed") is not True, again.get("msg")
     assert again["drift_after"] == []
     assert run_as_user(host)
-    # The daemon still runs the configuration of before the kill, whether this run or the killed one installed the new one.
-    assert again["restart_needed"] is True
-    if PHASES.index(phase(host)) >= PHASES.index("config"):
-        assert again["cf_changed"] == [] and "started before sendmail.cf was last written" in again["msg"]
+    # The daemon still runs the configuration of before the kill, whether this run or the killed one installed the new
+    # one; killed inside the restart, it is stopped, and had run before: it is started.
+    assert again["restart_needed"] is True and again["daemon"]["restart_owed"] is True
+    if killed_in_restart(host):
+        assert again["daemon"]["running"] is False and "completed" not in again
+        assert again["msg"].endswith("and is stopped: start it.")
+    else:
+        assert again["completed"]["phases_done"] == list(PHASES[:PHASES.index(phase(host))])
+        assert "this run completed one that stopped part-way" in again["msg"]
+        finished = journal(host)
+        assert finished["status"] == "done" and any(entry.get("inherited") for entry in finished["steps"])
+    if killed_in_restart(host) or PHASES.index(phase(host)) >= PHASES.index("config"):
+        assert again["cf_changed"] == []
     restart(host)
     deliver(host, "converged")
     last = host.ansible("mailsec.sendmail.sendmail_harden", "rebuild_maps=true", check=False, become=True)

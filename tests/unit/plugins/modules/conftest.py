@@ -18,3 +18,12 @@ def nowhere_else(tmp_path, monkeypatch):
     monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
                                            'proc': str(proc)})
     return proc
+
+
+@pytest.fixture(autouse=True)
+def journal_dir(tmp_path, monkeypatch):
+    """The hardening's journal is kept under the test's directory, never in this machine's /var/lib."""
+    from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_harden
+    directory = tmp_path / 'journal'
+    monkeypatch.setattr(sendmail_harden, 'JOURNAL_DIRECTORY', str(directory))
+    return directory

@@ -1,0 +1,197 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""The hardening's journal on the host: what a run is about to change, and how far it came.
+
+Before its first write a run records, in a directory only root can read, every step it will take with
+what the step needs to be undone (the attributes before, the text of a file it replaces, a copy of each
+.cf and .mc), and whether the MTA ran. Each step is marked ``begun`` before it is taken and ``done``
+after; each phase is marked when it ends. Every write is a whole new file: written, flushed to disk,
+renamed over the old one, and the directory flushed, so a run killed at any point leaves either the
+journal before a mark or the one after it, never a torn one.
+
+Statuses: ``applying`` (a run is under way, or was killed), ``done`` (a run completed), ``rolled_back``
+(a failed or killed run was undone), ``undone`` (a completed run was reverted on request). The last run
+that changed something stays in ``journal.json`` until the next run that changes something, so that it
+can be undone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import stat
+import tempfile
+import uuid
+
+DIRECTORY = '/var/lib/mailsec-sendmail'
+NAME = 'journal.json'
+FORMAT = 1
+# Marked by the module where a restart is needed; removed by the role's handlers once the MTA runs again.
+RESTART_MARK = 'restart-pending'
+
+
+class JournalError(Exception):
+    """The journal cannot be read or written; the message names the path."""
+
+
+def _fsync_directory(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: str, data: bytes, mode: int = 0o600, uid: int | None = None, gid: int | None = None) -> None:
+    """Replace ``path`` by ``data`` (with ``mode``, and ``uid``/``gid`` where given): a temporary file beside it,
+    flushed, renamed over it, the directory flushed."""
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+            handle.flush()
+            if uid is not None:
+                os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def ensure_directory(directory: str) -> None:
+    """The journal's directory, root's alone (0700); refused where it is a link or another user's."""
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(directory)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise JournalError('%s is not a directory of this user; move it away so that the hardening can keep its journal '
+                           'there; nothing was changed.' % directory)
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(directory, 0o700)
+
+
+def load(directory: str = DIRECTORY) -> dict | None:
+    """The journal of the last run that changed something; None when there is none."""
+    path = os.path.join(directory, NAME)
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise JournalError('%s: %s' % (path, exc.strerror or exc)) from exc
+    try:
+        journal = json.loads(data.decode('utf-8'))
+    except ValueError as exc:
+        raise JournalError('%s is not a journal of this collection (%s); move it away and run again.' % (path, exc)) from exc
+    if not isinstance(journal, dict) or journal.get('format') != FORMAT:
+        raise JournalError('%s has a format this collection does not read; move it away and run again.' % path)
+    return journal
+
+
+def unfinished(journal: dict | None) -> bool:
+    """Whether the journal is that of a run that did not end (killed, or the host went down)."""
+    return bool(journal) and journal['status'] == 'applying'
+
+
+class Journal:
+    """One run's journal: ``start`` records the plan before the first write, ``mark`` each step and phase."""
+
+    def __init__(self, directory: str = DIRECTORY):
+        self.directory = directory
+        self.data = None
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.directory, NAME)
+
+    @property
+    def files(self) -> str:
+        return os.path.join(self.directory, 'files')
+
+    def save(self) -> None:
+        write_atomically(self.path, json.dumps(self.data, indent=1, sort_keys=True).encode('utf-8'))
+
+    def start(self, entries: list, daemon: dict, copies: dict, inherited: dict | None = None) -> None:
+        """Record the run: ``entries`` (the steps, each with its ``record``), ``daemon`` (whether the MTA ran) and
+        ``copies`` (path -> bytes and owner, group, mode of each file a step replaces as a whole). ``inherited``: the
+        copies a killed run's journal kept (path -> its record): the older copy of a path is the one kept."""
+        ensure_directory(self.directory)
+        run = uuid.uuid4().hex
+        copies = dict(copies)
+        for path, saved in (inherited or {}).items():
+            with open(saved['copy'], 'rb') as handle:
+                copies[path] = dict(saved, data=handle.read())
+        if os.path.isdir(self.files):
+            shutil.rmtree(self.files)
+        os.mkdir(self.files, 0o700)
+        saved = {}
+        for number, (path, copy) in enumerate(sorted(copies.items())):
+            name = os.path.join(self.files, str(number))
+            write_atomically(name, copy['data'])
+            saved[path] = {'copy': name, 'uid': copy['uid'], 'gid': copy['gid'], 'mode': copy['mode']}
+        self.data = {'format': FORMAT, 'run': run, 'status': 'applying',
+                     'started': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+                     'daemon': daemon, 'phases_done': [], 'copies': saved,
+                     'steps': [dict(entry, number=number, state='planned') for number, entry in enumerate(entries)]}
+        self.save()
+
+    def mark(self, number: int, state: str, **more) -> None:
+        self.data['steps'][number].update(state=state, **more)
+        self.save()
+
+    def phase_done(self, phase: str) -> None:
+        self.data['phases_done'].append(phase)
+        self.save()
+
+    def finish(self, status: str, **more) -> None:
+        self.data.update(status=status, ended=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), **more)
+        self.save()
+
+
+def read_copy(path: str) -> dict | None:
+    """What the journal keeps of a file a step replaces whole: its bytes, owner, group and mode; None when absent."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    return {'data': data, 'uid': st.st_uid, 'gid': st.st_gid, 'mode': stat.S_IMODE(st.st_mode)}
+
+
+def restore_copy(path: str, saved: dict) -> None:
+    """Put a kept file back in place: its bytes, owner, group and mode, with one rename."""
+    with open(saved['copy'], 'rb') as handle:
+        data = handle.read()
+    write_atomically(path, data, saved['mode'], saved['uid'], saved['gid'])
+
+
+def mark_restart(directory: str, pending: bool) -> str:
+    """Set or clear the mark of a restart the role's handlers still owe; returns its path."""
+    path = os.path.join(directory, RESTART_MARK)
+    if pending:
+        ensure_directory(directory)
+        write_atomically(path, b'the MTA ran before the hardening changed its configuration: restart it\n')
+    elif os.path.lexists(path):
+        os.unlink(path)
+    return path
+
+
+def restart_owed(directory: str = DIRECTORY) -> bool:
+    return os.path.lexists(os.path.join(directory, RESTART_MARK))
