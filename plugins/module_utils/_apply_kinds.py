@@ -107,22 +107,29 @@ def _path_still(item: dict, record: dict) -> bool:
 
 # --- statoverride: dpkg's pin of a file's owner, group and mode ---------------------------------------
 
+def _pin_now(path: str) -> str | None:
+    return next(('%s %s %s' % (entry['owner'], entry['group'], entry['mode']) for entry in read_statoverrides()
+                 if entry['path'] == path), None)
+
+
 def _pin_undo(item: dict, record: dict, context: Context) -> str | None:
-    """The pin the run added is removed, the one it replaced put back (without --update: the path steps' own
-    undo restores the file)."""
-    commands = [[context.dpkg, '--remove', item['target']]]
+    """The pin the run added is removed, the one it replaced put back (without --update: the path steps' own undo
+    restores the file); nothing where the pin is as it was (a step that failed before it changed anything)."""
+    now = _pin_now(item['target'])
+    if now == record['before']:
+        return None
+    commands = [[context.dpkg, '--remove', item['target']]] if now is not None else []
     if record['before']:
         commands.append([context.dpkg, '--add'] + record['before'].split() + [item['target']])
     for argv in commands:
         rc, out, err = context.run(argv)
-        if rc != 0 and not (argv[1] == '--remove' and 'No override present' in (err or out)):
+        if rc != 0:
             return '%s exited %d: %s' % (' '.join(argv), rc, (err or out).strip() or 'no message')
     return None
 
 
 def _pin_still(item: dict, record: dict) -> bool:
-    return any(entry['path'] == item['target'] and '%s %s %s' % (entry['owner'], entry['group'], entry['mode']) == item['after']
-               for entry in read_statoverrides())
+    return _pin_now(item['target']) == item['after']
 
 
 # --- empty_file and unlink: one entry of a directory only root writes to -------------------------------
