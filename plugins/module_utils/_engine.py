@@ -265,7 +265,7 @@ class Engine:
         failing, held = plan_of.runas_gate(ids, impact, self.params['run_as_user_force'])
         by_hand = [control_id for control_id in failing if not (
             control_id == 'SM-RUNAS-02' and plan_of.credit_runas_impact(aliases, state.get('runas_impact'), impact))]
-        cf_steps, notes = plan_of.option_steps(failing, expected, state)
+        cf_steps, notes = plan_of.option_steps(failing, expected, state, self.params['cf_source'])
         mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state, aliases)
         mc_steps, unbuilt = self._rebuildable(state, mc_steps)
         listen_steps, listen_notes = plan_of.listen_steps(failing, expected, state)
@@ -685,6 +685,13 @@ class Engine:
             self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s%s.' % (
                 'would be set' if check_mode else 'set', len(self.breaks), 'y' if len(self.breaks) == 1 else 'ies',
                 '; '.join(self.breaks[:plan_of.ITEMS_SAID]), '; and %d more (runas_breaks)' % more if more > 0 else ''))
+        # A decision the administrator wrote into the .mc and did not build yet is not overwritten without a word.
+        for item in done:
+            pending = item.get('pending')
+            if pending and not pending['kept']:
+                self.io.warn('%s: the define %s %s of %s, not built yet, does not meet it: %s by %s.' % (
+                    item['id'], pending['define'], pending['value'], pending['mc'],
+                    'would be replaced' if check_mode else 'replaced', item['after']))
         if not_done:
             self.io.warn('Not done by the hardening: %s.' % '; '.join(
                 '%s: %s' % (item['id'] or item['target'], item['why'].rstrip('.')) for item in not_done))
@@ -740,4 +747,4 @@ class Engine:
         text += completed
         if by_hand:
             text += '; by hand: %s' % by_hand
-        return text + said + '.'
+        return text + plan_of.pending_said(result['plan']) + said + '.'

@@ -38,11 +38,12 @@ import os
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases, _listen
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, DERIVE, SMRSH_DIRS, fix_actions, forward_entries, number_in_force, within_bound,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
-    DRIFT_STATUSES as FAILING, judge_path, owner_names, setuid_root_files, smrsh_interpreters,
+    DRIFT_STATUSES as FAILING, evaluate_control, judge_path, owner_names, setuid_root_files, smrsh_interpreters,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._requires import first
 from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
@@ -156,70 +157,154 @@ def runas_breaks(steps: list, impact: dict | None) -> list:
 # --- config: options of the .cf files -------------------------------------------------------------
 
 
-def _bounded(control_id: str, action: dict, config: dict, value: str):
+def _bounded(control_id: str, action: dict, config: dict, value: str, where: str):
     """(value to set, manual note) of a cf_option fix with a ``bound``: nothing where the option is within
-    it; a limit above its bound is the site's and never lowered (a note says so)."""
+    it; a limit above its bound is the site's and never lowered (a note says so, naming ``where``)."""
     current_text = ((config.get('values') or {}).get(action['option']) or [None])[-1]
     current, limit = number_in_force(action['option'], current_text), int(value)
     if current is not None and within_bound(action['bound'], current, limit):
         return None, None
     if action['bound'] == 'max' and current:
         return None, manual(control_id, '%s=%s in %s is above %d: a limit the site set is not lowered here; lower it, or '
-                            'raise the bound in expected.%s' % (action['option'], current_text, config['path'], limit, control_id),
+                            'raise the bound in expected.%s' % (action['option'], current_text, where, limit, control_id),
                             config['path'])
     return value, None
 
 
-def option_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
+def _option_value(control_id: str, action: dict, expected: dict, config: dict, state: dict, where: str | None = None) -> tuple:
+    """(value to set, manual note) of one ``cf_option`` fix judged on ``config``: (None, None) where the option is
+    within its bound. ``where`` names the place of the value judged (the .cf's path by default)."""
+    value = action.get('value')
+    if value is None and action.get('derive'):
+        current = (config.get('settings') or {}).get(action['option'])
+        value = DERIVE[action['derive']](current, expected, BY_ID[control_id]['params'])
+    if value not in (None, '') and action.get('bound'):
+        value, note = _bounded(control_id, action, config, str(value), where or config['path'])
+        if value is None:
+            return None, note
+    if action.get('gate') == 'forward_files':
+        kept = forward_entries(value) if value else []
+        blocked = [item for item in state.get('forward_files') or [] if item['entry'] not in kept]
+        if blocked:
+            return None, manual(control_id, '%s left as it is: %d users have files on the entries it would drop '
+                                '(%s); move them, or choose another policy in expected.%s' % (
+                                    action['option'], len(blocked), ', '.join(item['path'] for item in blocked[:ITEMS_SAID]),
+                                    control_id), config['path'])
+    if value is None or (value == '' and not action.get('empty_ok')):
+        return None, manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
+                            % (action['option'], config['path'], control_id), config['path'])
+    return str(value), None
+
+
+def pending_define(state: dict, action: dict) -> dict | None:
+    """The administrator's decision on the option of a ``cf_option`` fix that the installed .cf does not hold yet:
+    the .mc beside it defines it and builds other values (``values``: as m4 writes them, or the define's own value
+    where nothing builds the .mc). None where the .mc does not define it, or builds what the .cf has."""
+    found = (state.get('cf_sources') or {}).get(action['config']) or {}
+    defines = found.get('defines') or {}
+    if action['define'] not in defines:
+        return None
+    values = option_values(found['built'], action['option']) if found.get('built') else [defines[action['define']]]
+    installed = list((state['configs'][action['config']].get('values') or {}).get(action['option']) or [])
+    if values == installed:
+        return None
+    return {'mc': found['mc'], 'define': action['define'], 'values': values}
+
+
+def _values_text(values: list) -> str:
+    return ', '.join(values) if values else 'unset'
+
+
+def _keeps(control_id: str, action: dict, expected: dict, state: dict, pending: dict) -> tuple:
+    """(kept, manual note, value) of a pending define, judged as if the .cf held what the .mc builds: kept where the
+    control passes with it, or the plan would leave it as it is; a note where the plan would not change it either (a
+    limit the site set above its bound is never lowered); else not kept, with the value the plan replaces it by
+    (derived from it, where the fix derives its value: the site's own words stay)."""
+    option = action['option']
+    parsed = parse_cf(''.join('O %s=%s\n' % (option, value) for value in pending['values']))
+    config = state['configs'][action['config']]
+    decided = dict(config, path=pending['mc'], settings=dict(config.get('settings') or {}, **{option: settings(parsed).get(option)}),
+                   values=dict(config.get('values') or {}, **{option: list(pending['values'])}))
+    if evaluate_control(BY_ID[control_id], expected, dict(state, configs=dict(state['configs'], **{action['config']: decided})))[
+            'status'] == 'pass':
+        return True, None, None
+    value, note = _option_value(control_id, action, expected, decided, state, '%s (define %s, not built yet)' % (
+        pending['mc'], pending['define']))
+    if note is not None:
+        return False, note, None
+    return value is None or [value] == pending['values'], None, value
+
+
+def _pending_why(control_id: str, pending: dict, value: str) -> str:
+    said = "%s's define %s %s, not built yet," % (pending['mc'], pending['define'], pending['value'])
+    if not pending['kept']:
+        return '%s does not meet %s: replaced by %s' % (said, control_id, value)
+    return '%s meets %s: %s' % (said, control_id, 'built as it is' if pending['built'] else 'kept there for the next rebuild')
+
+
+def option_steps(control_ids: list, expected_by_id: dict, state: dict, cf_source: str = 'auto') -> tuple:
     """The ``cf_option`` steps of the failing ``control_ids`` and the manual notes of values left unset.
 
     ``before`` is the option's values in the installed file (a list), ``after`` the value to set;
     an option already holding exactly that value gives no step. A ``derive`` action computes the value
     from what the option holds now; a ``bound`` action changes only an option outside its bound. Two
     controls asking one option for different values raise PlanError.
+
+    A define the .mc holds and the installed .cf does not (``pending_define``) is the administrator's decision,
+    judged as the .cf's own value would be. Where it meets the control, the step's ``pending`` says it is
+    ``kept``: its define is not set in the .mc, and where the .cf is rebuilt (``cf_source``, see choose_source)
+    the step sets what the .mc builds; else the plan replaces it by what it would set were the .cf holding it, and
+    the step's ``why`` names both values. A limit above its bound there is the site's, as in the .cf: a note, no step.
     """
     steps, notes, wanted = [], [], {}
     for control_id in control_ids:
-        control = BY_ID[control_id]
-        for action in fix_actions(control, expected_by_id[control_id]):
+        expected = expected_by_id[control_id]
+        for action in fix_actions(BY_ID[control_id], expected):
             if action['kind'] != 'cf_option':
                 continue
             config = state['configs'][action['config']]
-            value = action.get('value')
-            if value is None and action.get('derive'):
-                current = (config.get('settings') or {}).get(action['option'])
-                value = DERIVE[action['derive']](current, expected_by_id[control_id], control['params'])
-            if value not in (None, '') and action.get('bound'):
-                value, note = _bounded(control_id, action, config, str(value))
-                if value is None:
-                    notes.extend([note] if note else [])
-                    continue
-            if action.get('gate') == 'forward_files':
-                kept = forward_entries(value) if value else []
-                blocked = [item for item in state.get('forward_files') or [] if item['entry'] not in kept]
-                if blocked:
-                    notes.append(manual(control_id, '%s left as it is: %d users have files on the entries it would drop '
-                                        '(%s); move them, or choose another policy in expected.%s' % (
-                                            action['option'], len(blocked), ', '.join(item['path'] for item in blocked[:ITEMS_SAID]),
-                                            control_id), config['path']))
-                    continue
-            if value is None or (value == '' and not action.get('empty_ok')):
-                notes.append(manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
-                                    % (action['option'], config['path'], control_id), config['path']))
+            value, note = _option_value(control_id, action, expected, config, state)
+            if value is None:
+                notes.extend([note] if note else [])
                 continue
-            value = str(value)
+            before = list(config.get('values', {}).get(action['option']) or [])
+            why = '%s is %s' % (action['option'], ', '.join(before) if before else 'unset')
+            extra = {}
+            pending = pending_define(state, action) if before != [value] else None
+            if pending:
+                kept, note, replacement = _keeps(control_id, action, expected, state, pending)
+                if note is not None:
+                    notes.append(note)
+                    continue
+                built = kept and choose_source(cf_source, state['cf_sources'][action['config']]) == 'mc'
+                if built:  # the rebuild makes what the .mc defines
+                    value = pending['values'][-1] if pending['values'] else ''
+                elif not kept:
+                    value = replacement
+                extra['pending'] = {'mc': pending['mc'], 'define': pending['define'], 'value': _values_text(pending['values']),
+                                    'kept': kept, 'built': built}
+                why += '; ' + _pending_why(control_id, extra['pending'], value)
             key = (action['config'], action['option'])
             if key in wanted and wanted[key][1] != value:
                 raise PlanError('%s asks %s=%s in %s but %s asks %s; make the expected values agree'
                                 % (control_id, action['option'], value, config['path'], wanted[key][0], wanted[key][1]))
             wanted[key] = (control_id, value)
-            before = list(config.get('values', {}).get(action['option']) or [])
             if before == [value]:
                 continue
-            steps.append(step(control_id, 'cf_option', 'config', config['path'], before, value,
-                              '%s is %s' % (action['option'], ', '.join(before) if before else 'unset'),
-                              config=action['config'], option=action['option'], define=action['define']))
+            steps.append(step(control_id, 'cf_option', 'config', config['path'], before, value, why,
+                              config=action['config'], option=action['option'], define=action['define'], **extra))
     return steps, notes
+
+
+def pending_said(steps: list) -> str:
+    """What the summary says of the defines a .mc held that its .cf did not: kept, built, or replaced and by what."""
+    said = {}
+    for item in steps:
+        pending = item.get('pending')
+        if pending:
+            outcome = ('built' if pending['built'] else 'kept') if pending['kept'] else 'replaced by %s' % item['after']
+            said.setdefault(os.path.basename(pending['mc']), []).append('%s %s %s' % (pending['define'], pending['value'], outcome))
+    return ''.join('; defines pending in %s: %s' % (name, ', '.join(items)) for name, items in said.items())
 
 
 def disabled_aliases(steps: list) -> set:
@@ -447,10 +532,12 @@ def choose_source(mode: str, found: dict) -> str:
 
 def options_by_config(steps: list, key: str = 'option') -> dict:
     """config (mta, msp) -> {option: value} of the ``cf_option`` steps; with ``key='define'``, the
-    m4 defines that make those options in the .mc beside the .cf; with ``key='feature'``, the
-    FEATUREs the ``mc_feature`` steps add or remove (name -> 'add' or 'remove')."""
+    m4 defines that make those options in the .mc beside the .cf (but a pending define the step keeps); with
+    ``key='feature'``, the FEATUREs the ``mc_feature`` steps add or remove (name -> 'add' or 'remove')."""
     found = {}
     for item in steps:
+        if item['kind'] == 'cf_option' and key == 'define' and (item.get('pending') or {}).get('kept'):
+            continue
         if item['kind'] == 'cf_option' and key != 'feature':
             found.setdefault(item['config'], {})[item[key]] = item['after']
         elif item['kind'] == 'mc_feature' and key == 'feature':

@@ -432,16 +432,25 @@ def _features(mc_text: str | None) -> list:
         return []
 
 
+def _defines(mc_text: str | None) -> dict:
+    """The defines a .mc sets (name -> value, as m4 passes it); none when there is no .mc or it cannot be scanned."""
+    try:
+        return dict(parse_mc(mc_text)['defines']) if mc_text is not None else {}
+    except McError:
+        return {}
+
+
 def cf_source(run, cf_path: str, m4: str | None) -> dict:
     """Whether a .cf is what its .mc builds: m4 renders the .mc into memory and the two are compared.
 
     ``buildable`` says whether anything on the host can rebuild the .cf from the .mc (a .mc, m4 and
     sendmail's m4 files); ``reason`` says why not. ``built`` is m4's text; ``error`` m4's complaint when
-    the .mc does not build; ``only_installed``/``only_built`` are the differing lines (see _cfedit.compare).
+    the .mc does not build; ``only_installed``/``only_built`` are the differing lines (see _cfedit.compare);
+    ``features`` and ``defines`` what the .mc calls and sets, also where nothing builds it.
     """
     mc_path = mc_path_of(cf_path)
     found = {'cf': cf_path, 'mc': mc_path, 'buildable': False, 'reason': None, 'error': None, 'built': None,
-             'only_installed': [], 'only_built': [], 'features': []}
+             'only_installed': [], 'only_built': [], 'features': [], 'defines': {}}
     try:
         mc_text = read_text(mc_path)[0]
         cf_text = read_text(cf_path)[0]
@@ -449,6 +458,7 @@ def cf_source(run, cf_path: str, m4: str | None) -> dict:
         found['reason'] = str(exc)
         return found
     found['features'] = _features(mc_text)
+    found['defines'] = _defines(mc_text)
     missing = _cf_m4_missing(mc_text, mc_path) if mc_text is not None else None
     if mc_text is None:
         found['reason'] = 'there is no %s: %s is its only source' % (mc_path, cf_path)

@@ -27,6 +27,11 @@ description:
     C(.mc) first), or edited in place: the option line is set and every other line of the installed file is kept
     (and the define is set in the C(.mc) too, when there is one, so that a later rebuild keeps it). V(auto) rebuilds
     only where the installed C(.cf) is exactly what its C(.mc) builds, so hand edits are never dropped."
+  - "A define the C(.mc) holds and the installed C(.cf) does not (added, not built yet) is the administrator's decision,
+    judged as the control would judge it in the C(.cf). Where it meets the control it is kept: the C(.cf) edited in
+    place gets the fix, the C(.mc) keeps the define for its next rebuild and SM-CF-01 goes on reporting it (a rebuild
+    with O(cf_source=mc) builds it as it is). Where it does not, the plan replaces it, and the step's C(why), the
+    summary and a warning name both values; a limit above its bound is the site's there too, never lowered."
   - Owners and modes are changed on an opened file descriptor (C(lstat), C(O_NOFOLLOW), C(fstat) check, C(fchown) then
     C(fchmod)); a symbolic link is followed only where the control's check follows it (the alias file,
     C(/etc/mail/aliases) to C(/etc/aliases)); a file with several hard links in a directory others can write to is
@@ -232,7 +237,9 @@ plan:
       V(cf_option), V(mc_feature), V(cf_listen), V(statoverride)), C(phase)
       (V(maps), V(paths), V(config), V(handover), V(pins)), C(target), C(before), C(after), C(why) and C(changed).
     - C(path) steps have C(follow) and C(resolved) (the link target changed); C(cf_option) steps C(config), C(option)
-      and C(define); C(mc_feature) steps C(config), C(feature) and C(add); C(cf_listen) steps C(config), with the
+      and C(define), and C(pending) where the C(.mc) held a define of the option its C(.cf) did not (C(mc), C(define),
+      C(value), C(kept) whether it stays in the C(.mc), C(built) whether the rebuild builds it as it is);
+      C(mc_feature) steps C(config), C(feature) and C(add); C(cf_listen) steps C(config), with the
       DaemonPortOptions values before and after; for real, C(refused) or C(error) say why a step was not done.
   returned: always
   type: list
@@ -406,7 +413,9 @@ skipped:
   type: bool
   sample: true
 msg:
-  description: A summary in a sentence.
+  description:
+    - A summary in a sentence; it names each define a C(.mc) held and its C(.cf) did not, and whether the plan kept it,
+      built it or replaced it, by what.
   returned: always
   type: str
   sample: 5 controls fixed; restart sendmail to use the new sendmail.cf.

@@ -148,6 +148,27 @@ def test_the_planted_links_are_named_by_the_audit_and_left_by_hand(host):
         assert "SM-QUEUE-03" in result["manual"], mode
 
 
+def test_a_define_pending_in_the_mc_stays_and_is_said(host):
+    """The define the prepare step appended to sendmail.mc and did not build meets its control: the .cf, edited in
+    place, gets the fix, the .mc keeps the stricter value, the step and the summary say so, check mode promised
+    it, and SM-CF-01 goes on reporting the define still to build."""
+    pending = host.ansible.get_variables().get("pending_mc_define")
+    if not pending:
+        pytest.skip("the prepare step left no define pending in this host's sendmail.mc")
+    define, option, value = pending["define"], pending["option"], pending["value"]
+    assert f"define(`{define}',`{value}')\n" in host.file("/etc/mail/sendmail.mc").content_string
+    for mode in ("check", "real"):
+        result = json.loads(host.file(f"/root/harden-{mode}.json").content_string)
+        (step,) = [s for s in result["plan"] if s["kind"] == "cf_option" and s["option"] == option]
+        assert (step["pending"]["define"], step["pending"]["value"], step["pending"]["kept"]) == (define, value, True), mode
+        assert f"/etc/mail/sendmail.mc's define {define} {value}, not built yet, meets {step['id']}" in step["why"], mode
+        assert f"defines pending in sendmail.mc: {define} {value} kept" in result["msg"], mode
+    assert re.search(rf"^O {option}={step['after']}$", host.file("/etc/mail/sendmail.cf").content_string, re.M)
+    drift = host.ansible("mailsec.sendmail.sendmail_drift", "include=SM-CF-01", check=True, become=True)
+    (finding,) = drift["findings"]
+    assert finding["status"] == "fail" and f"O {option}={value}" in finding["actual"]
+
+
 def test_mta_runs_and_listens_on_its_address(host, lab):
     assert host.service("sendmail").is_running
     banner = host.run(f"exec 3<>/dev/tcp/{lab['smtp_address']}/25; head -n1 <&3").stdout

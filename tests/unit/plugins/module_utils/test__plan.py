@@ -10,11 +10,14 @@ import copy
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, expected_for
+from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import compare, set_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, PRIVACY_FULL, expected_for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
+from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     PHASES, PlanError, account_errors, attributes_text, changed_ids, choose_source, diff_entries, failing_ids, file_steps,
-    manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, predict_state, runas_breaks, runas_gate,
+    manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, pending_define, pending_said, predict_state,
+    runas_breaks, runas_gate,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
     ACCOUNTS, BINARY, LEGACY_FAILS, STOCK_FAILS, TODAY, entry, legacy_state, read, stock_state,
@@ -144,6 +147,127 @@ def test_mc_refuses_a_rebuild_that_drops_lines_or_cannot_be_made():
     with pytest.raises(PlanError, match='cf_source is mc but m4 is not installed'):
         choose_source('mc', dict(SOURCE, buildable=False, reason='m4 is not installed'))
     assert choose_source('mc', dict(SOURCE, only_built=[{'line': 3, 'text': 'O X=1'}])) == 'mc'
+
+
+# --- config: a define the .mc holds and the .cf does not yet -------------------------------------------
+
+LIMITS = ['SM-DOS-01']
+MESSAGE_SIZE = {'kind': 'cf_option', 'config': 'mta', 'option': 'MaxMessageSize', 'define': 'confMAX_MESSAGE_SIZE'}
+
+
+def pending_state(define=None, option=None, value=None, built=True, release='bookworm'):
+    """A stock host as read: its sendmail.mc's defines (Debian's, which the .cf holds), and, where given, ``define``
+    appended to it with ``value`` and not built since: m4 would write ``option`` with it, the .cf does not have it."""
+    installed = read(release, 'sendmail.cf')
+    text = set_option(installed, option, value) if define else installed
+    state = stock_state(release)
+    found = state['cf_sources']['mta']
+    found['defines'] = dict(parse_mc(read(release, 'sendmail.mc'))['defines'], **({define: value} if define else {}))
+    if built:
+        found.update(built=text, **compare(installed, text))
+    else:
+        found.update(buildable=False, reason='m4 is not installed: nothing on this host rebuilds it')
+    return state
+
+
+def by_option(steps):
+    return {item['option']: item for item in steps}
+
+
+@pytest.mark.parametrize('release', ['bookworm', 'trixie'])
+def test_debians_own_defines_are_not_pending(release):
+    """The .cf is what the .mc builds: its defines are decisions already in force, set as ever."""
+    state = pending_state(release=release)
+    assert pending_define(state, MESSAGE_SIZE) is None
+    steps, _notes = option_steps(['SM-SMTP-01'] + LIMITS, expected_all(), state)
+    assert [item for item in steps if 'pending' in item] == []
+    assert options_by_config(steps, 'define')['mta']['confPRIVACY_FLAGS'] == ','.join(PRIVACY_FULL)
+
+
+def test_a_pending_stricter_define_survives():
+    """define(`confMAX_MESSAGE_SIZE',`5000000') appended to the .mc, not built: the .cf (unset, no limit) gets the
+    bound in place, the .mc keeps the administrator's value for the next rebuild, and the step says so."""
+    state = pending_state('confMAX_MESSAGE_SIZE', 'MaxMessageSize', '5000000')
+    assert pending_define(state, MESSAGE_SIZE) == {'mc': '/etc/mail/sendmail.mc', 'define': 'confMAX_MESSAGE_SIZE',
+                                                   'values': ['5000000']}
+    steps, notes = option_steps(LIMITS, expected_all(), state)
+    size = by_option(steps)['MaxMessageSize']
+    assert (size['before'], size['after']) == ([], '26214400') and notes == []
+    assert size['pending'] == {'mc': '/etc/mail/sendmail.mc', 'define': 'confMAX_MESSAGE_SIZE', 'value': '5000000', 'kept': True,
+                               'built': False}
+    assert size['why'] == ("MaxMessageSize is unset; /etc/mail/sendmail.mc's define confMAX_MESSAGE_SIZE 5000000, not built yet, "
+                           'meets SM-DOS-01: kept there for the next rebuild')
+    defines = options_by_config(steps, 'define')['mta']
+    assert 'confMAX_MESSAGE_SIZE' not in defines and defines['confMAX_DAEMON_CHILDREN'] == '40'
+    assert options_by_config(steps)['mta']['MaxMessageSize'] == '26214400'  # the .cf edited in place gets the bound
+    assert 'pending' not in by_option(steps)['MaxDaemonChildren']
+    assert pending_said(steps) == '; defines pending in sendmail.mc: confMAX_MESSAGE_SIZE 5000000 kept'
+
+
+def test_a_pending_define_rebuilt_on_purpose_is_what_the_cf_gets():
+    """cf_source mc rebuilds the .cf from the .mc as it is: the step sets what the define builds."""
+    state = pending_state('confMAX_MESSAGE_SIZE', 'MaxMessageSize', '5000000')
+    steps, _notes = option_steps(LIMITS, expected_all(), state, 'mc')
+    size = by_option(steps)['MaxMessageSize']
+    assert size['after'] == '5000000' and size['pending']['kept'] and size['pending']['built']
+    assert size['why'].endswith('meets SM-DOS-01: built as it is')
+    assert 'confMAX_MESSAGE_SIZE' not in options_by_config(steps, 'define')['mta']
+    assert pending_said(steps) == '; defines pending in sendmail.mc: confMAX_MESSAGE_SIZE 5000000 built'
+    assert by_option(option_steps(LIMITS, expected_all(), state, 'cf')[0])['MaxMessageSize']['after'] == '26214400'
+
+
+def test_a_pending_define_that_sets_no_limit_is_replaced_and_both_values_said():
+    state = pending_state('confMAX_MESSAGE_SIZE', 'MaxMessageSize', '0')
+    steps, notes = option_steps(LIMITS, expected_all(), state)
+    size = by_option(steps)['MaxMessageSize']
+    assert size['after'] == '26214400' and notes == []
+    assert (size['pending']['kept'], size['pending']['value']) == (False, '0')
+    assert size['why'] == ("MaxMessageSize is unset; /etc/mail/sendmail.mc's define confMAX_MESSAGE_SIZE 0, not built yet, "
+                           'does not meet SM-DOS-01: replaced by 26214400')
+    assert options_by_config(steps, 'define')['mta']['confMAX_MESSAGE_SIZE'] == '26214400'
+    assert pending_said(steps) == '; defines pending in sendmail.mc: confMAX_MESSAGE_SIZE 0 replaced by 26214400'
+
+
+def test_a_pending_limit_above_its_bound_is_the_sites_and_not_lowered():
+    state = pending_state('confMAX_MESSAGE_SIZE', 'MaxMessageSize', '52428800')
+    steps, notes = option_steps(LIMITS, expected_all(), state)
+    assert 'MaxMessageSize' not in by_option(steps)
+    assert [(n['kind'], n['id'], n['target'], n['why']) for n in notes] == [(
+        'manual', 'SM-DOS-01', '/etc/mail/sendmail.mc',
+        'MaxMessageSize=52428800 in /etc/mail/sendmail.mc (define confMAX_MESSAGE_SIZE, not built yet) is above 26214400: a '
+        'limit the site set is not lowered here; lower it, or raise the bound in expected.SM-DOS-01')]
+    raised = expected_all(overrides={'SM-DOS-01': {'max_message_size': '52428800'}})
+    assert by_option(option_steps(LIMITS, raised, state)[0])['MaxMessageSize']['pending']['kept'] is True
+
+
+def test_a_pending_define_is_judged_by_the_controls_evaluator():
+    """The site's words beyond the required ones: the control passes with them, so they are kept, although the fix
+    would write the words in another order. Too few words are replaced, the site's own word staying."""
+    words = 'authwarnings,' + ','.join(PRIVACY_FULL)
+    state = pending_state('confPRIVACY_FLAGS', 'PrivacyOptions', words)
+    (privacy,) = option_steps(['SM-SMTP-01'], expected_all(), state)[0]
+    assert privacy['after'] == ','.join(PRIVACY_FULL) and privacy['pending']['kept'] is True
+    assert 'confPRIVACY_FLAGS' not in options_by_config([privacy], 'define').get('mta', {})
+    state = pending_state('confPRIVACY_FLAGS', 'PrivacyOptions', 'goaway,noactualrecipient')
+    (privacy,) = option_steps(['SM-SMTP-01'], expected_all(), state)[0]
+    assert privacy['pending']['kept'] is False and privacy['after'] == ','.join(PRIVACY_FULL + ['noactualrecipient'])
+    assert privacy['why'].endswith("define confPRIVACY_FLAGS goaway,noactualrecipient, not built yet, does not meet SM-SMTP-01: "
+                                   'replaced by %s' % ','.join(PRIVACY_FULL + ['noactualrecipient']))
+
+
+def test_a_pending_define_of_a_mc_nothing_builds_is_read_from_the_mc():
+    state = pending_state('confMAX_MESSAGE_SIZE', 'MaxMessageSize', '5000000', built=False)
+    assert pending_define(state, MESSAGE_SIZE)['values'] == ['5000000']
+    steps, _notes = option_steps(LIMITS, expected_all(), state)
+    assert by_option(steps)['MaxMessageSize']['pending']['kept'] is True
+    assert 'confMAX_MESSAGE_SIZE' not in options_by_config(steps, 'define')['mta']
+
+
+def test_a_define_the_cf_already_holds_is_no_pending_decision():
+    state = pending_state('confMAX_MESSAGE_SIZE', 'MaxMessageSize', '5000000')
+    state['configs']['mta']['values']['MaxMessageSize'] = ['5000000']
+    assert pending_define(state, MESSAGE_SIZE) is None
+    assert 'MaxMessageSize' not in by_option(option_steps(LIMITS, expected_all(), state)[0])
 
 
 # --- paths, modes, statoverrides ---------------------------------------------------------------------

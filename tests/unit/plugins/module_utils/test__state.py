@@ -11,7 +11,7 @@ import subprocess
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import (
-    account, account_tokens, collect, layout, layout_paths, lstat_entry, os_info, parent_dirs, parse_os_release,
+    account, account_tokens, cf_source, collect, layout, layout_paths, lstat_entry, os_info, parent_dirs, parse_os_release,
     queue_listing, read_config,
 )
 
@@ -142,6 +142,24 @@ def test_collect_a_host(tmp_path):
     assert state['paths'][program]['mode'] == '2755'
     assert state['kernel']['reason'] == 'probe_kernel is false' and state['method_works'] is None
     assert set(state['queue_files']) == {'/var/spool/mqueue', '/var/spool/mqueue-client'}
+
+
+def test_cf_source_reads_the_defines_of_the_mc_built_or_not(tmp_path):
+    """A define appended to the .mc and not built is told apart from the .cf's value; without m4 it is still read."""
+    _program, etc = fake_host(tmp_path)
+    installed = (etc / 'sendmail.cf').read_text()
+    (etc / 'sendmail.mc').write_text("define(`confLOG_LEVEL', `9')dnl\ndefine(`confMAX_MESSAGE_SIZE',`5000000')\n")
+    built = installed.replace('#O MaxMessageSize=0', 'O MaxMessageSize=5000000')
+
+    def m4(argv, data=None, cwd=None):
+        return 0, built, ''
+    found = cf_source(m4, str(etc / 'sendmail.cf'), '/usr/bin/m4')
+    assert found['buildable'] is True and found['defines'] == {'confLOG_LEVEL': '9', 'confMAX_MESSAGE_SIZE': '5000000'}
+    assert [item['text'] for item in found['only_built']] == ['O MaxMessageSize=5000000'] and found['built'].startswith(built)
+    found = cf_source(m4, str(etc / 'sendmail.cf'), None)
+    assert found['buildable'] is False and found['defines'] == {'confLOG_LEVEL': '9', 'confMAX_MESSAGE_SIZE': '5000000'}
+    (etc / 'sendmail.mc').write_text("define(`confLOG_LEVEL', `9'\n")  # m4 could not read it either
+    assert cf_source(m4, str(etc / 'sendmail.cf'), None)['defines'] == {}
 
 
 def nowhere(tmp_path) -> dict:

@@ -43,9 +43,12 @@ text = sys.stdin.read()
 if 'no_such_feature' in text:
     sys.stderr.write("m4:stdin:100: cannot open `no_such_feature.m4': No such file or directory\n")
     sys.exit(1)
-names = {'confRUN_AS_USER': 'RunAsUser', 'confDONT_BLAME_SENDMAIL': 'DontBlameSendmail', 'confSAFE_FILE_ENV': 'SafeFileEnvironment'}
+names = {'confRUN_AS_USER': 'RunAsUser', 'confDONT_BLAME_SENDMAIL': 'DontBlameSendmail', 'confSAFE_FILE_ENV': 'SafeFileEnvironment',
+         'confMAX_DAEMON_CHILDREN': 'MaxDaemonChildren', 'confCONNECTION_RATE_THROTTLE': 'ConnectionRateThrottle',
+         'confMAX_MESSAGE_SIZE': 'MaxMessageSize', 'confMAX_RCPTS_PER_MESSAGE': 'MaxRecipientsPerMessage',
+         'confMAX_HEADERS_LENGTH': 'MaxHeadersLength'}
 cf = open('%(cf)s').read()
-for name, value in re.findall(r"^define\(`(\w+)', `([^']*)'\)", text, re.M):
+for name, value in re.findall(r"^define\(`(\w+)',\s*`([^']*)'\)", text, re.M):
     if name in names:
         option = names[name]
         cf, count = re.subn(r'^#?O %%s=.*$' %% option, 'O %%s=%%s' %% (option, value), cf, flags=re.M)
@@ -196,6 +199,57 @@ def test_a_hand_edited_cf_keeps_its_lines(capsys, host):
     assert "define(`confDONT_BLAME_SENDMAIL', `safe')dnl" in (host['mail'] / 'sendmail.mc').read_text()
     assert result['diff'][1]['before_header'].endswith('(options, edited in place)')
     assert run_module(sendmail_harden, capsys, base_args(host))['changed'] is False
+
+
+def append_define(host, name, value):
+    """A define the administrator appended to sendmail.mc and has not built yet."""
+    mc = host['mail'] / 'sendmail.mc'
+    mc.write_text(mc.read_text() + "define(`%s',`%s')\n" % (name, value))
+
+
+def test_a_pending_stricter_define_survives(capsys, host):
+    """The .mc limits messages to 5000000, the .cf (not rebuilt) sets no limit: the .cf gets the bound in place, the
+    .mc keeps the stricter decision, the summary says so, check mode promises exactly that, and SM-CF-01 goes on
+    reporting the define still to build."""
+    append_define(host, 'confMAX_MESSAGE_SIZE', '5000000')
+    args = base_args(host, include=['SM-DOS-01', 'SM-CF-01'])
+    before = snapshot(host['mail'])
+    check = run_module(sendmail_harden, capsys, args, check_mode=True)
+    assert snapshot(host['mail']) == before
+    result = run_module(sendmail_harden, capsys, args, diff=True)
+    assert result['rc'] == 0 and result['cf_source'] == check['cf_source'] == {'mta': 'cf'}
+    assert result['changed_controls'] == check['changed_controls'] == ['SM-DOS-01'] and result['manual'] == ['SM-CF-01']
+    assert [(s['option'], s['after'], s['why'], s.get('pending')) for s in result['plan']] == [
+        (s['option'], s['after'], s['why'], s.get('pending')) for s in check['plan']]
+    (size,) = [item for item in result['plan'] if item['option'] == 'MaxMessageSize']
+    assert size['after'] == '26214400' and size['pending']['kept'] is True and '5000000' in size['why']
+    mc = (host['mail'] / 'sendmail.mc').read_text()
+    assert "define(`confMAX_MESSAGE_SIZE',`5000000')\n" in mc and '26214400' not in mc
+    assert "define(`confMAX_DAEMON_CHILDREN', `40')dnl" in mc  # the other limits go into the .mc as ever
+    assert 'O MaxMessageSize=26214400\n' in (host['mail'] / 'sendmail.cf').read_text()
+    said = '; by hand: SM-CF-01; defines pending in sendmail.mc: confMAX_MESSAGE_SIZE 5000000 kept.'
+    assert check['msg'] == '1 control to fix; restart sendmail to use the new sendmail.cf' + said
+    assert result['msg'] == '1 control fixed; restart sendmail to use the new sendmail.cf' + said
+    (pending,) = result['drift_after']
+    assert pending['id'] == 'SM-CF-01' and 'O MaxMessageSize=5000000' in pending['actual']
+    again = run_module(sendmail_harden, capsys, args)
+    assert again['changed'] is False and again['manual'] == ['SM-CF-01']
+    assert "define(`confMAX_MESSAGE_SIZE',`5000000')\n" in (host['mail'] / 'sendmail.mc').read_text()
+
+
+def test_a_pending_define_the_plan_replaces_is_said_with_both_values(capsys, host):
+    append_define(host, 'confMAX_MESSAGE_SIZE', '0')
+    args = base_args(host, include=['SM-DOS-01'])
+    for check_mode in (True, False):
+        result = run_module(sendmail_harden, capsys, args, check_mode=check_mode)
+        (size,) = [item for item in result['plan'] if item['option'] == 'MaxMessageSize']
+        assert size['why'] == ("MaxMessageSize is unset; %s's define confMAX_MESSAGE_SIZE 0, not built yet, does not meet "
+                               'SM-DOS-01: replaced by 26214400' % (host['mail'] / 'sendmail.mc'))
+        assert result['msg'].endswith('; defines pending in sendmail.mc: confMAX_MESSAGE_SIZE 0 replaced by 26214400.')
+        warning = 'SM-DOS-01: the define confMAX_MESSAGE_SIZE 0 of %s, not built yet, does not meet it: %s by 26214400.' % (
+            host['mail'] / 'sendmail.mc', 'would be replaced' if check_mode else 'replaced')
+        assert any(warning in str(item) for item in result['warnings'])
+    assert "define(`confMAX_MESSAGE_SIZE',`26214400')\n" in (host['mail'] / 'sendmail.mc').read_text()
 
 
 def test_cf_source_mc_refuses_to_drop_hand_edits(capsys, host):
