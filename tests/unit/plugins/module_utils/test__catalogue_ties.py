@@ -11,7 +11,9 @@ import os
 import yaml
 
 from ansible_collections.mailsec.sendmail.plugins.doc_fragments import waivers
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import AUDIT_ONLY_FAMILIES, FAMILIES, SEVERITIES, STATUSES
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
+    AUDIT_ONLY_FAMILIES, BY_ID, FAMILIES, SEVERITIES, SMRSH_DIRS, STATUSES,
+)
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
@@ -78,3 +80,16 @@ def test_one_waiver_list_serves_the_audit_and_the_hardening():
     harden_task = next(task for task in tasks if 'mailsec.sendmail.sendmail_harden' in task)['mailsec.sendmail.sendmail_harden']
     assert harden_task['waivers'] == '{{ sendmail_hardening_waivers }}'
     assert harden_task['host_name'] == '{{ inventory_hostname }}'
+
+
+def test_the_directories_kept_through_package_updates_are_those_of_path_controls_the_hardening_fixes():
+    """The role names the directories Debian's update_sendmail resets, by control; the owners and modes it keeps come
+    from the host as the hardening left it, so each control must be one the hardening fixes by owner and mode."""
+    resets = load(os.path.join(ROLE, 'vars', 'main.yml'))['__sendmail_hardening_debian_resets']
+    assert sorted(resets) == ['SM-FILE-01', 'SM-PROG-02', 'SM-QUEUE-01']
+    for control_id in resets:
+        assert BY_ID[control_id]['evaluator'] == 'path_set'
+        assert [action['kind'] for action in BY_ID[control_id]['fix_data']] == ['path_attributes']
+    assert resets['SM-PROG-02'] == SMRSH_DIRS[0]
+    assert BY_ID['SM-FILE-01']['params']['targets'] == ['config_dirs']
+    assert BY_ID['SM-QUEUE-01']['params']['targets'] == ['queue_mta']

@@ -207,7 +207,7 @@ def append_define(host, name, value):
     mc.write_text(mc.read_text() + "define(`%s',`%s')\n" % (name, value))
 
 
-def test_a_pending_stricter_define_survives(capsys, host):
+def test_a_pending_stricter_define_survives(capsys, host, daemon):
     """The .mc limits messages to 5000000, the .cf (not rebuilt) sets no limit: the .cf gets the bound in place, the
     .mc keeps the stricter decision, the summary says so, check mode promises exactly that, and SM-CF-01 goes on
     reporting the define still to build."""
