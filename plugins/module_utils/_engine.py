@@ -82,6 +82,15 @@ class ModuleIO:
         self.module.warn(text)
 
 
+def ipv6_loopback() -> bool:
+    """Whether the host has ::1 (a daemon moved to loopback listens there too only where it has)."""
+    try:
+        with open('/proc/net/if_inet6', encoding='ascii') as handle:
+            return any(line.split()[0] == '0' * 31 + '1' for line in handle if line.split())
+    except OSError:
+        return False
+
+
 def host_accounts():
     """(user name -> primary group name, group names) of the host."""
     groups = {entry.gr_name for entry in grp.getgrall()}
@@ -142,6 +151,9 @@ class Engine:
                           probe_kernel=first is None, m4=m4, cf_sources=True)[1]
         if first is not None:
             state['kernel'], state['method_works'] = first['kernel'], first['method_works']
+        # What the plan needs of the host besides sendmail's own: read here, so that judging and planning read nothing.
+        state['host_accounts'] = host_accounts()
+        state['ipv6_loopback'] = ipv6_loopback()
         return state
 
     def judge(self, state: dict, expected: dict) -> list:
@@ -184,13 +196,8 @@ class Engine:
     def _listen_problems(state: dict, change: dict) -> list:
         """What is wrong with the daemons of a new .cf that moves them to loopback (read back from the .cf it
         builds: a DAEMON_OPTIONS the .mc makes where its scan does not see it would bind a port twice)."""
-        try:
-            with open('/proc/net/if_inet6', encoding='ascii') as handle:
-                ipv6_loopback = any(line.split()[0] == '0' * 31 + '1' for line in handle if line.split())
-        except OSError:
-            ipv6_loopback = False
         msp = (state['configs'].get('msp') or {}).get('settings')
-        return built_problems(option_values(change['cf_new'], 'DaemonPortOptions'), ipv6_loopback,
+        return built_problems(option_values(change['cf_new'], 'DaemonPortOptions'), state['ipv6_loopback'],
                               (msp or {}).get('MTAHost'), bool(msp))
 
     def _rebuildable(self, state: dict, steps: list) -> tuple:
@@ -305,7 +312,7 @@ class Engine:
                                    runas_changed=runas_changed)
         # A stale alias database is rebuilt in the maps phase as ever; the alias edits rebuild it again after them.
         maps = (plan_of.map_steps(stale_maps(state)) if self.params['rebuild_maps'] else []) + aliases
-        users, groups = host_accounts()
+        users, groups = state['host_accounts']
         errors = plan_of.account_errors(cf_steps, users, groups) + plan_of.name_errors(files, users, groups)
         if errors:
             raise plan_of.PlanError('; '.join(errors))

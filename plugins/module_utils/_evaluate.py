@@ -864,12 +864,23 @@ def verdict(reachable: bool, installed, drift: bool) -> str:
     return 'no_sendmail' if installed is False else 'compliant'
 
 
-def summarize(findings: list, state: dict | None = None) -> dict:
-    """counts (every status), drift (any fail or error), controls_evaluated and, given the state, the verdict."""
-    counts = {status: 0 for status in STATUSES}
+def count(findings: list) -> dict:
+    """How many findings have each status; every status present. The one count of the module and the reports."""
+    counts = dict.fromkeys(STATUSES, 0)
     for item in findings:
         counts[item['status']] += 1
-    drift = any(counts[status] for status in DRIFT_STATUSES)
+    return counts
+
+
+def drifts(counts: dict) -> bool:
+    """The one rule for drift, from the counts: a control fails, or could not be judged."""
+    return any(counts[status] for status in DRIFT_STATUSES)
+
+
+def summarize(findings: list, state: dict | None = None) -> dict:
+    """counts (every status), drift (any fail or error), controls_evaluated and, given the state, the verdict."""
+    counts = count(findings)
+    drift = drifts(counts)
     result = {'counts': counts, 'drift': drift, 'controls_evaluated': len(findings)}
     if state is not None:
         result['verdict'] = verdict(True, bool(state.get('installed')), drift)

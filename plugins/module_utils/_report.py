@@ -18,10 +18,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import DRIFT_STATUSES, verdict
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import STATUSES
+from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import count, drifts, verdict
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import days_between, host_delta
 
-STATUSES = ('pass', 'fail', 'error', 'not_applicable', 'waived')
 SEVERITIES = ('high', 'medium', 'low')
 # Report file name of each format, in the order they are written.
 FORMATS = {'json': 'report.json', 'junit': 'junit.xml', 'md': 'report.md', 'html': 'report.html'}
@@ -102,14 +102,6 @@ def _normalise_left_out(host: str, items) -> list:
     return [found[key] for key in sorted(found)]
 
 
-def count(findings: list) -> dict:
-    """How many findings have each status; every status present."""
-    counts = dict.fromkeys(STATUSES, 0)
-    for finding in findings:
-        counts[finding['status']] += 1
-    return counts
-
-
 def normalise_host(entry) -> dict:
     """A host's result as the reports use it; counts, drift and verdict recomputed from the findings.
 
@@ -132,7 +124,7 @@ def normalise_host(entry) -> dict:
             raise ReportError('host %s has the same control id twice' % host)
     counts = count(findings)
     sendmail = entry.get('sendmail') if isinstance(entry.get('sendmail'), dict) else {}
-    drift = not reachable or any(counts[status] for status in DRIFT_STATUSES)
+    drift = not reachable or drifts(counts)
     return {
         'host': host,
         'reachable': reachable,
