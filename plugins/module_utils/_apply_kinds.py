@@ -32,6 +32,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import read_copy, restore_copy
 from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import attributes_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._host import read_statoverrides
 from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import apply_attributes, others_can_write, remove_entry, writable_by_others
 
@@ -277,6 +278,24 @@ def _config_still(item: dict, record: dict) -> bool:
     return _read_text(item['target']) == item['after']
 
 
+# --- what --diff shows of each kind: (header, a line before, a line after) ---------------------------------
+
+def _path_diff(item: dict) -> tuple:
+    shown = item['target'] if not item.get('resolved') else '%s -> %s' % (item['target'], item['resolved'])
+    return ('%s (owner:group mode)' % item['id'], '%s: %s\n' % (shown, attributes_text(item['before'])),
+            '%s: %s\n' % (shown, attributes_text(item['after'])))
+
+
+def _pin_diff(item: dict) -> tuple:
+    return ('%s (dpkg-statoverride)' % item['id'], '%s %s\n' % (item['before'], item['target']) if item['before'] else '',
+            '%s %s\n' % (item['after'], item['target']))
+
+
+def _no_diff(item: dict) -> None:
+    """Shown elsewhere (a .cf and its .mc, by the engine) or not a change of the host's (a database made again)."""
+    return None
+
+
 def _nothing(item: dict) -> tuple:
     return {}, {}
 
@@ -287,21 +306,37 @@ def _record_before(item: dict) -> tuple:
 
 KINDS = {
     'path': {'probe': lambda item, planned: probe_path(item), 'record': _record_before, 'apply': _path_apply,
-             'undo': _path_undo, 'still': _path_still},
+             'undo': _path_undo, 'still': _path_still, 'diff': _path_diff},
     'statoverride': {'probe': lambda item, planned: probe_pin(item), 'record': _record_before,
                      'apply': lambda item, context: apply_pin(item, context.run, context.dpkg), 'undo': _pin_undo,
-                     'still': _pin_still},
+                     'still': _pin_still, 'diff': _pin_diff},
     'empty_file': {'probe': _entry_probe, 'record': _nothing, 'apply': lambda item, context: apply_entry(item),
-                   'undo': _empty_undo, 'still': _empty_still},
+                   'undo': _empty_undo, 'still': _empty_still,
+                   'diff': lambda item: ('%s (created empty)' % item['id'], '', '%s: %s\n' % (item['target'], attributes_text(item['after'])))},
     'unlink': {'probe': _entry_probe, 'record': _unlink_record, 'apply': lambda item, context: apply_entry(item),
-               'undo': _unlink_undo, 'still': _unlink_still, 'copies': True},
+               'undo': _unlink_undo, 'still': _unlink_still, 'copies': True,
+               'diff': lambda item: ('%s (removed)' % item['id'], '%s\n' % item['target'], '')},
     'alias_edit': {'probe': _alias_probe, 'record': _nothing, 'apply': _alias_apply, 'undo': _alias_undo,
-                   'still': _alias_still},
+                   'still': _alias_still, 'diff': lambda item: ('%s (%s)' % (item['target'], item['id']), item['before'], item['after'])},
     'map_rebuild': {'probe': lambda item, planned: None, 'record': _nothing, 'apply': _map_apply, 'undo': _map_undo,
-                    'still': lambda item, record: True},
+                    'still': lambda item, record: True, 'diff': _no_diff},
     'config': {'probe': lambda item, planned: None, 'record': _config_record, 'apply': _config_apply,
-               'undo': _config_undo, 'still': _config_still, 'copies': True},
+               'undo': _config_undo, 'still': _config_still, 'copies': True, 'diff': _no_diff},
 }
+
+
+def diff_entries(steps: list) -> list:
+    """The diff of the steps, one before/after pair per header (a control and kind, or an alias file)."""
+    grouped = {}
+    for item in steps:
+        shown = KINDS[item['kind']]['diff'](item) if item['kind'] in KINDS else None
+        if shown is None:
+            continue
+        header, before, after = shown
+        entry = grouped.setdefault(header, {'before_header': header, 'after_header': header, 'before': '', 'after': ''})
+        entry['before'] += before
+        entry['after'] += after
+    return list(grouped.values())
 
 
 def undo_one(entry: dict, context: Context, copies: dict) -> str | None:

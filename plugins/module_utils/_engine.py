@@ -40,7 +40,6 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McErro
 from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
-QUEUE_CONTROLS = ('SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03')
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
 SAFETY_GROUPS = ('config_dirs', 'cf_mta', 'cf_msp', 'mc', 'aliases')
 STALE = 'the running sendmail started before sendmail.cf was last written: restart it to use it'
@@ -270,8 +269,7 @@ class Engine:
         aliases = plan_of.alias_steps(ids, expected, state)
         impact = plan_of.without_disabled(state.get('runas_impact'), aliases)
         failing, held = plan_of.runas_gate(ids, impact, self.params['run_as_user_force'])
-        by_hand = [control_id for control_id in failing if not (
-            control_id == 'SM-RUNAS-02' and plan_of.credit_runas_impact(aliases, state.get('runas_impact'), impact))]
+        by_hand = plan_of.left_by_hand(failing, aliases, state.get('runas_impact'), impact)
         cf_steps, notes = plan_of.option_steps(failing, expected, state, self.params['cf_source'])
         mc_steps, mc_notes = plan_of.feature_steps(failing, expected, state, aliases)
         mc_steps, unbuilt = self._rebuildable(state, mc_steps)
@@ -317,10 +315,9 @@ class Engine:
         if errors:
             raise plan_of.PlanError('; '.join(errors))
         hazards = []
-        if any(control['id'] in QUEUE_CONTROLS for control in self.selected) or set(QUEUE_CONTROLS) & set(ids):
+        touches, judge = plan_of.queue_entries([control['id'] for control in self.selected], ids)
+        if touches:
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
-            # SM-QUEUE-03 judges these entries: where it is selected the refusals are its own, left to do by hand.
-            judge = 'SM-QUEUE-03' if any(control['id'] == 'SM-QUEUE-03' for control in self.selected) else None
             hazards = [plan_of.refuse(judge, item['path'], item['reason']) for item in queue_hazards(queues, queue_own_dirs(predicted))]
         self.notes = notes
         self.breaks = plan_of.runas_breaks(cf_steps, impact)
@@ -719,7 +716,7 @@ class Engine:
             if change['cf_changed']:
                 entries.append(_diff_cf(dict(change, cf_changes=change['cf_changes'] or option_changes(
                     change['cf_text'], change['cf_new']))))
-        return entries + plan_of.diff_entries(changed_steps)
+        return entries + kinds.diff_entries(changed_steps)
 
     def _restart_reason(self, result: dict) -> str:
         if self.stale:

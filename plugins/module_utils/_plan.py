@@ -94,6 +94,25 @@ def expired_waivers(findings: list) -> list:
             for item in findings if item.get('waiver') and item['waiver']['expired']]
 
 
+# The controls whose fixes change the queues: where one is selected or fixed, the entries of the queues are looked at.
+QUEUE_CONTROLS = ('SM-QUEUE-01', 'SM-QUEUE-02', 'SM-QUEUE-03')
+# The control that judges the entries of the queues: where it is selected, the entries refused are its own, by hand.
+QUEUE_ENTRIES = 'SM-QUEUE-03'
+
+
+def queue_entries(selected: list, ids: list) -> tuple:
+    """(whether the plan changes the queues, the control the queue entries it refuses are charged to, or None)."""
+    touches = bool(set(QUEUE_CONTROLS) & (set(selected) | set(ids)))
+    return touches, QUEUE_ENTRIES if QUEUE_ENTRIES in selected else None
+
+
+def left_by_hand(failing: list, aliases: list, impact_before, impact) -> list:
+    """The failing controls left to do by hand: all but SM-RUNAS-02 where the alias edits take away every delivery
+    that needed root (see ``credit_runas_impact``)."""
+    return [control_id for control_id in failing
+            if not (control_id == 'SM-RUNAS-02' and credit_runas_impact(aliases, impact_before, impact))]
+
+
 def failing_ids(findings: list) -> list:
     """The ids of the findings sendmail_drift counts as drift (fail or error), in catalogue order."""
     return [item['id'] for item in findings if item['status'] in FAILING]
@@ -921,31 +940,3 @@ def changed_ids(steps: list) -> list:
     """The control ids that applied steps (planned or done) belong to, sorted."""
     return sorted({control_id for item in steps if item['kind'] in APPLIED
                    for control_id in [item['id']] + list(item.get('also') or []) if control_id})
-
-
-def diff_entries(steps: list) -> list:
-    """The diff of path and statoverride steps, one before/after pair per control and kind."""
-    grouped = {}
-    for item in steps:
-        if item['kind'] == 'path':
-            header = '%s (owner:group mode)' % item['id']
-            shown = item['target'] if not item.get('resolved') else '%s -> %s' % (item['target'], item['resolved'])
-            lines = ('%s: %s\n' % (shown, attributes_text(item['before'])), '%s: %s\n' % (shown, attributes_text(item['after'])))
-        elif item['kind'] == 'alias_edit':
-            header = '%s (%s)' % (item['target'], item['id'])
-            lines = (item['before'], item['after'])
-        elif item['kind'] == 'unlink':
-            header = '%s (removed)' % item['id']
-            lines = ('%s\n' % item['target'], '')
-        elif item['kind'] == 'empty_file':
-            header = '%s (created empty)' % item['id']
-            lines = ('', '%s: %s\n' % (item['target'], attributes_text(item['after'])))
-        elif item['kind'] == 'statoverride':
-            header = '%s (dpkg-statoverride)' % item['id']
-            lines = ('%s %s\n' % (item['before'], item['target']) if item['before'] else '', '%s %s\n' % (item['after'], item['target']))
-        else:
-            continue
-        entry = grouped.setdefault(header, {'before_header': header, 'after_header': header, 'before': '', 'after': ''})
-        entry['before'] += lines[0]
-        entry['after'] += lines[1]
-    return list(grouped.values())

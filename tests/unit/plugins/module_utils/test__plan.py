@@ -14,8 +14,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import co
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, PRIVACY_FULL, expected_for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
 from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import parse_mc
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_kinds import diff_entries
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
-    PHASES, PlanError, account_errors, attributes_text, changed_ids, choose_source, diff_entries, failing_ids, file_steps,
+    PHASES, PlanError, account_errors, attributes_text, changed_ids, choose_source, failing_ids, file_steps,
     manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, pending_define, pending_said, predict_state,
     runas_breaks, runas_gate,
 )
