@@ -486,7 +486,7 @@ def empty_state(binary: dict, reason: str, os_facts: dict, located: dict | None 
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
-            'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'syslog': {}}
+            'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'os_defines': [], 'syslog': {}}
 
 
 # Where sendmail is looked for when the program asked for is absent or not sendmail's (see locate).
@@ -667,5 +667,5 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'kernel': kernel, 'method_works': method_works(method, kernel),
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
-        'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'syslog': syslog,
+        'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'], 'syslog': syslog,
     }

@@ -20,6 +20,8 @@ description:
     that matter for hardening, such as C(RunAsUser), C(TrustedUser), C(PrivacyOptions) and C(DontBlameSendmail).
   - Lists the running sendmail processes with their users, the set-user-id and set-group-id files of the
     sendmail packages, and the dpkg statoverride entries.
+  - Reads the host through the same reader as M(mailsec.sendmail.sendmail_drift) and M(mailsec.sendmail.sendmail_harden),
+    so where O(binary) is absent or not sendmail's, sendmail is looked for where they look for it.
   - Never changes the host. A host without sendmail returns RV(installed=false) and does not fail.
 author:
   - mailsec.sendmail developers (!UNKNOWN)
@@ -214,7 +216,10 @@ daemon:
   type: dict
   contains:
     running:
-      description: Whether a process is accepting connections.
+      description:
+        - Whether the MTA daemon runs, by the rule the hardening uses to leave a stopped daemon stopped - the process
+          the pid file names is alive and is sendmail (a stale pid file does not count); where sendmail names no pid
+          file, a sendmail process accepting connections.
       type: bool
       sample: true
     processes:
@@ -245,96 +250,33 @@ statoverrides:
   sample: [{owner: root, group: smmsp, mode: "2755", path: /usr/libexec/sendmail/sendmail}]
 """
 
-import pwd
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import DEFAULT_BINARY, drop_method, resolve_binary
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
-    candidate_paths, daemon_processes, read_statoverrides, setid_files,
-)
-from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import ask_binary
-
-DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
+from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import DEFAULT_BINARY
+from ansible_collections.mailsec.sendmail.plugins.module_utils._host import daemon_processes, mta_running
+from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect
 
 
-def empty_result(binary: dict) -> dict:
-    """Every key, as for a host without sendmail."""
-    return {
-        'installed': False, 'binary': binary, 'version': None, 'compiled_with': [], 'os_defines': [],
-        'uses_seteuid': None, 'has_setreuid': None, 'drop_method': None,
-        'kernel': not_run('sendmail is not installed'), 'method_works': None,
-        'mta_config': None, 'msp_config': None, 'pid_file': None,
-        'settings': {'mta': None, 'msp': None}, 'config_errors': [],
+def info_of(state: dict) -> dict:
+    """The module's result from the host's state, as the audit and the hardening read it (``_state.collect``)."""
+    installed = state['installed']
+    defines = state.get('os_defines') or []
+    configs = state['configs']
+    result = {
+        'installed': installed, 'binary': state['binary'], 'version': state['version'], 'compiled_with': state['compiled_with'],
+        'os_defines': defines, 'uses_seteuid': 'USESETEUID' in defines if installed else None,
+        'has_setreuid': 'HASSETREUID' in defines if installed else None, 'drop_method': state['drop_method'],
+        'kernel': state['kernel'], 'method_works': state['method_works'], 'pid_file': state['pid_file'],
+        'mta_config': configs['mta']['path'] if installed else None, 'msp_config': configs['msp']['path'] if installed else None,
+        'settings': {role: configs[role]['settings'] for role in ('mta', 'msp')},
+        'config_errors': [{'role': role, 'path': configs[role]['path'], 'error': configs[role]['error']}
+                          for role in ('mta', 'msp') if installed and configs[role]['error']],
+        'daemon': {'running': mta_running(state['pid_file']), 'processes': daemon_processes()},
+        'setid_files': state['setid_files'], 'statoverrides': state['statoverrides'],
     }
-
-
-def read_config(role: str, path: str):
-    """(settings, error) of one configuration file; a bad file gives an error, not an exception."""
-    try:
-        with open(path, encoding='utf-8', errors='replace') as handle:
-            parsed = parse_cf(handle.read())
-    except OSError as exc:
-        return None, {'role': role, 'path': path, 'error': exc.strerror or str(exc)}
-    if not parsed['options'] and parsed['version_level'] is None:
-        return None, {'role': role, 'path': path, 'error': 'no options and no V line: not a sendmail configuration'}
-    return settings(parsed), None
-
-
-def probe_uid(name: str) -> int | None:
-    """The uid of the probe user, given by name or number."""
-    if name.isdigit():
-        return int(name)
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        return None
-
-
-def kernel_facts(module: AnsibleModule) -> dict:
-    """The kernel probe, or why it was not run."""
-    if not module.params['probe_kernel']:
-        return not_run('probe_kernel is false')
-    uid = probe_uid(module.params['probe_user'])
-    if uid is None:
-        return not_run('probe_user %s does not exist' % module.params['probe_user'])
-    return probe(uid)
-
-
-def sendmail_facts(module: AnsibleModule, result: dict, d0: dict) -> None:
-    """Fill ``result`` from the -d0.10 output, the configuration files and the kernel probe."""
-    method = drop_method(d0['os_defines'])
-    files = d0['config_files']
-    result.update({
-        'installed': True, 'version': d0['version'], 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'],
-        'uses_seteuid': 'USESETEUID' in d0['os_defines'], 'has_setreuid': 'HASSETREUID' in d0['os_defines'],
-        'drop_method': method, 'pid_file': d0['pid_file'],
-        'mta_config': files.get('mta') or files.get('selected') or DEFAULT_CONFIGS['mta'],
-        'msp_config': files.get('msp') or DEFAULT_CONFIGS['msp'],
-    })
-    for role in ('mta', 'msp'):
-        path = result['%s_config' % role]
-        result['settings'][role], error = read_config(role, path)
-        if error:
-            result['config_errors'].append(error)
-            module.warn('Could not read the %s configuration %s: %s.' % (role.upper(), path, error['error']))
-    result['kernel'] = kernel_facts(module)
-    result['method_works'] = method_works(method, result['kernel'])
-    if result['method_works'] is False:
-        module.warn('sendmail was built to change user ids with %s, but this kernel failed that test (%s).'
-                    % (method, result['kernel']['failed_step']))
-
-
-def host_facts(binary: dict) -> dict:
-    """Running daemons, set-id files and statoverrides; gathered with or without sendmail."""
-    processes = daemon_processes()
-    return {
-        'daemon': {'running': any(proc['role'] == 'listener' for proc in processes), 'processes': processes},
-        'setid_files': setid_files(candidate_paths(extra=tuple(binary['chain']))),
-        'statoverrides': read_statoverrides(),
-    }
+    if not installed:
+        result['reason'] = state['reason']
+    return result
 
 
 def main() -> None:
@@ -346,17 +288,14 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    binary = resolve_binary(module.params['binary'])
-    result = empty_result(binary)
-    if not binary['exists']:
-        result['reason'] = '%s does not exist' % module.params['binary']
-    else:
-        d0, reason = ask_binary(sendmail_runner(module), module.params['binary'])
-        if d0 is None:
-            result['reason'] = reason
-        else:
-            sendmail_facts(module, result, d0)
-    result.update(host_facts(binary))
+    state = collect(sendmail_runner(module), module.params['binary'], probe_kernel=module.params['probe_kernel'],
+                    probe_user=module.params['probe_user'])
+    result = info_of(state)
+    for error in result['config_errors']:
+        module.warn('Could not read the %s configuration %s: %s.' % (error['role'].upper(), error['path'], error['error']))
+    if result['method_works'] is False:
+        module.warn('sendmail was built to change user ids with %s, but this kernel failed that test (%s).'
+                    % (result['drop_method'], result['kernel']['failed_step']))
     module.exit_json(changed=False, **result)
 
 
