@@ -121,6 +121,20 @@ def _diff_cf(change: dict) -> dict:
     return {'before_header': label, 'after_header': label, 'before': lines('before'), 'after': lines('after')}
 
 
+class Plan:
+    """What the plan stage decided, as data: the ``steps``; the prepared configuration ``changes`` (config -> the
+    change of _cfbuild.prepare, new texts included); the fixes ``taken`` too (REQUIRES); the deliveries a new
+    RunAsUser ``breaks``; the MTA ``queues`` the handover gives to a new RunAsUser after the .cf (path -> owner,
+    group and mode), which a new .cf is read with."""
+
+    def __init__(self, steps: list, changes: dict, taken: list, breaks: list, queues: dict):
+        self.steps = steps
+        self.changes = changes
+        self.taken = taken
+        self.breaks = breaks
+        self.queues = queues
+
+
 class Engine:
     """One host's hardening: ``run()`` returns the module's result or raises EngineError."""
 
@@ -131,14 +145,9 @@ class Engine:
         self.controls = []  # the selected controls and those their fixes may need: what is read and judged
         self.selected = []
         self.lacking = {}
-        self.taken = []
         self.family = None
         self.kernel = None
-        self.changes = {}
-        self.notes = []
-        self.breaks = []
         self.stale = False
-        self.planned_queues = {}
         self.backups = []
 
     # --- read and judge ------------------------------------------------------------------------------
@@ -233,14 +242,14 @@ class Engine:
             checked.append(plan_of.refuse(item['id'], item['target'], reason) if reason else item)
         return checked
 
-    def plan(self, state: dict, findings: list, expected: dict) -> list:
+    def plan(self, state: dict, findings: list, expected: dict) -> Plan:
         """The steps that fix the failing controls of ``findings``, with what their fixes need of other controls'
         (the catalogue's REQUIRES): a needed fix is taken too and said, or, where the user left its control out,
         the steps that need it are held back; then the steps the hardening does not take."""
         ids = plan_of.failing_ids(findings)
         lacking, taken, held = dict(self.lacking), [], []
         for _round in range(len(BY_ID)):  # each round takes a control in or leaves one out for good: it ends
-            steps, predicted = self._plan_ids(state, ids, expected)
+            steps, predicted, changes, breaks = self._plan_ids(state, ids, expected)
             applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
             more, holds = requires_of.settle(ids, applied, state, requires_of.after_steps(predicted, applied), expected, lacking)
             whole = [item for item in holds if item['whole']]
@@ -252,20 +261,21 @@ class Engine:
             held += whole
             chosen = set(ids + [item['id'] for item in more]) - {item['id'] for item in held}
             ids = [control['id'] for control in CONTROLS if control['id'] in chosen]
-        self.taken = [item for item in taken if item['id'] in ids]
+        taken = [item for item in taken if item['id'] in ids]
         # The steps that need a fix the user left out wait; the rest of their control is done.
         waiting = [id(item) for hold in holds for item in hold['steps']]
         waived = [plan_of.waived(item) for item in findings if item['status'] == 'waived']
         kept = [item for item in steps if id(item) not in waiting]
         # The MTA queues the handover gives to a new RunAsUser after the .cf: the .cf is read with a stand-in.
         mta_queues = {path.rstrip('/') for path in state['layout'].get('queue_mta') or []}
-        self.planned_queues = {item['target'].rstrip('/'): item['after'] for item in kept
-                               if item['kind'] == 'path' and item['phase'] == 'handover' and item['target'].rstrip('/') in mta_queues}
+        queues = {item['target'].rstrip('/'): item['after'] for item in kept
+                  if item['kind'] == 'path' and item['phase'] == 'handover' and item['target'].rstrip('/') in mta_queues}
         held_steps = [plan_of.step(item['id'], 'held', None, ', '.join(item['paths']), None, None, item['why']) for item in held + holds]
-        return kept + held_steps + waived
+        return Plan(kept + held_steps + waived, changes, taken, breaks, queues)
 
     def _plan_ids(self, state: dict, ids: list, expected: dict) -> tuple:
-        """(steps, the state once the .cf steps are done) of a plan that fixes the controls ``ids``."""
+        """(steps, the state once the .cf steps are done, the configuration changes, the deliveries a new RunAsUser
+        breaks) of a plan that fixes the controls ``ids``."""
         aliases = plan_of.alias_steps(ids, expected, state)
         impact = plan_of.without_disabled(state.get('runas_impact'), aliases)
         failing, held = plan_of.runas_gate(ids, impact, self.params['run_as_user_force'])
@@ -283,21 +293,21 @@ class Engine:
             if (item.get('in_place') or {}).get('path'):  # set by _rebuildable only where the .cf is edited in place
                 mailers.setdefault(item['config'], []).append(item['in_place'])
         try:
-            self.changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
-                                                        features.get(config, {}), listens.get(config), mailers.get(config, ()))
-                            for config in sorted(set(options) | set(features) | set(listens))}
+            changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
+                                                   features.get(config, {}), listens.get(config), mailers.get(config, ()))
+                       for config in sorted(set(options) | set(features) | set(listens))}
         except BuildError as exc:
             raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
         for config, item in list(listens.items()):
-            why = self._listen_problems(state, self.changes[config])
+            why = self._listen_problems(state, changes[config])
             if why:
                 notes.append(plan_of.manual(item['id'], 'DaemonPortOptions left as they are: the new %s would not do: %s'
                                             % (item['target'], '; '.join(why)), item['target']))
                 listen_steps.remove(item)
                 del listens[config]
-                self.changes[config] = self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
-                                                           features.get(config, {}), None, mailers.get(config, ()))
-        new_texts = {config: change['cf_new'] for config, change in self.changes.items() if change['cf_changed']}
+                changes[config] = self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
+                                                      features.get(config, {}), None, mailers.get(config, ()))
+        new_texts = {config: change['cf_new'] for config, change in changes.items() if change['cf_changed']}
         created = plan_of.empty_file_steps(failing, expected, state)
         unlinks = plan_of.smrsh_remove_steps(failing, expected, state, aliases)
         created += [item for item in unlinks if item['kind'] == 'unlink']
@@ -319,10 +329,9 @@ class Engine:
         if touches:
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
             hazards = [plan_of.refuse(judge, item['path'], item['reason']) for item in queue_hazards(queues, queue_own_dirs(predicted))]
-        self.notes = notes
-        self.breaks = plan_of.runas_breaks(cf_steps, impact)
         applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)
-        return applied + held + plan_of.manual_steps(by_hand) + notes + hazards, predicted
+        return (applied + held + plan_of.manual_steps(by_hand) + notes + hazards, predicted, changes,
+                plan_of.runas_breaks(cf_steps, impact))
 
     # --- check and apply ---------------------------------------------------------------------------
 
@@ -333,30 +342,26 @@ class Engine:
         targets = [item['target'] for item in steps if item['kind'] == 'path' and item['phase'] == 'paths']
         return any(path == target or path.startswith(target.rstrip('/') + '/') for path in named for target in targets)
 
-    def _check(self, change: dict, sendmail: str, text: str | None = None) -> None:
+    def _check(self, change: dict, sendmail: str, queues: dict, text: str | None = None) -> None:
         """sendmail reads the change's new .cf (or ``text``) from a private candidate, as the host will be once the
-        plan is carried out: a queue the handover gives to a new RunAsUser after the .cf is read as given."""
-        standin, parent = queue_stand_in(change['cf_new'] if text is None else text, self.planned_queues)
+        plan is carried out: a queue the handover gives to a new RunAsUser after the .cf (``queues``) is read as given."""
+        standin, parent = queue_stand_in(change['cf_new'] if text is None else text, queues)
         try:
             check(change, self.io.run, sendmail, self.io.tmpdir, text=standin if standin is not None else text)
         finally:
             discard_stand_in(parent)
 
-    def _validate_candidate(self, change: dict, sendmail: str):
+    def _validate_candidate(self, change: dict, sendmail: str, queues: dict):
         """What ``commit`` has sendmail read before the rename: the candidate itself, or where the queue is handed
         over after it, the same text with the stand-in queue."""
         def validate(candidate: str) -> None:
             with open(candidate, encoding='utf-8', errors='surrogateescape') as handle:
                 text = handle.read()
-            if self._hands_over(text):
-                self._check(change, sendmail, text)
+            if (parse_cf(text)['options'].get('QueueDirectory') or '').rstrip('/') in queues:
+                self._check(change, sendmail, queues, text)
             else:
                 validate_cf(candidate, change['cf'], self.io.run, sendmail=sendmail)
         return validate
-
-    def _hands_over(self, text: str) -> bool:
-        queue = (parse_cf(text)['options'].get('QueueDirectory') or '').rstrip('/')
-        return queue in self.planned_queues
 
     def check_installed(self, steps: list, state: dict, sendmail: str) -> None:
         """Before the first write, check mode or not: sendmail reads each installed .cf as it stands. A complaint
@@ -369,58 +374,56 @@ class Engine:
             if why and not self._fixes_a_named_path(steps, why):
                 raise BuildError('%s: make sendmail accept it first (sendmail -C %s -bv root); nothing was changed.' % (why, path))
 
-    def check_configs(self, steps: list, state: dict, sendmail: str) -> None:
+    def check_configs(self, plan: Plan, steps: list, state: dict, sendmail: str) -> None:
         """Before the first write, check mode or not: sendmail reads each new .cf from a private candidate.
 
         The path fixes before it are not made in check mode; where sendmail rejects the candidate over a
         path one of them fixes (a group-writable /etc/mail), the candidate is read again with the
         DontBlameSendmail now in force (the real run validates the strict file after those fixes).
         """
-        for config, change in self.changes.items():
+        for config, change in plan.changes.items():
             try:
-                self._check(change, sendmail)
+                self._check(change, sendmail, plan.queues)
             except BuildError as exc:
                 current = (state['configs'][config].get('values') or {}).get('DontBlameSendmail')
                 if not current or not self._fixes_a_named_path(steps, str(exc)):
                     raise
-                self._check(change, sendmail, text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
+                self._check(change, sendmail, plan.queues, text=set_option(change['cf_new'], 'DontBlameSendmail', current[-1]))
                 change['checked'] = 'with the DontBlameSendmail now in force, until the path fixes before it are made'
 
-    def _config_entries(self) -> list:
-        """One ``config`` step per configuration that changes: its .cf and .mc installed as a whole, with the new text."""
-        return [plan_of.step(None, 'config', 'config', change['cf'], None, change['cf_new'], 'the new %s' % change['cf'],
-                             config=config, mc=change['mc'] if change['mc_changed'] else None)
-                for config, change in self.changes.items() if change['cf_changed'] or change['mc_changed']]
-
-    def sequence(self, steps: list) -> list:
-        """The steps a real run takes, in the order it takes them: phase by phase, each configuration as one step."""
+    @staticmethod
+    def sequence(plan: Plan, steps: list) -> list:
+        """The steps a real run takes, in the order it takes them: phase by phase, each configuration as one ``config``
+        step that carries its change (new texts included) and installs its .cf and .mc as a whole."""
         ordered = []
         for phase in plan_of.PHASES:
             ordered += [item for item in steps if item['phase'] == phase and item['kind'] not in plan_of.CONFIG_KINDS]
             if phase == 'config':
-                ordered += self._config_entries()
+                ordered += [plan_of.step(None, 'config', 'config', change['cf'], None, change['cf_new'], 'the new %s' % change['cf'],
+                                         config=config, mc=change['mc'] if change['mc_changed'] else None, change=change)
+                            for config, change in plan.changes.items() if change['cf_changed'] or change['mc_changed']]
         return ordered
 
-    def _install_config(self, item: dict, sendmail: str) -> dict:
+    def _install_config(self, item: dict, sendmail: str, queues: dict) -> dict:
         """Install one configuration (sendmail reads it first, see _cfbuild.commit); EngineError when it cannot be."""
-        change = self.changes[item['config']]
+        change = item['change']
         try:
             self.backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,
                                        backup=self.io.backup if self.params['backup'] else None,
-                                       validate=self._validate_candidate(change, sendmail)))
+                                       validate=self._validate_candidate(change, sendmail, queues)))
         except Exception as exc:  # noqa: BLE001 - whatever stopped the install, the run is rolled back
             reason = str(exc) if isinstance(exc, BuildError) else 'could not install a new %s: %s' % (
                 change['cf'], getattr(exc, 'strerror', None) or exc)
             raise EngineError(reason.rstrip('.').replace('; nothing was changed', '')) from exc
         return {'changed': True, 'refused': None, 'error': None}
 
-    def apply(self, steps: list, sendmail: str, journal, offset: int = 0) -> tuple:
+    def apply(self, plan: Plan, steps: list, sendmail: str, journal, offset: int = 0) -> tuple:
         """Carry out the plan phase by phase, each step marked in the journal before and after it; returns (done steps
         with their outcome, failures). A step that cannot be made raises EngineError with what was done so far."""
         done, failures = [], []
         context = kinds.Context(self.io.run, sendmail, self.io.bin('dpkg-statoverride'), self.io.bin('makemap', SENDMAIL_DIRS),
-                                self.io.write_text, apply_config=lambda item: self._install_config(item, sendmail))
-        ordered = self.sequence(steps)
+                                self.io.write_text, apply_config=lambda item: self._install_config(item, sendmail, plan.queues))
+        ordered = self.sequence(plan, steps)
         phases = [item['phase'] for item in ordered]
         for number, item in enumerate(ordered):
             journal.mark(offset + number, 'begun')
@@ -431,7 +434,7 @@ class Engine:
                 raise
             journal.mark(offset + number, 'done', changed=bool(outcome.get('changed')))
             if item['kind'] == 'config':
-                change = self.changes[item['config']]
+                change = item['change']
                 done += [dict(step, changed=change['cf_changed'] or change['mc_changed'], refused=None, error=None)
                          for step in steps if step['kind'] in plan_of.CONFIG_KINDS and step['config'] == item['config']]
             else:
@@ -442,12 +445,13 @@ class Engine:
                 journal.phase_done(item['phase'])
         return done, failures
 
-    def record(self, steps: list) -> tuple:
-        """What undoing each step of the run needs, read before its first write: (entries, copies)."""
+    def record(self, plan: Plan, steps: list) -> tuple:
+        """What undoing each step of the run needs, read before its first write: (entries, copies). A configuration's
+        step is kept without its change (the journal keeps copies of the files instead)."""
         entries, copies = [], {}
-        for item in self.sequence(steps):
+        for item in self.sequence(plan, steps):
             record, kept = kinds.KINDS[item['kind']]['record'](item)
-            entries.append({'step': item, 'record': record})
+            entries.append({'step': {key: value for key, value in item.items() if key != 'change'}, 'record': record})
             copies.update(kept)
         return entries, copies
 
@@ -518,25 +522,25 @@ class Engine:
         expected = expected_values(self.controls, self.family, params['expected'])
         findings = self.judge(state, expected)
         try:
-            steps = self.plan(state, [item for item in findings if item['id'] in chosen], expected)
+            plan = self.plan(state, [item for item in findings if item['id'] in chosen], expected)
         except plan_of.PlanError as exc:
             raise EngineError('%s; nothing was changed.' % exc, result) from exc
         self.stale = running and running_older_than(state.get('pid_file'), state['configs']['mta']['path'])
-        applied = [item for item in steps if item['kind'] in plan_of.APPLIED]
+        applied = [item for item in plan.steps if item['kind'] in plan_of.APPLIED]
         after = None
         failures = []
         # Everything sendmail would refuse is found before the first write: a refused run changes nothing.
         try:
             self.check_installed(applied, state, sendmail)
-            self.check_configs(applied, state, sendmail)
+            self.check_configs(plan, applied, state, sendmail)
         except BuildError as exc:
             raise EngineError(str(exc), result) from exc
         if self.io.check_mode:
             done = [dict(item, changed=True) for item in applied]
         else:
-            done, failures = self._apply_journaled(applied, sendmail, recovered, result, findings, steps)
+            done, failures = self._apply_journaled(plan, applied, sendmail, recovered, result, findings)
             after = self.judge(self.read(state) if any(item['changed'] for item in done) else state, expected)
-        report = self.report(result, findings, steps, done, after)
+        report = self.report(result, findings, plan, done, after)
         if self.backups:
             report['backup_files'] = self.backups
         if not self.io.check_mode:
@@ -596,11 +600,11 @@ class Engine:
             else '')
         return result
 
-    def _apply_journaled(self, applied: list, sendmail: str, recovered: dict | None, result: dict, findings: list,
-                         steps: list) -> tuple:
+    def _apply_journaled(self, plan: Plan, applied: list, sendmail: str, recovered: dict | None, result: dict,
+                         findings: list) -> tuple:
         """Record the run, carry it out, and roll it back where a step fails: a failed run leaves the host as it was."""
         journal = journals.Journal(self.params['journal_dir'])
-        entries, copies = self.record(applied)
+        entries, copies = self.record(plan, applied)
         inherited = recovered['entries'] if recovered else []
         if not entries and not inherited:
             return [], []
@@ -616,12 +620,12 @@ class Engine:
                 journal.path, getattr(exc, 'strerror', None) or exc), result) from exc
         done, failures = [], []
         try:
-            done, failures = self.apply(applied, sendmail, journal, offset=len(inherited))
+            done, failures = self.apply(plan, applied, sendmail, journal, offset=len(inherited))
             if failures:
                 raise EngineError('Some fixes could not be made: %s.' % '; '.join(failures), {'done': done})
         except EngineError as exc:
             undone, errors = self.roll_back(journal, sendmail)
-            exc.result = self.report(result, findings, steps, [], None)
+            exc.result = self.report(result, findings, plan, [], None)
             exc.result['rolled_back'] = [{'id': item['id'], 'kind': item['kind'], 'target': item['target']} for item in undone]
             exc.result['rollback_errors'] = errors
             count = len(exc.result['rolled_back'])
@@ -632,19 +636,19 @@ class Engine:
         journal.finish('done')
         return done, failures
 
-    def report(self, result: dict, findings: list, steps: list, done: list, after) -> dict:
+    def report(self, result: dict, findings: list, plan: Plan, done: list, after) -> dict:
         """The module's result from the plan and what was done (in check mode: what would be)."""
         check_mode = self.io.check_mode
         refused_now = [item for item in done if item.get('refused')]
-        not_done = [item for item in steps if item['kind'] in plan_of.NOT_APPLIED] + [
+        not_done = [item for item in plan.steps if item['kind'] in plan_of.NOT_APPLIED] + [
             plan_of.refuse(item['id'], item['target'], item['refused']) for item in refused_now]
         changed_steps = [item for item in done if item.get('changed')]
         before = {item['id']: item for item in findings}
         after_by_id = {item['id']: item for item in after or []}
         result = dict(result, plan=[dict(item) for item in done], not_done=not_done,
                       changed_controls=plan_of.changed_ids(changed_steps), changed=bool(changed_steps))
-        result['cf_source'] = {config: change['source'] for config, change in self.changes.items()}
-        installed = [change for change in self.changes.values() if change['cf_changed']]
+        result['cf_source'] = {config: change['source'] for config, change in plan.changes.items()}
+        installed = [change for change in plan.changes.values() if change['cf_changed']]
         if not check_mode:
             installed = [change for change in installed if any(item['kind'] in plan_of.CONFIG_KINDS and item['target'] == change['cf']
                                                                for item in changed_steps)]
@@ -661,7 +665,7 @@ class Engine:
             result['maps'] = [{'name': item['name'], 'source': item['source'], 'database': item['target'],
                                'command': item.get('command'), 'error': item.get('error')}
                               for item in done if item['kind'] == 'map_rebuild']
-        taken = {item['id']: item['why'] for item in self.taken}
+        taken = {item['id']: item['why'] for item in plan.taken}
         selected = {control['id'] for control in self.selected}
         reported = [control['id'] for control in self.controls if control['id'] in selected or control['id'] in taken]
         for c_id in reported:
@@ -682,13 +686,14 @@ class Engine:
         if after is not None:
             result['drift_after'] = [{'id': item['id'], 'status': item['status'], 'actual': item['actual']}
                                      for item in after if item['status'] in plan_of.FAILING and item['id'] in reported]
-        result['diff'] = self._diff(changed_steps)
-        result['runas_breaks'] = list(self.breaks)  # the plan's: filled only where it sets a new RunAsUser
+        result['diff'] = self._diff(plan, changed_steps)
+        breaks = plan.breaks
+        result['runas_breaks'] = list(breaks)  # filled only where the plan sets a new RunAsUser
         if result['runas_breaks']:
-            more = len(self.breaks) - plan_of.ITEMS_SAID
+            more = len(breaks) - plan_of.ITEMS_SAID
             self.io.warn('RunAsUser %s although %d deliver%s need root; these stop working: %s%s.' % (
-                'would be set' if check_mode else 'set', len(self.breaks), 'y' if len(self.breaks) == 1 else 'ies',
-                '; '.join(self.breaks[:plan_of.ITEMS_SAID]), '; and %d more (runas_breaks)' % more if more > 0 else ''))
+                'would be set' if check_mode else 'set', len(breaks), 'y' if len(breaks) == 1 else 'ies',
+                '; '.join(breaks[:plan_of.ITEMS_SAID]), '; and %d more (runas_breaks)' % more if more > 0 else ''))
         # A decision the administrator wrote into the .mc and did not build yet is not overwritten without a word.
         for item in done:
             pending = item.get('pending')
@@ -705,9 +710,10 @@ class Engine:
         result['msg'] = self.summary(result, list(taken))
         return result
 
-    def _diff(self, changed_steps: list) -> list:
+    @staticmethod
+    def _diff(plan: Plan, changed_steps: list) -> list:
         entries = []
-        for config, change in self.changes.items():
+        for config, change in plan.changes.items():
             ids = [item['id'] for item in changed_steps if item['kind'] in plan_of.CONFIG_KINDS and item['config'] == config]
             if not ids:
                 continue
