@@ -19,7 +19,7 @@
   of the administrator's is refused).
 
 The configuration of one file (its .cf and .mc, all the option, feature and listen steps of it) is one
-``config`` entry: it is installed as a whole, after sendmail read it (see ``_cfbuild.commit``).
+``config`` entry: it is installed as a whole, after sendmail read it (see ``_apply_cfbuild.commit``).
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import (
     apply_entry, apply_path, apply_pin, probe_entry, probe_path, probe_pin, rebuild_map,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import read_copy, restore_copy
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import link_chain
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import attributes_text
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import read_statoverrides
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import apply_attributes, others_can_write, remove_entry, writable_by_others
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import read_statoverrides
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import apply_attributes, others_can_write, remove_entry, writable_by_others
 
 
 class Context:

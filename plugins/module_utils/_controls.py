@@ -14,7 +14,7 @@ A control is a dict:
 
 ``id``, ``title``, ``family`` (one of FAMILIES), ``tags``, ``severity`` (one of SEVERITIES),
 ``rationale`` (why), ``check`` (what is read, in words), ``evaluator`` (the name of the pure
-function in ``_evaluate`` that judges it) and ``params`` (its fixed arguments: the layout groups
+function in ``_judge`` that judges it) and ``params`` (its fixed arguments: the layout groups
 it reads as ``targets``, and ``follow_links`` where it follows symbolic links on purpose),
 ``needs`` (the configuration files, ``mta``/``msp``, whose settings the check reads; an
 unreadable one makes the finding ``error``), ``expected`` (per OS family: ``default`` and
@@ -115,7 +115,7 @@ INTERPRETERS = ('sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'z
 SYSLOG_CONFIGS = ('/etc/rsyslog.conf', '/etc/rsyslog.d/*.conf', '/etc/syslog.conf')
 # What sendmail uses where a numeric option is not set (conf.c, setdefaults).
 NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
-# Relaying features and the mark each leaves in a .cf built with it (see _cf.relay_marks).
+# Relaying features and the mark each leaves in a .cf built with it (see _text_cf.relay_marks).
 RELAY_FEATURES = ('promiscuous_relay', 'relay_based_on_MX')
 
 

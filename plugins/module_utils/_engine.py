@@ -24,20 +24,20 @@ import re
 import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_journal as journals, _apply_kinds as kinds
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of, _requires as requires_of
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import queue_hazards, stale_maps
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import expected_values, read_host, selection_errors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of, _plan_requires as requires_of
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import queue_hazards, stale_maps
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import expected_values, read_host, selection_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import (
     BuildError, check, check_installed, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, validate_cf,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_mailer, set_option, set_repeated
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import option_values, set_mailer, set_option, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, queue_own_dirs, waiver_errors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import mta_running, running_older_than, service_name
-from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import built_problems, loopback_value
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import account, lstat_entry, read_os
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate, queue_own_dirs, waiver_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import mta_running, running_older_than, service_name
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import built_problems, loopback_value
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, lstat_entry, read_os
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
@@ -123,7 +123,7 @@ def _diff_cf(change: dict) -> dict:
 
 class Plan:
     """What the plan stage decided, as data: the ``steps``; the prepared configuration ``changes`` (config -> the
-    change of _cfbuild.prepare, new texts included); the fixes ``taken`` too (REQUIRES); the deliveries a new
+    change of _apply_cfbuild.prepare, new texts included); the fixes ``taken`` too (REQUIRES); the deliveries a new
     RunAsUser ``breaks``; the MTA ``queues`` the handover gives to a new RunAsUser after the .cf (path -> owner,
     group and mode), which a new .cf is read with."""
 
@@ -405,7 +405,7 @@ class Engine:
         return ordered
 
     def _install_config(self, item: dict, sendmail: str, queues: dict) -> dict:
-        """Install one configuration (sendmail reads it first, see _cfbuild.commit); EngineError when it cannot be."""
+        """Install one configuration (sendmail reads it first, see _apply_cfbuild.commit); EngineError when it cannot be."""
         change = item['change']
         try:
             self.backups.extend(commit(change, self.io.run, sendmail, self.io.write_text,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, override_errors, unknown_selectors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import waiver_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import waiver_errors
 
 # A word that means to name a control: the catalogue's ids are SM-<FAMILY>-<NN>.
 ID_LIKE = re.compile(r'(?i)^sm-')

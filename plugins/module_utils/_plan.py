@@ -36,18 +36,18 @@ from __future__ import annotations
 import copy
 import os
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases, _listen
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, run_as_parts, settings
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _aliases, _plan_listen
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf, run_as_parts, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import option_values
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, DERIVE, SMRSH_DIRS, fix_actions, forward_entries, number_in_force, within_bound,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import (
     DRIFT_STATUSES as FAILING, evaluate_control, judge_path, owner_names, setuid_root_files, smrsh_interpreters,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._requires import first
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import item_text, items_text
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import FOLLOWED_GROUPS, account_tokens, layout
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_requires import first
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import item_text, items_text
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import FOLLOWED_GROUPS, account_tokens, layout
 
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
 APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
@@ -445,18 +445,18 @@ def listen_steps(control_ids: list, expected_by_id: dict, state: dict) -> tuple:
             if action['kind'] != 'cf_listen':
                 continue
             config = state['configs'][action['config']]
-            before = _listen.daemons((config.get('values') or {}).get('DaemonPortOptions') or [])
-            after = [_listen.loopback_value(value) for value in before]
+            before = _plan_listen.daemons((config.get('values') or {}).get('DaemonPortOptions') or [])
+            after = [_plan_listen.loopback_value(value) for value in before]
             msp = state['configs'].get('msp') or {}
-            blocked = [_listen.msp_host_problem((msp.get('settings') or {}).get('MTAHost'), bool(msp.get('settings')))]
-            blocked += ['%s: no loopback address is known for its family' % value for value in _listen.unmovable(before)]
+            blocked = [_plan_listen.msp_host_problem((msp.get('settings') or {}).get('MTAHost'), bool(msp.get('settings')))]
+            blocked += ['%s: no loopback address is known for its family' % value for value in _plan_listen.unmovable(before)]
             blocked = [reason for reason in blocked if reason]
             if blocked:
                 notes.append(manual(control_id, 'DaemonPortOptions left as they are: %s' % '; '.join(blocked), config['path']))
                 continue
             if after != before:
                 steps.append(step(control_id, 'cf_listen', 'config', config['path'], before, after,
-                                  '; '.join(filter(None, (_listen.problem(value) for value in before))),
+                                  '; '.join(filter(None, (_plan_listen.problem(value) for value in before))),
                                   config=action['config']))
     return steps, notes
 

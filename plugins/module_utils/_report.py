@@ -19,7 +19,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import STATUSES
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import count, drifts, verdict
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import count, drifts, verdict
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import days_between, host_delta
 
 SEVERITIES = ('high', 'medium', 'low')

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import DRIFT_STATUSES as DRIFT
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import DRIFT_STATUSES as DRIFT
 
 
 def _drifting(host: dict | None) -> dict:

@@ -253,11 +253,11 @@ os_family:
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import (
     expected_values, read_host, selection_errors, sendmail_runner,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, left_out, select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS, evaluate, summarize, waiver_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import WAIVER_OPTIONS, evaluate, summarize, waiver_errors
 
 
 def input_errors(params: dict) -> list:

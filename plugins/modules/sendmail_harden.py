@@ -428,9 +428,9 @@ os_family:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import DIRECTORY as JOURNAL_DIRECTORY
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import Engine, EngineError, ModuleIO
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import WAIVER_OPTIONS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
 
 

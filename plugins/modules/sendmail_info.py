@@ -251,14 +251,14 @@ statoverrides:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import DEFAULT_BINARY
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import daemon_processes, mta_running
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import DEFAULT_BINARY
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import daemon_processes, mta_running
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import collect
 
 
 def info_of(state: dict) -> dict:
-    """The module's result from the host's state, as the audit and the hardening read it (``_state.collect``)."""
+    """The module's result from the host's state, as the audit and the hardening read it (``_read_state.collect``)."""
     installed = state['installed']
     defines = state.get('os_defines') or []
     configs = state['configs']

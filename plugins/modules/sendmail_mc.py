@@ -191,9 +191,9 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import sendmail_runner
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, check, commit, prepare, read_pair
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, remove_define, remove_feature, set_define, set_feature
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import BuildError, check, commit, prepare, read_pair
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, remove_define, remove_feature, set_define, set_feature
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin']
 
@@ -259,7 +259,7 @@ def cf_reason(change: dict) -> str | None:
 
 
 class McFile:
-    """The module's work on one .mc and its .cf, in the shared pipeline of _cfbuild."""
+    """The module's work on one .mc and its .cf, in the shared pipeline of _apply_cfbuild."""
 
     def __init__(self, module):
         self.module = module

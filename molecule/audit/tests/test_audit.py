@@ -145,7 +145,7 @@ def test_debug_answers_over_the_wire_exactly_where_sm_smtp_04_fails(host, report
 
 
 SMTP_CONTROLS = ["SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-SMTP-04"]
-# Where the audit looks for sendmail's program besides /usr/sbin/sendmail (_host.SENDMAIL_PROGRAMS, alternatives).
+# Where the audit looks for sendmail's program besides /usr/sbin/sendmail (_read_host.SENDMAIL_PROGRAMS, alternatives).
 SENDMAIL_PLACES = ("/usr/sbin/sendmail", "/usr/sbin/sendmail.sendmail", "/usr/lib/sendmail", "/usr/libexec/sendmail/sendmail",
                    "/usr/lib/sm.bin/sendmail", "/etc/alternatives/mta")
 

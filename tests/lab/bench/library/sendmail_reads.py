@@ -10,7 +10,7 @@ no judging, no findings, no role around it.
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import read_host, sendmail_runner
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import read_host, sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import CONTROLS
 
 

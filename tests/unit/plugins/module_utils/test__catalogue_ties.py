@@ -14,7 +14,7 @@ from ansible_collections.mailsec.sendmail.plugins.doc_fragments import waivers
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     AUDIT_ONLY_FAMILIES, BY_ID, FAMILIES, SEVERITIES, SMRSH_DIRS, STATUSES,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import WAIVER_OPTIONS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import WAIVER_OPTIONS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 

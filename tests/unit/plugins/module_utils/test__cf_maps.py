@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, data_files, parse_cf, parse_map
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import alias_files, data_files, parse_cf, parse_map
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
 

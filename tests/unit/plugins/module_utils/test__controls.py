@@ -13,7 +13,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     AUDIT_ONLY_FAMILIES, BY_ID, CONTROLS, FAMILIES, OVERRIDE_TYPES, SEVERITIES, control_ids, describe_expected, expected_for,
     fix_actions, fix_targets, left_out, override_errors, references, select, unknown_selectors,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import EVALUATORS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import EVALUATORS
 
 FIRST_SET = [
     'SM-RUNAS-01', 'SM-RUNAS-02', 'SM-TRUST-01', 'SM-MSP-01', 'SM-SETUID-01', 'SM-SETGID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02',

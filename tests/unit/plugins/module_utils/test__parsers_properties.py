@@ -11,14 +11,14 @@ import tempfile
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import drop_method, parse_d0
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import drop_method, parse_d0
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import (
     alias_files, canonical_name, fold_lines, parse_cf, parse_map, settings as cf_settings, split_option, word_list,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import (
     CfEditError, agrees, compare, option_values, set_option, significant_lines,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import (
     McError, check_value, parse_mc, remove_define, remove_feature, scan, set_define, set_feature,
 )
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The hardening plan: state + findings -> ordered steps, on states built from the Debian fixtures
-(the stock and legacy hosts of test__evaluate, measured on lab hosts)."""
+(the stock and legacy hosts of test__judge, measured on lab hosts)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import copy
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import compare, set_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import compare, set_option
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, PRIVACY_FULL, expected_for
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import parse_mc
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_kinds import diff_entries
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     PHASES, PlanError, account_errors, attributes_text, changed_ids, choose_source, failing_ids, file_steps,
     manual_steps, map_steps, name_errors, option_steps, options_by_config, ordered, pending_define, pending_said, predict_state,
     runas_breaks, runas_gate,
 )
-from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
+from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__judge import (
     ACCOUNTS, BINARY, LEGACY_FAILS, STOCK_FAILS, TODAY, entry, legacy_state, read, stock_state,
 )
 
@@ -329,7 +329,7 @@ def queued(state, path, owner='root', mode='0600', kind='file'):
 
 def test_queued_files_go_to_the_new_run_as_user_before_their_queue():
     """SM-RUNAS-01 hands over what is queued (its check reads the queued files); the queue itself is SM-QUEUE-01's,
-    which the engine takes with it (see test__requires), after what is in it."""
+    which the engine takes with it (see test__plan_requires), after what is in it."""
     state = stock_state()
     state['paths']['/var/spool/mqueue'].update(owner='root')
     queued(state, '/var/spool/mqueue/qf', mode='0700', kind='dir')

@@ -14,20 +14,20 @@ import pytest
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import (
     add, disable, entries as alias_entries, program_path, smrsh_name,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import apply_entry
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, relay_marks
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import m4_errors
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import apply_entry
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf, relay_marks
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import m4_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, CONTROLS, GOAWAY_WORDS, PRIVACY_FULL, expected_for, forward_path, greeting_without_version, privacy_missing,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import alias_includes, forward_files, mail_rules
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate, evaluate_control
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import alias_includes, forward_files, mail_rules
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate, evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_kinds import alias_link_problem, diff_entries
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import (
     alias_steps, changed_ids, credit_runas_impact, empty_file_steps, failing_ids as failing_ids_of, feature_steps,
     file_steps, option_steps, smrsh_missing, smrsh_remove_steps, without_disabled,
 )
-from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
+from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__judge import (
     TODAY, config, legacy_state, read, stock_state,
 )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _state
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _read_state
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def nowhere_else(tmp_path, monkeypatch):
     """sendmail is looked for only where a test puts it: this machine's /proc may show the lab's daemons."""
     proc = tmp_path / 'proc'
     proc.mkdir()
-    monkeypatch.setattr(_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
+    monkeypatch.setattr(_read_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
                                            'proc': str(proc)})
     return proc
 

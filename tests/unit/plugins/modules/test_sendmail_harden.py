@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine, _state
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _engine, _read_state
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures')
@@ -388,8 +388,8 @@ def setuid_host(host, monkeypatch):
     set-group-id control wants is root here, the test host having no smmsp). Only that program counts as
     sendmail's, and no statoverride is read: nothing of the machine itself is judged or changed."""
     os.chmod(host['binary'], 0o4755)
-    monkeypatch.setattr(_state, 'candidate_paths', lambda extra=(), list_globs=(): sorted(extra))
-    monkeypatch.setattr(_state, 'read_statoverrides', lambda: [])
+    monkeypatch.setattr(_read_state, 'candidate_paths', lambda extra=(), list_globs=(): sorted(extra))
+    monkeypatch.setattr(_read_state, 'read_statoverrides', lambda: [])
     return host
 
 

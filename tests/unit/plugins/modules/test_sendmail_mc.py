@@ -265,8 +265,8 @@ def test_mc_is_restored_when_the_install_fails(host, monkeypatch):
     def refuse(candidate, cf_path, backup=None):
         raise PermissionError(1, 'Operation not permitted')
 
-    from ansible_collections.mailsec.sendmail.plugins.module_utils import _cfbuild
-    monkeypatch.setattr(_cfbuild, 'install_cf', refuse)
+    from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_cfbuild
+    monkeypatch.setattr(_apply_cfbuild, 'install_cf', refuse)
     result = run(host, mc_args(host, defines={'confLOG_LEVEL': '9'}))
     assert result['msg'] == 'Could not install %s: Operation not permitted; nothing was changed.' % (etc / 'sendmail.cf')
     assert sums(etc) == before

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import (
     fold_lines, parse_cf, settings, split_option, word_list,
 )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import port_items
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import port_items
 
 # The address each family is given, and the families that have no network address at all.
 LOOPBACK = {'inet': '127.0.0.1', 'inet6': '::1'}

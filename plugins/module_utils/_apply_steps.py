@@ -6,14 +6,14 @@
 # its interface may change without notice.
 """Carrying out the steps of a hardening plan (see ``_plan``): the I/O around them.
 
-- ``path`` steps through ``_safefs`` (lstat, O_NOFOLLOW, fstat check, fchown then fchmod; a link is
+- ``path`` steps through ``_apply_safefs`` (lstat, O_NOFOLLOW, fstat check, fchown then fchmod; a link is
   followed only where the step says so); ``probe_path`` makes the same checks and changes nothing;
 - ``statoverride`` steps with ``dpkg-statoverride --remove`` then ``--update --add``, after the file
-  itself was changed through ``_safefs`` (so dpkg's own chown/chmod finds nothing left to do);
-- ``unlink`` steps through ``_safefs.remove_entry`` (a link or file removed, never followed);
-- ``empty_file`` steps through ``_safefs.create_empty`` (O_CREAT|O_EXCL in a directory only root writes);
+  itself was changed through ``_apply_safefs`` (so dpkg's own chown/chmod finds nothing left to do);
+- ``unlink`` steps through ``_apply_safefs.remove_entry`` (a link or file removed, never followed);
+- ``empty_file`` steps through ``_apply_safefs.create_empty`` (O_CREAT|O_EXCL in a directory only root writes);
 - ``map_rebuild`` steps with ``sendmail -bi`` and ``makemap``;
-- ``cf_option`` steps go through ``_cfbuild`` (one validated replacement per file), driven by ``_engine``.
+- ``cf_option`` steps go through ``_apply_cfbuild`` (one validated replacement per file), driven by ``_engine``.
 
 Commands run through ``runner(argv, data=None, cwd=None) -> (rc, stdout, stderr)``.
 """
@@ -23,9 +23,9 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import queue_problems
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import UnsafePath, apply_attributes, create_empty, remove_entry
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import queue_listing
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import queue_problems
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import UnsafePath, apply_attributes, create_empty, remove_entry
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import queue_listing
 
 MAP_CLASSES = ('hash', 'btree')
 
@@ -35,7 +35,7 @@ def _attributes(found: dict) -> dict:
 
 
 def apply_path(item: dict, check_mode: bool) -> dict:
-    """Carry out (in check mode: try) a ``path`` step through _safefs.
+    """Carry out (in check mode: try) a ``path`` step through _apply_safefs.
 
     Returns ``changed``, ``refused`` (a reason, when changing it would not be safe) and, for real,
     the ``before`` and ``after`` read on the file.
@@ -115,8 +115,8 @@ def apply_pin(item: dict, runner, dpkg_statoverride: str) -> dict:
 
 def queue_hazards(directories: list, own_dirs: dict | None = None) -> list:
     """The entries of the queue directories (and their qf/df/xf subdirectories) that are not queue files, as
-    SM-QUEUE-03 judges them (see _evaluate.queue_problems): symbolic links, files with hard links outside the
-    queues, pipes, devices, foreign directories. ``own_dirs``: see _evaluate.queue_own_dirs.
+    SM-QUEUE-03 judges them (see _judge.queue_problems): symbolic links, files with hard links outside the
+    queues, pipes, devices, foreign directories. ``own_dirs``: see _judge.queue_own_dirs.
 
     Nothing follows or changes them; they are reported: a link planted in a queue others can write to is
     the classic way to make a root process change another file.

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import (
     BuildError, check, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, read_text, render_cf,
     source_trailer, validate_cf,
 )

@@ -9,8 +9,8 @@ import pwd
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _privdrop
-from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _read_privdrop
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_privdrop import (
     method_works, probe, run_in_child, run_steps, seteuid_steps, setreuid_steps,
 )
 
@@ -89,7 +89,7 @@ def test_run_in_child_returns_the_dict_and_catches_errors():
 
 
 def test_not_root(monkeypatch):
-    monkeypatch.setattr(_privdrop.os, 'geteuid', lambda: 1000)
+    monkeypatch.setattr(_read_privdrop.os, 'geteuid', lambda: 1000)
     report = probe(NOBODY)
     assert report == {
         'probed': False, 'reason': 'the probe needs root (effective uid is 1000)',

@@ -15,7 +15,7 @@ import os
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, expected_for, override_errors, unknown_selectors,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import collect, read_os
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import collect, read_os
 
 
 def selection_errors(include: list, exclude: list, overrides: dict) -> list:

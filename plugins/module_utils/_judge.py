@@ -6,7 +6,7 @@
 # its interface may change without notice.
 """Judging the controls: pure functions from a collected host state and expected values to findings.
 
-Nothing here reads the host: ``_state.collect`` gathers the state (a JSON-like dict), and each
+Nothing here reads the host: ``_read_state.collect`` gathers the state (a JSON-like dict), and each
 evaluator gets ``(control, expected, state)`` and returns status, actual, path and evidence.
 """
 
@@ -21,9 +21,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     STATUSES, SYSLOG_CONFIGS, applies_to, describe_expected, forward_dropped, forward_entries, greeting_leaks, interpreter_name,
     number_in_force, privacy_missing, references, within_bound,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
-from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import daemons, problem
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import items_text
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import run_as_parts
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import daemons, problem
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import items_text
 
 
 def _octal(text) -> int:
@@ -297,7 +297,7 @@ def queue_own_dirs(state: dict) -> dict:
 
 def queue_problems(listings: dict, own_dirs: dict | None = None) -> list:
     """The entries of the queue directories that are not queue files sendmail wrote, each with ``path``, ``entry``
-    and ``reason`` (what it is, in words). ``listings``: directory -> its queue listing (see _state.queue_listing).
+    and ``reason`` (what it is, in words). ``listings``: directory -> its queue listing (see _read_state.queue_listing).
 
     A symbolic link, a pipe, socket or device, a directory other than the qf/df/xf subdirectories and
     ``own_dirs``, and a regular file with hard links outside the queues: the classic way to make a root process

@@ -8,7 +8,7 @@
 
 Every path is read with lstat first; a symbolic link is followed only where a control says so
 (alias and map files), and then both the link and its target are recorded. Nothing is written.
-The result is a plain dict (see ``collect``) that ``_evaluate`` judges without further I/O.
+The result is a plain dict (see ``collect``) that ``_judge`` judges without further I/O.
 """
 
 from __future__ import annotations
@@ -22,21 +22,21 @@ import socket
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, program_path
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import (
     ALTERNATIVE_LINKS, D0_ARGS, PACKAGE_LISTS, drop_method, exe_path, link_chain, package_programs, parse_d0, resolve_binary,
     search_order,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import alias_files, parse_cf, run_as_parts, settings
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfbuild import BuildError, read_text, render_cf
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import compare
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import alias_files, parse_cf, run_as_parts, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import BuildError, read_text, render_cf
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import compare
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import (
     PID_FILES, SENDMAIL_PROGRAMS, candidate_paths, daemon_processes, group_name, pid_file_daemons, read_statoverrides, setid_files,
     user_name,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import McError, parse_mc
-from ansible_collections.mailsec.sendmail.plugins.module_utils._privdrop import method_works, not_run, probe
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, parse_mc
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_privdrop import method_works, not_run, probe
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, SYSLOG_CONFIGS, forward_entries
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import (
     MAX_DEPTH, MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
 )
 
@@ -445,7 +445,7 @@ def cf_source(run, cf_path: str, m4: str | None) -> dict:
 
     ``buildable`` says whether anything on the host can rebuild the .cf from the .mc (a .mc, m4 and
     sendmail's m4 files); ``reason`` says why not. ``built`` is m4's text; ``error`` m4's complaint when
-    the .mc does not build; ``only_installed``/``only_built`` are the differing lines (see _cfedit.compare);
+    the .mc does not build; ``only_installed``/``only_built`` are the differing lines (see _text_cfedit.compare);
     ``features`` and ``defines`` what the .mc calls and sets, also where nothing builds it.
     """
     mc_path = mc_path_of(cf_path)
@@ -590,7 +590,7 @@ def locate(run, asked: str, places: dict | None = None) -> dict:
 
 
 def runas_impact(configs: dict, groups: dict, fallback: dict, stripped=()) -> dict:
-    """What the MTA's RunAsUser breaks (see _runas_impact): the one it names, else ``fallback`` (``user``
+    """What the MTA's RunAsUser breaks (see _read_runas_impact): the one it names, else ``fallback`` (``user``
     and ``group``), the one it would get; ``stripped``: files whose set-user-id bit the hardening drops."""
     value = (configs['mta'].get('settings') or {}).get('RunAsUser')
     user, group = run_as_parts(value) if value else (fallback.get('user'), fallback.get('group'))

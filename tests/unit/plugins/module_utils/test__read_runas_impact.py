@@ -10,16 +10,16 @@ import tempfile
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import impact_request
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, parse_mailer, run_as_parts, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import impact_request
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf, parse_mailer, run_as_parts, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate_control
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _runas_impact
-from ansible_collections.mailsec.sendmail.plugins.module_utils._runas_impact import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate_control
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _read_runas_impact
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import (
     HANDOVER, alias_lines, allowed, expand_forward_path, identity, item_text, items_text, list_lines, sasl_files, scan,
     split_targets, target_kind,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import runas_impact
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import runas_impact
 
 # The RunAsUser of the tests: an id no file of the tree belongs to, in no group of it.
 SMMTA = identity('smmta', 64000, 64000)
@@ -350,7 +350,7 @@ def test_files_the_daemon_reads_that_the_run_as_user_cannot_are_items(tree, monk
     database = _file(os.path.join(tree, 'sasldb2'), 'db', 0o640, 0, 45)
     certificate = _file(os.path.join(tree, 'tls/server.crt'), 'crt', 0o600)
     public = _file(os.path.join(tree, 'tls/ca.crt'), 'ca', 0o644)
-    monkeypatch.setattr(_runas_impact, 'SASL_CONFIG_DIRS', (os.path.dirname(conf),))
+    monkeypatch.setattr(_read_runas_impact, 'SASL_CONFIG_DIRS', (os.path.dirname(conf),))
     text = ('O AuthMechanisms=PLAIN LOGIN\nO ServerCertFile=%s\nO CACertFile=%s\nO ClientCertFile=%s/tls/absent.crt\n'
             % (certificate, public, tree))
     parsed = parse_cf(text)

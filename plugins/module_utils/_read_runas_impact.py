@@ -31,7 +31,7 @@ import socket
 import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, split_targets, target_kind
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import run_as_parts
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import DEFAULT_FORWARD_PATH
 
 # Nested :include: lists followed at most this deep (sendmail stops at MAXRCRSN, 10).
@@ -366,7 +366,7 @@ def users_of_host():
 
 def scan(who: dict, mta: dict, alias_sources: list, users=None, host: str | None = None, stripped=()) -> dict:
     """The deliveries RunAsUser ``who`` (see ``identity``) breaks, on the MTA configuration ``mta``
-    (``settings`` and ``mailers`` as _state reads them) and the alias source files ``alias_sources``;
+    (``settings`` and ``mailers`` as _read_state reads them) and the alias source files ``alias_sources``;
     ``stripped``: the files the hardening takes the set-user-id bit from."""
     settings = mta.get('settings') or {}
     nonroot_safe = 'nonrootsafeaddr' in [word.lower() for word in settings.get('DontBlameSendmail') or []]

@@ -18,7 +18,7 @@ import copy
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
     BY_ID, CONTROLS, REQUIRES, applies_to, fix_targets, matches,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import find_waiver, owner_names, path_problems
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import find_waiver, owner_names, path_problems
 
 # The keys of a path specification a requirement may rely on.
 KEYS = ('owner', 'group', 'mode', 'require')

@@ -12,10 +12,10 @@ import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, REQUIRES, fix_actions
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import APPLIED, file_steps, option_steps, ordered
-from ansible_collections.mailsec.sendmail.plugins.module_utils._requires import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_requires import (
     KEYS, PATH_KINDS, after_steps, closure, first, required_ids, settle, unavailable,
 )
-from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import (
+from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__judge import (
     BINARY, legacy_state, setid, stock_state,
 )
 from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__plan import (

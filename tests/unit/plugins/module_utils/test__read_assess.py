@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._assess import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import (
     expected_values, selection_errors, sendmail_runner, statoverride_paths,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, select

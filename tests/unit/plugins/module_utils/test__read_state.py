@@ -9,8 +9,8 @@ import pwd
 import shutil
 import subprocess
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import settings
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import (
     account, account_tokens, cf_source, collect, layout, layout_paths, lstat_entry, os_info, parent_dirs, parse_os_release,
     queue_listing, read_config,
 )

@@ -17,14 +17,14 @@ import re
 import pytest
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import drop_method, parse_d0
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import drop_method, parse_d0
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf, settings
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, STATUSES, expected_for
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import (
     entry_text, evaluate, evaluate_control, find_waiver, parse_date, summarize, verdict, waiver_errors,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import parse_statoverride
-from ansible_collections.mailsec.sendmail.plugins.module_utils._state import layout
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import parse_statoverride
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import layout
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
 TODAY = datetime.date(2025, 6, 1)
@@ -602,7 +602,7 @@ def test_waiver_errors():
 def test_mta_queue_belongs_to_runasuser_once_it_is_set():
     """A root-owned 0700 queue is right without RunAsUser and wrong with it: the daemon, no longer
     root, could not write its own queue."""
-    from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import owner_names
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import owner_names
     assert owner_names({'configs': {'mta': {'settings': {}}}}, ['@MTAUser']) == ['root']
     assert owner_names({'configs': {'mta': {'settings': {'RunAsUser': 'smmta:smmsp'}}}}, ['@MTAUser']) == ['smmta']
 

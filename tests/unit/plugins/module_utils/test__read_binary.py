@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._binary import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import (
     drop_method, exe_path, link_chain, package_programs, parse_d0, parse_mailer_conf, resolve_binary, search_order,
 )
 

@@ -9,7 +9,7 @@ import pwd
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._host import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import (
     candidate_paths, daemon_processes, parse_dpkg_list, parse_statoverride, parse_status, pid_file_daemons, process_role,
     read_statoverrides, setid_files,
 )

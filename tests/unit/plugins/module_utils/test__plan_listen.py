@@ -10,16 +10,16 @@ import copy
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf, settings
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import option_values, set_repeated
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf, settings
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import option_values, set_repeated
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, CONTROLS, expected_for, override_errors
-from ansible_collections.mailsec.sendmail.plugins.module_utils._evaluate import evaluate_control
-from ansible_collections.mailsec.sendmail.plugins.module_utils._listen import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate_control
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import (
     address, built_problems, family, is_loopback, loopback_value, msp_host_problem, problem,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import daemon_values, parse_mc, set_daemons
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import daemon_values, parse_mc, set_daemons
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import changed_ids, listen_steps
-from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__evaluate import config, read, stock_state
+from ansible_collections.mailsec.sendmail.tests.unit.plugins.module_utils.test__judge import config, read, stock_state
 
 DECLARED = {'not_a_relay': True}
 EVERYWHERE = 'Family=inet,  Name=MTA-v4, Port=smtp'

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._mc import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import (
     McError, insertion_point, parse_mc, remove_define, remove_feature, scan, set_define, set_feature,
 )
 

@@ -32,6 +32,8 @@ import os
 import pwd
 import stat
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import group_name, user_name
+
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, 'O_CLOEXEC', 0)
 
 
@@ -83,23 +85,9 @@ def resolve_mode(mode) -> int | None:
     return value
 
 
-def _name_of_uid(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _name_of_gid(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
-
-
 def describe(st: os.stat_result) -> dict:
     """Owner, group and mode of a stat result, as reported."""
-    return {'owner': _name_of_uid(st.st_uid), 'group': _name_of_gid(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid,
+    return {'owner': user_name(st.st_uid), 'group': group_name(st.st_gid), 'uid': st.st_uid, 'gid': st.st_gid,
             'mode': '%04o' % stat.S_IMODE(st.st_mode)}
 
 
@@ -168,7 +156,7 @@ def _apply_at(dir_fd: int, dir_st: os.stat_result, name: str, display: str, uid,
                 os.fchmod(fd, want_mode)
             after = describe(os.fstat(fd))
         else:
-            after = dict(before, uid=want_uid, gid=want_gid, owner=_name_of_uid(want_uid), group=_name_of_gid(want_gid),
+            after = dict(before, uid=want_uid, gid=want_gid, owner=user_name(want_uid), group=group_name(want_gid),
                          mode='%04o' % want_mode)
     finally:
         os.close(fd)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import canonical_name, fold_lines, parse_cf, split_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import canonical_name, fold_lines, parse_cf, split_option
 
 
 class CfEditError(ValueError):
@@ -72,7 +72,7 @@ def _physical(text: str) -> list:
     lines = text.splitlines(True)
     spans = []
     for index, line in enumerate(lines):
-        if line[:1] in (' ', '\t') and spans:  # as _cf.fold_lines: a blank-led line continues the one before
+        if line[:1] in (' ', '\t') and spans:  # as _text_cf.fold_lines: a blank-led line continues the one before
             spans[-1][1] = index
         else:
             spans.append([index, index])

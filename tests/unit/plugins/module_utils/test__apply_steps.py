@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import (
     apply_path, apply_pin, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
 )
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import describe
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import describe
 
 
 class Runner:

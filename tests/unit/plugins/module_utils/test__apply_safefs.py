@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils import _safefs
-from ansible_collections.mailsec.sendmail.plugins.module_utils._safefs import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_safefs
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import (
     UnsafePath, apply_attributes, resolve_gid, resolve_mode, resolve_uid, writable_by_others,
 )
 
@@ -147,7 +147,7 @@ def test_file_replaced_by_symlink_after_lstat(queue, secret, monkeypatch):
             os.symlink(str(secret), str(path))
         return result
 
-    monkeypatch.setattr(_safefs.os, 'stat', stat_then_swap)
+    monkeypatch.setattr(_apply_safefs.os, 'stat', stat_then_swap)
     with pytest.raises(UnsafePath, match='qfXYZ changed while it was being checked'):
         apply_attributes(str(path), owner=0, group=0, mode=0o600)
     monkeypatch.undo()
@@ -166,7 +166,7 @@ def test_file_replaced_by_other_file_after_lstat(queue, secret, monkeypatch):
             os.rename(queue / 'planted', path)
         return result
 
-    monkeypatch.setattr(_safefs.os, 'stat', stat_then_swap)
+    monkeypatch.setattr(_apply_safefs.os, 'stat', stat_then_swap)
     with pytest.raises(UnsafePath, match='qfXYZ was replaced by another file'):
         apply_attributes(str(path), owner=USER, group=GROUP, mode=0o666)
     monkeypatch.undo()
@@ -176,7 +176,7 @@ def test_file_replaced_by_other_file_after_lstat(queue, secret, monkeypatch):
 def test_o_nofollow_refuses_a_link(queue, secret):
     (queue / 'link').symlink_to(secret)
     with pytest.raises(OSError):
-        os.open(str(queue / 'link'), _safefs._OPEN_FLAGS)
+        os.open(str(queue / 'link'), _apply_safefs._OPEN_FLAGS)
 
 
 def test_special_files_are_refused(tmp_path):

@@ -118,7 +118,7 @@ def resolve_binary(path: str, mailer_conf: str = MAILER_CONF) -> dict:
 
 
 # Where sendmail's program may be when the one asked for is absent or is another MTA's, in the order
-# tried after it (see _host.SENDMAIL_PROGRAMS for the known places and _state.locate for the search).
+# tried after it (see _read_host.SENDMAIL_PROGRAMS for the known places and _read_state.locate for the search).
 ALTERNATIVE_LINKS = ('/etc/alternatives/mta',)
 # dpkg's list of the files of the package that ships the program (Debian, Ubuntu).
 PACKAGE_LISTS = ('/var/lib/dpkg/info/sendmail-bin.list',)

@@ -10,7 +10,7 @@ What Debian's /etc/mail/Makefile does, without its trap: it runs
 ``m4 sendmail.mc > sendmail.cf.new 2> sendmail.cf.errors || true`` and installs
 the result even when m4 failed. Here the new text comes either from m4 reading the
 (edited) .mc text, or from the installed .cf with options edited in place (hand edits
-kept: ``_cfedit``). It goes to a temporary file in the directory of the target .cf,
+kept: ``_text_cfedit``). It goes to a temporary file in the directory of the target .cf,
 sendmail itself must accept that candidate (``sendmail -C candidate -bv root``),
 and only then is the .mc written and the old .cf replaced by a rename. Any failure
 leaves both as they were and removes the candidate.
@@ -32,8 +32,8 @@ import re
 import stat
 import tempfile
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import fold_lines, parse_cf, split_option
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import CfEditError, agrees, compare, set_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import fold_lines, parse_cf, split_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import CfEditError, agrees, compare, set_option
 
 VALIDATE_ARGS = ('-bv', 'root')
 

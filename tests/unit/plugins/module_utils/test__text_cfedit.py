@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cf import parse_cf
-from ansible_collections.mailsec.sendmail.plugins.module_utils._cfedit import (
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import parse_cf
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import (
     CfEditError, agrees, compare, option_values, set_mailer, set_option, significant_lines,
 )
 
