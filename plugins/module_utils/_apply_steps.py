@@ -27,7 +27,6 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import que
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import UnsafePath, apply_attributes, create_empty, remove_entry
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import queue_listing
 
-MAP_CLASSES = ('hash', 'btree')
 
 
 def _attributes(found: dict) -> dict:
@@ -128,39 +127,6 @@ def queue_hazards(directories: list, own_dirs: dict | None = None) -> list:
             listings[directory] = listing
     return [{'path': item['path'], 'reason': '%s in a queue directory; not followed, not changed: remove it' % item['reason']}
             for item in queue_problems(listings, own_dirs)]
-
-
-def _mtime(path: str):
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return None
-
-
-def stale_maps(state: dict) -> list:
-    """Map databases older than their source: ``{'name', 'source', 'database', 'class'}`` each.
-
-    The alias files are rebuilt together (``sendmail -bi``, name ``aliases``); K-line maps of class
-    hash or btree one by one (``makemap``). Sources are stat'ed (a link such as /etc/mail/aliases is
-    followed: sendmail reads through it too); absent sources are skipped.
-    """
-    found = []
-    for item in (state.get('layout') or {}).get('maps') or []:
-        if item['name'] == 'aliases':
-            for source in (state.get('layout') or {}).get('aliases') or []:
-                database = source + '.db'
-                if database in item['paths'] and _mtime(source) is not None and (
-                        _mtime(database) is None or _mtime(source) > _mtime(database)):
-                    found.append({'name': 'aliases', 'source': source, 'database': database, 'class': 'aliases'})
-            continue
-        declared = ((state.get('configs') or {}).get('mta') or {}).get('maps', {}).get(item['name']) or {}
-        source = declared.get('file')
-        if declared.get('class') not in MAP_CLASSES or not source:
-            continue
-        database = source + '.db'
-        if _mtime(source) is not None and (_mtime(database) is None or _mtime(source) > _mtime(database)):
-            found.append({'name': item['name'], 'source': source, 'database': database, 'class': declared['class']})
-    return found
 
 
 def rebuild_map(item: dict, runner, sendmail: str, makemap: str | None, aliases_done: bool) -> dict:

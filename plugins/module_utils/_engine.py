@@ -25,7 +25,7 @@ import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_journal as journals, _apply_kinds as kinds
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _plan as plan_of, _plan_requires as requires_of
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import queue_hazards, stale_maps
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import queue_hazards
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import expected_values, read_host, selection_errors
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import (
     BuildError, check, check_installed, commit, discard_stand_in, option_changes, prepare, queue_stand_in, read_pair, validate_cf,
@@ -37,7 +37,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import eva
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import mta_running, running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, lstat_entry, read_os
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, lstat_entry, read_os, stale_maps
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
@@ -162,6 +162,7 @@ class Engine:
         # What the plan needs of the host besides sendmail's own: read here, so that judging and planning read nothing.
         state['host_accounts'] = host_accounts()
         state['ipv6_loopback'] = ipv6_loopback()
+        state['stale_maps'] = stale_maps(state) if state.get('installed') else []
         return state
 
     def judge(self, state: dict, expected: dict) -> list:
@@ -238,7 +239,7 @@ class Engine:
         planned = {item['target']: item['after'] for item in steps if item['kind'] == 'path'}
         checked = []
         for item in steps:
-            reason = kinds.KINDS[item['kind']]['probe'](item, planned)
+            reason = kinds.KINDS[item['kind']]['probe'](item, planned) if item['kind'] in kinds.KINDS else None
             checked.append(plan_of.refuse(item['id'], item['target'], reason) if reason else item)
         return checked
 
@@ -308,18 +309,15 @@ class Engine:
                 changes[config] = self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
                                                       features.get(config, {}), None, mailers.get(config, ()))
         new_texts = {config: change['cf_new'] for config, change in changes.items() if change['cf_changed']}
-        created = plan_of.empty_file_steps(failing, expected, state)
-        unlinks = plan_of.smrsh_remove_steps(failing, expected, state, aliases)
-        created += [item for item in unlinks if item['kind'] == 'unlink']
-        notes += [item for item in unlinks if item['kind'] == 'manual']
+        dpkg = self.io.bin('dpkg-statoverride') if self.family == 'Debian' else None
+        context = {'failing': failing, 'expected': expected, 'state': state, 'aliases': aliases,
+                   'options': {'statoverride': self.params['statoverride'], 'dpkg': bool(dpkg), 'rebuild_maps': self.params['rebuild_maps']}}
+        created, said = plan_of.host_steps(plan_of.BEFORE_PREDICTION, context)
         extra = [item['target'] for item in created]
         predicted = plan_of.predict_state(state, new_texts, account, lstat_entry, extra) if new_texts else state
         runas_changed = any(item['option'] == 'RunAsUser' and item['config'] == 'mta' for item in cf_steps) and 'mta' in new_texts
-        dpkg = self.io.bin('dpkg-statoverride') if self.family == 'Debian' else None
-        files = plan_of.file_steps(failing, expected, predicted, {'statoverride': self.params['statoverride'], 'dpkg': bool(dpkg)},
-                                   runas_changed=runas_changed)
-        # A stale alias database is rebuilt in the maps phase as ever; the alias edits rebuild it again after them.
-        maps = (plan_of.map_steps(stale_maps(state)) if self.params['rebuild_maps'] else []) + aliases
+        files, more = plan_of.host_steps(plan_of.ON_PREDICTION, dict(context, predicted=predicted, runas_changed=runas_changed))
+        notes += said + more
         users, groups = state['host_accounts']
         errors = plan_of.account_errors(cf_steps, users, groups) + plan_of.name_errors(files, users, groups)
         if errors:
@@ -329,7 +327,7 @@ class Engine:
         if touches:
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
             hazards = [plan_of.refuse(judge, item['path'], item['reason']) for item in queue_hazards(queues, queue_own_dirs(predicted))]
-        applied = plan_of.ordered(self._safe(files + created + maps) + cf_steps + mc_steps + listen_steps)
+        applied = plan_of.ordered(self._safe(files + created) + cf_steps + mc_steps + listen_steps)
         return (applied + held + plan_of.manual_steps(by_hand) + notes + hazards, predicted, changes,
                 plan_of.runas_breaks(cf_steps, impact))
 

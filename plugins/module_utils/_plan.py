@@ -930,6 +930,48 @@ def map_steps(stale: list) -> list:
                  source=item['source'], map_class=item['class']) for item in stale]
 
 
+# --- the steps outside the configuration: one planner per fix kind ------------------------------------
+# Each planner takes the plan's context (``failing``, ``expected``, ``state``, ``aliases`` (the alias edits),
+# ``options``: statoverride, dpkg, rebuild_maps; on the prediction also ``predicted``, the state once the new .cf
+# is in place, and ``runas_changed``) and returns (steps, notes). Those that create or remove a path are planned
+# before the new .cf's state is predicted, which sees them; the others on that prediction. A new fix kind adds its
+# planner here (and its carrying out to _apply_kinds): the engine loops over both lists as they are.
+
+
+def _empty_file_planner(context: dict) -> tuple:
+    return empty_file_steps(context['failing'], context['expected'], context['state']), []
+
+
+def _smrsh_planner(context: dict) -> tuple:
+    found = smrsh_remove_steps(context['failing'], context['expected'], context['state'], context['aliases'])
+    return [item for item in found if item['kind'] == 'unlink'], [item for item in found if item['kind'] == 'manual']
+
+
+def _path_planner(context: dict) -> tuple:
+    return file_steps(context['failing'], context['expected'], context['predicted'], context['options'],
+                      runas_changed=context['runas_changed']), []
+
+
+def _map_planner(context: dict) -> tuple:
+    """A stale database is rebuilt in the maps phase as ever; the alias edits rebuild the alias database again after them."""
+    stale = context['state'].get('stale_maps') or [] if context['options'].get('rebuild_maps') else []
+    return map_steps(stale) + list(context['aliases']), []
+
+
+BEFORE_PREDICTION = (_empty_file_planner, _smrsh_planner)
+ON_PREDICTION = (_path_planner, _map_planner)
+
+
+def host_steps(planners: tuple, context: dict) -> tuple:
+    """(steps, notes) of the ``planners`` in turn."""
+    steps, notes = [], []
+    for planner in planners:
+        found, said = planner(context)
+        steps += found
+        notes += said
+    return steps, notes
+
+
 def ordered(steps: list) -> list:
     """The steps in phase order; a phase keeps the order it was planned in. Manual and refused steps go last."""
     rank = {phase: index for index, phase in enumerate(PHASES)}

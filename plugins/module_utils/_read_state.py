@@ -669,3 +669,40 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
         'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'], 'syslog': syslog,
     }
+
+
+# The map classes makemap rebuilds (the alias files are rebuilt by sendmail -bi).
+MAP_CLASSES = ('hash', 'btree')
+
+
+def _mtime(path: str):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def stale_maps(state: dict) -> list:
+    """Map databases older than their source: ``{'name', 'source', 'database', 'class'}`` each.
+
+    The alias files are rebuilt together (``sendmail -bi``, name ``aliases``); K-line maps of class
+    hash or btree one by one (``makemap``). Sources are stat'ed (a link such as /etc/mail/aliases is
+    followed: sendmail reads through it too); absent sources are skipped.
+    """
+    found = []
+    for item in (state.get('layout') or {}).get('maps') or []:
+        if item['name'] == 'aliases':
+            for source in (state.get('layout') or {}).get('aliases') or []:
+                database = source + '.db'
+                if database in item['paths'] and _mtime(source) is not None and (
+                        _mtime(database) is None or _mtime(source) > _mtime(database)):
+                    found.append({'name': 'aliases', 'source': source, 'database': database, 'class': 'aliases'})
+            continue
+        declared = ((state.get('configs') or {}).get('mta') or {}).get('maps', {}).get(item['name']) or {}
+        source = declared.get('file')
+        if declared.get('class') not in MAP_CLASSES or not source:
+            continue
+        database = source + '.db'
+        if _mtime(source) is not None and (_mtime(database) is None or _mtime(source) > _mtime(database)):
+            found.append({'name': item['name'], 'source': source, 'database': database, 'class': declared['class']})
+    return found

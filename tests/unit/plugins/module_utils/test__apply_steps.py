@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps import (
-    apply_path, apply_pin, probe_path, probe_pin, queue_hazards, rebuild_map, stale_maps,
+    apply_path, apply_pin, probe_path, probe_pin, queue_hazards, rebuild_map,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import describe
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import stale_maps
 
 
 class Runner:

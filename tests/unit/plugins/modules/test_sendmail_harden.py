@@ -611,3 +611,17 @@ def test_undo_leaves_a_later_change_alone(capsys, host):
 def test_undo_without_a_journal_has_nothing_to_do(capsys, host):
     result = run_module(sendmail_harden, capsys, {'binary': host['binary'], 'undo': True})
     assert result['changed'] is False and result['msg'] == 'Nothing to undo: no run of the hardening changed this host.'
+
+
+def test_a_pin_without_dpkg_statoverride_is_refused_not_a_crash(capsys, setuid_host, monkeypatch):
+    """A Debian host whose statoverride file pins the binary set-user-id, without dpkg-statoverride to change it: the
+    binary's mode is fixed, the pin is a refusal, said, and nothing breaks."""
+    real = _engine.ModuleIO.bin
+    monkeypatch.setattr(_engine.ModuleIO, 'bin', lambda self, name, dirs=(): None if name == 'dpkg-statoverride' else real(self, name, dirs))
+    pinned = [{'owner': 'root', 'group': 'root', 'mode': '4755', 'path': setuid_host['binary']}]
+    monkeypatch.setattr(_read_state, 'read_statoverrides', lambda: pinned)
+    result = run_module(sendmail_harden, capsys, setuid_args(setuid_host, statoverride=True, include=['setuid', 'SM-STATOVR-01']))
+    assert result['rc'] == 0, result.get('msg')
+    assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o2755
+    assert [(item['kind'], item['target'], item['why']) for item in result['not_done'] if item['kind'] == 'refuse'] == [
+        ('refuse', 'dpkg-statoverride', 'dpkg-statoverride is not available on this host')]
