@@ -586,6 +586,8 @@ class Engine:
                       restart_needed=bool(configs) and running)
         if not self.io.check_mode and steps:
             undone, errors = kinds.undo_all(entries, self._context(sendmail), found['copies'])
+            # Each configuration put back is one sendmail accepted before that run: it must read it again now.
+            errors += [why for why in (check_installed(path, self.io.run, sendmail) for path in configs if sendmail) if why]
             journal = journals.Journal(directory)
             journal.data = found
             journal.finish('undone', undo_errors=errors)

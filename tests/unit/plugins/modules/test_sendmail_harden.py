@@ -625,3 +625,14 @@ def test_a_pin_without_dpkg_statoverride_is_refused_not_a_crash(capsys, setuid_h
     assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o2755
     assert [(item['kind'], item['target'], item['why']) for item in result['not_done'] if item['kind'] == 'refuse'] == [
         ('refuse', 'dpkg-statoverride', 'dpkg-statoverride is not available on this host')]
+
+
+def test_undo_has_sendmail_read_what_it_put_back(capsys, host, journal_dir):
+    """The configuration undo puts back is read by sendmail again: one it no longer accepts (here, a copy with a line
+    it rejects) is said, not silently left for the next restart."""
+    run_module(sendmail_harden, capsys, base_args(host))
+    copy = journal_dir / 'files' / '0'
+    copy.write_text(copy.read_text() + 'Zfoo\n')
+    result = run_module(sendmail_harden, capsys, {'binary': host['binary'], 'undo': True})
+    assert result['failed'] is True
+    assert result['msg'].startswith('the undo stopped short: sendmail rejects the installed %s' % (host['mail'] / 'sendmail.cf'))
