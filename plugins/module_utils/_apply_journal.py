@@ -69,8 +69,31 @@ def write_atomically(path: str, data: bytes, mode: int = 0o600, uid: int | None 
     _fsync_directory(directory)
 
 
+def directory_problem(directory: str) -> str | None:
+    """Why the journal's directory cannot be trusted (a link, another user's, writable by others, or so is a directory
+    above it); None where it is safe or absent. A journal others could write could have a run undo anything."""
+    path = os.path.abspath(directory)
+    while True:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if not stat.S_ISDIR(st.st_mode):
+                return '%s is not a directory' % path
+            if st.st_uid not in (0, os.geteuid()) or (st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX):
+                return '%s is writable by others than root' % path
+        if path == os.path.dirname(path):
+            return None
+        path = os.path.dirname(path)
+
+
 def ensure_directory(directory: str) -> None:
-    """The journal's directory, root's alone (0700); refused where it is a link or another user's."""
+    """The journal's directory, root's alone (0700); refused where it or a directory above it is not safe."""
+    why = directory_problem(directory)
+    if why:
+        raise JournalError('%s: the hardening keeps its journal in %s only where others than root cannot write; '
+                           'nothing was changed.' % (why, directory))
     try:
         os.mkdir(directory, 0o700)
     except FileExistsError:
@@ -83,9 +106,16 @@ def ensure_directory(directory: str) -> None:
         os.chmod(directory, 0o700)
 
 
+KEYS = ('run', 'status', 'started', 'daemon', 'phases_done', 'copies', 'steps')
+
+
 def load(directory: str = DIRECTORY) -> dict | None:
-    """The journal of the last run that changed something; None when there is none."""
+    """The journal of the last run that changed something; None when there is none. Refused where its directory is
+    not safe (see ``directory_problem``), or it is not a whole journal of this collection."""
     path = os.path.join(directory, NAME)
+    why = directory_problem(directory)
+    if why:
+        raise JournalError('%s: a journal there is not trusted; nothing was changed.' % why)
     try:
         with open(path, 'rb') as handle:
             data = handle.read()
@@ -99,6 +129,11 @@ def load(directory: str = DIRECTORY) -> dict | None:
         raise JournalError('%s is not a journal of this collection (%s); move it away and run again.' % (path, exc)) from exc
     if not isinstance(journal, dict) or journal.get('format') != FORMAT:
         raise JournalError('%s has a format this collection does not read; move it away and run again.' % path)
+    missing = [key for key in KEYS if key not in journal]
+    if missing or not isinstance(journal['steps'], list) or not all(
+            isinstance(entry, dict) and {'step', 'record', 'state'} <= set(entry) for entry in journal['steps']):
+        raise JournalError('%s is not a whole journal (%s); move it away and run again.' % (
+            path, 'no %s' % ', '.join(missing) if missing else 'a step without its record'))
     return journal
 
 
@@ -118,35 +153,40 @@ class Journal:
     def path(self) -> str:
         return os.path.join(self.directory, NAME)
 
-    @property
-    def files(self) -> str:
-        return os.path.join(self.directory, 'files')
+    def files(self, run: str) -> str:
+        """Each run keeps its copies in a folder of its own: the journal never names copies a later run overwrote."""
+        return os.path.join(self.directory, 'files.%s' % run)
 
     def save(self) -> None:
         write_atomically(self.path, json.dumps(self.data, indent=1, sort_keys=True).encode('utf-8'))
 
-    def start(self, entries: list, daemon: dict, copies: dict, inherited: dict | None = None) -> None:
-        """Record the run: ``entries`` (the steps, each with its ``record``), ``daemon`` (whether the MTA ran) and
-        ``copies`` (path -> bytes and owner, group, mode of each file a step replaces as a whole). ``inherited``: the
-        copies a killed run's journal kept (path -> its record): the older copy of a path is the one kept."""
+    def start(self, entries: list, daemon: dict, copies: dict, inherited: dict | None = None, selection: dict | None = None) -> None:
+        """Record the run: ``entries`` (the steps, each with its ``record``; an entry that has a ``state`` keeps it),
+        ``daemon`` (whether the MTA ran), ``copies`` (path -> bytes and owner, group, mode of each file a step replaces
+        as a whole) and ``selection`` (what the run was asked to do). ``inherited``: the copies a killed run's journal
+        kept (path -> its record): the older copy of a path is the one kept.
+
+        The journal it replaces, and that journal's copies, are kept until this run is done (``finish``): a run
+        rolled back puts them back (``restore_previous``), so that the last run that changed something can still be
+        undone."""
         ensure_directory(self.directory)
         run = uuid.uuid4().hex
         copies = dict(copies)
         for path, saved in (inherited or {}).items():
             with open(saved['copy'], 'rb') as handle:
                 copies[path] = dict(saved, data=handle.read())
-        if os.path.isdir(self.files):
-            shutil.rmtree(self.files)
-        os.mkdir(self.files, 0o700)
+        if os.path.exists(self.path):
+            os.replace(self.path, self.path + '.previous')
+        os.mkdir(self.files(run), 0o700)
         saved = {}
         for number, (path, copy) in enumerate(sorted(copies.items())):
-            name = os.path.join(self.files, str(number))
+            name = os.path.join(self.files(run), str(number))
             write_atomically(name, copy['data'])
             saved[path] = {'copy': name, 'uid': copy['uid'], 'gid': copy['gid'], 'mode': copy['mode']}
-        self.data = {'format': FORMAT, 'run': run, 'status': 'applying',
+        self.data = {'format': FORMAT, 'run': run, 'status': 'applying', 'selection': selection or {},
                      'started': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                      'daemon': daemon, 'phases_done': [], 'copies': saved,
-                     'steps': [dict(entry, number=number, state='planned') for number, entry in enumerate(entries)]}
+                     'steps': [dict({'state': 'planned'}, **entry, number=number) for number, entry in enumerate(entries)]}
         self.save()
 
     def mark(self, number: int, state: str, **more) -> None:
@@ -156,6 +196,25 @@ class Journal:
     def phase_done(self, phase: str) -> None:
         self.data['phases_done'].append(phase)
         self.save()
+
+    def drop_others(self) -> None:
+        """Remove what earlier runs kept (their copies, the journal before this one): this run is the one to undo."""
+        for name in os.listdir(self.directory):
+            if name.startswith('files.') and name != 'files.%s' % self.data['run']:
+                shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+        if os.path.exists(self.path + '.previous'):
+            os.unlink(self.path + '.previous')
+
+    def restore_previous(self) -> bool:
+        """Put back the journal this run replaced (a run rolled back leaves the last run that changed something the one
+        to undo); False where there was none."""
+        previous = self.path + '.previous'
+        if not os.path.exists(previous):
+            return False
+        os.replace(previous, self.path)
+        shutil.rmtree(self.files(self.data['run']), ignore_errors=True)
+        _fsync_directory(self.directory)
+        return True
 
     def finish(self, status: str, **more) -> None:
         self.data.update(status=status, ended=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), **more)
@@ -194,4 +253,5 @@ def mark_restart(directory: str, pending: bool) -> str:
 
 
 def restart_owed(directory: str = DIRECTORY) -> bool:
-    return os.path.lexists(os.path.join(directory, RESTART_MARK))
+    """Whether a run marked a restart the handlers have not done (a mark in a directory others can write is no mark)."""
+    return directory_problem(directory) is None and os.path.lexists(os.path.join(directory, RESTART_MARK))

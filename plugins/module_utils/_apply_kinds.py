@@ -34,7 +34,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal im
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import attributes_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import read_statoverrides
-from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import apply_attributes, others_can_write, remove_entry, writable_by_others
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import (
+    UnsafePath, apply_attributes, others_can_write, remove_entry, writable_by_others,
+)
 
 
 class Context:
@@ -92,17 +94,25 @@ def _path_apply(item: dict, context: Context) -> dict:
     return dict(apply_path(item, check_mode=False), error=None)
 
 
+def _path_of(item: dict) -> tuple:
+    """(path, follow) a path step is undone on: the file a followed link led to when the plan was made, never where
+    the link leads now."""
+    return (item['resolved'], False) if item.get('follow') and item.get('resolved') else (item['target'], item['follow'])
+
+
 def _path_undo(item: dict, record: dict, context: Context) -> str | None:
-    before = record['before']
+    """Only the attributes the step set go back: an owner or group it left alone stays as it is now."""
+    path, follow = _path_of(item)
+    before = {key: record['before'][key] for key in (item.get('set') or item['after'])}
     try:
-        apply_attributes(item['target'], owner=before['owner'], group=before['group'], mode=before['mode'], follow=item['follow'])
-    except (OSError, ValueError) as exc:
-        return '%s: %s' % (item['target'], getattr(exc, 'strerror', None) or exc)
+        apply_attributes(path, owner=before.get('owner'), group=before.get('group'), mode=before.get('mode'), follow=follow)
+    except (OSError, ValueError, UnsafePath) as exc:
+        return '%s: %s' % (path, getattr(exc, 'strerror', None) or exc)
     return None
 
 
 def _path_still(item: dict, record: dict) -> bool:
-    now = _attributes_now(item['target'], item['follow'])
+    now = _attributes_now(*_path_of(item))
     return now is not None and all(now[key] == value for key, value in (item.get('set') or item['after']).items())
 
 
@@ -119,6 +129,8 @@ def _pin_undo(item: dict, record: dict, context: Context) -> str | None:
     now = _pin_now(item['target'])
     if now == record['before']:
         return None
+    if not context.dpkg:
+        return '%s: dpkg-statoverride is not available to put its pin back' % item['target']
     commands = [[context.dpkg, '--remove', item['target']]] if now is not None else []
     if record['before']:
         commands.append([context.dpkg, '--add'] + record['before'].split() + [item['target']])
@@ -148,7 +160,7 @@ def _empty_undo(item: dict, record: dict, context: Context) -> str | None:
         return '%s is no longer the empty file the hardening made; left in place' % item['target']
     try:
         remove_entry(item['target'])
-    except OSError as exc:
+    except (OSError, UnsafePath) as exc:
         return '%s: %s' % (item['target'], getattr(exc, 'strerror', None) or exc)
     return None
 
@@ -260,13 +272,24 @@ def _config_apply(item: dict, context: Context) -> dict:
     return context.apply_config(item)
 
 
-def _config_undo(item: dict, record: dict, context: Context, copies: dict | None = None) -> str | None:
+def _same_bytes(path: str, saved: dict) -> bool:
     try:
-        for path in (item.get('mc'), item['target']):  # the .cf last: a rebuild of the old .mc makes the old .cf
+        with open(path, 'rb') as current, open(saved['copy'], 'rb') as kept:
+            return current.read() == kept.read()
+    except OSError:
+        return False
+
+
+def _config_undo(item: dict, record: dict, context: Context, copies: dict | None = None) -> str | None:
+    """The kept .mc and .cf put back, the .cf last (a rebuild of the old .mc makes the old .cf); a file that is as
+    kept is left alone, its time too (a daemon would otherwise look older than its .cf)."""
+    try:
+        for path in (item.get('mc'), item['target']):
             if not path:
                 continue
             if path in (copies or {}):
-                restore_copy(path, copies[path])
+                if not _same_bytes(path, copies[path]):
+                    restore_copy(path, copies[path])
             elif path in record['absent'] and os.path.lexists(path):
                 os.unlink(path)
     except OSError as exc:
@@ -275,7 +298,7 @@ def _config_undo(item: dict, record: dict, context: Context, copies: dict | None
 
 
 def _config_still(item: dict, record: dict) -> bool:
-    return _read_text(item['target']) == item['after']
+    return _read_text(item['target']) == item['after'] and (not item.get('mc') or _read_text(item['mc']) == item.get('mc_after'))
 
 
 # --- what --diff shows of each kind: (header, a line before, a line after) ---------------------------------
@@ -351,7 +374,10 @@ def undo_all(entries: list, context: Context, copies: dict) -> tuple:
     again where an alias file was put back. Returns (entries undone, errors)."""
     undone, errors = [], []
     for entry in reversed(entries):
-        error = undo_one(entry, context, copies)
+        try:
+            error = undo_one(entry, context, copies)
+        except Exception as exc:  # noqa: BLE001 - one step that cannot be undone must not stop the others
+            error = '%s: %s' % (entry['step']['target'], getattr(exc, 'strerror', None) or exc)
         if error:
             errors.append(error)
         else:

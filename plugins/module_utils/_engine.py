@@ -42,8 +42,11 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state impor
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
 SAFETY_GROUPS = ('config_dirs', 'cf_mta', 'cf_msp', 'mc', 'aliases')
+# What a run was asked to do: a run killed part-way is completed by a run asked the same, else rolled back first.
+SELECTION = ('include', 'exclude', 'expected', 'waivers', 'host_name', 'cf_source', 'statoverride', 'run_as_user_force',
+             'rebuild_maps', 'binary')
 STALE = 'the running sendmail started before sendmail.cf was last written: restart it to use it'
-OWED = 'sendmail ran before an earlier run that did not finish (or whose restart did not), and is stopped: start it'
+OWED = 'the restart an earlier run needed did not finish: sendmail ran before it and is stopped: start it'
 OWED_RUNNING = 'an earlier run did not finish its restart of sendmail: restart it'
 
 
@@ -398,7 +401,8 @@ class Engine:
             ordered += [item for item in steps if item['phase'] == phase and item['kind'] not in plan_of.CONFIG_KINDS]
             if phase == 'config':
                 ordered += [plan_of.step(None, 'config', 'config', change['cf'], None, change['cf_new'], 'the new %s' % change['cf'],
-                                         config=config, mc=change['mc'] if change['mc_changed'] else None, change=change)
+                                         config=config, mc=change['mc'] if change['mc_changed'] else None,
+                                         mc_after=change['mc_new'] if change['mc_changed'] else None, change=change)
                             for config, change in plan.changes.items() if change['cf_changed'] or change['mc_changed']]
         return ordered
 
@@ -459,24 +463,44 @@ class Engine:
         return kinds.Context(self.io.run, sendmail or self.io.bin('sendmail', SENDMAIL_DIRS) or self.params['binary'],
                              self.io.bin('dpkg-statoverride'), self.io.bin('makemap', SENDMAIL_DIRS), self.io.write_text)
 
-    def roll_back(self, journal: journals.Journal, sendmail: str) -> tuple:
-        """Undo the steps of the journal's run that began, in reverse order; returns (steps undone, errors)."""
-        entries = [entry for entry in journal.data['steps'] if entry['state'] in ('begun', 'done')]
+    def roll_back(self, journal: journals.Journal, sendmail: str, restore: bool = True) -> tuple:
+        """Undo the steps of the journal's run that began and may have changed something, in reverse order; with
+        ``restore``, the journal it replaced is put back (the last run that changed something stays the one to undo).
+        Returns (steps undone, errors)."""
+        entries = [entry for entry in journal.data['steps']
+                   if entry['state'] == 'begun' or (entry['state'] == 'done' and entry.get('changed') is not False)]
         undone, errors = kinds.undo_all(entries, self._context(sendmail), journal.data['copies'])
         journal.finish('rolled_back', undo_errors=errors)
+        if restore:
+            journal.restore_previous()
         return [entry['step'] for entry in undone], errors
 
-    def recover(self) -> dict | None:
-        """An earlier run that did not end (killed, the host down): what it had done, to be completed by this run.
+    def selection(self) -> dict:
+        """What a run was asked to do: a run killed part-way is completed only by a run asked the same."""
+        return {key: self.params[key] for key in SELECTION}
 
-        Each phase leaves a host that works (see _plan), so this run plans from the host as it stands and finishes
-        the work; the killed run's steps stay in the journal ahead of this run's, so that an undo reverts both."""
+    def recover(self, sendmail: str | None) -> dict | None:
+        """An earlier run that did not end (killed, the host down).
+
+        Asked the same, this run completes it: each phase leaves a host that works (see _plan), so it plans from the
+        host as it stands and finishes the work; the killed run's steps stay in the journal ahead of this run's, so
+        that an undo reverts both. Asked something else (other tags, other values), this run could leave the killed
+        run's work half done (a RunAsUser without its queue): the killed run is rolled back first (in check mode, said)."""
         found = journals.load(self.params['journal_dir'])
         if not journals.unfinished(found):
             return None
         started = [entry for entry in found['steps'] if entry['state'] in ('begun', 'done')]
-        return {'run': found['run'], 'started': found['started'], 'entries': started, 'copies': found['copies'],
-                'daemon': found['daemon'], 'phases_done': found['phases_done']}
+        summary = {'run': found['run'], 'started': found['started'], 'steps': len(started), 'phases_done': found['phases_done']}
+        if found.get('selection') == self.selection():
+            kept = {path for entry in started for path in (entry['step']['target'], entry['step'].get('mc'))}
+            return dict(summary, how='completed', entries=started,
+                        copies={path: saved for path, saved in found['copies'].items() if path in kept})
+        if self.io.check_mode:
+            return dict(summary, how='to roll back', entries=[], copies={})
+        journal = journals.Journal(self.params['journal_dir'])
+        journal.data = found
+        undone, errors = self.roll_back(journal, sendmail, restore=False)
+        return dict(summary, how='rolled back', entries=[], copies={}, undone=len(undone), errors=errors)
 
     def run(self) -> dict:
         params = self.params
@@ -492,7 +516,7 @@ class Engine:
         self.family = params['os_family'] or read_os()['family']
         self.lacking = requires_of.unavailable(params['exclude'], params['waivers'], params['host_name'], self.today, self.family)
         try:
-            recovered = self.recover()
+            recovered = self.recover(params['binary'] if os.path.exists(params['binary']) else None)
         except journals.JournalError as exc:
             raise EngineError(str(exc)) from exc
         state = self.read()
@@ -503,7 +527,8 @@ class Engine:
         # Whether the MTA runs now, and whether the administrator had it running: a daemon stopped by hand stays
         # stopped, one a killed run or an unfinished restart left stopped is started again.
         running = mta_running(state.get('pid_file'))
-        owed = journals.restart_owed(params['journal_dir']) or bool(recovered and recovered['daemon'].get('running'))
+        # Only the mark says a restart is owed: the module never stops the daemon, the handlers' restart does.
+        owed = journals.restart_owed(params['journal_dir'])
         daemon = {'binary': sendmail or params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name(),
                   'running': running, 'restart_owed': owed}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
@@ -511,8 +536,7 @@ class Engine:
                   'daemon': daemon, 'journal': {'path': os.path.join(params['journal_dir'], journals.NAME),
                                                 'restart_mark': os.path.join(params['journal_dir'], journals.RESTART_MARK)}}
         if recovered:
-            result['completed'] = {'run': recovered['run'], 'started': recovered['started'],
-                                   'steps': len(recovered['entries']), 'phases_done': recovered['phases_done']}
+            result['completed'] = {key: recovered[key] for key in ('run', 'started', 'steps', 'phases_done', 'how')}
         if not state['installed']:
             if located.get('seen'):  # sendmail is there, but nothing can read it: not a host without sendmail
                 raise EngineError('%s: give the program in binary, or reinstall sendmail; nothing was changed.' % located['seen'], result)
@@ -541,7 +565,7 @@ class Engine:
         report = self.report(result, findings, plan, done, after)
         if self.backups:
             report['backup_files'] = self.backups
-        if not self.io.check_mode:
+        if not self.io.check_mode and params['restart']:
             journals.mark_restart(params['journal_dir'], report['restart_needed'])
         return report
 
@@ -558,11 +582,12 @@ class Engine:
         state = read_host(self.io.run, [], self.params['binary'], self.params['os_family'] or read_os()['family'], {},
                           probe_kernel=False)[1] if sendmail else {}
         running = mta_running(state.get('pid_file'))
+        owed = journals.restart_owed(directory)
         result = {'changed': False, 'changed_controls': [], 'undone': [], 'plan': [], 'not_done': [], 'manual': [], 'notes': [],
                   'restart_needed': False, 'cf_changed': [], 'journal': {'path': os.path.join(directory, journals.NAME),
                                                                          'restart_mark': os.path.join(directory, journals.RESTART_MARK)},
                   'daemon': {'binary': sendmail or self.params['binary'], 'pid_file': state.get('pid_file'), 'service': service_name(),
-                             'running': running, 'restart_owed': False}}
+                             'running': running, 'restart_owed': owed}}
         if not found or found['status'] != 'done':
             why = {None: 'no run of the hardening changed this host', 'undone': 'the last run was undone already',
                    'rolled_back': 'the last run was rolled back', 'applying': None}[found and found['status']]
@@ -570,10 +595,13 @@ class Engine:
                 raise EngineError('the last run of the hardening did not finish (%s, see %s): run the hardening to complete it, '
                                   'then undo; nothing was changed.' % (found['started'], result['journal']['path']), result)
             return dict(result, msg='Nothing to undo: %s.' % why)
-        entries = [entry for entry in found['steps'] if entry['state'] == 'done' and entry.get('changed')]
+        # Steps done that changed something, and a killed run's step that began (it may have): undone in reverse order.
+        entries = [entry for entry in found['steps'] if (entry['state'] == 'done' and entry.get('changed'))
+                   or (entry['state'] == 'begun' and entry.get('inherited'))]
         last = {}
         for entry in entries:  # a path two steps changed in turn is judged by what the last one left
-            last[(entry['step']['kind'], entry['step']['target'])] = entry
+            if entry['state'] == 'done':
+                last[(entry['step']['kind'], entry['step']['target'])] = entry
         later = sorted({entry['step']['target'] for entry in last.values()
                         if not kinds.KINDS[entry['step']['kind']]['still'](entry['step'], entry['record'])})
         if later:
@@ -583,7 +611,7 @@ class Engine:
         configs = [item['target'] for item in steps if item['kind'] == 'config']
         result.update(changed=bool(steps), undone=[{'id': item['id'], 'kind': item['kind'], 'target': item['target']} for item in steps],
                       changed_controls=sorted({item['id'] for item in steps if item['id']}), cf_changed=configs,
-                      restart_needed=bool(configs) and running)
+                      restart_needed=owed or (bool(configs) and running))
         if not self.io.check_mode and steps:
             undone, errors = kinds.undo_all(entries, self._context(sendmail), found['copies'])
             # Each configuration put back is one sendmail accepted before that run: it must read it again now.
@@ -593,7 +621,8 @@ class Engine:
             journal.finish('undone', undo_errors=errors)
             if errors:
                 raise EngineError('the undo stopped short: %s.' % '; '.join(errors), result)
-            journals.mark_restart(directory, result['restart_needed'])
+            if self.params['restart']:
+                journals.mark_restart(directory, result['restart_needed'])
         result['msg'] = '%s the run of %s: %d step%s%s.' % (
             'Would undo' if self.io.check_mode else 'Undid', found['started'], len(steps), '' if len(steps) == 1 else 's',
             '; restart sendmail to use the %s it had' % ', '.join(os.path.basename(p) for p in configs) if result['restart_needed']
@@ -602,20 +631,22 @@ class Engine:
 
     def _apply_journaled(self, plan: Plan, applied: list, sendmail: str, recovered: dict | None, result: dict,
                          findings: list) -> tuple:
-        """Record the run, carry it out, and roll it back where a step fails: a failed run leaves the host as it was."""
+        """Record the run, carry it out, and roll it back where anything fails: a failed run leaves the host as it was."""
         journal = journals.Journal(self.params['journal_dir'])
         entries, copies = self.record(plan, applied)
         inherited = recovered['entries'] if recovered else []
         if not entries and not inherited:
             return [], []
         try:
-            # The killed run's steps come first: an undo reverts them after this run's, to the host before both.
-            journal.start([{'step': entry['step'], 'record': entry['record'], 'inherited': True} for entry in inherited] + entries,
+            # The killed run's steps come first, as far as they came: an undo reverts them after this run's.
+            journal.start([{'step': entry['step'], 'record': entry['record'], 'inherited': True, 'state': entry['state'],
+                            'changed': entry.get('changed')} for entry in inherited] + entries,
                           {'running': bool(result['daemon']['running'] or result['daemon']['restart_owed'])},
-                          copies, dict(recovered['copies']) if recovered else {})
-            for number in range(len(inherited)):
-                journal.mark(number, 'done', changed=True)
+                          copies, recovered['copies'] if recovered else {}, self.selection())
         except (OSError, journals.JournalError) as exc:
+            if journal.data is None:
+                journal.data = {'run': 'none'}
+            journal.restore_previous()
             raise EngineError('could not write the journal %s: %s; nothing was changed.' % (
                 journal.path, getattr(exc, 'strerror', None) or exc), result) from exc
         done, failures = [], []
@@ -623,17 +654,22 @@ class Engine:
             done, failures = self.apply(plan, applied, sendmail, journal, offset=len(inherited))
             if failures:
                 raise EngineError('Some fixes could not be made: %s.' % '; '.join(failures), {'done': done})
-        except EngineError as exc:
-            undone, errors = self.roll_back(journal, sendmail)
-            exc.result = self.report(result, findings, plan, [], None)
-            exc.result['rolled_back'] = [{'id': item['id'], 'kind': item['kind'], 'target': item['target']} for item in undone]
-            exc.result['rollback_errors'] = errors
-            count = len(exc.result['rolled_back'])
-            exc.msg = '%s The run was rolled back (%d step%s undone)%s.' % (
-                exc.msg.rstrip('.') + '.', count, '' if count == 1 else 's',
+        except Exception as exc:  # noqa: BLE001 - whatever stopped the run, what it did is undone
+            stopped = exc if isinstance(exc, EngineError) else EngineError('the run stopped: %s.' % (
+                getattr(exc, 'strerror', None) or exc))
+            undone, errors = self.roll_back(journal, sendmail, restore=not inherited)
+            stopped.result = self.report(result, findings, plan, [], None)
+            stopped.result['rolled_back'] = [{'id': item['id'], 'kind': item['kind'], 'target': item['target']} for item in undone]
+            stopped.result['rollback_errors'] = errors
+            count = len(stopped.result['rolled_back'])
+            stopped.msg = '%s The run was rolled back (%d step%s undone)%s.' % (
+                stopped.msg.rstrip('.') + '.', count, '' if count == 1 else 's',
                 '; these could not be undone: %s' % '; '.join(errors) if errors else ', the host is as it was')
-            raise
+            if stopped is exc:
+                raise
+            raise stopped from exc
         journal.finish('done')
+        journal.drop_others()
         return done, failures
 
     def report(self, result: dict, findings: list, plan: Plan, done: list, after) -> dict:
@@ -738,7 +774,10 @@ class Engine:
             ('taken too', list(taken)), ('held back', listed['held']), ('waived', listed['waived'])) if ids)
         completed = ''
         if result.get('completed'):
-            completed = '; this run completed one that stopped part-way (%s, %d step%s done)' % (
+            how = result['completed']['how']
+            completed = '; %s (%s, %d step%s begun)' % (
+                'this run completed one that stopped part-way' if how == 'completed' else
+                'an earlier run that stopped part-way, asked something else, was %s first' % how,
                 result['completed']['started'], result['completed']['steps'], '' if result['completed']['steps'] == 1 else 's')
         if not count:
             if not result['changed']:

@@ -139,13 +139,22 @@ options:
       - In check mode, says what it would revert.
     type: bool
     default: false
+  restart:
+    description:
+      - Whether the caller restarts the MTA where RV(restart_needed) says so (the role's handlers do, unless
+        C(sendmail_hardening_restart) is false). Only then is the restart marked on the host as owed until the
+        handlers take the mark away, so that a run killed between the restart's stop and its start is followed by a
+        start; with V(false), no mark is left.
+    type: bool
+    default: true
   journal_dir:
     description:
       - The directory, root's alone, where each run records its plan before its first write (the attributes before
         each step, copies of the files it replaces, whether the MTA ran) and marks each step as it completes.
-      - A run that fails after changing anything undoes its completed steps from it; a run that finds the journal of
-        a run that did not finish (killed, the host down) completes that run's work, and starts the MTA again where
-        that run left it stopped; O(undo) reverts the last run from it.
+      - A run that fails after changing anything undoes its steps from it; a run that finds the journal of a run that
+        did not finish (killed, the host down) completes that run's work where it was asked the same (tags, values),
+        and rolls it back first where it was asked something else; O(undo) reverts the last run from it.
+      - Refused where it, or a directory above it, can be written by others than root.
     type: path
     default: /var/lib/mailsec-sendmail
 attributes:
@@ -365,8 +374,9 @@ journal:
   sample: {path: /var/lib/mailsec-sendmail/journal.json, restart_mark: /var/lib/mailsec-sendmail/restart-pending}
 completed:
   description:
-    - The earlier run this one completed, which stopped part-way (killed, the host down), with when it started
-      (C(started)), how many steps it had begun (C(steps)) and the phases it had ended (C(phases_done)).
+    - The earlier run that stopped part-way (killed, the host down), with when it started (C(started)), how many
+      steps it had begun (C(steps)), the phases it had ended (C(phases_done)) and what this run did about it (C(how)),
+      V(completed) where it was asked the same, V(rolled back) (in check mode V(to roll back)) where it was not.
   returned: when the journal showed a run that did not finish
   type: dict
 rolled_back:
@@ -449,6 +459,7 @@ def main() -> None:
             'backup': {'type': 'bool', 'default': False},
             'rebuild_maps': {'type': 'bool', 'default': False},
             'undo': {'type': 'bool', 'default': False},
+            'restart': {'type': 'bool', 'default': True},
             'journal_dir': {'type': 'path', 'default': JOURNAL_DIRECTORY},
         },
         supports_check_mode=True,

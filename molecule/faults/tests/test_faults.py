@@ -117,12 +117,13 @@ def test_the_next_run_converges_and_asks_for_the_restart_the_kill_prevented(host
     assert again["drift_after"] == []
     assert run_as_user(host)
     # The daemon still runs the configuration of before the kill, whether this run or the killed one installed the new
-    # one; killed inside the restart, it is stopped, and had run before: it is started.
-    assert again["restart_needed"] is True and again["daemon"]["restart_owed"] is True
+    # one; killed inside the restart, it is stopped, and the restart owed is marked: it is started.
+    assert again["restart_needed"] is True and again["daemon"]["restart_owed"] is killed_in_restart(host)
     if killed_in_restart(host):
         assert again["daemon"]["running"] is False and "completed" not in again
         assert again["msg"].endswith("and is stopped: start it.")
     else:
+        assert again["completed"]["how"] == "completed"
         assert again["completed"]["phases_done"] == list(PHASES[:PHASES.index(phase(host))])
         assert "this run completed one that stopped part-way" in again["msg"]
         finished = journal(host)

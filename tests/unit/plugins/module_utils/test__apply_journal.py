@@ -32,7 +32,7 @@ def test_a_run_is_recorded_before_its_first_step_and_marked_as_it_goes(tmp_path)
     loaded = journals.load(str(directory))
     assert loaded['steps'][0]['state'] == 'done' and loaded['phases_done'] == ['paths'] and not journals.unfinished(loaded)
     # Only the journal and the copies are there: no temporary file is left behind.
-    assert sorted(os.listdir(str(directory))) == ['files', 'journal.json']
+    assert sorted(os.listdir(str(directory))) == ['files.%s' % loaded['run'], 'journal.json']
     kept.write_text('changed\n')
     journals.restore_copy(str(kept), loaded['copies'][str(kept)])
     assert kept.read_text() == 'O RunAsUser=root\n' and os.stat(str(kept)).st_mode & 0o777 == 0o640
@@ -70,7 +70,7 @@ def test_a_journal_directory_of_another_user_is_refused(tmp_path):
     directory = tmp_path / 'elsewhere'
     directory.mkdir()
     os.chown(str(directory), 1, 1)
-    with pytest.raises(journals.JournalError, match='is not a directory of this user'):
+    with pytest.raises(journals.JournalError, match='is writable by others than root'):
         journals.ensure_directory(str(directory))
 
 

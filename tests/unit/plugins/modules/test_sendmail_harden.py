@@ -534,8 +534,8 @@ def journal_of(directory) -> dict:
 
 
 def test_a_failed_step_rolls_the_run_back(capsys, setuid_host, journal_dir, monkeypatch):
-    """The second of two steps fails: both are undone (the failed one may have done part of its work), last first, the
-    binary is as it was, and the result says so."""
+    """The second of two steps fails having changed nothing: the first is undone, the binary is as it was, and the
+    result says so."""
     from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_kinds
     real = _apply_kinds.KINDS['path']['apply']
     calls = []
@@ -548,8 +548,8 @@ def test_a_failed_step_rolls_the_run_back(capsys, setuid_host, journal_dir, monk
     monkeypatch.setitem(_apply_kinds.KINDS['path'], 'apply', second_fails)
     result = run_module(sendmail_harden, capsys, setuid_args(setuid_host))
     assert result['failed'] is True
-    assert result['msg'] == 'Some fixes could not be made: disk on fire. The run was rolled back (2 steps undone), the host is as it was.'
-    assert result['rolled_back'] == [{'id': c_id, 'kind': 'path', 'target': setuid_host['binary']} for c_id in ('SM-SETUID-01', 'SM-SETGID-01')]
+    assert result['msg'] == 'Some fixes could not be made: disk on fire. The run was rolled back (1 step undone), the host is as it was.'
+    assert result['rolled_back'] == [{'id': 'SM-SETGID-01', 'kind': 'path', 'target': setuid_host['binary']}]
     assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o4755
     assert journal_of(journal_dir)['status'] == 'rolled_back'
     assert not (journal_dir / 'restart-pending').exists()
@@ -631,8 +631,50 @@ def test_undo_has_sendmail_read_what_it_put_back(capsys, host, journal_dir):
     """The configuration undo puts back is read by sendmail again: one it no longer accepts (here, a copy with a line
     it rejects) is said, not silently left for the next restart."""
     run_module(sendmail_harden, capsys, base_args(host))
-    copy = journal_dir / 'files' / '0'
+    copy = journal_dir / ('files.%s' % journal_of(journal_dir)['run']) / '0'
     copy.write_text(copy.read_text() + 'Zfoo\n')
     result = run_module(sendmail_harden, capsys, {'binary': host['binary'], 'undo': True})
     assert result['failed'] is True
     assert result['msg'].startswith('the undo stopped short: sendmail rejects the installed %s' % (host['mail'] / 'sendmail.cf'))
+
+
+def test_a_killed_run_asked_something_else_is_rolled_back_first(capsys, setuid_host, journal_dir):
+    """The next run is asked other controls than the killed one: completing the killed run's work could leave it half
+    done, so it is rolled back first (check mode says it would be), and this run starts from the host as it was."""
+    run_module(sendmail_harden, capsys, setuid_args(setuid_host))
+    journal = journal_of(journal_dir)
+    journal['status'] = 'applying'
+    journal['steps'][1]['state'] = 'planned'
+    (journal_dir / 'journal.json').write_text(json.dumps(journal))
+    os.chmod(setuid_host['binary'], 0o6755)
+    other = setuid_args(setuid_host, include=['SM-SETGID-01'])
+    check = run_module(sendmail_harden, capsys, other, check_mode=True)
+    assert check['completed']['how'] == 'to roll back' and os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o6755
+    result = run_module(sendmail_harden, capsys, other)
+    assert result['completed']['how'] == 'rolled back' and 'was rolled back first' in result['msg']
+    # The set-group-id bit the killed run gave is taken back, then given again by this run, which is asked for it.
+    assert os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o6755 and result['changed_controls'] == ['SM-SETGID-01']
+    assert not any(entry.get('inherited') for entry in journal_of(journal_dir)['steps'])
+
+
+def test_any_error_rolls_back_and_the_last_run_stays_the_one_to_undo(capsys, host, setuid_host, journal_dir, monkeypatch):
+    """A run hardened the configuration; a later run stops on an error of any kind (here a full disk while writing):
+    what it did is undone, and undo still reverts the earlier run."""
+    run_module(sendmail_harden, capsys, base_args(host))
+    earlier = journal_of(journal_dir)['run']
+    from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_kinds
+    real = _apply_kinds.KINDS['path']['apply']
+    calls = []
+
+    def full_disk(item, context):
+        calls.append(item)
+        if len(calls) == 2:
+            raise OSError(28, 'No space left on device')
+        return real(item, context)
+    monkeypatch.setitem(_apply_kinds.KINDS['path'], 'apply', full_disk)
+    result = run_module(sendmail_harden, capsys, setuid_args(setuid_host))
+    assert result['failed'] is True and result['msg'].startswith('the run stopped: No space left on device.')
+    assert result['msg'].endswith('the host is as it was.') and os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o4755
+    assert journal_of(journal_dir)['run'] == earlier and journal_of(journal_dir)['status'] == 'done'
+    undone = run_module(sendmail_harden, capsys, {'binary': host['binary'], 'undo': True})
+    assert undone['changed'] is True and undone['cf_changed'] == [str(host['mail'] / 'sendmail.cf')]
