@@ -555,15 +555,20 @@ def test_a_failed_step_rolls_the_run_back(capsys, setuid_host, journal_dir, monk
     assert not (journal_dir / 'restart-pending').exists()
 
 
-def test_a_killed_run_is_completed_by_the_next(capsys, setuid_host, journal_dir):
-    """The journal of a run killed after its first step (the set-group-id bit given): the next run takes the second
-    step, says it completed the earlier one, and one undo reverts both, to the binary of before the killed run."""
+def killed_after_first_step(capsys, setuid_host, journal_dir) -> None:
+    """The host and journal of a run killed after its first step: the set-group-id bit given, the second step planned."""
     run_module(sendmail_harden, capsys, setuid_args(setuid_host))
     journal = journal_of(journal_dir)
     journal['status'] = 'applying'
     journal['steps'][1]['state'] = 'planned'
     (journal_dir / 'journal.json').write_text(json.dumps(journal))
     os.chmod(setuid_host['binary'], 0o6755)
+
+
+def test_a_killed_run_is_completed_by_the_next(capsys, setuid_host, journal_dir):
+    """The journal of a run killed after its first step (the set-group-id bit given): the next run takes the second
+    step, says it completed the earlier one, and one undo reverts both, to the binary of before the killed run."""
+    killed_after_first_step(capsys, setuid_host, journal_dir)
     check = run_module(sendmail_harden, capsys, setuid_args(setuid_host), check_mode=True)
     assert check['completed']['steps'] == 1 and check['changed_controls'] == ['SM-SETUID-01']
     assert journal_of(journal_dir)['status'] == 'applying'  # check mode writes nothing, the journal neither
@@ -641,12 +646,7 @@ def test_undo_has_sendmail_read_what_it_put_back(capsys, host, journal_dir):
 def test_a_killed_run_asked_something_else_is_rolled_back_first(capsys, setuid_host, journal_dir):
     """The next run is asked other controls than the killed one: completing the killed run's work could leave it half
     done, so it is rolled back first (check mode says it would be), and this run starts from the host as it was."""
-    run_module(sendmail_harden, capsys, setuid_args(setuid_host))
-    journal = journal_of(journal_dir)
-    journal['status'] = 'applying'
-    journal['steps'][1]['state'] = 'planned'
-    (journal_dir / 'journal.json').write_text(json.dumps(journal))
-    os.chmod(setuid_host['binary'], 0o6755)
+    killed_after_first_step(capsys, setuid_host, journal_dir)
     other = setuid_args(setuid_host, include=['SM-SETGID-01'])
     check = run_module(sendmail_harden, capsys, other, check_mode=True)
     assert check['completed']['how'] == 'to roll back' and os.stat(setuid_host['binary']).st_mode & 0o7777 == 0o6755
