@@ -28,7 +28,6 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs imp
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import queue_listing
 
 
-
 def _attributes(found: dict) -> dict:
     return {key: found[key] for key in ('owner', 'group', 'mode')}
 

@@ -84,6 +84,14 @@ class ModuleIO:
         self.module.warn(text)
 
 
+def undoable(entry: dict) -> bool:
+    """Whether undo reverts a journal's entry: a step done that changed something, or a killed run's step that began
+    (it may have changed something; each kind's undo tolerates a step that did not)."""
+    if entry['state'] == 'done':
+        return bool(entry.get('changed'))
+    return entry['state'] == 'begun' and bool(entry.get('inherited'))
+
+
 def ipv6_loopback() -> bool:
     """Whether the host has ::1 (a daemon moved to loopback listens there too only where it has)."""
     try:
@@ -596,8 +604,7 @@ class Engine:
                                   'then undo; nothing was changed.' % (found['started'], result['journal']['path']), result)
             return dict(result, msg='Nothing to undo: %s.' % why)
         # Steps done that changed something, and a killed run's step that began (it may have): undone in reverse order.
-        entries = [entry for entry in found['steps'] if (entry['state'] == 'done' and entry.get('changed'))
-                   or (entry['state'] == 'begun' and entry.get('inherited'))]
+        entries = [entry for entry in found['steps'] if undoable(entry)]
         last = {}
         for entry in entries:  # a path two steps changed in turn is judged by what the last one left
             if entry['state'] == 'done':

@@ -16,7 +16,7 @@ def nowhere_else(tmp_path, monkeypatch):
     proc = tmp_path / 'proc'
     proc.mkdir()
     monkeypatch.setattr(_read_state, 'PLACES', {'alternatives': (), 'programs': (), 'package_lists': (), 'pid_files': (),
-                                           'proc': str(proc)})
+                                                'proc': str(proc)})
     return proc
 
 
