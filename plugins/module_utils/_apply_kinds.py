@@ -33,7 +33,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps impo
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import read_copy, restore_copy
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import attributes_text
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import read_statoverrides
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import pin_text, read_statoverrides
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_safefs import (
     UnsafePath, apply_attributes, others_can_write, remove_entry, writable_by_others,
 )
@@ -119,7 +119,7 @@ def _path_still(item: dict, record: dict) -> bool:
 # --- statoverride: dpkg's pin of a file's owner, group and mode ---------------------------------------
 
 def _pin_now(path: str) -> str | None:
-    return next(('%s %s %s' % (entry['owner'], entry['group'], entry['mode']) for entry in read_statoverrides()
+    return next((pin_text(entry) for entry in read_statoverrides()
                  if entry['path'] == path), None)
 
 

@@ -37,7 +37,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import eva
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import mta_running, running_older_than, service_name
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, lstat_entry, read_os, stale_maps
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, ask_binary, lstat_entry, read_os, stale_maps
 
 SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
@@ -587,8 +587,9 @@ class Engine:
         except journals.JournalError as exc:
             raise EngineError(str(exc)) from exc
         sendmail = self.params['binary'] if os.path.exists(self.params['binary']) else self.io.bin('sendmail', SENDMAIL_DIRS)
-        state = read_host(self.io.run, [], self.params['binary'], self.params['os_family'] or read_os()['family'], {},
-                          probe_kernel=False)[1] if sendmail else {}
+        # The pid file sendmail names is all undo reads of it: the journal holds the rest.
+        d0 = ask_binary(self.io.run, sendmail)[0] if sendmail else None
+        state = {'pid_file': d0['pid_file']} if d0 else {}
         running = mta_running(state.get('pid_file'))
         owed = journals.restart_owed(directory)
         result = {'changed': False, 'changed_controls': [], 'undone': [], 'plan': [], 'not_done': [], 'manual': [], 'notes': [],

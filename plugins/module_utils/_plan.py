@@ -46,6 +46,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import (
     DRIFT_STATUSES as FAILING, evaluate_control, judge_path, owner_names, setuid_root_files, smrsh_interpreters,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_requires import first
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import pin_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import FOLLOWED_GROUPS, account_tokens, layout
 
@@ -651,7 +652,7 @@ class _View:
     def __init__(self, state: dict):
         self.state = state
         self.paths = {}
-        self.pins = {entry['path']: '%s %s %s' % (entry['owner'], entry['group'], entry['mode'])
+        self.pins = {entry['path']: pin_text(entry)
                      for entry in state.get('statoverrides') or []}
         self.pins_before = dict(self.pins)
 

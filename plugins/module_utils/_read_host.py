@@ -54,6 +54,11 @@ def parse_statoverride(text: str) -> list:
     return entries
 
 
+def pin_text(entry: dict) -> str:
+    """A statoverride entry as 'owner group mode', as the plan's steps and the journal write it."""
+    return '%s %s %s' % (entry['owner'], entry['group'], entry['mode'])
+
+
 def parse_dpkg_list(text: str) -> list:
     """Paths of a dpkg ``.list`` file (one path a line; '/.' is the root)."""
     return [line for line in text.splitlines() if line.startswith('/') and line != '/.']
