@@ -67,11 +67,14 @@ demo: venv build lab-image
 test: quality docs-check docsite report-test lab-test ee-test matrix molecule
 	@echo "make test: all passed"
 
-## The fleet page of a 200-host report in a real browser (Debian's chromium, headless).
+## The fleet page of a 200-host report in a real browser (Debian's chromium, headless); the XCCDF, ARF and OSCAL
+## files checked by OpenSCAP (Debian's) and compliance-trestle (PyPI, a venv of its own: test-only).
+TRESTLE_VENV := $(Q_BUILD)/trestle-venv
 report-test: venv build
 	$(call q_begin,report-test,pytest tests/report)
-	@$(Q_TOOLS)/ensure-deb.sh chromium
-	cd tests/report && PYTHONPATH=$(COLLECTIONS) $(Q_BIN)/pytest -p no:cacheprovider -q . </dev/null || $(call q_fail,report-test)
+	@$(Q_TOOLS)/ensure-deb.sh chromium oscap:openscap-scanner :openscap-utils
+	@$(Q_TOOLS)/tool-venv.sh $(PYTHON) $(TRESTLE_VENV) $(ROOT)/tests/report/oscal-requirements.txt
+	cd tests/report && TRESTLE_PYTHON=$(TRESTLE_VENV)/bin/python PYTHONPATH=$(COLLECTIONS) $(Q_BIN)/pytest -p no:cacheprovider -q . </dev/null || $(call q_fail,report-test)
 	$(call q_end,report-test)
 
 lab-image:

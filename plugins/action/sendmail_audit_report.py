@@ -49,7 +49,12 @@ class ActionModule(ActionBase):
             value = hostvars[host].get(name)
             return value if isinstance(value, dict) else None
 
-        return play_results(task_vars.get('ansible_play_hosts_all') or [], task_vars.get('ansible_play_hosts') or [], result_of)
+        def address_of(host: str):
+            address = hostvars[host].get('ansible_host')
+            return address if isinstance(address, str) else None
+
+        return play_results(task_vars.get('ansible_play_hosts_all') or [], task_vars.get('ansible_play_hosts') or [],
+                            result_of, address_of)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

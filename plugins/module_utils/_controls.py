@@ -65,6 +65,20 @@ import copy
 import re
 
 FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'privdrop')
+# Each family in a heading (the XCCDF Benchmark's Groups).
+FAMILY_TITLES = {
+    'privilege': 'Privileges: RunAsUser and the set-user-id and set-group-id bits',
+    'files': 'Files sendmail reads: owners and modes',
+    'queue': 'Mail queues: owners, modes and entries',
+    'safety': 'File safety checks: DontBlameSendmail, safe paths, STARTTLS keys',
+    'smtp': 'SMTP: probes, queue commands and what the greeting tells',
+    'aliases': 'Aliases: the files, their databases and what they run',
+    'programs': 'Programs run for mail: smrsh and its directory',
+    'logging': 'Logging: the level and where it goes',
+    'limits': 'Limits on connections, children, headers and messages',
+    'relay': 'Relaying: who may send through the host',
+    'privdrop': 'How sendmail drops privilege: seteuid, setreuid or setuid, and the kernel',
+}
 # Families whose every fix is manual: the audit judges them, the hardening has nothing to apply.
 AUDIT_ONLY_FAMILIES = ('privdrop',)
 SEVERITIES = ('high', 'medium', 'low')

@@ -4,7 +4,8 @@
 #
 # Private to the mailsec.sendmail collection: not for use by other collections,
 # its interface may change without notice.
-"""Compliance reports of audit results: JSON, JUnit XML, Markdown and self-contained HTML.
+"""Compliance reports of audit results: JSON, JUnit XML, Markdown and self-contained HTML (XCCDF, ARF and OSCAL in
+_report_scap and _report_oscal).
 
 Pure functions: the caller gives the results of every host and the metadata (the time of
 the run, the collection version, the baseline's name) and gets the text of each file back.
@@ -24,7 +25,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta imp
 
 SEVERITIES = ('high', 'medium', 'low')
 # Report file name of each format, in the order they are written.
-FORMATS = {'json': 'report.json', 'junit': 'junit.xml', 'md': 'report.md', 'html': 'report.html'}
+FORMATS = {'json': 'report.json', 'junit': 'junit.xml', 'md': 'report.md', 'html': 'report.html',
+           'xccdf': 'xccdf-results.xml', 'arf': 'arf.xml', 'oscal': 'oscal-assessment-results.json'}
 SCHEMA = 'mailsec.sendmail/audit-report/1'
 CLASSNAME_PREFIX = 'mailsec.sendmail.'
 UNREACHABLE_CASE = 'host audited'
@@ -125,7 +127,7 @@ def normalise_host(entry) -> dict:
     counts = count(findings)
     sendmail = entry.get('sendmail') if isinstance(entry.get('sendmail'), dict) else {}
     drift = not reachable or drifts(counts)
-    return {
+    return dict(_where_and_when(entry), **{
         'host': host,
         'reachable': reachable,
         'msg': clean(entry.get('msg')) if not reachable or entry.get('msg') else None,
@@ -137,7 +139,22 @@ def normalise_host(entry) -> dict:
         'waived': [item['id'] for item in findings if item['status'] == 'waived'],
         'sendmail': _clean_tree(sendmail),
         'findings': findings,
-    }
+    })
+
+
+_UTC_TIME = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ')
+
+
+def _where_and_when(entry: dict) -> dict:
+    """The host's address and the times its audit began and ended, where the result has them (XCCDF and OSCAL
+    name them); left out otherwise, so that a report of results without them stays as it was."""
+    found = {}
+    if entry.get('address'):
+        found['address'] = clean(entry['address'])
+    audited = entry.get('audited')
+    if isinstance(audited, dict) and all(_UTC_TIME.fullmatch(str(audited.get(key) or '')) for key in ('start', 'end')):
+        found['audited'] = {'start': audited['start'], 'end': audited['end']}
+    return found
 
 
 def totals(hosts: list) -> dict:
@@ -317,7 +334,7 @@ def render_json(report: dict) -> str:
 
 # --- JUnit XML -------------------------------------------------------------------------------
 
-def _indent(element: ET.Element, level: int = 0) -> None:
+def indent_xml(element: ET.Element, level: int = 0) -> None:
     """Pretty-print in place (ElementTree.indent needs Python 3.9); only whitespace between elements."""
     pad = '\n' + '  ' * level
     children = list(element)
@@ -325,12 +342,22 @@ def _indent(element: ET.Element, level: int = 0) -> None:
         if not (element.text or '').strip():
             element.text = pad + '  '
         for child in children:
-            _indent(child, level + 1)
+            indent_xml(child, level + 1)
             if not (child.tail or '').strip():
                 child.tail = pad + '  '
         children[-1].tail = pad
     if level == 0:
         element.tail = None
+
+
+def finding_facts(finding: dict) -> str:
+    """What was expected and found, where and on what evidence, in one line (XCCDF messages, OSCAL observations)."""
+    parts = ['expected: %s' % finding['expected'], 'actual: %s' % finding['actual']]
+    if finding['path']:
+        parts.append('path: %s' % finding['path'])
+    if finding['evidence']:
+        parts.append('evidence: %s' % finding['evidence'])
+    return '; '.join(parts)
 
 
 def _detail(finding: dict) -> str:
@@ -483,7 +510,7 @@ def render_junit(report: dict) -> str:
     root.set('failures', str(sums['failures']))
     root.set('errors', str(sums['errors']))
     root.set('time', '0')
-    _indent(root)
+    indent_xml(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding='unicode') + '\n'
 
 
@@ -672,9 +699,13 @@ def _md_delta(report: dict) -> list:
 
 def render(report: dict, formats) -> dict:
     """File name to text, for each of ``formats`` (keys of FORMATS), in FORMATS order."""
-    from ansible_collections.mailsec.sendmail.plugins.module_utils._report_html import render_html  # it builds on this file
+    # They build on this file.
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._report_html import render_html
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._report_oscal import render_oscal
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._report_scap import render_arf, render_xccdf
 
-    renderers = {'json': render_json, 'junit': render_junit, 'md': render_markdown, 'html': render_html}
+    renderers = {'json': render_json, 'junit': render_junit, 'md': render_markdown, 'html': render_html,
+                 'xccdf': render_xccdf, 'arf': render_arf, 'oscal': render_oscal}
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ReportError('unknown report formats: %s' % ', '.join(unknown))

@@ -62,10 +62,11 @@ def previous_summary(path: str) -> dict:
         return {}
 
 
-def play_results(all_hosts: list, active_hosts: list, result_of) -> list:
+def play_results(all_hosts: list, active_hosts: list, result_of, address_of=lambda name: None) -> list:
     """One entry per host of the play, sorted by name, from each host's registered sendmail_drift result.
 
-    ``result_of(name)`` gives the registered result (None when the host has none). A host that left the
+    ``result_of(name)`` gives the registered result (None when the host has none), ``address_of(name)`` the address
+    Ansible reaches it at (None when unknown). A host that left the
     play (failed or unreachable before the audit) or whose audit returned no findings is reported as
     not audited, with its message.
     """
@@ -73,12 +74,14 @@ def play_results(all_hosts: list, active_hosts: list, result_of) -> list:
     active = set(active_hosts)
     for name in sorted(all_hosts):
         result = result_of(name) or {}
+        where = {'address': address_of(name)} if address_of(name) else {}
         if name in active and 'findings' in result:
-            entries.append({'host': name, 'reachable': True, 'sendmail': result.get('sendmail') or {},
-                            'findings': result['findings'], 'counts': result.get('counts') or {},
-                            'drift': bool(result.get('drift')), 'excluded': result.get('excluded') or []})
+            entries.append(dict(where, host=name, reachable=True, sendmail=result.get('sendmail') or {},
+                                findings=result['findings'], counts=result.get('counts') or {},
+                                drift=bool(result.get('drift')), excluded=result.get('excluded') or [],
+                                audited=result.get('audited')))
         else:
-            entries.append({'host': name, 'reachable': False, 'msg': result.get('msg') or NOT_AUDITED})
+            entries.append(dict(where, host=name, reachable=False, msg=result.get('msg') or NOT_AUDITED))
     return entries
 
 

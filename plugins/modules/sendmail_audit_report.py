@@ -23,6 +23,12 @@ description:
     collapsed until opened. Its CSS and its few lines of script are inline (the script allowed by its hash in the page's
     Content-Security-Policy); no script, font, image or style is fetched from anywhere, so that it opens on an
     air-gapped laptop.
+  - For the tools security teams load results into, the same audit as C(xccdf-results.xml) (XCCDF 1.2, the
+    collection's Benchmark with one TestResult per host), C(arf.xml) (an ARF 1.1 report collection of those
+    results, the form Red Hat Satellite and Foreman import) and C(oscal-assessment-results.json) (OSCAL 1.1.2
+    assessment results, a finding and an observation per failing control and host). In XCCDF a control the
+    selection left out is C(notselected), a waived one C(informational) with the waiver in its message, and
+    every control of a host that could not be audited an C(error).
   - The same results give the same files, byte for byte (hosts sorted by name, controls by id), apart from the
     time of the run given in O(generated_at).
   - A host that could not be audited (C(reachable) false) appears in every report with its message, and counts as
@@ -74,11 +80,12 @@ options:
   formats:
     description:
       - Which reports to write. V(json) is C(report.json), V(junit) is C(junit.xml), V(md) is C(report.md),
-        V(html) is C(report.html). Files of formats not listed are left as they are.
+        V(html) is C(report.html), V(xccdf) is C(xccdf-results.xml), V(arf) is C(arf.xml), V(oscal) is
+        C(oscal-assessment-results.json). Files of formats not listed are left as they are.
     type: list
     elements: str
-    choices: [json, junit, md, html]
-    default: [json, junit, md, html]
+    choices: [json, junit, md, html, xccdf, arf, oscal]
+    default: [json, junit, md, html, xccdf, arf, oscal]
   baseline:
     description:
       - The name of the baseline the hosts were compared with, printed on every report.

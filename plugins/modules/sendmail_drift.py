@@ -248,6 +248,20 @@ os_family:
   returned: always
   type: str
   sample: Debian
+audited:
+  description:
+    - When the audit of the host began and ended (UTC), for the reports that name them (XCCDF, OSCAL).
+  returned: always
+  type: dict
+  contains:
+    start:
+      description: The time the module started, as C(YYYY-MM-DDTHH:MM:SSZ).
+      type: str
+      sample: '2026-12-07T08:00:00Z'
+    end:
+      description: The time the judgement ended, as C(YYYY-MM-DDTHH:MM:SSZ).
+      type: str
+      sample: '2026-12-07T08:00:02Z'
 """
 
 import datetime
@@ -258,6 +272,10 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess impo
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, left_out, select
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import WAIVER_OPTIONS, evaluate, summarize, waiver_errors
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def input_errors(params: dict) -> list:
@@ -288,6 +306,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
+    started = utc_now()
     errors = input_errors(params)
     if errors:
         module.fail_json(msg='; '.join(errors) + '.')
@@ -298,7 +317,7 @@ def main() -> None:
     expected = expected_values(controls, family, params['expected'])
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
     result = dict(summarize(findings, state), changed=False, findings=findings, os_family=family,
-                  sendmail=sendmail_facts(state), excluded=left_out(controls))
+                  sendmail=sendmail_facts(state), excluded=left_out(controls), audited={'start': started, 'end': utc_now()})
     if params['fail_on_drift'] and result['drift']:
         failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
         module.fail_json(msg='sendmail drifts from the baseline in %d control%s (%s): fix or waive %s.'

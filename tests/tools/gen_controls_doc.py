@@ -1,22 +1,27 @@
 # Copyright (c) mailsec.sendmail developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Write docs/controls.md from the controls catalogue (plugins/module_utils/_controls.py).
+"""Write docs/controls.md and docs/xccdf-benchmark.xml from the controls catalogue (plugins/module_utils/_controls.py).
 
-    gen_controls_doc.py            rewrite docs/controls.md
-    gen_controls_doc.py --check    exit 1 when docs/controls.md differs from the catalogue
+    gen_controls_doc.py            rewrite docs/controls.md and, beside it, xccdf-benchmark.xml
+    gen_controls_doc.py --check    exit 1 when either differs from the catalogue
 
-The catalogue is loaded by file path: it needs the standard library only, not Ansible.
+The catalogue is loaded by file path: it needs the standard library only, not Ansible. The Benchmark is the one
+the audit's XCCDF results carry (plugins/module_utils/_report_scap.py), imported through a temporary
+ansible_collections tree that links this repository, with the collection's version from galaxy.yml.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import importlib.util
 import json
 import os
+import re
 import sys
+import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CATALOGUE = os.path.join(ROOT, 'plugins', 'module_utils', '_controls.py')
@@ -135,28 +140,54 @@ def render(cat) -> str:
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 
+BENCHMARK_NAME = 'xccdf-benchmark.xml'
+
+
+def collection_version() -> str:
+    with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
+        return re.search(r'^version:\s*(\S+)', handle.read(), re.M).group(1)
+
+
+def render_benchmark() -> str:
+    """docs/xccdf-benchmark.xml: the catalogue as the XCCDF 1.2 Benchmark of the audit's results."""
+    with tempfile.TemporaryDirectory() as tree:
+        os.makedirs(os.path.join(tree, 'ansible_collections', 'mailsec'))
+        os.symlink(ROOT, os.path.join(tree, 'ansible_collections', 'mailsec', 'sendmail'))
+        sys.path.insert(0, tree)
+        try:
+            module = importlib.import_module('ansible_collections.mailsec.sendmail.plugins.module_utils._report_scap')
+            return module.benchmark_text(collection_version())
+        finally:
+            sys.path.remove(tree)
+
+
+def _stale(path: str, text: str) -> bool:
+    try:
+        with open(path, encoding='utf-8') as handle:
+            current = handle.read()
+    except OSError:
+        current = ''
+    if current == text:
+        return False
+    sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True), path, 'generated'))
+    print('%s is stale: run make docs' % os.path.relpath(path, ROOT), file=sys.stderr)
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--check', action='store_true', help='fail when the file is stale instead of writing it')
     parser.add_argument('output', nargs='?', default=OUTPUT)
     args = parser.parse_args(argv)
-    text = render(load_catalogue())
+    outputs = {args.output: render(load_catalogue()),
+               os.path.join(os.path.dirname(args.output), BENCHMARK_NAME): render_benchmark()}
     if args.check:
-        try:
-            with open(args.output, encoding='utf-8') as handle:
-                current = handle.read()
-        except OSError:
-            current = ''
-        if current != text:
-            sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True), args.output, 'generated'))
-            print('%s is stale: run make docs' % os.path.relpath(args.output, ROOT), file=sys.stderr)
-            return 1
-        return 0
+        return 1 if [path for path, text in outputs.items() if _stale(path, text)] else 0
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, 'w', encoding='utf-8') as handle:
-        handle.write(text)
+    for path, text in outputs.items():
+        with open(path, 'w', encoding='utf-8') as handle:
+            handle.write(text)
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -11,7 +11,8 @@ fi
 python=$1 venv=$2 reqs=$3
 dir=$(dirname "$reqs")
 stamp=$venv/.requirements.sha256
-want=$(cat "$reqs" "$dir"/constraints.txt 2>/dev/null | sha256sum | cut -d' ' -f1)
+# The constraints beside the requirements count too, where there are any.
+want=$({ cat "$reqs"; if [ -f "$dir/constraints.txt" ]; then cat "$dir/constraints.txt"; fi; } | sha256sum | cut -d' ' -f1)
 
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     echo "tool-venv: reusing $venv"

@@ -24,6 +24,11 @@ def test_docs_controls_md_is_up_to_date():
     assert current == generator.render(generator.load_catalogue()), 'docs/controls.md is stale: run make docs'
 
 
+def test_docs_xccdf_benchmark_is_up_to_date():
+    with open(os.path.join(ROOT, 'docs', 'xccdf-benchmark.xml'), encoding='utf-8') as handle:
+        assert handle.read() == load_generator().render_benchmark(), 'docs/xccdf-benchmark.xml is stale: run make docs'
+
+
 def test_every_control_has_a_section_and_the_package_notes():
     text = load_generator().render(load_generator().load_catalogue())
     catalogue = load_generator().load_catalogue()

@@ -16,7 +16,8 @@ from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_audit_
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures', 'report')
 STAMP = '2025-11-25T10:00:00Z'
-ALL_FILES = ['junit.xml', 'report.html', 'report.json', 'report.md']
+ALL_FILES = ['arf.xml', 'junit.xml', 'oscal-assessment-results.json', 'report.html', 'report.json', 'report.md',
+             'xccdf-results.xml']
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def test_writes_every_format(capsys, tmp_path, results):
     assert result['changed'] is True
     assert sorted(os.listdir(dest)) == ALL_FILES
     assert result['files'] == {name: str(dest / file) for name, file in
-                               (('json', 'report.json'), ('junit', 'junit.xml'), ('md', 'report.md'), ('html', 'report.html'))}
+                               (('json', 'report.json'), ('junit', 'junit.xml'), ('md', 'report.md'), ('html', 'report.html'),
+                                ('xccdf', 'xccdf-results.xml'), ('arf', 'arf.xml'), ('oscal', 'oscal-assessment-results.json'))}
     assert sorted(result['written']) == sorted(str(dest / name) for name in ALL_FILES)
     assert result['drift'] is True
     assert result['totals']['hosts_drift'] == 3
@@ -68,7 +70,7 @@ def test_check_mode_writes_nothing(capsys, tmp_path, results):
     dest = tmp_path / 'absent'
     result = run_module(capsys, tmp_path, {'results': results, 'dest': str(dest), 'generated_at': STAMP}, check_mode=True)
     assert result['changed'] is True
-    assert len(result['written']) == 4
+    assert len(result['written']) == len(ALL_FILES)
     assert not dest.exists()
 
 
