@@ -23,7 +23,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import CONTROLS, FAMILIES, FAMILY_TITLES
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report import finding_facts, indent_xml
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import finding_facts, indent_xml, waiver_label
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import host_delta
 
 XCCDF = 'http://checklists.nist.gov/xccdf/1.2'
@@ -193,8 +193,9 @@ def _message(finding: dict, changes: dict) -> str:
     parts = [finding_facts(finding)]
     waiver = finding['waiver'] if finding['status'] == 'waived' else None
     if waiver:
+        label = waiver_label(finding)
         parts.insert(0, 'waived%s: %s%s; the control fails' % (
-            ' (%s)' % waiver['id'] if waiver.get('id') else '', waiver.get('reason') or '',
+            ' (%s)' % label if label else '', waiver.get('reason') or '',
             ' (expires %s)' % waiver['expires'] if waiver.get('expires') else ''))
     for kind, words in (('new', 'new since the last audit'), ('still_open', 'still open since the last audit')):
         if finding['id'] in changes.get(kind, ()):

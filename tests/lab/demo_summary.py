@@ -49,7 +49,8 @@ def main(folder: str) -> int:
         reports.append(report)
         print(f"\n{title}:\n")
         _table([["HOST", "VERDICT", "PASS", "FAIL", "FAILING CONTROLS"]] + [audit_row(h) for h in report["hosts"]])
-        print(f"\nReports: {report_file.parent}/report.html (also report.md, report.json, junit.xml)")
+        print(f"\nReports: {report_file.parent}/report.html (also report.md, report.json, junit.xml, "
+              "xccdf-results.xml, arf.xml, oscal-assessment-results.json)")
     print("Each control is explained in docs/controls.md.")
     return 0 if facts and reports and all(r["hosts"] for r in reports) else 1
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import smtplib
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
 from testinfra.modules.ansible import AnsibleException
+
+# The compliance formats read back as statuses, shared with the report tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "report"))
+from compliance import assert_agree  # noqa: E402
 
 # What stock Debian ships that the baseline does not accept (DOMAIN.md, measured on the lab).
 STOCK_FAILS = {"SM-RUNAS-01", "SM-SETUID-01", "SM-FILE-01", "SM-QUEUE-01", "SM-SAFE-01",
@@ -208,3 +215,20 @@ def test_a_daemon_without_its_program_drifts_and_is_not_hardened(host):
     assert not hardening.get("skipped") and hardening["plan"] == [] and hardening["changed"] is False
     assert host.ansible("mailsec.sendmail.sendmail_drift", "include=queue probe_kernel=false", check=True,
                         become=True)["sendmail"]["installed"] is True
+
+
+def test_the_compliance_formats_agree_with_report_json_and_openscap_validates_them(host, report_dir):
+    """XCCDF, ARF and OSCAL of both audits (the second with an exclusion and a waiver) say what report.json says,
+    host by host and control by control; OpenSCAP validates the XCCDF results and the ARF."""
+    excluded_dir = report_dir.parent / "report-excluded"
+    for directory in (report_dir, excluded_dir):
+        assert assert_agree(directory) > 100
+    waived = json.loads((excluded_dir / "report.json").read_text())["waived"]
+    assert [(item["id"], item["hosts"]) for item in waived] == [("SM-SETUID-01", ["audit-stock"])]
+    assert 'waived: sensible-mda stays set-user-id until procmail is gone (expires 2099-12-31)' in (
+        excluded_dir / "xccdf-results.xml").read_text()
+    oscap = shutil.which("oscap")
+    assert oscap, "oscap is not installed (make molecule installs Debian's openscap-scanner)"
+    for args in (["xccdf", "validate", str(excluded_dir / "xccdf-results.xml")], ["ds", "rds-validate", str(excluded_dir / "arf.xml")]):
+        proc = subprocess.run([oscap, *args], capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0 and "Error" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
