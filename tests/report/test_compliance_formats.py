@@ -36,7 +36,7 @@ def write(results: list, dest: Path, stamp: str, compare_with: Path | None = Non
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> Path:
-    results = json.loads(FIXTURE.read_text()) + fleet_results(20)
+    results = json.loads(FIXTURE.read_text()) + fleet_results(12)
     first = write(results, tmp_path_factory.mktemp("first"), FIRST)
     return write(results, tmp_path_factory.mktemp("second"), SECOND, first / "report.json")
 
@@ -67,7 +67,7 @@ def test_openscap_tells_a_broken_file(reports, tmp_path):
 
 
 def test_every_status_says_what_report_json_says(reports):
-    assert assert_agree(reports) > 200
+    assert assert_agree(reports) > 100
 
 
 def one_host(results: Path, host: str, dest: Path) -> Path:
@@ -106,15 +106,15 @@ def test_openscap_renders_the_most_recent_host_of_the_whole_file(reports, tmp_pa
     assert all(title.replace("&", "&amp;") in dom for title in failing_titles(reports / "xccdf-results.xml", report, last))
 
 
-@pytest.mark.parametrize("host", ["mx1.example.org", "mx 2", "old", "mx000.example.org"])
-def test_openscap_renders_each_host_and_its_failing_rules(reports, tmp_path, host):
+def test_openscap_renders_every_host_and_its_failing_rules(reports, tmp_path):
     report = json.loads((reports / "report.json").read_text())
-    dom = rendered(one_host(reports / "xccdf-results.xml", host, tmp_path / "one.xml"), tmp_path / "host.html")
-    assert f"<td>{host}</td>" in dom
-    titles = failing_titles(reports / "xccdf-results.xml", report, host)
-    assert titles
-    for title in titles:
-        assert title.replace("&", "&amp;") in dom, title
+    for host in [entry["host"] for entry in report["hosts"]]:
+        dom = rendered(one_host(reports / "xccdf-results.xml", host, tmp_path / "one.xml"), tmp_path / "host.html")
+        assert f"<td>{host}</td>" in dom
+        titles = failing_titles(reports / "xccdf-results.xml", report, host)
+        assert titles, host
+        for title in titles:
+            assert title.replace("&", "&amp;") in dom, (host, title)
 
 
 def test_a_screenshot_shows_the_openscap_report(reports, tmp_path):
