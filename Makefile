@@ -14,21 +14,16 @@ REPORTS       := $(ROOT)/reports
 # The collection as users get it: built and installed from its tarball.
 COLLECTIONS   := $(Q_BUILD)/installed
 ANSIBLE_ENV   := $(Q_ENV) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_KEY_CHECKING=False
-# Two lanes side by side, each the longest first: the scenarios with systemd hosts one after the
-# other (two booting or restarting at once have failed sendmail's restart), and the rest. They wait
-# on SSH, boots and sendmail more than on the two cores. MOLECULE_LANES=1: one lane, one at a time.
+# Lanes side by side (tests/tools/lanes.py): the scenarios with systemd hosts one after the other in the
+# first (two booting or restarting at once have failed sendmail's restart), the rest shared among the
+# others by their measured times. They wait on SSH, boots and sendmail more than on the two cores.
+# MOLECULE_LANES=1: one lane, one at a time.
 SCENARIO_ORDER := privdrop trixie legacy default audit lab faults journal profiles runas tags invalid daemon upgrades included slices compare
 ALL_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIOS     ?= $(filter $(ALL_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(SCENARIO_ORDER),$(ALL_SCENARIOS))
 M_SYSTEMD     := $(foreach s,$(SCENARIOS),$(if $(shell grep -l 'backend: systemd' molecule/$(s)/molecule.yml 2>/dev/null),$(s)))
-M_COMMA       := ,
-M_LANE        = $(subst $(eval) ,$(M_COMMA),$(strip $(1)))
-MOLECULE_LANES ?= 2
-# Scenarios without systemd hosts that run in the systemd lane all the same, to even the lanes out (measured on
-# CI's kind of machine: the systemd lane 579 s, the other 869 s, tags 150 s of it).
-M_SYSTEMD_ALSO ?= tags
-M_LANE_ONE    := $(M_SYSTEMD) $(filter $(M_SYSTEMD_ALSO),$(SCENARIOS))
-M_LANES       := $(if $(filter 1,$(MOLECULE_LANES)),$(call M_LANE,$(SCENARIOS)),$(call M_LANE,$(M_LANE_ONE)) $(call M_LANE,$(filter-out $(M_LANE_ONE),$(SCENARIOS))))
+MOLECULE_LANES ?= 3
+M_LANES       = $(shell $(PYTHON) $(ROOT)/tests/tools/lanes.py $(MOLECULE_LANES) $(M_SYSTEMD) -- $(SCENARIOS))
 # A stock and a legacy Debian host, and one whose sendmail is built from upstream source (setreuid).
 DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd demo-setreuid:bookworm:setreuid:systemd
 DEMO_LIMIT    := demo-stock,demo-legacy,demo-setreuid
