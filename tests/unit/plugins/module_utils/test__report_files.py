@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import NOT_AUDITED, play_results, prepare
 
 FINDING = {'id': 'SM-QUEUE-01', 'title': 't', 'family': 'queue', 'severity': 'high', 'status': 'fail', 'expected': 'e',
@@ -54,3 +56,19 @@ def test_the_controls_left_out_follow_the_results_through():
     done, _contents = prepare(results, '/nonexistent', ['json'], 'site', '2026-12-01T00:00:00Z', '1.0')
     assert done['hosts'][0]['excluded'] == ['SM-SMTP-01'] and done['hosts'][0]['waived'] == []
     assert done['excluded'] == [{'id': 'SM-SMTP-01', 'title': 'PrivacyOptions', 'hosts': ['mx1']}]
+
+
+def test_the_address_and_the_audit_times_reach_the_report_where_known():
+    registered = {'mx1': {'findings': [FINDING], 'audited': {'start': '2026-12-01T07:59:58Z', 'end': '2026-12-01T07:59:59Z'}},
+                  'mx2': {'findings': [FINDING], 'audited': {'start': 'yesterday', 'end': '2026-12-01T07:59:59Z'}},
+                  'mx3': {'unreachable': True, 'msg': 'down'}}
+    addresses = {'mx1': '127.0.0.2', 'mx3': 'mx3.example.org'}
+    results = play_results(['mx1', 'mx2', 'mx3'], ['mx1', 'mx2'], registered.get, addresses.get)
+    done, contents = prepare(results, '/nonexistent/reports', ['json'], 'site', '2026-12-01T08:00:00Z', '1.0')
+    report = json.loads(next(iter(contents.values())))
+    hosts = {host['host']: host for host in report['hosts']}
+    assert hosts['mx1']['address'] == '127.0.0.2'
+    assert hosts['mx1']['audited'] == {'start': '2026-12-01T07:59:58Z', 'end': '2026-12-01T07:59:59Z'}
+    assert 'audited' not in hosts['mx2'] and 'address' not in hosts['mx2']  # a time that is none is left out
+    assert hosts['mx3']['address'] == 'mx3.example.org' and not hosts['mx3']['reachable']
+    assert done['hosts'][0]['host'] == 'mx1'

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -70,6 +71,9 @@ def test_fixture_host(capsys, tmp_path, release):
                                  'include': ['privilege', 'safety'], 'exclude': ['binaries']})
     assert result['rc'] == 0 and result['os_family'] == 'Debian'
     assert result['sendmail']['drop_method'] == 'seteuid'
+    # When the audit began and ended, for XCCDF and OSCAL.
+    assert all(re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', result['audited'][key]) for key in ('start', 'end'))
+    assert result['audited']['start'] <= result['audited']['end']
     found = {item['id']: item for item in result['findings']}
     assert sorted(found) == ['SM-MSP-01', 'SM-RUNAS-01', 'SM-RUNAS-02', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-TLS-01', 'SM-TRUST-01']
     # SM-MSP-01 and SM-TRUST-01 look the users up on this machine, which may have no smmsp or smmta.
