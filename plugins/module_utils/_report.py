@@ -15,11 +15,12 @@ The same input always gives the same text: hosts are sorted by name, controls by
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import STATUSES
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import CONTROLS, STATUSES
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import count, drifts, verdict
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import days_between, host_delta
 
@@ -36,6 +37,8 @@ EXCLUDED_MESSAGE = 'excluded from this audit (include/exclude)'
 _FINDING_TEXT = ('id', 'title', 'family', 'severity', 'status', 'expected', 'actual', 'evidence', 'fix')
 _STATUS_LABEL = {'pass': 'pass', 'fail': 'fail', 'error': 'error', 'not_applicable': 'n/a', 'waived': 'waived'}
 # Characters XML 1.0 cannot carry, even escaped (C0 controls but tab and newlines, lone surrogates, U+FFFE/F).
+# A host name as Asset Identification's pattern takes it.
+DNS_NAME = re.compile(r'[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*')
 _NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]')
 
 
@@ -101,7 +104,7 @@ def _normalise_left_out(host: str, items) -> list:
         if not item.get('id'):
             raise ReportError('host %s: every excluded control needs an id, got %r' % (host, item))
         found[clean(item['id'])] = {'id': clean(item['id']), 'title': clean(item.get('title'))}
-    return [found[key] for key in sorted(found)]
+    return [found[name] for name in sorted(found)]
 
 
 def normalise_host(entry) -> dict:
@@ -142,7 +145,27 @@ def normalise_host(entry) -> dict:
     })
 
 
-_UTC_TIME = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ')
+_UTC_TIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z')
+
+
+def utc_time(value) -> str | None:
+    """``value`` when it is a UTC time as YYYY-MM-DDTHH:MM:SSZ (the form XCCDF and OSCAL take), else None."""
+    return value if isinstance(value, str) and _UTC_TIME.fullmatch(value) else None
+
+
+def address_kind(address) -> tuple:
+    """(kind, text) of the address Ansible reaches a host at: ('ipv4', …), ('ipv6', its full form, as Asset
+    Identification takes it), ('fqdn', …) for a DNS name, (None, None) for anything else."""
+    if not isinstance(address, str) or not address:
+        return None, None
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return ('fqdn', address) if DNS_NAME.fullmatch(address) else (None, None)
+    if found.version == 4:
+        return 'ipv4', str(found)
+    # A scoped address (fe80::1%eth0) names this machine's link: no pattern takes it, and it says nothing elsewhere.
+    return (None, None) if getattr(found, 'scope_id', None) else ('ipv6', found.exploded)
 
 
 def _where_and_when(entry: dict) -> dict:
@@ -152,7 +175,7 @@ def _where_and_when(entry: dict) -> dict:
     if entry.get('address'):
         found['address'] = clean(entry['address'])
     audited = entry.get('audited')
-    if isinstance(audited, dict) and all(_UTC_TIME.fullmatch(str(audited.get(key) or '')) for key in ('start', 'end')):
+    if isinstance(audited, dict) and all(utc_time(audited.get(key)) for key in ('start', 'end')):
         found['audited'] = {'start': audited['start'], 'end': audited['end']}
     return found
 
@@ -209,7 +232,7 @@ def left_out_table(hosts: list, key: str) -> list:
             items = [{'id': item['id'], 'title': item['title']} for item in host['findings'] if item['status'] == 'waived']
         for item in items:
             found.setdefault(item['id'], dict(item, hosts=[]))['hosts'].append(host['host'])
-    return [found[key] for key in sorted(found)]
+    return [found[name] for name in sorted(found)]
 
 
 def ids_text(ids: list, limit: int = 8) -> str:
@@ -348,6 +371,23 @@ def indent_xml(element: ET.Element, level: int = 0) -> None:
         children[-1].tail = pad
     if level == 0:
         element.tail = None
+
+
+def unknown_controls(report: dict, key=lambda control_id: control_id) -> list:
+    """The controls of the report's findings that the catalogue does not have (a merged report of an older or newer
+    collection), as catalogue entries made of the first finding of each (its id, title, severity, fix); ``key`` gives
+    the name a format knows a control by, where two ids may meet (XCCDF's rule ids)."""
+    taken = {key(control['id']) for control in CONTROLS}
+    found = {}
+    for host in report['hosts']:
+        for finding in host['findings']:
+            if key(finding['id']) not in taken:
+                taken.add(key(finding['id']))
+                found[finding['id']] = {
+                    'id': finding['id'], 'title': finding['title'] or finding['id'], 'severity': finding['severity'],
+                    'check': 'Not in the catalogue of this collection: the finding\'s own text.', 'rationale': '',
+                    'fix': finding['fix'], 'references': {'book': list(finding['references']), 'stig': []}}
+    return [found[name] for name in sorted(found)]
 
 
 def finding_facts(finding: dict) -> str:

@@ -16,7 +16,7 @@ import json
 import os
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
-    FORMATS, ReportError, build_report, failing_ids, host_line, render, summary,
+    FORMATS, ReportError, build_report, failing_ids, host_line, render, summary, utc_time,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import compare
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_merge import merge, newest
@@ -128,8 +128,11 @@ def prepare(results: list, dest: str, formats: list, baseline: str, generated_at
     ``merged`` (see _report_merge) every format says which reports the hosts came from.
     Raises ReportError when the results break sendmail_drift's contract or the earlier report cannot be read.
     """
+    stamp = generated_at or utc_now()
+    if not utc_time(stamp):
+        raise ReportError('generated_at %r is not a UTC time as YYYY-MM-DDTHH:MM:SSZ (the form XCCDF and OSCAL take)' % stamp)
     previous = read_report('compare_with', compare_with) if compare_with else None
-    report = build_report(results, generated_at or utc_now(), collection_version, baseline)
+    report = build_report(results, stamp, collection_version, baseline)
     if merged is not None:
         report['merged'] = merged
     if previous is not None:

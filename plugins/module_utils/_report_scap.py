@@ -23,7 +23,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import CONTROLS, FAMILIES, FAMILY_TITLES
-from ansible_collections.mailsec.sendmail.plugins.module_utils._report import finding_facts, indent_xml, waiver_label
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import (
+    DNS_NAME, address_kind, clean, finding_facts, indent_xml, unknown_controls, utc_time, waiver_label,
+)
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import host_delta
 
 XCCDF = 'http://checklists.nist.gov/xccdf/1.2'
@@ -45,19 +47,20 @@ SCORING = 'urn:xccdf:scoring:flat'
 PLATFORM = 'cpe:/a:sendmail:sendmail'
 # The checking tool, as XCCDF asks a TestResult to name it.
 TEST_SYSTEM = 'cpe:/a:mailsec:sendmail_collection:%s'
-_NOT_CPE = re.compile(r'[^A-Za-z0-9._-]')
 # DISA's legacy STIG ids (GEN… and V-…), as DISA's own SCAP content names that system.
 STIG_SYSTEM = 'http://cyber.mil/legacy'
 _STIG_IDS = re.compile(r'\b(GEN\d+|V-\d+)\b')
 _RESULT = {'pass': 'pass', 'fail': 'fail', 'error': 'error', 'not_applicable': 'notapplicable', 'waived': 'informational'}
-_NOT_NCNAME = re.compile(r'[^A-Za-z0-9._-]')
-# What Asset Identification's patterns take as a host name and an IPv4 address.
-_HOST_NAME = re.compile(r'[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*')
-_IPV4 = re.compile(r'\d{1,3}(\.\d{1,3}){3}')
+SEVERITIES = ('unknown', 'info', 'low', 'medium', 'high')
+# What an id (an NCName; a CPE component too) cannot hold.
+_NOT_ID = re.compile(r'[^A-Za-z0-9._-]')
 FACT = 'urn:%s:fact:' % NAMESPACE
 # The facts of sendmail a host result holds, as XCCDF target facts.
 _FACTS = (('sendmail:installed', 'installed', 'boolean'), ('sendmail:version', 'version', 'string'),
-          ('sendmail:drop-method', 'drop_method', 'string'), ('sendmail:program', 'program', 'string'))
+          ('sendmail:drop-method', 'drop_method', 'string'), ('sendmail:program', 'program', 'string'),
+          ('sendmail:reason', 'reason', 'string'))
+_CHANGES = (('new', 'new since the last audit'), ('still_open', 'still open since the last audit'),
+            ('fixed', 'fixed since the last audit'))
 
 
 def _x(tag: str) -> str:
@@ -71,11 +74,16 @@ def _text(parent, tag: str, text, attrs: dict | None = None):
 
 
 def rule_id(control_id: str) -> str:
-    return 'xccdf_%s_rule_%s' % (NAMESPACE, control_id)
+    return 'xccdf_%s_rule_%s' % (NAMESPACE, _NOT_ID.sub('-', control_id))
 
 
 def group_id(family: str) -> str:
     return 'xccdf_%s_group_%s' % (NAMESPACE, family)
+
+
+def xccdf_severity(value) -> str:
+    """A severity XCCDF knows: ours are among them; a merged report's other word is 'unknown'."""
+    return value if value in SEVERITIES else 'unknown'
 
 
 def stig_idents(control: dict) -> list:
@@ -84,7 +92,8 @@ def stig_idents(control: dict) -> list:
 
 
 def _rule(parent, control: dict) -> None:
-    rule = ET.SubElement(parent, _x('Rule'), {'id': rule_id(control['id']), 'selected': 'true', 'severity': control['severity']})
+    rule = ET.SubElement(parent, _x('Rule'), {'id': rule_id(control['id']), 'selected': 'true',
+                                               'severity': xccdf_severity(control['severity'])})
     _text(rule, 'title', control['title'])
     _text(rule, 'description', control['check'])
     for ref in control['references']['book'] + control['references']['stig']:
@@ -93,21 +102,6 @@ def _rule(parent, control: dict) -> None:
     for ident in stig_idents(control):
         _text(rule, 'ident', ident, {'system': STIG_SYSTEM})
     _text(rule, 'fixtext', control['fix'])
-
-
-def unknown_controls(report: dict) -> list:
-    """Rule sources for the findings whose control this catalogue does not have (a merged report of an older or
-    newer collection): their id, title, severity and fix as the findings give them, the first finding of each id."""
-    known = {control['id'] for control in CONTROLS}
-    found = {}
-    for host in report['hosts']:
-        for finding in host['findings']:
-            if finding['id'] not in known and finding['id'] not in found:
-                found[finding['id']] = {
-                    'id': finding['id'], 'title': finding['title'] or finding['id'], 'severity': finding['severity'] or 'unknown',
-                    'check': 'Not in the catalogue of this collection: the finding\'s own text.', 'rationale': '',
-                    'fix': finding['fix'], 'references': {'book': list(finding['references']), 'stig': []}}
-    return [found[key] for key in sorted(found)]
 
 
 def benchmark(version: str, others: list = ()) -> ET.Element:
@@ -157,7 +151,7 @@ def result_ids(report: dict) -> dict:
     """Host name to its TestResult id: the name with what an id cannot hold made '-', unique within the report."""
     ids, taken = {}, set()
     for host in report['hosts']:
-        base = 'xccdf_%s_testresult_%s' % (NAMESPACE, _NOT_NCNAME.sub('-', host['host']))
+        base = 'xccdf_%s_testresult_%s' % (NAMESPACE, _NOT_ID.sub('-', host['host']))
         name, number = base, 1
         while name in taken:
             number += 1
@@ -167,12 +161,11 @@ def result_ids(report: dict) -> dict:
     return ids
 
 
-def host_results(report: dict, host: dict) -> list:
-    """(control id, XCCDF result, finding or None) for every control of the catalogue and any other the host has."""
+def host_results(host: dict, control_ids: list) -> list:
+    """(control id, XCCDF result, finding or None) for each of ``control_ids`` (the Benchmark's, in its order)."""
     findings = {item['id']: item for item in host['findings']}
-    ids = [control['id'] for control in list(CONTROLS) + unknown_controls(report)]
     rows = []
-    for control_id in ids:
+    for control_id in control_ids:
         finding = findings.get(control_id)
         if not host['reachable']:
             rows.append((control_id, 'error', None))
@@ -189,85 +182,96 @@ def _score(rows: list) -> tuple:
     return judged.count('pass'), len(judged)
 
 
-def _message(finding: dict, changes: dict) -> str:
-    parts = [finding_facts(finding)]
-    waiver = finding['waiver'] if finding['status'] == 'waived' else None
+def _message(finding: dict | None, changes: list) -> str:
+    parts = [] if finding is None else [finding_facts(finding)]
+    waiver = finding['waiver'] if finding is not None and finding['status'] == 'waived' else None
     if waiver:
         label = waiver_label(finding)
         parts.insert(0, 'waived%s: %s%s; the control fails' % (
             ' (%s)' % label if label else '', waiver.get('reason') or '',
             ' (expires %s)' % waiver['expires'] if waiver.get('expires') else ''))
-    for kind, words in (('new', 'new since the last audit'), ('still_open', 'still open since the last audit')):
-        if finding['id'] in changes.get(kind, ()):
-            parts.append(words)
-    return '; '.join(parts)
+    return '; '.join(parts + changes)
 
 
-def test_result(report: dict, host: dict, result_id: str, address: str | None = None) -> ET.Element:
-    """One host's TestResult: target, address, facts, times, a rule-result per control, waivers as overrides, score."""
+def _facts(parent, report: dict, host: dict) -> None:
+    facts = ET.SubElement(parent, _x('target-facts'))
+    values = [('verdict', host['verdict'], 'string')]
+    values += [(name, str(host['sendmail'].get(key)).lower() if kind == 'boolean' else host['sendmail'].get(key), kind)
+               for name, key, kind in _FACTS if host['sendmail'].get(key) not in (None, '')]
+    merged = report.get('merged')
+    if merged and merged['kept'].get(host['host']):
+        values.append(('merged-from', clean(merged['kept'][host['host']]), 'string'))
+    compared = utc_time((report.get('delta') or {}).get('compared_with', {}).get('generated_at'))
+    if compared:
+        values.append(('compared-with', compared, 'string'))
+    for name, value, kind in values:
+        _text(facts, 'fact', value, {'name': FACT + name, 'type': kind})
+
+
+def host_test_result(report: dict, host: dict, result_id: str, control_ids: list) -> ET.Element:
+    """One host's TestResult: target, address, facts, times, a rule-result per control of ``control_ids``, score."""
     times = host.get('audited') or {}
     start = times.get('start') or report['generated_at']
     end = times.get('end') or report['generated_at']
     attrs = {'id': result_id, 'start-time': start, 'end-time': end, 'version': report['collection_version'],
-             'test-system': TEST_SYSTEM % (_NOT_CPE.sub('_', report['collection_version']) or '-')}
+             'test-system': TEST_SYSTEM % (_NOT_ID.sub('_', report['collection_version']) or '-')}
     node = ET.Element(_x('TestResult'), attrs)
     ET.SubElement(node, _x('benchmark'), {'href': '#' + BENCHMARK_ID, 'id': BENCHMARK_ID})
     # OpenSCAP 1.3 reads no TestResult remark: what a remark would say is in the title and the facts.
     _text(node, 'title', 'sendmail audit of %s%s' % (host['host'], '' if host['reachable'] else ': not audited: %s' % host['msg']))
     ET.SubElement(node, _x('profile'), {'idref': PROFILE_ID})
     _text(node, 'target', host['host'])
-    if address or host.get('address'):
-        _text(node, 'target-address', address or host['address'])
-    facts = ET.SubElement(node, _x('target-facts'))
-    _text(facts, 'fact', host['verdict'], {'name': FACT + 'verdict', 'type': 'string'})
-    for name, key, kind in _FACTS:
-        value = host['sendmail'].get(key)
-        if value is not None and value != '':
-            _text(facts, 'fact', str(value).lower() if kind == 'boolean' else value, {'name': FACT + name, 'type': kind})
-    merged = report.get('merged')
-    if merged and merged['kept'].get(host['host']):
-        _text(facts, 'fact', merged['kept'][host['host']], {'name': FACT + 'merged-from', 'type': 'string'})
-    if report.get('delta'):
-        _text(facts, 'fact', report['delta']['compared_with']['generated_at'], {'name': FACT + 'compared-with', 'type': 'string'})
+    kind, address = address_kind(host.get('address'))
+    if kind:
+        _text(node, 'target-address', address)
+    _facts(node, report, host)
     changes = host_delta(report, host['host'])
-    rows = host_results(report, host)
+    rows = host_results(host, control_ids)
     for control_id, result, finding in rows:
         attrs = {'idref': rule_id(control_id), 'time': end}
         if finding is not None:
-            attrs['severity'] = finding['severity']
+            attrs['severity'] = xccdf_severity(finding['severity'])
         rule = ET.SubElement(node, _x('rule-result'), attrs)
         _text(rule, 'result', result)
-        if finding is not None and finding['status'] in ('fail', 'error', 'waived'):
-            _text(rule, 'message', _message(finding, changes), {'severity': 'error' if finding['status'] == 'error' else 'info'})
-        elif not host['reachable']:
+        said = [words for key, words in _CHANGES if control_id in changes[key]]
+        if not host['reachable']:
             _text(rule, 'message', 'not audited: %s' % host['msg'], {'severity': 'error'})
+        elif finding is not None and (finding['status'] in ('fail', 'error', 'waived') or said):
+            _text(rule, 'message', _message(finding if finding['status'] != 'pass' else None, said),
+                  {'severity': 'error' if finding['status'] == 'error' else 'info'})
     passed, judged = _score(rows)
     _text(node, 'score', passed, {'system': SCORING, 'maximum': str(judged)})
     return node
 
 
+def _control_ids(others: list) -> list:
+    return [control['id'] for control in list(CONTROLS) + others]
+
+
 def render_xccdf(report: dict) -> str:
     """xccdf-results.xml: the Benchmark with one TestResult per host."""
-    root = benchmark(report['collection_version'], unknown_controls(report))
+    others = unknown_controls(report, rule_id)
+    root = benchmark(report['collection_version'], others)
     ids = result_ids(report)
     for host in report['hosts']:
-        root.append(test_result(report, host, ids[host['host']]))
+        root.append(host_test_result(report, host, ids[host['host']], _control_ids(others)))
     return _document(root)
 
 
-def _data_stream(version: str, others: list) -> ET.Element:
+def _data_stream(report: dict, others: list) -> ET.Element:
     """The source data stream the ARF's report request holds: the Benchmark as its one checklist."""
     component = 'scap_%s_comp_benchmark' % NAMESPACE
+    stamp = report['generated_at']
     collection = ET.Element('{%s}data-stream-collection' % DS, {
         'id': 'scap_%s_collection_baseline' % NAMESPACE, 'schematron-version': '1.2'})
     stream = ET.SubElement(collection, '{%s}data-stream' % DS, {
         'id': 'scap_%s_datastream_baseline' % NAMESPACE, 'scap-version': '1.2', 'use-case': 'CONFIGURATION',
-        'timestamp': '1970-01-01T00:00:00'})
+        'timestamp': stamp})
     checklists = ET.SubElement(stream, '{%s}checklists' % DS)
     ET.SubElement(checklists, '{%s}component-ref' % DS, {
         'id': 'scap_%s_cref_benchmark' % NAMESPACE, '{%s}href' % XLINK: '#' + component})
-    holder = ET.SubElement(collection, '{%s}component' % DS, {'id': component, 'timestamp': '1970-01-01T00:00:00'})
-    holder.append(benchmark(version, others))
+    holder = ET.SubElement(collection, '{%s}component' % DS, {'id': component, 'timestamp': stamp})
+    holder.append(benchmark(report['collection_version'], others))
     return collection
 
 
@@ -275,24 +279,31 @@ def _asset(parent, host: dict) -> None:
     """The host as an Asset Identification computing device: its address, and its name where the schema's patterns
     take them (an inventory name may be anything; an ansible_host may be a DNS name)."""
     device = ET.SubElement(parent, '{%s}computing-device' % AI)
-    address = host.get('address') or ''
-    if _IPV4.fullmatch(address) or ':' in address:
+    kind, address = address_kind(host.get('address'))
+    if kind in ('ipv4', 'ipv6'):
         connections = ET.SubElement(device, '{%s}connections' % AI)
         ip = ET.SubElement(ET.SubElement(connections, '{%s}connection' % AI), '{%s}ip-address' % AI)
-        ET.SubElement(ip, '{%s}%s' % (AI, 'ip-v6' if ':' in address else 'ip-v4')).text = address
-    elif _HOST_NAME.fullmatch(address) and '.' in address:
+        ET.SubElement(ip, '{%s}%s' % (AI, 'ip-v4' if kind == 'ipv4' else 'ip-v6')).text = address
+    elif kind == 'fqdn' and DNS_NAME.fullmatch(address):
         ET.SubElement(device, '{%s}fqdn' % AI).text = address
-    if _HOST_NAME.fullmatch(host['host']):
+    if DNS_NAME.fullmatch(host['host']):
         ET.SubElement(device, '{%s}hostname' % AI).text = host['host']
 
 
 def render_arf(report: dict) -> str:
-    """arf.xml: the audit as an ARF 1.1 report collection (the Benchmark requested, an asset and a report per host)."""
+    """arf.xml: the audit as an ARF 1.1 report collection (the Benchmark requested, an asset and a report per host).
+
+    A report of no host has no relationships or assets, and an empty list of reports, which ARF does not allow:
+    there is nothing to report then."""
+    others = unknown_controls(report, rule_id)
     root = ET.Element('{%s}asset-report-collection' % ARF)
     relations = ET.SubElement(root, '{%s}relationships' % CORE)
+    # The relationship types are QNames in the ARF vocabulary's namespace, declared here by hand: ElementTree
+    # declares only the namespaces of names, not of values.
+    relations.set('xmlns:arfvocab', ARF_RELATIONS)
     requests = ET.SubElement(root, '{%s}report-requests' % ARF)
     request = ET.SubElement(requests, '{%s}report-request' % ARF, {'id': 'request-baseline'})
-    ET.SubElement(request, '{%s}content' % ARF).append(_data_stream(report['collection_version'], unknown_controls(report)))
+    ET.SubElement(request, '{%s}content' % ARF).append(_data_stream(report, others))
     assets = ET.SubElement(root, '{%s}assets' % ARF)
     reports = ET.SubElement(root, '{%s}reports' % ARF)
     ids = result_ids(report)
@@ -300,10 +311,11 @@ def render_arf(report: dict) -> str:
         asset_id, report_id = 'asset-%d' % number, 'report-%d' % number
         _asset(ET.SubElement(assets, '{%s}asset' % ARF, {'id': asset_id}), host)
         holder = ET.SubElement(ET.SubElement(reports, '{%s}report' % ARF, {'id': report_id}), '{%s}content' % ARF)
-        holder.append(test_result(report, host, ids[host['host']]))
+        holder.append(host_test_result(report, host, ids[host['host']], _control_ids(others)))
         for kind, target in (('createdFor', 'request-baseline'), ('isAbout', asset_id)):
             relation = ET.SubElement(relations, '{%s}relationship' % CORE, {'type': 'arfvocab:' + kind, 'subject': report_id})
             ET.SubElement(relation, '{%s}ref' % CORE).text = target
-    text = _document(root)
-    # The relationship types are QNames in the ARF vocabulary's namespace: declared where they are used.
-    return text.replace('<core:relationships>', '<core:relationships xmlns:arfvocab="%s">' % ARF_RELATIONS, 1)
+    if not report['hosts']:
+        root.remove(relations)
+        root.remove(assets)
+    return _document(root)

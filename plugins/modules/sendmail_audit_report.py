@@ -30,7 +30,7 @@ description:
     selection left out is C(notselected), a waived one C(informational) with the waiver in its message, and
     every control of a host that could not be audited an C(error).
   - The same results give the same files, byte for byte (hosts sorted by name, controls by id), apart from the
-    time of the run given in O(generated_at).
+    time of the run given in O(generated_at) and the times each host's audit began and ended.
   - A host that could not be audited (C(reachable) false) appears in every report with its message, and counts as
     drift; nothing shows that it meets the baseline.
   - Each host has a verdict, C(compliant), C(drift), C(no_sendmail) or C(not_audited). A host without sendmail (its
@@ -93,7 +93,8 @@ options:
     default: mailsec.sendmail
   generated_at:
     description:
-      - The time of the audit as printed on the reports; the current UTC time, to the second, when not given.
+      - The time of the audit as printed on the reports, in UTC as C(YYYY-MM-DDTHH:MM:SSZ) (the form XCCDF and OSCAL
+        take; anything else is refused and nothing is written); the current UTC time, to the second, when not given.
     type: str
   collection_version:
     description:

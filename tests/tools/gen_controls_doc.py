@@ -189,5 +189,6 @@ def main(argv=None) -> int:
             handle.write(text)
     return 0
 
+
 if __name__ == '__main__':
     sys.exit(main())

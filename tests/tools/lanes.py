@@ -24,7 +24,7 @@ def lanes(count: int, systemd: list, scenarios: list) -> list:
     if count <= 1:
         return [list(scenarios)]
     shared = [name for name in scenarios if name in systemd]
-    result = [shared] + [[] for _ in range(count - 1)]
+    result = [shared] + [[] for _number in range(count - 1)]
     load = [sum(SECONDS.get(name, DEFAULT) for name in shared)] + [0] * (count - 1)
     for name in sorted((n for n in scenarios if n not in systemd), key=lambda n: -SECONDS.get(n, DEFAULT)):
         lane = min(range(count), key=lambda number: load[number])

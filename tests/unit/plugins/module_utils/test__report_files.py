@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._report import ReportError
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_files import NOT_AUDITED, play_results, prepare
 
 FINDING = {'id': 'SM-QUEUE-01', 'title': 't', 'family': 'queue', 'severity': 'high', 'status': 'fail', 'expected': 'e',
@@ -72,3 +73,14 @@ def test_the_address_and_the_audit_times_reach_the_report_where_known():
     assert 'audited' not in hosts['mx2'] and 'address' not in hosts['mx2']  # a time that is none is left out
     assert hosts['mx3']['address'] == 'mx3.example.org' and not hosts['mx3']['reachable']
     assert done['hosts'][0]['host'] == 'mx1'
+
+
+def test_a_time_of_the_run_that_is_no_utc_time_is_refused_before_anything_is_written():
+    results = play_results(['mx1'], ['mx1'], {'mx1': {'findings': [FINDING]}}.get)
+    for stamp in ('2026-12-01', '2026-12-01 08:00:00', '2026-12-01T08:00:00'):
+        try:
+            prepare(results, '/nonexistent/reports', ['json'], 'site', stamp, '1.0')
+        except ReportError as exc:
+            assert 'is not a UTC time as YYYY-MM-DDTHH:MM:SSZ' in str(exc)
+        else:
+            raise AssertionError('%s was taken' % stamp)

@@ -10,7 +10,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import CONTROLS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import CONTROLS, FAMILIES
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report import build_report
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_delta import compare
 from ansible_collections.mailsec.sendmail.plugins.module_utils._report_scap import (
@@ -19,8 +19,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._report_scap impo
 
 STAMP = '2026-12-01T08:00:00Z'
 X = '{http://checklists.nist.gov/xccdf/1.2}'
-# Three hosts: one with every status, an excluded control and address and times; one not audited; one with a control
-# this catalogue does not have (as in a merged report of another version).
+# Five hosts: one with every status, an excluded control and address and times; one not audited; one with a control
+# this catalogue does not have (as in a merged report of another version); a compliant one reached by its DNS name; one
+# without sendmail reached over IPv6.
 FLEET = Path(__file__).parent / 'fixtures' / 'report' / 'compliance.json'
 
 
@@ -42,8 +43,7 @@ def test_the_benchmark_has_a_rule_per_control_in_a_group_per_family_and_a_profil
     root = ET.fromstring(benchmark_text('0.1.0').encode('utf-8'))
     assert root.get('id') == BENCHMARK_ID == 'xccdf_mailsec.sendmail_benchmark_baseline'
     rules = {rule.get('id'): rule for rule in root.iter(X + 'Rule')}
-    assert list(rules) == [rule_id(control['id']) for control in sorted(CONTROLS, key=lambda c: [g for g in (
-        'privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'privdrop')].index(c['family']))]
+    assert list(rules) == [rule_id(control['id']) for control in sorted(CONTROLS, key=lambda c: FAMILIES.index(c['family']))]
     alias = rules[rule_id('SM-FILE-05')]
     assert alias.get('severity') == next(c for c in CONTROLS if c['id'] == 'SM-FILE-05')['severity']
     assert {ident.text for ident in alias.iter(X + 'ident')} == {'GEN004360', 'V-831', 'GEN004380', 'V-832'}
@@ -106,8 +106,12 @@ def test_the_arf_holds_the_request_an_asset_and_a_report_per_host():
     text = render_arf(build_report(fleet(), STAMP, '0.1.0'))
     root = ET.fromstring(text.encode('utf-8'))
     arf = '{http://scap.nist.gov/schema/asset-reporting-format/1.1}'
-    assert len(root.findall('%sreports/%sreport' % (arf, arf))) == 3
-    assert len(root.findall('%sassets/%sasset' % (arf, arf))) == 3
+    assert len(root.findall('%sreports/%sreport' % (arf, arf))) == 5
+    assert len(root.findall('%sassets/%sasset' % (arf, arf))) == 5
+    ai = '{http://scap.nist.gov/schema/asset-identification/1.1}'
+    assert [item.text for item in root.iter(ai + 'ip-v6')] == ['2001:0db8:0000:0000:0000:0000:0000:0025']
+    assert [item.text for item in root.iter(ai + 'fqdn')] == ['clean.example.org']
+    assert 'mx 2' not in [item.text for item in root.iter(ai + 'hostname')]  # a name the schema's pattern refuses
     assert root.find('.//{http://scap.nist.gov/schema/scap/source/1.2}data-stream-collection') is not None
     assert '<ai:ip-v4>127.0.0.2</ai:ip-v4>' in text and 'xmlns:arfvocab=' in text
     assert results_of(text) == results_of(render_xccdf(build_report(fleet(), STAMP, '0.1.0')))
@@ -118,5 +122,29 @@ def test_same_report_same_text_and_names_made_unique():
     first = render_xccdf(build_report(hosts, STAMP, '0.1.0'))
     assert first == render_xccdf(build_report(list(reversed(hosts)), STAMP, '0.1.0'))
     ids = list(results_of(first))
-    assert len(ids) == len(set(ids)) == 4
+    assert len(ids) == len(set(ids)) == 6
     assert 'xccdf_mailsec.sendmail_testresult_mx-2-2' in ids
+
+
+def test_odd_values_give_a_valid_result():
+    hosts = fleet()
+    hosts[0]['findings'][0].update(id='SM GONE/9', severity='')
+    text = render_xccdf(build_report(hosts, STAMP, '0.1.0'))
+    rules = results_of(text)['xccdf_mailsec.sendmail_testresult_mx1.example.org']
+    assert rules['xccdf_mailsec.sendmail_rule_SM-GONE-9'][0] == 'fail'
+    assert 'severity="unknown"' in text and 'severity=""' not in text
+
+
+def test_the_fixed_drift_is_said_on_its_passing_rule():
+    first = build_report(fleet(), '2026-11-01T08:00:00Z', '0.1.0')
+    hosts = fleet()
+    hosts[0]['findings'][0]['status'] = 'pass'
+    second = build_report(hosts, STAMP, '0.1.0')
+    compare(second, first, '/srv/audit/report.json')
+    result, message = results_of(render_xccdf(second))['xccdf_mailsec.sendmail_testresult_mx1.example.org'][rule_id('SM-RUNAS-01')]
+    assert (result, message) == ('pass', 'fixed since the last audit')
+
+
+def test_a_report_of_no_host_leaves_out_the_empty_relationships_and_assets():
+    text = render_arf(build_report([], STAMP, '0.1.0'))
+    assert '<core:relationships' not in text and '<arf:assets' not in text
