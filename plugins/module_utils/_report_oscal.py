@@ -62,9 +62,10 @@ def target_id(control_id: str) -> str:
 def _inventory_item(report: dict, host: dict) -> dict:
     sendmail = host['sendmail']
     merged = report.get('merged')
-    props = _props([('host', host['host']), ('verdict', host['verdict'])]
-                   + [('sendmail-' + key.replace('_', '-'), sendmail.get(key)) for key in ('version', 'drop_method', 'program', 'reason')]
-                   + [('merged-from', merged['kept'].get(host['host']) if merged else None)])
+    pairs = [('host', host['host']), ('verdict', host['verdict'])]
+    pairs += [('sendmail-' + key.replace('_', '-'), sendmail.get(key)) for key in ('version', 'drop_method', 'program', 'reason')]
+    pairs.append(('merged-from', merged['kept'].get(host['host']) if merged else None))
+    props = _props(pairs)
     kind, address = address_kind(host.get('address'))
     if kind:
         props.append({'name': _ADDRESS_PROP[kind], 'value': address})

@@ -92,8 +92,8 @@ def stig_idents(control: dict) -> list:
 
 
 def _rule(parent, control: dict) -> None:
-    rule = ET.SubElement(parent, _x('Rule'), {'id': rule_id(control['id']), 'selected': 'true',
-                                               'severity': xccdf_severity(control['severity'])})
+    attrs = {'id': rule_id(control['id']), 'selected': 'true', 'severity': xccdf_severity(control['severity'])}
+    rule = ET.SubElement(parent, _x('Rule'), attrs)
     _text(rule, 'title', control['title'])
     _text(rule, 'description', control['check'])
     for ref in control['references']['book'] + control['references']['stig']:
