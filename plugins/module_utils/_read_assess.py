@@ -64,6 +64,8 @@ def stdin_from_devnull() -> None:
 
 # The evaluators whose fixes depend on the users' .forward files: what they name and what they run.
 FORWARD_READERS = ('forward_path', 'prog_mailer', 'smrsh_programs')
+# The evaluators that read the certificates' expiry and what the daemons offer over the wire.
+TRANSIT_READERS = ('starttls', 'certificate_expiry', 'tls_floor', 'auth_plaintext')
 # The controls that need to know what RunAsUser breaks: the one that sets it, and the one that judges the cost.
 IMPACT_CONTROLS = ('SM-RUNAS-01', 'SM-RUNAS-02')
 
@@ -94,5 +96,6 @@ def read_host(run, controls: list, binary: str, os_family: str | None, overrides
         cf_sources = any(control['evaluator'] == 'cf_source' for control in controls)
     state = collect(run, binary, probe_kernel=probe_kernel, os_family=family, m4=m4, cf_sources=cf_sources,
                     extra_paths=statoverride_paths(controls, family, overrides), impact=impact_request(controls, family, overrides),
-                    forwards=any(control['evaluator'] in FORWARD_READERS for control in controls))
+                    forwards=any(control['evaluator'] in FORWARD_READERS for control in controls),
+                    transit=any(control['evaluator'] in TRANSIT_READERS for control in controls))
     return family, state
