@@ -212,7 +212,7 @@ def transit_state(configs: dict, pid_file: str | None) -> dict:
     mta = configs['mta'].get('settings') or {}
     certificates = {mta[name]: certificate_state(mta[name]) for name in ('ServerCertFile', 'ClientCertFile') if mta.get(name)}
     running = mta_running(pid_file) and not configs['mta'].get('error')
-    found = smtp_probe(mta.get('DaemonPortOptions') or [], running)
+    found = smtp_probe((configs['mta'].get('values') or {}).get('DaemonPortOptions') or [], running)
     found['stale'] = running and running_older_than(pid_file, configs['mta']['path'])
     now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     return {'certificates': certificates, 'smtp': found, 'now': now}
