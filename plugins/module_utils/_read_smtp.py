@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import warnings
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import address, daemons, family, name_of, port
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import not_after
@@ -100,11 +101,13 @@ def _context(version: str | None = None) -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     if version:
-        if version != 'TLSv1_3':
-            context.set_ciphers('ALL:@SECLEVEL=0')
-        chosen = getattr(ssl.TLSVersion, version)
-        context.minimum_version = chosen
-        context.maximum_version = chosen
+        with warnings.catch_warnings():  # Python deprecates TLS 1.0 and 1.1: asking for them is the point here
+            warnings.simplefilter('ignore', DeprecationWarning)
+            if version != 'TLSv1_3':
+                context.set_ciphers('ALL:@SECLEVEL=0')
+            chosen = getattr(ssl.TLSVersion, version)
+            context.minimum_version = chosen
+            context.maximum_version = chosen
     return context
 
 
