@@ -52,8 +52,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state impor
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import DERIVE as TLS_DERIVE
 
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
-APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride',
-           'self_signed')
+APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
 # Steps that change a .cf: carried out together, one validated replacement per file.
 CONFIG_KINDS = ('cf_option', 'mc_feature', 'cf_listen')
 NOT_APPLIED = ('manual', 'refuse', 'held', 'waived')
@@ -534,36 +533,6 @@ def empty_file_steps(control_ids: list, expected_by_id: dict, state: dict) -> li
     return found
 
 
-# How long a self-signed certificate the hardening makes is valid, in days.
-SELF_SIGNED_DAYS = 825
-
-
-def self_signed_steps(control_ids: list, expected_by_id: dict, predicted: dict) -> list:
-    """The ``self_signed`` steps of the failing ``control_ids`` where the user asked for a pair: made where neither
-    file is there, its key given to the user the MTA runs as once the plan is carried out (``predicted``), as the
-    key control wants it; one of the two there without the other is refused, both there are named as they are."""
-    found = []
-    transit = predicted.get('transit') or {}
-    for control_id in control_ids:
-        for action in fix_actions(BY_ID[control_id], expected_by_id[control_id]):
-            if action['kind'] != 'self_signed' or action.get('when') is not True or not (action.get('cert') and action.get('key')):
-                continue
-            cert, key = action['cert'], action['key']
-            there = [path for path in (cert, key) if ((predicted.get('paths') or {}).get(path) or {}).get('exists')]
-            if len(there) == 1:
-                found.append(refuse(control_id, there[0], '%s exists without its %s; no pair is made over it: name both in '
-                                    'expected.%s' % (there[0], 'key' if there[0] == cert else 'certificate', control_id)))
-            elif not there:
-                owner = owner_names(predicted, ['@MTAUser'])[0]
-                group = next((item['group'] for item in (predicted.get('accounts') or {}).values() if item and item['name'] == owner),
-                             'root')
-                found.append(step(control_id, 'self_signed', 'paths', key, None, {
-                    'cert': cert, 'key': key, 'owner': owner, 'group': group, 'days': SELF_SIGNED_DAYS,
-                    'subject': '/CN=%s' % (transit.get('host_name') or 'localhost'), 'openssl': transit.get('openssl')},
-                    'no certificate or key at %s and %s; a self-signed pair was asked for' % (cert, key)))
-    return found
-
-
 def choose_source(mode: str, found: dict) -> str:
     """How a .cf is changed: ``mc`` (rebuilt from its .mc) or ``cf`` (edited in place).
 
@@ -995,13 +964,8 @@ def _map_planner(context: dict) -> tuple:
     return map_steps(stale) + list(context['aliases']), []
 
 
-def _self_signed_planner(context: dict) -> tuple:
-    return self_signed_steps(context['failing'], context['expected'], context['predicted']), []
-
-
 BEFORE_PREDICTION = (_empty_file_planner, _smrsh_planner)
-
-ON_PREDICTION = (_path_planner, _map_planner, _self_signed_planner)
+ON_PREDICTION = (_path_planner, _map_planner)
 
 
 def host_steps(planners: tuple, context: dict) -> tuple:

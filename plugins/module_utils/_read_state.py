@@ -19,7 +19,6 @@ import grp
 import os
 import platform
 import pwd
-import shutil
 import socket
 import stat
 
@@ -216,9 +215,7 @@ def transit_state(configs: dict, pid_file: str | None) -> dict:
     found = smtp_probe((configs['mta'].get('values') or {}).get('DaemonPortOptions') or [], running)
     found['stale'] = running and running_older_than(pid_file, configs['mta']['path'])
     now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    # What a self-signed certificate the hardening makes is made with, and for.
-    maker = shutil.which('openssl', path='/usr/bin:/bin:/usr/local/bin')
-    return {'certificates': certificates, 'smtp': found, 'now': now, 'openssl': maker, 'host_name': socket.getfqdn()}
+    return {'certificates': certificates, 'smtp': found, 'now': now}
 
 
 # Layout groups whose symbolic links are followed on purpose (besides the maps): the file at the end is what is read or run.
