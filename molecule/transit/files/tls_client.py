@@ -44,11 +44,13 @@ def main(address: str) -> dict:
     with session(address) as smtp:
         found["starttls"] = smtp.has_extn("starttls")
         found["auth_before"] = auth(smtp)
+        found["handshakes"] = {}
+        if not found["starttls"]:  # nothing more to ask a host without it
+            return found
         smtp.starttls(context=context())
         smtp.ehlo("client.example")
         found["version"], found["cipher"] = smtp.sock.version(), smtp.sock.cipher()[0]
         found["auth_after"] = auth(smtp)
-    found["handshakes"] = {}
     for label, version in VERSIONS.items():
         with session(address) as smtp:
             try:

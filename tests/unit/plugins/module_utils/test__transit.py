@@ -12,6 +12,7 @@ import os
 import socketserver
 import ssl
 import threading
+import warnings
 
 import pytest
 
@@ -141,7 +142,9 @@ def _serve(weak: bool, auth_before: str):
     context.load_cert_chain(CERT, KEY)
     if weak:  # as the lab's tlsweak profile: OpenSSL's level 0 lets TLS 1.0 and 1.1 in
         context.set_ciphers('DEFAULT:@SECLEVEL=0')
-        context.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():  # deprecated, and what this server is for
+            warnings.simplefilter('ignore', DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
     else:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
     server = _Server(context, auth_before, 'PLAIN LOGIN')
