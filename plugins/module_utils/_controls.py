@@ -44,7 +44,9 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
 - ``clear_mode_bits``: clear ``bits`` on every path the check reads (``statoverride``: pin
   the new mode with dpkg-statoverride too).
 - ``cf_option``: set the ``option`` of the ``config`` (``mta``: sendmail.cf, ``msp``:
-  submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it.
+  submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it; with ``must_exist``
+  only where the file it names exists (else a manual note), and with ``unset`` the control's fix text is
+  the note where no value is given.
 - ``statoverride``: make dpkg-statoverride pin each ``entries`` path to ``owner group mode``.
 - ``mc_feature_add`` / ``mc_feature_remove``: add or remove a ``FEATURE`` in the .mc and rebuild
   the .cf from it; ``in_place`` says how a .cf edited in place gets what the feature builds (the
@@ -1120,33 +1122,41 @@ CONTROLS = (
     },
     {
         'id': 'SM-TLS-03',
-        'title': 'The MTA offers STARTTLS: it names a server certificate and key, and they work',
+        'title': 'The MTA offers STARTTLS: it names a server certificate and key, and CA certificates, and they work',
         'family': 'transit',
         'tags': ['tls', 'starttls', 'certificates', 'mta'],
         'severity': 'medium',
         'rationale': (
             'Without STARTTLS every message, and every password of SMTP AUTH, crosses the network in the clear. '
             'sendmail offers STARTTLS only where ServerCertFile and ServerKeyFile name a certificate and key it '
-            'accepts: a key it refuses (readable by others without GroupReadableKeyFile in DontBlameSendmail) turns '
+            'accepts and CACertFile and CACertPath name CA certificates that exist (tls.h, TLS_I_SRV_CERT): a key it refuses (readable by others without GroupReadableKeyFile in DontBlameSendmail) turns '
             'STARTTLS off without a word. The hardening never invents trust: it names a certificate and key only '
             'where they are given.'),
-        'check': 'The ServerCertFile and ServerKeyFile of sendmail.cf: set, existing, and equal to the expected paths when '
-                 'they are given; and where the daemon runs what sendmail.cf says, its EHLO over the wire offers STARTTLS. '
+        'check': 'The ServerCertFile, ServerKeyFile, CACertFile and CACertPath of sendmail.cf: set and existing, the first '
+                 'two equal to the expected paths when they are given; and where the daemon runs what sendmail.cf says, its EHLO over the wire offers STARTTLS. '
                  'Not applicable where sendmail is built without STARTTLS.',
         'evaluator': 'starttls',
-        'params': {'config': 'mta', 'options': ['ServerCertFile', 'ServerKeyFile']},
+        'params': {'config': 'mta', 'options': ['ServerCertFile', 'ServerKeyFile', 'CACertFile', 'CACertPath']},
         'needs': ['mta'],
         'expected': {'default': {'cert': None, 'key': None}},
         'override': {'cert': _key('str', 'the server certificate (PEM) the fix names in ServerCertFile, or null', nullable=True),
                      'key': _key('str', 'its private key (PEM) the fix names in ServerKeyFile, or null', nullable=True)},
         'fix': "With a certificate and key given (sendmail_hardening_tls_cert_file and sendmail_hardening_tls_key_file): set "
-               "define(`confSERVER_CERT', ...) and define(`confSERVER_KEY', ...) in sendmail.mc to them and rebuild "
-               'sendmail.cf (the key owned by the user the MTA runs as, mode 0600: SM-TLS-01). Without: get a certificate '
+               "define(`confSERVER_CERT', ...) and define(`confSERVER_KEY', ...) in sendmail.mc to them, "
+               "define(`confCACERT', ...) and define(`confCACERT_PATH', ...) where unset to the certificate and its directory "
+               '(sendmail needs them to offer STARTTLS), and rebuild sendmail.cf (the key owned by the user the MTA runs as, '
+               'mode 0600: SM-TLS-01). Without: get a certificate '
                "for the host's name and name it and its key so (Debian: /usr/share/sendmail/update_tls makes a self-signed one).",
         'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'ServerCertFile', 'define': 'confSERVER_CERT',
-                      'value': '{cert}', 'unset': 'cert'},
+                      'value': '{cert}', 'unset': 'cert', 'must_exist': True},
                      {'kind': 'cf_option', 'config': 'mta', 'option': 'ServerKeyFile', 'define': 'confSERVER_KEY',
-                      'value': '{key}', 'unset': 'key'}],
+                      'value': '{key}', 'unset': 'key', 'must_exist': True},
+                     # sendmail offers STARTTLS only with CA certificates named too: the site's where set, else the
+                     # certificate given (self-signed, or the end of its chain) and its directory.
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'CACertFile', 'define': 'confCACERT',
+                      'value': None, 'derive': 'ca_file', 'unset': 'cert'},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'CACertPath', 'define': 'confCACERT_PATH',
+                      'value': None, 'derive': 'ca_path', 'unset': 'cert'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_STARTTLS], 'stig': []},
         'package_note': ("Debian configures no STARTTLS until sendmailconfig or update_tls is run (it then makes a "

@@ -773,7 +773,7 @@ def eval_starttls(control: dict, expected: dict, state: dict) -> dict:
     if outcome:
         return outcome
     problems = []
-    for option, key in zip(params['options'], ('cert', 'key')):
+    for option, key in zip(params['options'], ('cert', 'key', None, None)):
         value = values.get(option)
         if not value:
             problems.append('no %s' % option)
@@ -782,7 +782,7 @@ def eval_starttls(control: dict, expected: dict, state: dict) -> dict:
         evidence.append(entry_text(entry))
         if not entry.get('exists') and not entry.get('error'):
             problems.append('%s %s is absent' % (option, value))
-        if expected.get(key) and value != expected[key]:
+        if key and expected.get(key) and value != expected[key]:
             problems.append('%s=%s, not %s' % (option, value, expected[key]))
     daemons, said = _wire(state)
     evidence += said

@@ -215,6 +215,9 @@ def _option_value(control_id: str, action: dict, expected: dict, config: dict, s
                                     control_id), config['path'])
     if value is None and action.get('unset'):  # a value only the user can give: the control's fix says how, once
         return None, manual(control_id, BY_ID[control_id]['fix'], config['path'])
+    if value and action.get('must_exist') and not ((state.get('paths') or {}).get(value) or {}).get('exists'):
+        return None, manual(control_id, '%s left as it is: %s does not exist; put it there, or name another in expected.%s'
+                            % (action['option'], value, control_id), config['path'])
     if value is None or (value == '' and not action.get('empty_ok')):
         return None, manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
                             % (action['option'], config['path'], control_id), config['path'])

@@ -182,6 +182,8 @@ def layout(configs: dict, binary_resolved: str | None, mc_files: list) -> dict:
         'tls_keys': sorted({mta[name] for name in ('ServerKeyFile', 'ClientKeyFile') if mta.get(name)}),
         # The certificates it shows (server, client) and the CA certificates it trusts.
         'tls_certs': sorted({mta[name] for name in TLS_CERT_OPTIONS if mta.get(name)}),
+        # The directory of CA certificates it trusts: read for STARTTLS, which sendmail offers only where it exists.
+        'tls_ca_path': [mta['CACertPath']] if mta.get('CACertPath') else [],
     }
 
 

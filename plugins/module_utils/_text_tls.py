@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import posixpath
 import re
 
 # The protocols the floor switches off, with the bit each SSL_OP_NO_* option has in OpenSSL 1.1 and 3.
@@ -204,4 +205,15 @@ def derive_auth_options(current, expected: dict, params: dict) -> str:
     return auth_options_value(current)
 
 
-DERIVE = {'ssl_floor': derive_ssl_floor, 'cipher_list': derive_cipher_list, 'auth_options': derive_auth_options}
+def derive_ca_file(current, expected: dict, params: dict):
+    """The CACertFile in force, else the certificate given; None where neither is there."""
+    return current or expected.get('cert')
+
+
+def derive_ca_path(current, expected: dict, params: dict):
+    """The CACertPath in force, else the directory of the certificate given; None where neither is there."""
+    return current or (posixpath.dirname(expected['cert']) if expected.get('cert') else None)
+
+
+DERIVE = {'ssl_floor': derive_ssl_floor, 'cipher_list': derive_cipher_list, 'auth_options': derive_auth_options,
+          'ca_file': derive_ca_file, 'ca_path': derive_ca_path}

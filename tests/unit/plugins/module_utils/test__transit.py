@@ -20,6 +20,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils import _read_smtp
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, STRONG_CIPHERS, expected_for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate_control
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import option_steps
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import named_file_paths
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import certificate_state, layout
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import (
     auth_options_value, cipher_problems, not_after, pem_certificates, plaintext_mechanisms, ssl_floor_missing, ssl_floor_value,
@@ -204,7 +205,7 @@ def tls_state(lines=(), daemons=None, stale=False, now='2026-12-07T18:00:00Z', c
     text = read('bookworm', 'sendmail.cf')
     options = {'ServerCertFile': '/etc/mail/tls/sendmail-server.crt', 'ServerKeyFile': '/etc/mail/tls/sendmail-common.key',
                'ClientCertFile': '/etc/mail/tls/sendmail-client.crt', 'ClientKeyFile': '/etc/mail/tls/sendmail-common.key',
-               'CACertFile': '/etc/mail/tls/sendmail-server.crt', 'AuthMechanisms': 'PLAIN LOGIN'}
+               'CACertFile': '/etc/mail/tls/sendmail-server.crt', 'CACertPath': '/etc/mail/tls', 'AuthMechanisms': 'PLAIN LOGIN'}
     for option, value in list(options.items()) + [tuple(line.split('=', 1)) for line in lines]:
         text = set_line(text, option, value)
     state = with_cf(stock_state(), text)
@@ -212,6 +213,7 @@ def tls_state(lines=(), daemons=None, stale=False, now='2026-12-07T18:00:00Z', c
     for path in state['layout']['tls_certs']:
         state['paths'][path] = entry(path, 'root', 'smmsp', '0644')
     state['paths']['/etc/mail/tls/sendmail-common.key'] = entry('/etc/mail/tls/sendmail-common.key', 'root', 'smmsp', '0640')
+    state['paths']['/etc/mail/tls'] = entry('/etc/mail/tls', 'root', 'root', '0755', 'dir')
     certificates = {path: {'path': path, 'not_after': cert_until, 'error': None}
                     for path in ('/etc/mail/tls/sendmail-server.crt', '/etc/mail/tls/sendmail-client.crt')}
     smtp = {'ran': True, 'why': None, 'stale': stale, 'daemons': [daemon(before=('PLAIN', 'LOGIN'))] if daemons is None else daemons}
@@ -228,7 +230,15 @@ def test_stock_debian_has_no_starttls_and_no_floor_of_its_own():
     assert statuses(stock_state()) == {'SM-TLS-02': 'not_applicable', 'SM-TLS-03': 'fail', 'SM-TLS-04': 'not_applicable',
                                        'SM-TLS-05': 'fail', 'SM-TLS-06': 'not_applicable'}
     found = evaluate_control(BY_ID['SM-TLS-03'], expected()['SM-TLS-03'], stock_state())
-    assert found['actual'].startswith('STARTTLS is not configured: no ServerCertFile; no ServerKeyFile')
+    assert found['actual'] == 'STARTTLS is not configured: no ServerCertFile; no ServerKeyFile; no CACertFile; no CACertPath'
+
+
+def test_without_ca_certificates_sendmail_offers_no_starttls():
+    """tls.h: a server needs CACertFile and CACertPath to exist as well (TLS_I_SRV_CERT); the wire agrees."""
+    state = tls_state(daemons=[daemon(starttls=False)])
+    state['paths']['/etc/mail/tls'] = {'path': '/etc/mail/tls', 'exists': False, 'error': None}
+    found = evaluate_control(BY_ID['SM-TLS-03'], expected()['SM-TLS-03'], state)
+    assert found['actual'] == 'CACertPath /etc/mail/tls is absent; MTA-v4 127.0.0.1:25 offers no STARTTLS over the wire'
 
 
 def test_the_lab_tls_profile_fails_the_floor_and_plaintext_auth():
@@ -303,9 +313,26 @@ def test_starttls_is_named_only_with_a_certificate_and_key_given_else_one_manual
     assert steps == [] and len(notes) == 1
     assert notes[0]['kind'] == 'manual' and notes[0]['why'] == BY_ID['SM-TLS-03']['fix']
     given = expected({'SM-TLS-03': {'cert': '/etc/ssl/mail.pem', 'key': '/etc/ssl/private/mail.key'}})
-    steps, notes = option_steps(['SM-TLS-03'], given, stock_state())
+    state = stock_state()
+    state['paths']['/etc/ssl/mail.pem'] = entry('/etc/ssl/mail.pem', 'root', 'root', '0644')
+    state['paths']['/etc/ssl/private/mail.key'] = entry('/etc/ssl/private/mail.key', 'smmta', 'smmta', '0600')
+    steps, notes = option_steps(['SM-TLS-03'], given, state)
     assert notes == [] and {item['option']: item['after'] for item in steps} == {
-        'ServerCertFile': '/etc/ssl/mail.pem', 'ServerKeyFile': '/etc/ssl/private/mail.key'}
+        'ServerCertFile': '/etc/ssl/mail.pem', 'ServerKeyFile': '/etc/ssl/private/mail.key', 'CACertFile': '/etc/ssl/mail.pem',
+        'CACertPath': '/etc/ssl'}
+    # A file that is not there is never named: sendmail would go on without STARTTLS, and say nothing.
+    del state['paths']['/etc/ssl/private/mail.key']
+    steps, notes = option_steps(['SM-TLS-03'], given, state)
+    assert [item['option'] for item in steps] == ['ServerCertFile', 'CACertFile', 'CACertPath']
+    assert [note['why'] for note in notes] == [
+        'ServerKeyFile left as it is: /etc/ssl/private/mail.key does not exist; put it there, or name another in expected.SM-TLS-03']
+
+
+def test_the_files_a_fix_would_name_are_read_with_the_host():
+    overrides = {'SM-TLS-03': {'cert': '/etc/ssl/mail.pem', 'key': '/etc/ssl/private/mail.key'}}
+    assert named_file_paths([BY_ID['SM-TLS-03'], BY_ID['SM-SMTP-03']], 'Debian', overrides) == [
+        '/etc/ssl/mail.pem', '/etc/ssl/private/mail.key']
+    assert named_file_paths([BY_ID['SM-TLS-03']], 'Debian', {}) == []
 
 
 def test_the_certificate_files_are_judged_as_paths():
