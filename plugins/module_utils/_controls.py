@@ -1129,11 +1129,13 @@ CONTROLS = (
         'rationale': (
             'Without STARTTLS every message, and every password of SMTP AUTH, crosses the network in the clear. '
             'sendmail offers STARTTLS only where ServerCertFile and ServerKeyFile name a certificate and key it '
-            'accepts and CACertFile and CACertPath name CA certificates that exist (tls.h, TLS_I_SRV_CERT): a key it refuses (readable by others without GroupReadableKeyFile in DontBlameSendmail) turns '
-            'STARTTLS off without a word. The hardening never invents trust: it names a certificate and key only '
+            'accepts and CACertFile and CACertPath name CA certificates that exist (tls.h, TLS_I_SRV_CERT): a key it '
+            'refuses (readable by others without GroupReadableKeyFile in DontBlameSendmail) turns STARTTLS off '
+            'without a word. The hardening never invents trust: it names a certificate and key only '
             'where they are given.'),
         'check': 'The ServerCertFile, ServerKeyFile, CACertFile and CACertPath of sendmail.cf: set and existing, the first '
-                 'two equal to the expected paths when they are given; and where the daemon runs what sendmail.cf says, its EHLO over the wire offers STARTTLS. '
+                 'two equal to the expected paths when they are given; and where the daemon runs what sendmail.cf says, '
+                 'its EHLO over the wire offers STARTTLS. '
                  'Not applicable where sendmail is built without STARTTLS.',
         'evaluator': 'starttls',
         'params': {'config': 'mta', 'options': ['ServerCertFile', 'ServerKeyFile', 'CACertFile', 'CACertPath']},

@@ -105,7 +105,8 @@ def read_host(run, controls: list, binary: str, os_family: str | None, overrides
     if cf_sources is None:
         cf_sources = any(control['evaluator'] == 'cf_source' for control in controls)
     state = collect(run, binary, probe_kernel=probe_kernel, os_family=family, m4=m4, cf_sources=cf_sources,
-                    extra_paths=statoverride_paths(controls, family, overrides) + named_file_paths(controls, family, overrides), impact=impact_request(controls, family, overrides),
+                    extra_paths=statoverride_paths(controls, family, overrides) + named_file_paths(controls, family, overrides),
+                    impact=impact_request(controls, family, overrides),
                     forwards=any(control['evaluator'] in FORWARD_READERS for control in controls),
                     transit=any(control['evaluator'] in TRANSIT_READERS for control in controls))
     return family, state
