@@ -144,6 +144,8 @@ sanity: venv collection-tree ansible-test-cache
 
 units: venv collection-tree ansible-test-cache
 	$(call q_begin,units,ansible-test units --venv --python $(ANSIBLE_TEST_PYTHON) $(UNITS_ARGS))
+	@# The transit tests make their certificates and keys with openssl (no key is kept in the tree).
+	@$(Q_TOOLS)/ensure-deb.sh openssl
 	@if ! find $(Q_TREE)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null | grep -q .; then \
 		if [ "$(UNITS_REQUIRED)" != 0 ]; then \
 			echo "units: no tests/unit/**/test_*.py found: nothing would be tested (UNITS_REQUIRED=0 allows this)" >&2; exit 1; \

@@ -44,7 +44,9 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
 - ``clear_mode_bits``: clear ``bits`` on every path the check reads (``statoverride``: pin
   the new mode with dpkg-statoverride too).
 - ``cf_option``: set the ``option`` of the ``config`` (``mta``: sendmail.cf, ``msp``:
-  submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it.
+  submit.cf) to ``value``, and the m4 ``define`` that makes it in the .mc beside it; with ``must_exist``
+  only where the file it names exists (else a manual note), and with ``unset`` the control's fix text is
+  the note where no value is given.
 - ``statoverride``: make dpkg-statoverride pin each ``entries`` path to ``owner group mode``.
 - ``mc_feature_add`` / ``mc_feature_remove``: add or remove a ``FEATURE`` in the .mc and rebuild
   the .cf from it; ``in_place`` says how a .cf edited in place gets what the feature builds (the
@@ -64,7 +66,8 @@ from __future__ import annotations
 import copy
 import re
 
-FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'privdrop')
+FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'transit',
+            'privdrop')
 # Each family in a heading (the XCCDF Benchmark's Groups).
 FAMILY_TITLES = {
     'privilege': 'Privileges: RunAsUser and the set-user-id and set-group-id bits',
@@ -77,6 +80,7 @@ FAMILY_TITLES = {
     'logging': 'Logging: the level and where it goes',
     'limits': 'Limits on connections, children, headers and messages',
     'relay': 'Relaying: who may send through the host',
+    'transit': 'Mail in transit: STARTTLS offered, its certificates, protocol floor and ciphers, AUTH after STARTTLS',
     'privdrop': 'How sendmail drops privilege: seteuid, setreuid or setuid, and the kernel',
 }
 # Families whose every fix is manual: the audit judges them, the hardening has nothing to apply.
@@ -95,6 +99,10 @@ STIG_ALIAS_OWNER = 'DISA STIG GEN004360 (V-831): the alias file must be owned by
 STIG_ALIAS_MODE = 'DISA STIG GEN004380 (V-832): the alias file must have mode 0644 or less permissive'
 BOOK_PROBES = BOOK + '§4.3'
 BOOK_ENVIRONMENT = BOOK + '§4.2'
+BOOK_STARTTLS = BOOK + 'ch. 5 (authentication and encryption: STARTTLS)'
+BOOK_AUTH = BOOK + 'ch. 5 (authentication and encryption: SMTP AUTH)'
+# The cipher list the floor's fix sets where the one in force lets weak suites in (OpenSSL ciphers(1) words).
+STRONG_CIPHERS = 'HIGH:!aNULL:!eNULL:!EXPORT:!RC4:!3DES:!MD5'
 
 # PrivacyOptions: the words goaway stands for (sendmail.h, PRIV_GOAWAY: the low 16 bits and noreflection),
 # and the full set the baseline asks for, as the words sendmail's readcf.c knows.
@@ -146,6 +154,7 @@ OVERRIDE_TYPES = {
     'choice': 'one of the choices',
     'entries': 'a dict of path: "owner group mode"',
     'bool': 'true or false',
+    'int': 'a whole number, 0 or more',
 }
 
 PATH_OVERRIDE = {
@@ -1101,6 +1110,161 @@ CONTROLS = (
             'DISA STIG GEN004710: mail relaying must be restricted (a host that is not a relay takes no SMTP from others)']},
         'package_note': 'Debian binds its MTA and MSA to 127.0.0.1 and its MSP submits there: a packaged host passes.',
     },
+    # --- transit ----------------------------------------------------------------
+    {
+        'id': 'SM-TLS-02',
+        'title': 'The STARTTLS certificates of the MTA are not writable by others',
+        'family': 'transit',
+        'tags': ['tls', 'starttls', 'certificates', 'permissions', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'Whoever can replace the certificate sendmail shows, or the CA certificates it trusts, can make it '
+            'present another key or accept a forged client certificate. The certificates are public, the files '
+            'holding them are not for others to write.'),
+        'check': 'lstat of the ServerCertFile, ClientCertFile and CACertFile of sendmail.cf: owned by root or the user the '
+                 'MTA runs as, mode 0644 or stricter; not applicable where the MTA names no certificate.',
+        'evaluator': 'path_set',
+        'params': {'targets': ['tls_certs'], 'none': 'the MTA names no certificate'},
+        'needs': ['mta'],
+        'expected': {'default': _path_spec(['root', '@MTAUser'], mode='0644')},
+        'override': PATH_OVERRIDE,
+        'fix': 'chown each certificate file to root and chmod it 0644 or stricter; a file outside the directory of '
+               'sendmail.cf, which other programs may read too, is left to you.',
+        'fix_data': ({'kind': 'path_attributes', 'outside_config_dir': 'refuse'},),
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_STARTTLS], 'stig': []},
+        'package_note': "Debian's update_tls makes the certificates root:smmsp 0644.",
+    },
+    {
+        'id': 'SM-TLS-03',
+        'title': 'The MTA offers STARTTLS: it names a server certificate and key, and CA certificates, and they work',
+        'family': 'transit',
+        'tags': ['tls', 'starttls', 'certificates', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'Without STARTTLS every message, and every password of SMTP AUTH, crosses the network in the clear. '
+            'sendmail offers STARTTLS only where ServerCertFile and ServerKeyFile name a certificate and key it '
+            'accepts and CACertFile and CACertPath name CA certificates that exist (tls.h, TLS_I_SRV_CERT): a key it '
+            'refuses (readable by others without GroupReadableKeyFile in DontBlameSendmail) turns STARTTLS off '
+            'without a word. The hardening never invents trust: it names a certificate and key only '
+            'where they are given.'),
+        'check': 'The ServerCertFile, ServerKeyFile, CACertFile and CACertPath of sendmail.cf: set and existing, the first '
+                 'two equal to the expected paths when they are given; and where the daemon runs what sendmail.cf says, '
+                 'its EHLO over the wire offers STARTTLS. '
+                 'Not applicable where sendmail is built without STARTTLS.',
+        'evaluator': 'starttls',
+        'params': {'config': 'mta', 'options': ['ServerCertFile', 'ServerKeyFile', 'CACertFile', 'CACertPath']},
+        'needs': ['mta'],
+        'expected': {'default': {'cert': None, 'key': None}},
+        'override': {'cert': _key('str', 'the server certificate (PEM) the fix names in ServerCertFile, or null', nullable=True),
+                     'key': _key('str', 'its private key (PEM) the fix names in ServerKeyFile, or null', nullable=True)},
+        'fix': "With a certificate and key given (sendmail_hardening_tls_cert_file and sendmail_hardening_tls_key_file): set "
+               "define(`confSERVER_CERT', ...) and define(`confSERVER_KEY', ...) in sendmail.mc to them, "
+               "define(`confCACERT', ...) and define(`confCACERT_PATH', ...) where unset to the certificate and its directory "
+               '(sendmail needs them to offer STARTTLS), and rebuild sendmail.cf (the key owned by the user the MTA runs as, '
+               'mode 0600: SM-TLS-01). Without: get a certificate '
+               "for the host's name and name it and its key so (Debian: /usr/share/sendmail/update_tls makes a self-signed one).",
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'ServerCertFile', 'define': 'confSERVER_CERT',
+                      'value': '{cert}', 'unset': 'cert', 'must_exist': True},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'ServerKeyFile', 'define': 'confSERVER_KEY',
+                      'value': '{key}', 'unset': 'key', 'must_exist': True},
+                     # sendmail offers STARTTLS only with CA certificates named too: the site's where set, else the
+                     # certificate given (self-signed, or the end of its chain) and its directory.
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'CACertFile', 'define': 'confCACERT',
+                      'value': None, 'derive': 'ca_file', 'unset': 'cert'},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'CACertPath', 'define': 'confCACERT_PATH',
+                      'value': None, 'derive': 'ca_path', 'unset': 'cert'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_STARTTLS], 'stig': []},
+        'package_note': ("Debian configures no STARTTLS until sendmailconfig or update_tls is run (it then makes a "
+                         'self-signed certificate in /etc/mail/tls); Red Hat makes one at install.'),
+    },
+    {
+        'id': 'SM-TLS-04',
+        'title': 'The STARTTLS certificates do not expire soon',
+        'family': 'transit',
+        'tags': ['tls', 'starttls', 'certificates', 'expiry', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'Clients that verify certificates refuse an expired one, and most fall back to plain text or give up; a '
+            'certificate about to expire is a failure on a known date.'),
+        'check': 'The notAfter of the first certificate in the ServerCertFile and ClientCertFile of sendmail.cf, and of the '
+                 'one the daemon shows over the wire: more than the expected number of days away. Not applicable where the '
+                 'MTA names no certificate.',
+        'evaluator': 'certificate_expiry',
+        'params': {'config': 'mta'},
+        'needs': ['mta'],
+        'expected': {'default': {'days': 30}},
+        'override': {'days': _key('int', 'a certificate expiring within this many days fails')},
+        'fix': 'Renew the certificate (and name the new one in ServerCertFile), then restart sendmail.',
+        'fix_data': [{'kind': 'manual'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_STARTTLS], 'stig': []},
+        'package_note': None,
+    },
+    {
+        'id': 'SM-TLS-05',
+        'title': 'STARTTLS refuses SSL 3, TLS 1.0 and TLS 1.1, and weak ciphers',
+        'family': 'transit',
+        'tags': ['tls', 'starttls', 'protocols', 'ciphers', 'mta'],
+        'severity': 'medium',
+        'rationale': (
+            'SSL 3, TLS 1.0 and TLS 1.1 are broken or deprecated (RFC 8996), and null, export, anonymous, RC4 and 3DES '
+            'suites give no protection worth the name. sendmail has no minimum-version option: its floor is the '
+            'SSL_OP_NO_* words of ServerSSLOptions (as server) and ClientSSLOptions (as client), and CipherList for the '
+            'suites; left unset, the floor is whatever the OpenSSL policy of the day is, and a CipherList with '
+            '@SECLEVEL=0 takes it away.'),
+        'check': 'ServerSSLOptions and ClientSSLOptions of sendmail.cf, read as sendmail applies them (in order, - clears): '
+                 'SSL_OP_NO_SSLv3, SSL_OP_NO_TLSv1 and SSL_OP_NO_TLSv1_1 set; CipherList unset or bringing in no null, '
+                 'export, anonymous, RC4, 3DES or MD5 suite and no @SECLEVEL=0; and where the daemon runs what sendmail.cf '
+                 'says, no TLS 1.0 or 1.1 handshake succeeds over the wire. Not applicable where sendmail is built without STARTTLS.',
+        'evaluator': 'tls_floor',
+        'params': {'config': 'mta', 'options': ['ServerSSLOptions', 'ClientSSLOptions'], 'ciphers': 'CipherList',
+                   'refused': ['TLS 1.0', 'TLS 1.1']},
+        'needs': ['mta'],
+        'expected': {'default': {'cipher_list': STRONG_CIPHERS}},
+        'override': {'cipher_list': _key('str', 'the CipherList the fix sets where the one in force lets weak suites in')},
+        'fix': "Add +SSL_OP_NO_SSLv3 +SSL_OP_NO_TLSv1 +SSL_OP_NO_TLSv1_1 to define(`confSERVER_SSL_OPTIONS', ...) and "
+               "define(`confCLIENT_SSL_OPTIONS', ...) in sendmail.mc (the words that clear them dropped, the others kept), "
+               "set define(`confCIPHER_LIST', `%s') where the list in force lets weak suites in, rebuild sendmail.cf and "
+               'restart sendmail.' % STRONG_CIPHERS,
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'ServerSSLOptions', 'define': 'confSERVER_SSL_OPTIONS',
+                      'value': None, 'derive': 'ssl_floor'},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'ClientSSLOptions', 'define': 'confCLIENT_SSL_OPTIONS',
+                      'value': None, 'derive': 'ssl_floor'},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'CipherList', 'define': 'confCIPHER_LIST',
+                      'value': None, 'derive': 'cipher_list'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_STARTTLS], 'stig': []},
+        'package_note': ("Debian sets none of these options: on bookworm, OpenSSL's own policy (security level 2) refuses "
+                         'TLS 1.0 and 1.1 until a CipherList lowers it.'),
+    },
+    {
+        'id': 'SM-TLS-06',
+        'title': 'No plaintext AUTH mechanism is offered before STARTTLS',
+        'family': 'transit',
+        'tags': ['auth', 'sasl', 'starttls', 'mta'],
+        'severity': 'high',
+        'rationale': (
+            'PLAIN and LOGIN send the password as it is; offered before STARTTLS, a client may send it in the clear '
+            'and anyone on the path reads it. AuthOptions p keeps them back until a security layer (STARTTLS) is '
+            'active; after STARTTLS they are offered as before.'),
+        'check': 'Where AuthMechanisms of sendmail.cf names PLAIN or LOGIN, or the daemon offers one before STARTTLS: '
+                 'AuthOptions holds p, and where the daemon runs what sendmail.cf says, its EHLO before STARTTLS offers '
+                 'neither. Not applicable where no plaintext mechanism is configured.',
+        'evaluator': 'auth_plaintext',
+        'params': {'config': 'mta', 'mechanisms': 'AuthMechanisms', 'option': 'AuthOptions', 'letter': 'p'},
+        'needs': ['mta'],
+        'expected': {'default': {}},
+        'override': {},
+        'fix': "Add p to define(`confAUTH_OPTIONS', ...) in sendmail.mc (the letters there kept), rebuild sendmail.cf "
+               'and restart sendmail.',
+        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'AuthOptions', 'define': 'confAUTH_OPTIONS',
+                      'value': None, 'derive': 'auth_options'}],
+        'applies': {'os_family': None},
+        'references': {'book': [BOOK_AUTH], 'stig': []},
+        'package_note': "Debian's update_auth (sasl.m4) offers the mechanisms it is given and sets no AuthOptions.",
+    },
     # --- privdrop -------------------------------------------------------------
     {
         'id': 'SM-PRIVDROP-01',
@@ -1310,6 +1474,8 @@ def _value_ok(schema: dict, value) -> bool:
         return value in schema['choices']
     if kind == 'bool':
         return isinstance(value, bool)
+    if kind == 'int':
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if kind == 'entries':
         return isinstance(value, dict) and all(isinstance(v, str) and len(v.split()) == 3 for v in value.values())
     raise ValueError('unknown override type %s' % kind)
@@ -1490,4 +1656,17 @@ def describe_expected(control: dict, expected: dict) -> str:
         if not expected.get('not_a_relay'):
             return 'applies only to a host declared not a relay (not_a_relay)'
         return 'every DaemonPortOptions on a loopback address'
+    if kind == 'starttls':
+        named = ', '.join('%s=%s' % pair for pair in (('ServerCertFile', expected.get('cert')), ('ServerKeyFile', expected.get('key')))
+                          if pair[1])
+        return 'STARTTLS offered: ServerCertFile and ServerKeyFile set to files that exist' + (' (%s)' % named if named else '')
+    if kind == 'certificate_expiry':
+        return 'each certificate valid for more than %d days' % expected['days']
+    if kind == 'tls_floor':
+        return ('%s with SSL_OP_NO_SSLv3, SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1; %s without weak suites; '
+                'no %s handshake' % (' and '.join(control['params']['options']), control['params']['ciphers'],
+                                     ' or '.join(control['params']['refused'])))
+    if kind == 'auth_plaintext':
+        return '%s holds %s where PLAIN or LOGIN is configured: neither offered before STARTTLS' % (
+            control['params']['option'], control['params']['letter'])
     raise ValueError('unknown evaluator %s' % kind)

@@ -24,6 +24,10 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import daemons, problem
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import items_text
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_smtp import accepted, evidence as wire_text
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import (
+    auth_words, cipher_problems, plaintext_mechanisms, ssl_floor_missing,
+)
 
 
 def _octal(text) -> int:
@@ -727,6 +731,145 @@ def eval_cf_source(control: dict, expected: dict, state: dict) -> dict:
                     '; '.join(evidence) or 'nothing compared')
 
 
+# --- mail in transit: the configuration, and what the daemons answer over the wire ---------------------
+
+# The word of sendmail -d0.10's "Compiled with:" that says it can do STARTTLS at all.
+STARTTLS_BUILT = 'STARTTLS'
+
+
+def _wire(state: dict) -> tuple:
+    """(the daemons' answers to judge, evidence): none to judge where no daemon ran to ask, or where it runs an
+    older sendmail.cf than the one judged (right after the hardening, before its restart)."""
+    found = (state.get('transit') or {}).get('smtp')
+    if not found:
+        return [], ['wire: not asked']
+    if not found.get('ran'):
+        return [], ['wire: not asked: %s' % found.get('why')]
+    texts = [wire_text(daemon) for daemon in found.get('daemons') or []] or ['wire: no TCP daemon to ask']
+    if found.get('stale'):
+        return [], ['%s (the daemon runs an older sendmail.cf: not judged)' % text for text in texts]
+    return [daemon for daemon in found.get('daemons') or [] if not daemon.get('error')], texts
+
+
+def _without_starttls(state: dict):
+    """An outcome where sendmail is built without STARTTLS (its options mean nothing there), else None."""
+    if STARTTLS_BUILT in (state.get('compiled_with') or []):
+        return None
+    return _outcome('not_applicable', 'sendmail is built without STARTTLS', None, 'Compiled with: %s' % ' '.join(
+        state.get('compiled_with') or []))
+
+
+def _options_read(control: dict, state: dict, options: list) -> tuple:
+    """(the config, its settings, the evidence of ``options``) of a control's configuration."""
+    config = state['configs'][control['params']['config']]
+    values = _settings(state, control['params']['config'])
+    return config, values, [_option_evidence(config, option, values.get(option)) for option in options]
+
+
+def eval_starttls(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config, values, evidence = _options_read(control, state, params['options'])
+    outcome = _without_starttls(state)
+    if outcome:
+        return outcome
+    problems = []
+    for option, key in zip(params['options'], ('cert', 'key', None, None)):
+        value = values.get(option)
+        if not value:
+            problems.append('no %s' % option)
+            continue
+        entry = _entry(state, value)
+        evidence.append(entry_text(entry))
+        if not entry.get('exists') and not entry.get('error'):
+            problems.append('%s %s is absent' % (option, value))
+        if key and expected.get(key) and value != expected[key]:
+            problems.append('%s=%s, not %s' % (option, value, expected[key]))
+    daemons, said = _wire(state)
+    evidence += said
+    silent = ['%s %s:%d' % (d['name'], d['address'], d['port']) for d in daemons if not d['starttls']]
+    if silent and (values.get(params['options'][0]) or not problems):
+        problems.append('%s offers no STARTTLS over the wire' % ', '.join(silent))
+    if problems:
+        actual = 'STARTTLS is not configured: ' + '; '.join(problems) if not values.get(params['options'][0]) else '; '.join(problems)
+        return _outcome('fail', actual, config['path'], '; '.join(evidence))
+    return _outcome('pass', 'STARTTLS configured' + (' and offered' if daemons else ''), config['path'], '; '.join(evidence))
+
+
+def _days_left(not_after: str, now: str) -> float:
+    fmt = '%Y-%m-%dT%H:%M:%SZ'
+    delta = datetime.datetime.strptime(not_after, fmt) - datetime.datetime.strptime(now, fmt)
+    return delta.total_seconds() / 86400
+
+
+def eval_certificate_expiry(control: dict, expected: dict, state: dict) -> dict:
+    transit = state.get('transit') or {}
+    now = transit.get('now')
+    seen = [(path, item.get('not_after'), item.get('error')) for path, item in sorted((transit.get('certificates') or {}).items())]
+    daemons, _said = _wire(state)
+    seen += [('%s %s:%d over the wire' % (d['name'], d['address'], d['port']), d['tls']['not_after'], None)
+             for d in daemons if d.get('tls') and d['tls'].get('not_after')]
+    if not seen:
+        return _outcome('not_applicable', 'the MTA names no certificate', None, 'nothing to read')
+    problems, errors, evidence = [], [], []
+    for where, until, error in seen:
+        if error:
+            errors.append('%s: %s' % (where, error))
+            evidence.append('%s: %s' % (where, error))
+            continue
+        left = _days_left(until, now)
+        evidence.append('%s: notAfter %s' % (where, until))
+        if left < 0:
+            problems.append('%s expired on %s' % (where, until[:10]))
+        elif left < expected['days']:
+            problems.append('%s expires on %s, in %d days' % (where, until[:10], int(left)))
+    evidence.append('read at %s' % now)
+    status = 'error' if errors else ('fail' if problems else 'pass')
+    path = seen[0][0] if seen[0][0].startswith('/') else None
+    return _outcome(status, '; '.join(errors + problems) or 'valid for more than %d days' % expected['days'], path, '; '.join(evidence))
+
+
+def eval_tls_floor(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config, values, evidence = _options_read(control, state, params['options'] + [params['ciphers']])
+    outcome = _without_starttls(state)
+    if outcome:
+        return outcome
+    problems = []
+    for option in params['options']:
+        left_on = ssl_floor_missing(values.get(option))
+        if left_on:
+            problems.append('%s leaves %s on' % (option, ', '.join(left_on)))
+    problems += ['%s: %s' % (params['ciphers'], problem) for problem in cipher_problems(values.get(params['ciphers']))]
+    daemons, said = _wire(state)
+    evidence += said
+    accepts = accepted({'daemons': daemons})
+    problems += ['%s accepted over the wire by %s' % (label, ', '.join(accepts[label])) for label in params['refused'] if label in accepts]
+    if problems:
+        return _outcome('fail', '; '.join(problems), config['path'], '; '.join(evidence))
+    return _outcome('pass', 'SSL 3, TLS 1.0 and TLS 1.1 off on both sides; no weak suite in %s' % params['ciphers'],
+                    config['path'], '; '.join(evidence))
+
+
+def eval_auth_plaintext(control: dict, expected: dict, state: dict) -> dict:
+    params = control['params']
+    config, values, evidence = _options_read(control, state, [params['mechanisms'], params['option']])
+    configured = plaintext_mechanisms(values.get(params['mechanisms']))
+    daemons, said = _wire(state)
+    early = ['%s %s:%d offers %s before STARTTLS' % (d['name'], d['address'], d['port'], ' '.join(plaintext_mechanisms(
+        ' '.join(d['auth_before'])))) for d in daemons if plaintext_mechanisms(' '.join(d['auth_before']))]
+    evidence += said
+    if not configured and not early:
+        return _outcome('not_applicable', 'no plaintext AUTH mechanism is configured', config['path'], '; '.join(evidence))
+    problems = []
+    if params['letter'] not in auth_words(values.get(params['option'])):
+        problems.append('%s %s without %s: %s offered before STARTTLS' % (
+            params['option'], values.get(params['option']) or 'unset', params['letter'], ' and '.join(configured or ['PLAIN/LOGIN'])))
+    problems += early
+    if problems:
+        return _outcome('fail', '; '.join(problems), config['path'], '; '.join(evidence))
+    return _outcome('pass', '%s held back until STARTTLS' % ' and '.join(configured), config['path'], '; '.join(evidence))
+
+
 EVALUATORS = {
     'run_as_user': eval_run_as_user, 'trusted_user': eval_trusted_user, 'setuid_files': eval_setuid_files,
     'statoverride': eval_statoverride, 'path_set': eval_path_set, 'map_files': eval_map_files,
@@ -736,7 +879,8 @@ EVALUATORS = {
     'option_number': eval_option_number, 'option_limits': eval_option_limits, 'relay_features': eval_relay_features,
     'forbidden_aliases': eval_forbidden_aliases, 'required_aliases': eval_required_aliases, 'forward_path': eval_forward_path,
     'loopback_listeners': eval_loopback_listeners, 'prog_mailer': eval_prog_mailer, 'mail_log': eval_mail_log,
-    'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging,
+    'smrsh_programs': eval_smrsh_programs, 'smtp_debugging': eval_smtp_debugging, 'starttls': eval_starttls,
+    'certificate_expiry': eval_certificate_expiry, 'tls_floor': eval_tls_floor, 'auth_plaintext': eval_auth_plaintext,
 }
 
 

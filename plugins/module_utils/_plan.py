@@ -49,6 +49,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_requires im
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import pin_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import FOLLOWED_GROUPS, account_tokens, layout
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import DERIVE as TLS_DERIVE
 
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
 APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
@@ -57,6 +58,8 @@ CONFIG_KINDS = ('cf_option', 'mc_feature', 'cf_listen')
 NOT_APPLIED = ('manual', 'refuse', 'held', 'waived')
 CF_SOURCES = ('auto', 'mc', 'cf')
 RUNAS_OWNERS = ('@RunAsUser', '@MTAUser')
+# How a cf_option fix computes its value from the option's current one: the catalogue's, and the STARTTLS options'.
+DERIVES = dict(DERIVE, **TLS_DERIVE)
 
 
 class PlanError(ValueError):
@@ -197,7 +200,7 @@ def _option_value(control_id: str, action: dict, expected: dict, config: dict, s
     value = action.get('value')
     if value is None and action.get('derive'):
         current = (config.get('settings') or {}).get(action['option'])
-        value = DERIVE[action['derive']](current, expected, BY_ID[control_id]['params'])
+        value = DERIVES[action['derive']](current, expected, BY_ID[control_id]['params'])
     if value not in (None, '') and action.get('bound'):
         value, note = _bounded(control_id, action, config, str(value), where or config['path'])
         if value is None:
@@ -210,6 +213,11 @@ def _option_value(control_id: str, action: dict, expected: dict, config: dict, s
                                 '(%s); move them, or choose another policy in expected.%s' % (
                                     action['option'], len(blocked), ', '.join(item['path'] for item in blocked[:ITEMS_SAID]),
                                     control_id), config['path'])
+    if value is None and action.get('unset'):  # a value only the user can give: the control's fix says how, once
+        return None, manual(control_id, BY_ID[control_id]['fix'], config['path'])
+    if value and action.get('must_exist') and not ((state.get('paths') or {}).get(value) or {}).get('exists'):
+        return None, manual(control_id, '%s left as it is: %s does not exist; put it there, or name another in expected.%s'
+                            % (action['option'], value, control_id), config['path'])
     if value is None or (value == '' and not action.get('empty_ok')):
         return None, manual(control_id, 'no value to set for %s in %s: give it in expected.%s'
                             % (action['option'], config['path'], control_id), config['path'])
@@ -285,7 +293,7 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict, cf_source
             config = state['configs'][action['config']]
             value, note = _option_value(control_id, action, expected, config, state)
             if value is None:
-                notes.extend([note] if note else [])
+                notes.extend([note] if note and note not in notes else [])
                 continue
             before = list(config.get('values', {}).get(action['option']) or [])
             why = '%s is %s' % (action['option'], ', '.join(before) if before else 'unset')

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import (
-    BY_ID, expected_for, override_errors, unknown_selectors,
+    BY_ID, expected_for, fix_actions, override_errors, unknown_selectors,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import collect, read_os
 
@@ -34,6 +34,16 @@ def statoverride_paths(controls: list, os_family: str, overrides: dict) -> list:
     for control in controls:
         if control['evaluator'] == 'statoverride':
             paths.extend(expected_for(control, os_family, overrides.get(control['id']))['entries'])
+    return paths
+
+
+def named_file_paths(controls: list, os_family: str, overrides: dict) -> list:
+    """The files a fix would name in an option only where they exist (``must_exist``), so that they are read too."""
+    paths = []
+    for control in controls:
+        for action in fix_actions(control, expected_for(control, os_family, overrides.get(control['id']))):
+            if action.get('must_exist') and action.get('value'):
+                paths.append(action['value'])
     return paths
 
 
@@ -64,6 +74,8 @@ def stdin_from_devnull() -> None:
 
 # The evaluators whose fixes depend on the users' .forward files: what they name and what they run.
 FORWARD_READERS = ('forward_path', 'prog_mailer', 'smrsh_programs')
+# The evaluators that read the certificates' expiry and what the daemons offer over the wire.
+TRANSIT_READERS = ('starttls', 'certificate_expiry', 'tls_floor', 'auth_plaintext')
 # The controls that need to know what RunAsUser breaks: the one that sets it, and the one that judges the cost.
 IMPACT_CONTROLS = ('SM-RUNAS-01', 'SM-RUNAS-02')
 
@@ -93,6 +105,8 @@ def read_host(run, controls: list, binary: str, os_family: str | None, overrides
     if cf_sources is None:
         cf_sources = any(control['evaluator'] == 'cf_source' for control in controls)
     state = collect(run, binary, probe_kernel=probe_kernel, os_family=family, m4=m4, cf_sources=cf_sources,
-                    extra_paths=statoverride_paths(controls, family, overrides), impact=impact_request(controls, family, overrides),
-                    forwards=any(control['evaluator'] in FORWARD_READERS for control in controls))
+                    extra_paths=statoverride_paths(controls, family, overrides) + named_file_paths(controls, family, overrides),
+                    impact=impact_request(controls, family, overrides),
+                    forwards=any(control['evaluator'] in FORWARD_READERS for control in controls),
+                    transit=any(control['evaluator'] in TRANSIT_READERS for control in controls))
     return family, state

@@ -13,6 +13,7 @@ The result is a plain dict (see ``collect``) that ``_judge`` judges without furt
 
 from __future__ import annotations
 
+import datetime
 import glob
 import grp
 import os
@@ -30,12 +31,14 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import a
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import BuildError, read_text, render_cf
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import compare
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import (
-    PID_FILES, SENDMAIL_PROGRAMS, candidate_paths, daemon_processes, group_name, pid_file_daemons, read_statoverrides, setid_files,
-    user_name,
+    PID_FILES, SENDMAIL_PROGRAMS, candidate_paths, daemon_processes, group_name, mta_running, pid_file_daemons, read_statoverrides,
+    running_older_than, setid_files, user_name,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_privdrop import method_works, not_run, probe
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, SYSLOG_CONFIGS, forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_smtp import probe as smtp_probe
+from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import not_after, pem_certificates
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import (
     MAX_DEPTH, MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
 )
@@ -177,7 +180,44 @@ def layout(configs: dict, binary_resolved: str | None, mc_files: list) -> dict:
         'queue_msp': [msp['QueueDirectory']] if msp.get('QueueDirectory') else [],
         # The private keys the MTA reads for STARTTLS, as server and as client.
         'tls_keys': sorted({mta[name] for name in ('ServerKeyFile', 'ClientKeyFile') if mta.get(name)}),
+        # The certificates it shows (server, client) and the CA certificates it trusts.
+        'tls_certs': sorted({mta[name] for name in TLS_CERT_OPTIONS if mta.get(name)}),
+        # The directory of CA certificates it trusts: read for STARTTLS, which sendmail offers only where it exists.
+        'tls_ca_path': [mta['CACertPath']] if mta.get('CACertPath') else [],
     }
+
+
+# The options of the MTA that name certificate files.
+TLS_CERT_OPTIONS = ('ServerCertFile', 'ClientCertFile', 'CACertFile')
+
+
+def certificate_state(path: str) -> dict:
+    """The expiry of the first certificate of a PEM file: ``not_after`` (UTC, ISO 8601), or ``error``."""
+    try:
+        with open(path, encoding='ascii', errors='replace') as handle:
+            found = pem_certificates(handle.read(1 << 20))
+    except OSError as exc:
+        return {'path': path, 'not_after': None, 'error': exc.strerror or str(exc)}
+    if not found:
+        return {'path': path, 'not_after': None, 'error': 'no PEM certificate in it'}
+    try:
+        return {'path': path, 'not_after': not_after(found[0]).strftime('%Y-%m-%dT%H:%M:%SZ'), 'error': None}
+    except ValueError as exc:
+        return {'path': path, 'not_after': None, 'error': 'unreadable certificate: %s' % exc}
+
+
+def transit_state(configs: dict, pid_file: str | None) -> dict:
+    """The server and client certificates' expiry, and what the daemons offer over the wire (see _read_smtp).
+
+    ``stale``: the daemon started before its sendmail.cf last changed, so the wire shows an older configuration
+    (as right after the hardening, before the restart), not to be judged against this one."""
+    mta = configs['mta'].get('settings') or {}
+    certificates = {mta[name]: certificate_state(mta[name]) for name in ('ServerCertFile', 'ClientCertFile') if mta.get(name)}
+    running = mta_running(pid_file) and not configs['mta'].get('error')
+    found = smtp_probe((configs['mta'].get('values') or {}).get('DaemonPortOptions') or [], running)
+    found['stale'] = running and running_older_than(pid_file, configs['mta']['path'])
+    now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    return {'certificates': certificates, 'smtp': found, 'now': now}
 
 
 # Layout groups whose symbolic links are followed on purpose (besides the maps): the file at the end is what is read or run.
@@ -486,7 +526,8 @@ def empty_state(binary: dict, reason: str, os_facts: dict, located: dict | None 
                         for role, path in DEFAULT_CONFIGS.items()},
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
-            'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'os_defines': [], 'syslog': {}}
+            'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'os_defines': [], 'syslog': {},
+            'transit': None}
 
 
 # Where sendmail is looked for when the program asked for is absent or not sendmail's (see locate).
@@ -623,14 +664,15 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
             os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None,
-            forwards: bool = False, places: dict | None = None) -> dict:
+            forwards: bool = False, places: dict | None = None, transit: bool = False) -> dict:
     """Everything the controls read, from the host; never writes, never raises for host data.
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
     each .cf is compared with what m4 (``m4``: its path, None when absent) builds of its .mc. With
     ``impact`` (``{'user': ..., 'group': ...}``, the RunAsUser to judge where none is set) the
     deliveries RunAsUser breaks are looked for. With ``forwards`` the files users have on each ForwardPath
-    entry are listed. sendmail is looked for beyond ``binary_path`` in ``places`` (see locate); ``locate``
+    entry are listed. With ``transit`` the certificates' expiry is read and the daemons are asked over the wire what
+    they offer. sendmail is looked for beyond ``binary_path`` in ``places`` (see locate); ``locate``
     in the state says where it was found, or what shows it on a host where no program of it answers.
     """
     os_facts = read_os()
@@ -668,6 +710,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
         'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'], 'syslog': syslog,
+        'transit': transit_state(configs, d0['pid_file']) if transit else None,
     }
 
 

@@ -36,7 +36,8 @@ KNOWN_LONG = tuple(SHORT_OPTIONS.values()) + (
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'UseMSP',
     'ControlSocketName', 'DeadLetterDrop', 'ClientPortOptions', 'HostStatusDirectory',
     'UnsafeGroupWrites', 'DoubleBounceAddress', 'ConnectionRateWindowSize', 'ServerKeyFile', 'ClientKeyFile',
-    'ServerCertFile', 'ClientCertFile', 'CACertFile', 'AuthMechanisms',
+    'ServerCertFile', 'ClientCertFile', 'CACertFile', 'CACertPath', 'AuthMechanisms', 'ServerSSLOptions', 'ClientSSLOptions',
+    'CipherList', 'AuthOptions',
 )
 _CANONICAL = {name.lower(): name for name in KNOWN_LONG}
 
@@ -52,7 +53,8 @@ INTERESTING = (
     'PidFile', 'AliasFile', 'UseMSP', 'MaxDaemonChildren', 'ConnectionRateThrottle',
     'MaxMessageSize', 'MaxRecipientsPerMessage', 'MaxHeadersLength', 'ControlSocketName',
     'DeadLetterDrop', 'UnsafeGroupWrites', 'ServerKeyFile', 'ClientKeyFile', 'HostStatusDirectory',
-    'ServerCertFile', 'ClientCertFile', 'CACertFile', 'AuthMechanisms',
+    'ServerCertFile', 'ClientCertFile', 'CACertFile', 'CACertPath', 'AuthMechanisms', 'ServerSSLOptions', 'ClientSSLOptions',
+    'CipherList', 'AuthOptions',
 )
 
 # The answer of check_rcpt (proto.m4) to a recipient it will not relay to.

@@ -12,7 +12,7 @@ short_description: Compare a sendmail host with the controls of the mailsec base
 version_added: 0.1.0
 description:
   - Evaluates the controls of the collection's catalogue (privilege, files, queue, safety, smtp, aliases, programs, logging,
-    limits, relay, privdrop) on a host in
+    limits, relay, transit, privdrop) on a host in
     one call and returns one finding per control, with the expected and actual values, the evidence read, the
     references (the sendmail book, the DISA STIG where an item exists) and a fix hint.
     The catalogue and each control's meaning are described in the collection's C(docs/controls.md).
@@ -136,7 +136,7 @@ findings:
     family:
       description: The control's family.
       type: str
-      choices: [privilege, files, queue, safety, smtp, aliases, programs, logging, limits, relay, privdrop]
+      choices: [privilege, files, queue, safety, smtp, aliases, programs, logging, limits, relay, transit, privdrop]
       sample: queue
     severity:
       description: How bad a failure is.

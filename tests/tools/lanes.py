@@ -15,7 +15,7 @@ import sys
 SECONDS = {
     "privdrop": 52, "trixie": 125, "legacy": 127, "default": 122, "audit": 87, "lab": 66, "faults": 126,
     "journal": 77, "profiles": 273, "runas": 73, "tags": 150, "invalid": 35, "daemon": 26, "upgrades": 53,
-    "included": 25, "slices": 16, "compare": 15,
+    "included": 25, "slices": 16, "compare": 15, "transit": 73,
 }
 DEFAULT = 90
 

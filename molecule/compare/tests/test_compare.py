@@ -11,7 +11,7 @@ import pytest
 # What stock Debian fails (the audit scenario's STOCK_FAILS); on cmp-changed one is fixed and one is new.
 STOCK_FAILS = {"SM-RUNAS-01", "SM-SETUID-01", "SM-FILE-01", "SM-QUEUE-01", "SM-SAFE-01",
                "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-ALIAS-02", "SM-FWD-01", "SM-PROG-01",
-               "SM-PROG-02", "SM-DOS-01"}
+               "SM-PROG-02", "SM-DOS-01", "SM-TLS-03", "SM-TLS-05"}
 
 
 @pytest.fixture(scope="module")

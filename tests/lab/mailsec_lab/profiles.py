@@ -318,10 +318,10 @@ FORWARDS: tuple[Change, ...] = (
 )
 
 
-def _include_tls_and_auth(root: Path) -> None:
+def _include_tls_and_auth(root: Path, weak: bool = False) -> None:
     """Debian's update_tls and update_auth include their m4 files in sendmail.mc, before the mailers; the
     .cf is built from it again."""
-    tls.write_m4(root)
+    tls.write_m4(root, weak)
     mc = root / "etc/mail/sendmail.mc"
     lines = "include(`/etc/mail/tls/starttls.m4')dnl\ninclude(`/etc/mail/sasl/sasl.m4')dnl\n"
     mc.write_text(re.sub(r"^(MAILER_DEFINITIONS|MAILER\()", lambda m: lines + m.group(1), mc.read_text(), count=1,
@@ -348,14 +348,23 @@ TLS: tuple[Change, ...] = (
            "sendmail.cf is built from it", _include_tls_and_auth),
 )
 
+# `tls`, and what a site does to let old clients in: TLS 1.0 and 1.1 accepted.
+TLSWEAK: tuple[Change, ...] = TLS[:-1] + (
+    Change(TLS[-1].what.replace("; sendmail.mc includes", "; starttls.m4 also sets CipherList DEFAULT:@SECLEVEL=0 and "
+                                "ServerSSLOptions and ClientSSLOptions -SSL_OP_NO_TLSv1 -SSL_OP_NO_TLSv1_1, so that TLS 1.0 "
+                                "and 1.1 handshake; sendmail.mc includes"),
+           lambda root: _include_tls_and_auth(root, weak=True)),
+)
+
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,
-                   "setreuid": SETREUID, "setuid": SETUID, "smtpdebug": SMTPDEBUG, "forwards": FORWARDS, "tls": TLS}
+                   "setreuid": SETREUID, "setuid": SETUID, "smtpdebug": SMTPDEBUG, "forwards": FORWARDS, "tls": TLS,
+                   "tlsweak": TLSWEAK}
 
 
 def prepare(profile: str, release: str) -> None:
     """What a host of the profile needs from this machine before it is made: the built sendmail,
     which runs on the release this machine is (the build is cached; the host's setup copies it)."""
-    if profile == "tls":
+    if profile in ("tls", "tlsweak"):
         tls.prepare(release)
     if profile in srcbuild.VARIANTS:  # the setreuid, setuid and smtpdebug profiles, named after their variant
         if release != srcbuild.RELEASE:

@@ -37,6 +37,16 @@ define(`confCLIENT_KEY', `/{KEY}')dnl
 define(`confDONT_BLAME_SENDMAIL', defn(`confDONT_BLAME_SENDMAIL')`,GroupReadableKeyFile')dnl
 """
 
+# The `tlsweak` profile: what a site does to let old clients in. OpenSSL 3 refuses TLS 1.0 and 1.1 at its
+# security level 1 and above, so the cipher list lowers it to 0; the SSL options clear the SSL_OP_NO_* words
+# a stricter default might have set.
+WEAK_M4 = """\
+dnl # Old clients (lab): TLS 1.0 and 1.1 accepted, OpenSSL's security level lowered for them.
+define(`confCIPHER_LIST', `DEFAULT:@SECLEVEL=0')dnl
+define(`confSERVER_SSL_OPTIONS', `-SSL_OP_NO_TLSv1 -SSL_OP_NO_TLSv1_1')dnl
+define(`confCLIENT_SSL_OPTIONS', `-SSL_OP_NO_TLSv1 -SSL_OP_NO_TLSv1_1')dnl
+"""
+
 SASL_M4 = f"""\
 dnl # SMTP AUTH, as Debian's update_authm4 writes it (lab): PLAIN and LOGIN against a SASL database
 dnl # group-readable by smmsp, which DontBlameSendmail is told to accept.
@@ -117,6 +127,6 @@ def make_sasl_database(root: Path) -> None:
     link.symlink_to("/" + SASL_CONF)
 
 
-def write_m4(root: Path) -> None:
-    (root / "etc/mail/tls/starttls.m4").write_text(STARTTLS_M4)
+def write_m4(root: Path, weak: bool = False) -> None:
+    (root / "etc/mail/tls/starttls.m4").write_text(STARTTLS_M4 + (WEAK_M4 if weak else ""))
     (root / "etc/mail/sasl/sasl.m4").write_text(SASL_M4)

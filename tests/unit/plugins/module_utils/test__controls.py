@@ -20,7 +20,7 @@ FIRST_SET = [
     'SM-FILE-03', 'SM-FILE-04', 'SM-FILE-05', 'SM-FILE-06', 'SM-FILE-07', 'SM-CF-01', 'SM-QUEUE-01', 'SM-QUEUE-02',
     'SM-QUEUE-03', 'SM-SAFE-01', 'SM-SAFE-02', 'SM-TLS-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04', 'SM-ALIAS-01', 'SM-ALIAS-02',
     'SM-ALIAS-03', 'SM-FWD-01', 'SM-PROG-01', 'SM-PROG-02', 'SM-PROG-03', 'SM-LOG-01', 'SM-LOG-02', 'SM-DOS-01',
-    'SM-RELAY-01', 'SM-RELAY-02', 'SM-PRIVDROP-01',
+    'SM-RELAY-01', 'SM-RELAY-02', 'SM-TLS-02', 'SM-TLS-03', 'SM-TLS-04', 'SM-TLS-05', 'SM-TLS-06', 'SM-PRIVDROP-01',
 ]
 FIX_KINDS = ('path_attributes', 'clear_mode_bits', 'cf_option', 'statoverride', 'manual', 'empty_file', 'mc_feature_remove',
              'alias_disable', 'alias_add', 'mc_feature_add', 'smrsh_remove', 'cf_listen')

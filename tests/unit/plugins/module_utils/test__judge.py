@@ -56,11 +56,13 @@ ACCOUNTS = {
 }
 # What stock Debian fails beyond the privilege model: PrivacyOptions, the greeting, HELP and the limits.
 STOCK_SMTP_FAILS = ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-02', 'SM-FWD-01', 'SM-PROG-01', 'SM-PROG-02', 'SM-DOS-01']
-STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01'] + STOCK_SMTP_FAILS
+# Debian's sendmail is built with STARTTLS, and a fresh host has none configured and no protocol floor of its own.
+STOCK_TRANSIT_FAILS = ['SM-TLS-03', 'SM-TLS-05']
+STOCK_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-FILE-01', 'SM-QUEUE-01', 'SM-SAFE-01'] + STOCK_SMTP_FAILS + STOCK_TRANSIT_FAILS
 LEGACY_FAILS = ['SM-RUNAS-01', 'SM-SETUID-01', 'SM-STATOVR-01', 'SM-FILE-01', 'SM-FILE-02', 'SM-FILE-05', 'SM-QUEUE-01',
                 'SM-QUEUE-02', 'SM-SAFE-01', 'SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-ALIAS-01', 'SM-ALIAS-02',
                 'SM-ALIAS-03', 'SM-FWD-01', 'SM-PROG-01', 'SM-PROG-02', 'SM-PROG-03', 'SM-LOG-01', 'SM-LOG-02', 'SM-DOS-01',
-                'SM-RELAY-01']
+                'SM-RELAY-01'] + STOCK_TRANSIT_FAILS
 LEGACY_DONT_BLAME = ('GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,GroupWritableIncludeFileSafe,'
                      'ForwardFileInGroupWritableDirPath,IncludeFileInGroupWritableDirPath,AssumeSafeChown,TrustStickyBit')
 
@@ -123,6 +125,7 @@ def stock_state(release='bookworm'):
         'kernel': {'probed': True, 'reason': None, 'setreuid_ok': True, 'seteuid_ok': True, 'failed_step': None},
         'method_works': True,
         'runas_impact': {'user': 'smmta', 'set': False, 'error': None, 'items': [], 'users_scanned': 30},
+        'compiled_with': d0['compiled_with'],
     }
 
 
@@ -197,7 +200,8 @@ def test_stock_debian_fails_exactly(release):
     assert failing(findings) == STOCK_FAILS
     others = {item['id']: item['status'] for item in findings if item['id'] not in STOCK_FAILS}
     # The hosts run no syslog daemon of their own: the mail log has nothing to judge; Debian makes no STARTTLS key.
-    absent = {'SM-LOG-02': 'not_applicable', 'SM-RELAY-02': 'not_applicable', 'SM-TLS-01': 'not_applicable'}
+    absent = {'SM-LOG-02': 'not_applicable', 'SM-RELAY-02': 'not_applicable', 'SM-TLS-01': 'not_applicable',
+              'SM-TLS-02': 'not_applicable', 'SM-TLS-04': 'not_applicable', 'SM-TLS-06': 'not_applicable'}
     assert others == dict({control_id: 'pass' for control_id in others}, **absent)
 
 
@@ -218,8 +222,8 @@ def test_findings_have_exactly_the_contract_keys():
         assert item['path'] is None or isinstance(item['path'], str)
         assert isinstance(item['references'], list) and item['waiver'] is None
     summary = summarize(findings)
-    assert summary == {'counts': {'pass': 22, 'fail': 13, 'error': 0, 'not_applicable': 3, 'waived': 0},
-                       'drift': True, 'controls_evaluated': 38}
+    assert summary == {'counts': {'pass': 22, 'fail': 15, 'error': 0, 'not_applicable': 6, 'waived': 0},
+                       'drift': True, 'controls_evaluated': 43}
     assert set(summary['counts']) == set(STATUSES)
 
 
@@ -570,7 +574,7 @@ def test_waivers_active_expired_and_host_pattern():
     assert findings['SM-QUEUE-01']['status'] == 'fail'
     assert findings['SM-QUEUE-01']['waiver']['expired'] is True
     assert findings['SM-SAFE-01']['status'] == 'waived' and findings['SM-SAFE-01']['waiver']['expires'] is None
-    assert summarize(list(findings.values()))['counts'] == {'pass': 22, 'fail': 11, 'error': 0, 'not_applicable': 3, 'waived': 2}
+    assert summarize(list(findings.values()))['counts'] == {'pass': 22, 'fail': 13, 'error': 0, 'not_applicable': 6, 'waived': 2}
     other = {item['id']: item for item in evaluate(CONTROLS, expected_all(), stock_state(), WAIVERS, 'mx1', TODAY)}
     assert other['SM-SETUID-01']['status'] == 'fail' and other['SM-SETUID-01']['waiver'] is None
 

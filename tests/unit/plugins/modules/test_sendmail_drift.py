@@ -43,8 +43,8 @@ def fake_sendmail(tmp_path, release='bookworm', corrupt=False):
 def test_host_without_sendmail(capsys, tmp_path):
     result = run_module(capsys, {'binary': str(tmp_path / 'sendmail'), 'fail_on_drift': True})
     assert result['rc'] == 0 and result['changed'] is False
-    assert result['drift'] is False and result['controls_evaluated'] == 38
-    assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 38, 'waived': 0}
+    assert result['drift'] is False and result['controls_evaluated'] == 43
+    assert result['counts'] == {'pass': 0, 'fail': 0, 'error': 0, 'not_applicable': 43, 'waived': 0}
     assert result['sendmail'] == {'installed': False, 'version': None, 'drop_method': None, 'program': None, 'found': None,
                                   'reason': '%s does not exist' % (tmp_path / 'sendmail'), 'seen': None}
     assert result['verdict'] == 'no_sendmail'
@@ -132,6 +132,6 @@ def test_the_controls_left_out_are_named(capsys, tmp_path):
                                  'exclude': ['smtp']})
     assert [item['id'] for item in result['excluded']] == ['SM-SMTP-01', 'SM-SMTP-02', 'SM-SMTP-03', 'SM-SMTP-04']
     assert result['excluded'][0]['title'] and set(result['excluded'][0]) == {'id', 'title'}
-    assert result['controls_evaluated'] == 34
+    assert result['controls_evaluated'] == 39
     everything = run_module(capsys, {'binary': str(tmp_path / 'absent')})
     assert everything['excluded'] == []
