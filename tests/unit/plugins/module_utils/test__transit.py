@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import os
 import socketserver
 import ssl
 import subprocess
