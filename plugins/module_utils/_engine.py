@@ -167,7 +167,7 @@ class Engine:
         """The host's state; after the first read, the kernel probe's answer is carried over."""
         m4 = self.io.bin('m4')
         state = read_host(self.io.run, self.controls, self.params['binary'], self.family, self.params['expected'],
-                          probe_kernel=first is None, m4=m4, cf_sources=True)[1]
+                          probe_kernel=first is None, m4=m4, cf_sources=True, openssl=self.io.bin('openssl'))[1]
         if first is not None:
             state['kernel'], state['method_works'] = first['kernel'], first['method_works']
         # What the plan needs of the host besides sendmail's own: read here, so that judging and planning read nothing.
