@@ -129,6 +129,32 @@ def test_the_key_belongs_to_the_mta_user_alone(host, lab, kind):
     assert host.file("/etc/mail/sendmail.cf").contains("^O DontBlameSendmail=safe$")
 
 
+# What the hardening says where a self-signed pair is asked for on a host without openssl.
+NO_OPENSSL = ("a self-signed pair was asked for, but the host has no openssl: install it, or name a certificate and key "
+              "with sendmail_hardening_tls_cert_file and sendmail_hardening_tls_key_file")
+
+
+def test_openssl_is_the_version_of_the_hosts_libssl(host, kind):
+    if kind != "self":
+        pytest.skip("only the host that makes a pair is given openssl")
+    versions = host.check_output("dpkg-query -W -f '${Version} ' openssl libssl3").split()
+    assert len(versions) == 2 and versions[0] == versions[1], versions
+
+
+def test_without_openssl_a_pair_asked_for_changes_nothing_and_says_so_once(host, kind):
+    """The named host has no openssl: asked for a pair at other paths, SM-TLS-03 names nothing, makes nothing."""
+    if kind != "named":
+        pytest.skip("asked on the stock host that has no openssl")
+    assert not host.exists("openssl")
+    expected = {"SM-TLS-03": {"cert": "/etc/mail/other.crt", "key": "/etc/mail/other.key", "self_signed": True}}
+    found = host.ansible("mailsec.sendmail.sendmail_harden", json.dumps({"include": ["SM-TLS-03"], "expected": expected}),
+                         check=True, become=True)
+    assert (found["changed"], found["changed_controls"], found["manual"]) == (False, [], ["SM-TLS-03"])
+    assert [s for s in found["plan"] if s["id"] == "SM-TLS-03"] == []
+    assert [(s["kind"], s["target"]) for s in found["not_done"] if s["why"] == NO_OPENSSL] == [("manual", "/etc/mail/other.key")]
+    assert not host.file("/etc/mail/other.key").exists
+
+
 def test_mail_is_delivered_over_starttls(host, lab, kind):
     subject = f"transit-{uuid.uuid4().hex[:12]}"
     with smtplib.SMTP(lab["smtp_address"], 25, timeout=20, source_address=(tls_client.CLIENT, 0)) as smtp:
@@ -146,3 +172,13 @@ def test_mail_is_delivered_over_starttls(host, lab, kind):
     assert len(mine) == 1, f"{subject} was not delivered"
     # sendmail notes the TLS session in its Received line: (version=TLSv1.3 cipher=... bits=... verify=NO)
     assert "version=TLSv1.3" in mine[0], mine[0][:800]
+
+
+def test_undo_removes_the_pair_it_made(host, kind):
+    """Last for its host: the undo of the hardening takes the pair away with the options that named it."""
+    if kind != "self":
+        pytest.skip("only this host had a pair made")
+    undone = host.ansible("mailsec.sendmail.sendmail_harden", json.dumps({"undo": True}), check=False, become=True)
+    assert undone["changed"] is True and "self_signed" in {item["kind"] for item in undone["undone"]}, undone.get("msg")
+    assert not host.file(KEY["self"]).exists and not host.file(CERT["self"]).exists
+    assert not host.file("/etc/mail/sendmail.cf").contains("^O ServerKeyFile=")
