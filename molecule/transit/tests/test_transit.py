@@ -174,6 +174,18 @@ def test_mail_is_delivered_over_starttls(host, lab, kind):
     assert "version=TLSv1.3" in mine[0], mine[0][:800]
 
 
+def test_a_pair_that_could_not_be_made_safely_is_not_named(host, kind):
+    """A pair asked for in a directory others can write to is refused, and nothing names it."""
+    if kind != "self":
+        pytest.skip("only this host has openssl")
+    expected = {"SM-TLS-03": {"cert": "/tmp/other.crt", "key": "/tmp/other.key", "self_signed": True}}
+    found = host.ansible("mailsec.sendmail.sendmail_harden", json.dumps({"include": ["SM-TLS-03"], "expected": expected}),
+                         check=True, become=True)
+    assert (found["changed"], found["changed_controls"], found["manual"]) == (False, [], ["SM-TLS-03"])
+    assert [s for s in found["plan"] if s["id"] == "SM-TLS-03"] == []
+    assert [(s["kind"], s["target"]) for s in found["not_done"] if s["id"] == "SM-TLS-03"] == [("refuse", "/tmp/other.key")]
+
+
 def test_undo_removes_the_pair_it_made(host, kind):
     """Last for its host: the undo of the hardening takes the pair away with the options that named it."""
     if kind != "self":
