@@ -31,6 +31,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_steps impo
     apply_entry, apply_path, apply_pin, probe_entry, probe_path, probe_pin, rebuild_map,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import read_copy, restore_copy
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_selfsigned as selfsigned
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import link_chain
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import attributes_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import pin_text, read_statoverrides
@@ -343,6 +344,11 @@ KINDS = {
                    'still': _alias_still, 'diff': lambda item: ('%s (%s)' % (item['target'], item['id']), item['before'], item['after'])},
     'map_rebuild': {'probe': lambda item, planned: None, 'record': _nothing, 'apply': _map_apply, 'undo': _map_undo,
                     'still': lambda item, record: True, 'diff': _no_diff},
+    'self_signed': {'probe': lambda item, planned: selfsigned.probe(item, root_only(planned.get(os.path.dirname(item['target'])))),
+                    'record': _nothing, 'apply': lambda item, context: selfsigned.make_pair(item, context.run),
+                    'undo': lambda item, record, context: selfsigned.undo(item), 'still': lambda item, record: selfsigned.still(item),
+                    'diff': lambda item: ('%s (self-signed certificate and key made)' % item['id'], '', '%s: root:root 0644\n%s: %s:%s 0600\n' % (
+                        item['after']['cert'], item['after']['key'], item['after']['owner'], item['after']['group']))},
     'config': {'probe': lambda item, planned: None, 'record': _config_record, 'apply': _config_apply,
                'undo': _config_undo, 'still': _config_still, 'copies': True, 'diff': _no_diff},
 }

@@ -259,16 +259,50 @@ def create_empty(path: str, check_mode: bool = False, parent_fixed: bool = False
             raise UnsafePath('%s exists and is not an empty file; refusing to empty or replace it.' % path)
         if check_mode:
             return {'changed': True}
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), 0o644,
-                     dir_fd=dir_fd)
-        try:
-            os.fchown(fd, 0, 0)
-            os.fchmod(fd, 0o644)  # whatever the umask took away
-        finally:
-            os.close(fd)
+        _create_at(dir_fd, name, b'', 0, 0, 0o644)
         return {'changed': True}
     finally:
         os.close(dir_fd)
+
+
+def _create_at(dir_fd: int, name: str, data: bytes, uid: int, gid: int, mode: int) -> None:
+    """Make a new file ``name`` in the open directory, never through a link nor over what is there; its owner and mode
+    are set on the descriptor before the first byte is written."""
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), 0o600,
+                 dir_fd=dir_fd)
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)  # whatever the umask took away
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def create_file(path: str, data: bytes, owner, group, mode: str, check_mode: bool = False, parent_fixed: bool = False) -> dict:
+    """Create ``path`` with ``data``, ``owner``, ``group`` and ``mode``, in a directory only root can write to (reached
+    as ``create_empty`` reaches it); a path that exists is refused, never replaced. ``parent_fixed`` as for
+    ``create_empty``. Returns ``changed``; raises UnsafePath when refused, ValueError for an unknown user or group,
+    OSError as the system reports it."""
+    uid, gid, bits = resolve_uid(owner), resolve_gid(group), resolve_mode(mode)
+    dir_fd, name = _root_only_directory(path, 'create', check_mode and parent_fixed)
+    try:
+        if _exists_at(dir_fd, name):
+            raise UnsafePath('%s exists; refusing to replace it.' % path)
+        if not check_mode:
+            _create_at(dir_fd, name, data, uid, gid, bits)
+        return {'changed': True}
+    finally:
+        os.close(dir_fd)
+
+
+def _exists_at(dir_fd: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def remove_entry(path: str, check_mode: bool = False, parent_fixed: bool = False) -> dict:

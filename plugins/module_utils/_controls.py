@@ -55,6 +55,9 @@ Fix actions (``fix_data``) are dicts with a ``kind``:
   .mc, DaemonPortOptions where the .cf is edited in place).
 - ``alias_disable`` / ``alias_add``, ``empty_file``, ``smrsh_remove``: edit the alias files,
   create an empty file, remove entries of smrsh's directory.
+- ``self_signed``: where ``when`` is true, make a self-signed certificate ``cert`` and its key ``key`` where
+  neither is there (the key the MTA user's, 0600), with the host's openssl; the ``must_exist`` options of the
+  control then name them, and without openssl the control's options are left as they are, with one note.
 - ``manual``: no automatic change; the ``fix`` text says what to do.
 
 ``REQUIRES``, beside the catalogue, says which fixes need another control's fix for mail to keep
@@ -1155,16 +1158,21 @@ CONTROLS = (
         'evaluator': 'starttls',
         'params': {'config': 'mta', 'options': ['ServerCertFile', 'ServerKeyFile', 'CACertFile', 'CACertPath']},
         'needs': ['mta'],
-        'expected': {'default': {'cert': None, 'key': None}},
+        'expected': {'default': {'cert': None, 'key': None, 'self_signed': False}},
         'override': {'cert': _key('str', 'the server certificate (PEM) the fix names in ServerCertFile, or null', nullable=True),
-                     'key': _key('str', 'its private key (PEM) the fix names in ServerKeyFile, or null', nullable=True)},
+                     'key': _key('str', 'its private key (PEM) the fix names in ServerKeyFile, or null', nullable=True),
+                     'self_signed': _key('bool', 'where neither cert nor key exists, the fix makes a self-signed pair there')},
         'fix': "With a certificate and key given (sendmail_hardening_tls_cert_file and sendmail_hardening_tls_key_file): set "
                "define(`confSERVER_CERT', ...) and define(`confSERVER_KEY', ...) in sendmail.mc to them, "
                "define(`confCACERT', ...) and define(`confCACERT_PATH', ...) where unset to the certificate and its directory "
                '(sendmail needs them to offer STARTTLS), and rebuild sendmail.cf (the key owned by the user the MTA runs as, '
                'mode 0600: SM-TLS-01). Without: get a certificate '
-               "for the host's name and name it and its key so (Debian: /usr/share/sendmail/update_tls makes a self-signed one).",
-        'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'ServerCertFile', 'define': 'confSERVER_CERT',
+               "for the host's name and name it and its key so (Debian: /usr/share/sendmail/update_tls makes a self-signed one). "
+               'Asked for a self-signed pair (sendmail_hardening_tls_self_signed), the hardening makes one with openssl '
+               'where neither file is there, in a directory only root writes to (the key the MTA user\'s, 0600), and names it '
+               'so; on a host without openssl it changes nothing and says so, once.',
+        'fix_data': [{'kind': 'self_signed', 'cert': '{cert}', 'key': '{key}', 'when': '{self_signed}'},
+                     {'kind': 'cf_option', 'config': 'mta', 'option': 'ServerCertFile', 'define': 'confSERVER_CERT',
                       'value': '{cert}', 'unset': 'cert', 'must_exist': True},
                      {'kind': 'cf_option', 'config': 'mta', 'option': 'ServerKeyFile', 'define': 'confSERVER_KEY',
                       'value': '{key}', 'unset': 'key', 'must_exist': True},

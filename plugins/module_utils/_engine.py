@@ -167,7 +167,7 @@ class Engine:
         """The host's state; after the first read, the kernel probe's answer is carried over."""
         m4 = self.io.bin('m4')
         state = read_host(self.io.run, self.controls, self.params['binary'], self.family, self.params['expected'],
-                          probe_kernel=first is None, m4=m4, cf_sources=True)[1]
+                          probe_kernel=first is None, m4=m4, cf_sources=True, openssl=self.io.bin('openssl'))[1]
         if first is not None:
             state['kernel'], state['method_works'] = first['kernel'], first['method_works']
         # What the plan needs of the host besides sendmail's own: read here, so that judging and planning read nothing.
@@ -285,6 +285,16 @@ class Engine:
         held_steps = [plan_of.step(item['id'], 'held', None, ', '.join(item['paths']), None, None, item['why']) for item in held + holds]
         return Plan(kept + held_steps + waived, changes, taken, breaks, queues)
 
+    def _config_changes(self, state: dict, cf_steps: list, features: dict, listens: dict, mailers: dict) -> dict:
+        """The prepared change of each config the ``cf_option`` steps, features, listen steps and mailers touch."""
+        options, defines = plan_of.options_by_config(cf_steps), plan_of.options_by_config(cf_steps, 'define')
+        try:
+            return {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
+                                                features.get(config, {}), listens.get(config), mailers.get(config, ()))
+                    for config in sorted(set(options) | set(features) | set(listens))}
+        except BuildError as exc:
+            raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
+
     def _plan_ids(self, state: dict, ids: list, expected: dict) -> tuple:
         """(steps, the state once the .cf steps are done, the configuration changes, the deliveries a new RunAsUser
         breaks) of a plan that fixes the controls ``ids``."""
@@ -304,12 +314,7 @@ class Engine:
         for item in mc_steps:
             if (item.get('in_place') or {}).get('path'):  # set by _rebuildable only where the .cf is edited in place
                 mailers.setdefault(item['config'], []).append(item['in_place'])
-        try:
-            changes = {config: self._config_change(state, config, options.get(config, {}), defines.get(config, {}),
-                                                   features.get(config, {}), listens.get(config), mailers.get(config, ()))
-                       for config in sorted(set(options) | set(features) | set(listens))}
-        except BuildError as exc:
-            raise plan_of.PlanError(str(exc).rstrip('.').replace('; nothing was changed', '')) from exc
+        changes = self._config_changes(state, cf_steps, features, listens, mailers)
         for config, item in list(listens.items()):
             why = self._listen_problems(state, changes[config])
             if why:
@@ -338,7 +343,13 @@ class Engine:
         if touches:
             queues = (predicted['layout'].get('queue_mta') or []) + (predicted['layout'].get('queue_msp') or [])
             hazards = [plan_of.refuse(judge, item['path'], item['reason']) for item in queue_hazards(queues, queue_own_dirs(predicted))]
-        applied = plan_of.ordered(self._safe(files + created) + cf_steps + mc_steps + listen_steps)
+        made = self._safe(files + created)
+        # A pair a real run would refuse to make is not named either: the control's options are left as they are.
+        unmade = {new['id'] for old, new in zip(files + created, made) if old['kind'] == 'self_signed' and new['kind'] == 'refuse'}
+        if unmade:
+            cf_steps = [item for item in cf_steps if item['id'] not in unmade]
+            changes = self._config_changes(state, cf_steps, features, listens, mailers)
+        applied = plan_of.ordered(made + cf_steps + mc_steps + listen_steps)
         return (applied + held + plan_of.manual_steps(by_hand) + notes + hazards, predicted, changes,
                 plan_of.runas_breaks(cf_steps, impact))
 

@@ -52,7 +52,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state impor
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import DERIVE as TLS_DERIVE
 
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
-APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride')
+APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride',
+           'self_signed')
 # Steps that change a .cf: carried out together, one validated replacement per file.
 CONFIG_KINDS = ('cf_option', 'mc_feature', 'cf_listen')
 NOT_APPLIED = ('manual', 'refuse', 'held', 'waived')
@@ -194,9 +195,11 @@ def _bounded(control_id: str, action: dict, config: dict, value: str, where: str
     return value, None
 
 
-def _option_value(control_id: str, action: dict, expected: dict, config: dict, state: dict, where: str | None = None) -> tuple:
+def _option_value(control_id: str, action: dict, expected: dict, config: dict, state: dict, where: str | None = None,
+                  made=()) -> tuple:
     """(value to set, manual note) of one ``cf_option`` fix judged on ``config``: (None, None) where the option is
-    within its bound. ``where`` names the place of the value judged (the .cf's path by default)."""
+    within its bound. ``where`` names the place of the value judged (the .cf's path by default); ``made`` the files
+    the plan makes (a self-signed pair), which a ``must_exist`` option may name."""
     value = action.get('value')
     if value is None and action.get('derive'):
         current = (config.get('settings') or {}).get(action['option'])
@@ -215,7 +218,7 @@ def _option_value(control_id: str, action: dict, expected: dict, config: dict, s
                                     control_id), config['path'])
     if value is None and action.get('unset'):  # a value only the user can give: the control's fix says how, once
         return None, manual(control_id, BY_ID[control_id]['fix'], config['path'])
-    if value and action.get('must_exist') and not ((state.get('paths') or {}).get(value) or {}).get('exists'):
+    if value and action.get('must_exist') and value not in made and not ((state.get('paths') or {}).get(value) or {}).get('exists'):
         return None, manual(control_id, '%s left as it is: %s does not exist; put it there, or name another in expected.%s'
                             % (action['option'], value, control_id), config['path'])
     if value is None or (value == '' and not action.get('empty_ok')):
@@ -287,11 +290,15 @@ def option_steps(control_ids: list, expected_by_id: dict, state: dict, cf_source
     steps, notes, wanted = [], [], {}
     for control_id in control_ids:
         expected = expected_by_id[control_id]
+        made, note = self_signed_pair(control_id, expected, state)
+        if note is not None:  # the pair cannot be made: none of the control's options is set, the note says why
+            notes.append(note)
+            continue
         for action in fix_actions(BY_ID[control_id], expected):
             if action['kind'] != 'cf_option':
                 continue
             config = state['configs'][action['config']]
-            value, note = _option_value(control_id, action, expected, config, state)
+            value, note = _option_value(control_id, action, expected, config, state, made=made)
             if value is None:
                 notes.extend([note] if note and note not in notes else [])
                 continue
@@ -533,6 +540,58 @@ def empty_file_steps(control_ids: list, expected_by_id: dict, state: dict) -> li
             elif entry.get('type') != 'file' or entry.get('size'):
                 found.append(refuse(control_id, path, '%s exists and is not an empty file; it is not emptied here: give '
                                     'another path in expected.%s' % (path, control_id)))
+    return found
+
+
+# How long a self-signed certificate the hardening makes is valid, in days.
+SELF_SIGNED_DAYS = 825
+
+
+def _asked_pair(control_id: str, expected: dict):
+    """(cert, key) of the control's ``self_signed`` fix where the user asked for a pair; None otherwise."""
+    for action in fix_actions(BY_ID[control_id], expected):
+        if action['kind'] == 'self_signed' and action.get('when') is True and action.get('cert') and action.get('key'):
+            return action['cert'], action['key']
+    return None
+
+
+def self_signed_pair(control_id: str, expected: dict, state: dict) -> tuple:
+    """(files the plan makes, manual note) of a control whose fix makes a self-signed pair where asked for: the pair
+    where neither file is there and the host has openssl (read with the host: ``transit.openssl``), so that the
+    options naming them are set; where it has none, no file and one note, and the control's options are left as they
+    are: sendmail.cf never names a file the run does not make. Nothing made and no note otherwise."""
+    pair = _asked_pair(control_id, expected)
+    if pair is None or any(((state.get('paths') or {}).get(path) or {}).get('exists') for path in pair):
+        return (), None
+    if not (state.get('transit') or {}).get('openssl'):
+        return (), manual(control_id, 'a self-signed pair was asked for, but the host has no openssl: install it, or name a '
+                          'certificate and key with sendmail_hardening_tls_cert_file and sendmail_hardening_tls_key_file',
+                          pair[1])
+    return pair, None
+
+
+def self_signed_steps(control_ids: list, expected_by_id: dict, predicted: dict) -> list:
+    """The ``self_signed`` steps of the failing ``control_ids`` where the user asked for a pair: made where neither
+    file is there, its key given to the user the MTA runs as once the plan is carried out (``predicted``), as the
+    key control wants it; one of the two there without the other is refused, both there are named as they are."""
+    found = []
+    transit = predicted.get('transit') or {}
+    for control_id in control_ids:
+        pair = _asked_pair(control_id, expected_by_id[control_id])
+        if pair is not None:
+            cert, key = pair
+            there = [path for path in (cert, key) if ((predicted.get('paths') or {}).get(path) or {}).get('exists')]
+            if len(there) == 1:
+                found.append(refuse(control_id, there[0], '%s exists without its %s; no pair is made over it: name both in '
+                                    'expected.%s' % (there[0], 'key' if there[0] == cert else 'certificate', control_id)))
+            elif not there and transit.get('openssl'):  # without openssl, option_steps' note says so
+                owner = owner_names(predicted, ['@MTAUser'])[0]
+                group = next((item['group'] for item in (predicted.get('accounts') or {}).values() if item and item['name'] == owner),
+                             'root')
+                found.append(step(control_id, 'self_signed', 'paths', key, None, {
+                    'cert': cert, 'key': key, 'owner': owner, 'group': group, 'days': SELF_SIGNED_DAYS,
+                    'subject': '/CN=%s' % (transit.get('host_name') or 'localhost'), 'openssl': transit.get('openssl')},
+                    'no certificate or key at %s and %s; a self-signed pair was asked for' % (cert, key)))
     return found
 
 
@@ -967,8 +1026,13 @@ def _map_planner(context: dict) -> tuple:
     return map_steps(stale) + list(context['aliases']), []
 
 
+def _self_signed_planner(context: dict) -> tuple:
+    return self_signed_steps(context['failing'], context['expected'], context['predicted']), []
+
+
 BEFORE_PREDICTION = (_empty_file_planner, _smrsh_planner)
-ON_PREDICTION = (_path_planner, _map_planner)
+
+ON_PREDICTION = (_path_planner, _map_planner, _self_signed_planner)
 
 
 def host_steps(planners: tuple, context: dict) -> tuple:

@@ -206,8 +206,9 @@ def certificate_state(path: str) -> dict:
         return {'path': path, 'not_after': None, 'error': 'unreadable certificate: %s' % exc}
 
 
-def transit_state(configs: dict, pid_file: str | None) -> dict:
-    """The server and client certificates' expiry, and what the daemons offer over the wire (see _read_smtp).
+def transit_state(configs: dict, pid_file: str | None, openssl: str | None = None) -> dict:
+    """The server and client certificates' expiry, and what the daemons offer over the wire (see _read_smtp);
+    ``openssl`` is the path of the program a self-signed pair would be made with, None where the host has none.
 
     ``stale``: the daemon started before its sendmail.cf last changed, so the wire shows an older configuration
     (as right after the hardening, before the restart), not to be judged against this one."""
@@ -217,7 +218,8 @@ def transit_state(configs: dict, pid_file: str | None) -> dict:
     found = smtp_probe((configs['mta'].get('values') or {}).get('DaemonPortOptions') or [], running)
     found['stale'] = running and running_older_than(pid_file, configs['mta']['path'])
     now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    return {'certificates': certificates, 'smtp': found, 'now': now}
+    # What a self-signed certificate the hardening makes is made with (found by the caller), and for.
+    return {'certificates': certificates, 'smtp': found, 'now': now, 'openssl': openssl, 'host_name': socket.getfqdn()}
 
 
 # Layout groups whose symbolic links are followed on purpose (besides the maps): the file at the end is what is read or run.
@@ -664,7 +666,8 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
             os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None,
-            forwards: bool = False, places: dict | None = None, transit: bool = False) -> dict:
+            forwards: bool = False, places: dict | None = None, transit: bool = False,
+            openssl: str | None = None) -> dict:
     """Everything the controls read, from the host; never writes, never raises for host data.
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
@@ -672,8 +675,9 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     ``impact`` (``{'user': ..., 'group': ...}``, the RunAsUser to judge where none is set) the
     deliveries RunAsUser breaks are looked for. With ``forwards`` the files users have on each ForwardPath
     entry are listed. With ``transit`` the certificates' expiry is read and the daemons are asked over the wire what
-    they offer. sendmail is looked for beyond ``binary_path`` in ``places`` (see locate); ``locate``
-    in the state says where it was found, or what shows it on a host where no program of it answers.
+    they offer, and ``openssl`` (its path, None when absent) is kept for the self-signed pair a fix may make.
+    sendmail is looked for beyond ``binary_path`` in ``places`` (see locate); ``locate`` in the state says where it
+    was found, or what shows it on a host where no program of it answers.
     """
     os_facts = read_os()
     if os_family:
@@ -710,7 +714,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'runas_impact': runas_impact(configs, groups, impact, candidates) if impact is not None else None,
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
         'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'], 'syslog': syslog,
-        'transit': transit_state(configs, d0['pid_file']) if transit else None,
+        'transit': transit_state(configs, d0['pid_file'], openssl) if transit else None,
     }
 
 

@@ -23,7 +23,7 @@ FIRST_SET = [
     'SM-RELAY-01', 'SM-RELAY-02', 'SM-TLS-02', 'SM-TLS-03', 'SM-TLS-04', 'SM-TLS-05', 'SM-TLS-06', 'SM-PRIVDROP-01',
 ]
 FIX_KINDS = ('path_attributes', 'clear_mode_bits', 'cf_option', 'statoverride', 'manual', 'empty_file', 'mc_feature_remove',
-             'alias_disable', 'alias_add', 'mc_feature_add', 'smrsh_remove', 'cf_listen')
+             'alias_disable', 'alias_add', 'mc_feature_add', 'smrsh_remove', 'cf_listen', 'self_signed')
 KEYS = {'id', 'title', 'family', 'tags', 'severity', 'rationale', 'check', 'evaluator', 'params', 'needs', 'expected',
         'override', 'fix', 'fix_data', 'applies', 'references', 'package_note'}
 

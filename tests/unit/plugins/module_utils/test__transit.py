@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import datetime
+import os
+import shutil
 import socketserver
 import ssl
 import subprocess
@@ -19,9 +21,11 @@ import pytest
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _read_smtp
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, STRONG_CIPHERS, expected_for
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import evaluate_control
-from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import option_steps
+from ansible_collections.mailsec.sendmail.plugins.module_utils import _apply_selfsigned
+from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_kinds import KINDS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import option_steps, self_signed_steps
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import named_file_paths
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import certificate_state, layout
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import certificate_state, layout, transit_state
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import (
     auth_options_value, cipher_problems, not_after, pem_certificates, plaintext_mechanisms, ssl_floor_missing, ssl_floor_value,
 )
@@ -359,3 +363,100 @@ def test_the_certificate_files_are_judged_as_paths():
     state['paths']['/etc/mail/tls/sendmail-server.crt'] = entry('/etc/mail/tls/sendmail-server.crt', 'smmsp', 'smmsp', '0664')
     found = evaluate_control(BY_ID['SM-TLS-02'], expected()['SM-TLS-02'], state)
     assert found['status'] == 'fail' and 'owner smmsp, not root or root' in found['actual'] and '0020 beyond 0644' in found['actual']
+
+
+# --- a self-signed pair, where the user asks for one -------------------------------------------------
+
+SELF = {'cert': '/etc/mail/sendmail-selfsigned.crt', 'key': '/etc/mail/sendmail-selfsigned.key', 'self_signed': True}
+
+
+def predicted_stock(runas=None):
+    """A stock host as the plan leaves it once ServerCertFile and ServerKeyFile name the pair (and RunAsUser)."""
+    text = read('bookworm', 'sendmail.cf')
+    for option, value in (('ServerCertFile', SELF['cert']), ('ServerKeyFile', SELF['key'])) + ((('RunAsUser', runas),) if runas else ()):
+        text = set_line(text, option, value)
+    state = with_cf(stock_state(), text)
+    state['layout'].update(layout(state['configs'], None, []))
+    for path in (SELF['cert'], SELF['key']):
+        state['paths'][path] = {'path': path, 'exists': False, 'error': None}
+    state['transit'] = {'openssl': '/usr/bin/openssl', 'host_name': 'mail.lab.test'}
+    return state
+
+
+def test_a_pair_is_made_only_where_asked_and_its_key_is_the_mta_users():
+    assert self_signed_steps(['SM-TLS-03'], expected(), predicted_stock()) == []
+    (made,) = self_signed_steps(['SM-TLS-03'], expected({'SM-TLS-03': SELF}), predicted_stock())
+    assert (made['kind'], made['phase'], made['target']) == ('self_signed', 'paths', SELF['key'])
+    assert made['after'] == {'cert': SELF['cert'], 'key': SELF['key'], 'owner': 'root', 'group': 'root', 'days': 825,
+                             'subject': '/CN=mail.lab.test', 'openssl': '/usr/bin/openssl'}
+    (made,) = self_signed_steps(['SM-TLS-03'], expected({'SM-TLS-03': SELF}), predicted_stock('smmta:smmsp'))
+    assert (made['after']['owner'], made['after']['group']) == ('smmta', 'smmta')
+    # the cf_option steps name the pair, with the CA certificates sendmail needs; nothing is left by hand
+    steps, notes = option_steps(['SM-TLS-03'], expected({'SM-TLS-03': SELF}), stock_with_pair_asked('/usr/bin/openssl'))
+    assert notes == [] and {item['option']: item['after'] for item in steps} == {
+        'ServerCertFile': SELF['cert'], 'ServerKeyFile': SELF['key'], 'CACertFile': SELF['cert'], 'CACertPath': '/etc/mail'}
+
+
+def stock_with_pair_asked(openssl):
+    """A stock host as read, neither file of the pair there, with or without openssl."""
+    state = stock_state()
+    for path in (SELF['cert'], SELF['key']):
+        state['paths'][path] = {'path': path, 'exists': False, 'error': None}
+    state['transit'] = {'openssl': openssl, 'host_name': 'mail.lab.test'}
+    return state
+
+
+def test_without_openssl_no_pair_is_made_and_nothing_is_named_one_note_says_why():
+    given = expected({'SM-TLS-03': SELF})
+    state = stock_with_pair_asked(None)
+    steps, notes = option_steps(['SM-TLS-03'], given, state)
+    assert steps == []
+    assert [(note['kind'], note['why']) for note in notes] == [(
+        'manual', 'a self-signed pair was asked for, but the host has no openssl: install it, or name a certificate and key '
+        'with sendmail_hardening_tls_cert_file and sendmail_hardening_tls_key_file')]
+    predicted = predicted_stock()
+    predicted['transit']['openssl'] = None
+    assert self_signed_steps(['SM-TLS-03'], given, predicted) == []
+    # the other transit fixes go on: the floor is set all the same
+    steps, notes = option_steps(['SM-TLS-03', 'SM-TLS-05'], given, state)
+    assert len(notes) == 1 and {item['id'] for item in steps} == {'SM-TLS-05'}
+
+
+def test_the_read_stage_keeps_the_openssl_it_was_given():
+    configs = stock_state()['configs']
+    assert transit_state(configs, None, '/usr/bin/openssl')['openssl'] == '/usr/bin/openssl'
+    assert transit_state(configs, None)['openssl'] is None
+
+
+def test_half_a_pair_is_refused_and_a_whole_one_is_named_as_it_is():
+    state = predicted_stock()
+    state['paths'][SELF['cert']] = entry(SELF['cert'], 'root', 'root', '0644')
+    (refused,) = self_signed_steps(['SM-TLS-03'], expected({'SM-TLS-03': SELF}), state)
+    assert refused['kind'] == 'refuse' and refused['why'].startswith('/etc/mail/sendmail-selfsigned.crt exists without its key')
+    state['paths'][SELF['key']] = entry(SELF['key'], 'root', 'root', '0600')
+    assert self_signed_steps(['SM-TLS-03'], expected({'SM-TLS-03': SELF}), state) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='makes root-owned files')
+def test_the_pair_is_made_with_openssl_in_a_root_only_directory_and_undone(tmp_path):
+    openssl = shutil.which('openssl')
+    if not openssl:
+        pytest.skip('no openssl here')
+    os.chmod(tmp_path, 0o755)
+    after = {'cert': str(tmp_path / 'c.pem'), 'key': str(tmp_path / 'k.pem'), 'owner': 'root', 'group': 'root', 'days': 30,
+             'subject': '/CN=mail.lab.test', 'openssl': openssl}
+    item = {'id': 'SM-TLS-03', 'kind': 'self_signed', 'target': after['key'], 'after': after}
+    assert KINDS['self_signed']['probe'](item, {}) is None
+
+    def run(argv):
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        return done.returncode, done.stdout, done.stderr
+
+    assert _apply_selfsigned.make_pair(item, run) == {'changed': True, 'refused': None, 'error': None}
+    assert (os.stat(after['key']).st_mode & 0o7777, os.stat(after['cert']).st_mode & 0o7777) == (0o600, 0o644)
+    assert certificate_state(after['cert'])['not_after'] and _apply_selfsigned.still(item)
+    assert 'exists; refusing to replace it' in _apply_selfsigned.make_pair(item, run)['refused']
+    assert _apply_selfsigned.undo(item) is None and not os.path.exists(after['key']) and not os.path.exists(after['cert'])
+    os.chmod(tmp_path, 0o777)
+    assert 'can be written by others than root' in KINDS['self_signed']['probe'](item, {})
+    assert KINDS['self_signed']['probe'](dict(item, after=dict(after, openssl=None)), {}).startswith('no openssl program')
