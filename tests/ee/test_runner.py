@@ -19,15 +19,18 @@ from mailsec_lab import config
 from mailsec_lab.testing import lab, started
 
 HOSTS = {"ee-stock": "bookworm:stock:light", "ee-legacy": "bookworm:legacy:light"}
-# What the hardening repairs on each host, as the audit and harden scenarios know it.
+# What fails on each host before the hardening, as the audit and harden scenarios know it: all of it is
+# repaired but SM-TLS-03 (STARTTLS offered), a manual step where no certificate and key are named.
+LEFT_BY_HAND = {"SM-TLS-03"}
 FAILING = {
     "ee-stock": {"SM-FILE-01", "SM-QUEUE-01", "SM-RUNAS-01", "SM-SAFE-01", "SM-SETUID-01",
                  "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03", "SM-ALIAS-02", "SM-FWD-01", "SM-PROG-01",
-                 "SM-PROG-02", "SM-DOS-01"},
+                 "SM-PROG-02", "SM-DOS-01", "SM-TLS-03", "SM-TLS-05"},
     "ee-legacy": {"SM-FILE-01", "SM-FILE-02", "SM-FILE-05", "SM-QUEUE-01", "SM-QUEUE-02", "SM-RUNAS-01",
                   "SM-SAFE-01", "SM-SETUID-01", "SM-STATOVR-01", "SM-SMTP-01", "SM-SMTP-02", "SM-SMTP-03",
                   "SM-LOG-01", "SM-DOS-01", "SM-RELAY-01", "SM-ALIAS-01", "SM-ALIAS-02", "SM-ALIAS-03",
-                  "SM-FWD-01", "SM-PROG-01", "SM-PROG-02", "SM-PROG-03", "SM-LOG-02", "SM-RUNAS-02"},
+                  "SM-FWD-01", "SM-PROG-01", "SM-PROG-02", "SM-PROG-03", "SM-LOG-02", "SM-RUNAS-02",
+                  "SM-TLS-03", "SM-TLS-05"},
 }
 REPORTS = "{{ lookup('ansible.builtin.env', 'AWX_ISOLATED_DATA_DIR') }}/reports"
 
@@ -143,4 +146,4 @@ def test_the_harden_job_hardens_and_the_next_audit_says_so(jobs):
     assert set(stats(jobs["harden"])["changed"]) == set(HOSTS)
     assert not stats(jobs["harden"])["failures"]
     after = statuses(jobs["audit-after"])
-    assert {host: drifting(found) for host, found in after.items()} == {host: set() for host in HOSTS}
+    assert {host: drifting(found) for host, found in after.items()} == {host: LEFT_BY_HAND for host in HOSTS}
