@@ -114,7 +114,8 @@ def restart(host) -> None:
 def test_the_next_run_converges_and_asks_for_the_restart_the_kill_prevented(host):
     again = host.ansible("mailsec.sendmail.sendmail_harden", "rebuild_maps=true", check=False, become=True)
     assert again.get("failed") is not True, again.get("msg")
-    assert again["drift_after"] == []
+    # STARTTLS offered (SM-TLS-03) is left by hand on these hosts, where no certificate and key are named.
+    assert [item["id"] for item in again["drift_after"]] == ["SM-TLS-03"]
     assert run_as_user(host)
     # The daemon still runs the configuration of before the kill, whether this run or the killed one installed the new
     # one; killed inside the restart, it is stopped, and the restart owed is marked: it is started.

@@ -14,6 +14,8 @@ from conftest import mailbox_count, smtp_send, unique_subject, wait_for  # noqa:
 
 KEPT = "upgrades-kept"
 RESET = ["SM-FILE-01", "SM-PROG-02", "SM-QUEUE-01"]
+# STARTTLS offered: left by hand on these hosts, where no certificate and key are named.
+LEFT_BY_HAND = ["SM-TLS-03"]
 WRAPPER = "/usr/share/sendmail/update_sendmail"
 DISTRIB = WRAPPER + ".distrib"
 
@@ -68,8 +70,8 @@ def test_update_sendmail_is_the_wrapper_only_where_kept(host):
 
 
 def test_the_audit_after_the_package_operations(host):
-    """Kept: compliant. Not kept: the three controls fail, and nothing else."""
-    assert failing(host) == ([] if host.backend.host == KEPT else RESET)
+    """Kept: compliant but what is left by hand. Not kept: the three controls fail too, and nothing else."""
+    assert failing(host) == sorted(LEFT_BY_HAND + ([] if host.backend.host == KEPT else RESET))
 
 
 def test_sendmail_still_delivers(host):
