@@ -74,7 +74,8 @@ def play_results(all_hosts: list, active_hosts: list, result_of, address_of=lamb
     active = set(active_hosts)
     for name in sorted(all_hosts):
         result = result_of(name) or {}
-        where = {'address': address_of(name)} if address_of(name) else {}
+        address = address_of(name)
+        where = {'address': address} if address else {}
         if name in active and 'findings' in result:
             entries.append(dict(where, host=name, reachable=True, sendmail=result.get('sendmail') or {},
                                 findings=result['findings'], counts=result.get('counts') or {},
