@@ -34,6 +34,7 @@ import tempfile
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import fold_lines, parse_cf, split_option
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cfedit import CfEditError, agrees, compare, set_option
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_BINARY
 
 VALIDATE_ARGS = ('-bv', 'root')
 
@@ -133,7 +134,7 @@ def _name_the_target(message: str, candidate: str, cf_path: str) -> str:
     return re.sub(r'\S*' + re.escape(os.path.basename(candidate)), lambda _match: cf_path, message)
 
 
-def validate_cf(candidate: str, cf_path: str, runner, sendmail: str = '/usr/sbin/sendmail') -> None:
+def validate_cf(candidate: str, cf_path: str, runner, sendmail: str = DEFAULT_BINARY) -> None:
     """Have sendmail read ``candidate`` (``sendmail -C candidate -bv root``); BuildError unless it exits 0.
 
     As root this works with RunAsUser set too (sendmail only prints a notice).

@@ -29,7 +29,9 @@ import stat
 import tempfile
 import uuid
 
-DIRECTORY = '/var/lib/mailsec-sendmail'
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import STATE_DIRECTORY
+
+DIRECTORY = STATE_DIRECTORY
 NAME = 'journal.json'
 FORMAT = 1
 # Marked by the module where a restart is needed; removed by the role's handlers once the MTA runs again.

@@ -69,6 +69,8 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEBIAN, EMPTY_HELP_FILE, SYSLOG_CONFIGS, places
+
 FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'transit',
             'privdrop')
 # Each family in a heading (the XCCDF Benchmark's Groups).
@@ -128,16 +130,13 @@ LIMITS = (
 FORWARD_POLICIES = ('keep', 'restrict', 'empty')
 # ForwardPath where sendmail.cf sets none (sendmail's built-in value).
 DEFAULT_FORWARD_PATH = '$z/.forward'
-# Where smrsh looks for the programs it may run (its CMDDIR), per platform: Debian, Red Hat, FreeBSD, upstream.
-SMRSH_DIRS = ('/etc/mail/smrsh', '/etc/smrsh', '/usr/libexec/sm.bin', '/usr/adm/sm.bin')
-# Where smrsh itself is installed (Debian: confEBINDIR /usr/libexec/sendmail; sendmail's default /usr/libexec).
-SMRSH_PROGRAMS = ('/usr/libexec/sendmail/smrsh', '/usr/libexec/smrsh', '/usr/sbin/smrsh', '/usr/lib/sm.bin/smrsh')
+# Where smrsh looks for the programs it may run (its CMDDIR), and where smrsh itself is installed, on every platform.
+SMRSH_DIRS = places('smrsh_dirs')
+SMRSH_PROGRAMS = places('smrsh_programs')
 # Programs that would run anything they are given: no such link belongs in smrsh's directory.
 INTERPRETERS = ('sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'csh', 'tcsh', 'fish', 'busybox',
                 'perl', 'python', 'python2', 'python3', 'ruby', 'php', 'tclsh', 'wish', 'expect', 'lua', 'node', 'nodejs',
                 'awk', 'gawk', 'mawk', 'nawk', 'sed', 'env', 'xargs', 'find', 'su', 'sudo')
-# Where syslog daemons read their rules (rsyslog, sysklogd); a glob per entry.
-SYSLOG_CONFIGS = ('/etc/rsyslog.conf', '/etc/rsyslog.d/*.conf', '/etc/syslog.conf')
 # What sendmail uses where a numeric option is not set (conf.c, setdefaults).
 NUMBER_DEFAULTS = {'LogLevel': 9, 'MaxHeadersLength': 32768}
 # Relaying features and the mark each leaves in a .cf built with it (see _text_cf.relay_marks).
@@ -353,15 +352,12 @@ CONTROLS = (
             'Debian sets the owner and mode of sendmail and mailstats through dpkg-statoverride, and every package '
             'upgrade applies them again: a fixed mode that disagrees with the override is undone by the next '
             'upgrade, and a set-user-id mode pinned there comes back.'),
-        'check': 'The entries of /var/lib/dpkg/statoverride for the expected paths (owner group mode), and no entry on a '
+        'check': 'The entries of ' + DEBIAN['statoverride'] + ' for the expected paths (owner group mode), and no entry on a '
                  'sendmail file with a set-user-id mode.',
         'evaluator': 'statoverride',
         'params': {},
         'needs': [],
-        'expected': {'default': {'entries': {}}, 'Debian': {'entries': {
-            '/usr/libexec/sendmail/sendmail': 'root smmsp 2755',
-            '/usr/libexec/sendmail/mailstats': 'root smmsp 2755',
-        }}},
+        'expected': {'default': {'entries': {}}, 'Debian': {'entries': dict(DEBIAN['pinned'])}},
         'override': {'entries': _key('entries', 'path: "owner group mode" (paths absent from the host are skipped)')},
         'fix': 'For each binary: dpkg-statoverride --remove <path>, then dpkg-statoverride --update --add root smmsp 2755 <path>.',
         'fix_data': [{'kind': 'statoverride', 'entries': '{entries}'}],
@@ -772,9 +768,9 @@ CONTROLS = (
         'evaluator': 'help_file',
         'params': {'option': 'HelpFile', 'config': 'mta'},
         'needs': ['mta'],
-        'expected': {'default': {'path': '/etc/mail/helpfile.empty'}},
+        'expected': {'default': {'path': EMPTY_HELP_FILE}},
         'override': {'path': _key('str', 'the empty help file the fix creates (root:root 0644) and names in HelpFile')},
-        'fix': "Create an empty file (/etc/mail/helpfile.empty, root:root 0644), set define(`HELP_FILE', ...) to it in "
+        'fix': "Create an empty file (" + EMPTY_HELP_FILE + ", root:root 0644), set define(`HELP_FILE', ...) to it in "
                'sendmail.mc and rebuild sendmail.cf. The packaged help file stays as it is (a package upgrade would '
                'bring an emptied one back).',
         'fix_data': [{'kind': 'empty_file', 'path': '{path}'},

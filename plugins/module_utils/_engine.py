@@ -38,8 +38,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, ask_binary, lstat_entry, read_os, stale_maps
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import places
 
-SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin', '/usr/libexec/sendmail']
+SENDMAIL_DIRS = list(places('program_dirs'))
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
 SAFETY_GROUPS = ('config_dirs', 'cf_mta', 'cf_msp', 'mc', 'aliases')
 # What a run was asked to do: a run killed part-way is completed by a run asked the same, else rolled back first.

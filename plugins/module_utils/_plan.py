@@ -50,6 +50,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import FOLLOWED_GROUPS, account_tokens, layout
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import DERIVE as TLS_DERIVE
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import ALIASES, CONFIGS
 
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
 APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride',
@@ -497,7 +498,7 @@ def alias_steps(control_ids: list, expected_by_id: dict, state: dict) -> list:
                                                  disabled=[entry['name'] for entry in hits]))
             elif action['kind'] == 'alias_add':
                 if not sources:
-                    found.append(refuse(control_id, '/etc/aliases', 'there is no alias file to add %s to' % ', '.join(expected['names'])))
+                    found.append(refuse(control_id, ALIASES, 'there is no alias file to add %s to' % ', '.join(expected['names'])))
                     continue
                 path, source = sources[0]
                 present = {entry['name'].lower() for _p, other in sources for entry in _aliases.entries(texts[_p])}
@@ -828,7 +829,7 @@ def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
             found.append(refuse(control_id, path, '%s belongs to %s: not given to root here; move what runs from it to a '
                                 'root-owned directory' % (judged['path'], judged['owner'])))
             continue
-        home = os.path.dirname((view.state.get('configs', {}).get('mta') or {}).get('path') or '/etc/mail/sendmail.cf')
+        home = os.path.dirname((view.state.get('configs', {}).get('mta') or {}).get('path') or CONFIGS['mta'])
         if action.get('outside_config_dir') == 'refuse' and not judged['path'].startswith(home.rstrip('/') + '/'):
             found.append(refuse(control_id, path, '%s is outside %s and may serve other programs too: %s; not changed here, '
                                 'fix it by hand' % (judged['path'], home, '; '.join(problems))))

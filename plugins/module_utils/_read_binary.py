@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import re
 
-DEFAULT_BINARY = '/usr/sbin/sendmail'
-MAILER_CONF = '/etc/mail/mailer.conf'
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import MAILER_CONF, places
+
 # Arguments that print version, compile-time defines and file paths; -bt with
 # an empty stdin reads the config and exits without touching mail.
 D0_ARGS = ('-d0.10', '-bt')
@@ -119,9 +119,9 @@ def resolve_binary(path: str, mailer_conf: str = MAILER_CONF) -> dict:
 
 # Where sendmail's program may be when the one asked for is absent or is another MTA's, in the order
 # tried after it (see _read_host.SENDMAIL_PROGRAMS for the known places and _read_state.locate for the search).
-ALTERNATIVE_LINKS = ('/etc/alternatives/mta',)
+ALTERNATIVE_LINKS = places('alternatives')
 # dpkg's list of the files of the package that ships the program (Debian, Ubuntu).
-PACKAGE_LISTS = ('/var/lib/dpkg/info/sendmail-bin.list',)
+PACKAGE_LISTS = places('program_lists')
 PROGRAM_NAMES = ('sendmail', 'sendmail.sendmail')
 _DELETED = ' (deleted)'
 

@@ -14,17 +14,14 @@ import os
 import pwd
 import stat
 
-STATOVERRIDE = '/var/lib/dpkg/statoverride'
-DPKG_LISTS = ('/var/lib/dpkg/info/sendmail*.list', '/var/lib/dpkg/info/sensible-mda.list', '/var/lib/dpkg/info/rmail.list')
-# Where the sendmail program itself is installed: Debian (sm.bin, libexec), Red Hat (sendmail.sendmail), FreeBSD, old links.
-SENDMAIL_PROGRAMS = ('/usr/sbin/sendmail', '/usr/sbin/sendmail.sendmail', '/usr/lib/sendmail', '/usr/libexec/sendmail/sendmail',
-                     '/usr/lib/sm.bin/sendmail')
-# Where sendmail's programs live on the families that do not ship dpkg lists.
-KNOWN_PATHS = SENDMAIL_PROGRAMS + (
-    '/usr/libexec/sendmail/mailstats', '/usr/lib/sm.bin/mailstats', '/usr/sbin/mailstats',
-    '/usr/bin/mailstats', '/usr/sbin/makemap', '/usr/sbin/smrsh', '/usr/sbin/sensible-mda', '/usr/sbin/editmap',
-    '/usr/bin/mailq.sendmail', '/usr/bin/newaliases.sendmail', '/usr/bin/hoststat', '/usr/bin/purgestat',
-)
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEBIAN, places, services
+
+STATOVERRIDE = DEBIAN['statoverride']
+DPKG_LISTS = DEBIAN['package_lists']
+# Where the sendmail program itself is installed, on every family (see _platform).
+SENDMAIL_PROGRAMS = places('programs')
+# Where sendmail's programs live, for the families that do not ship package lists.
+KNOWN_PATHS = SENDMAIL_PROGRAMS + places('tools')
 
 
 def user_name(uid: int) -> str:
@@ -191,8 +188,8 @@ def daemon_processes(proc: str = '/proc') -> list:
     return found
 
 
-# Where the MTA daemon writes its pid (Debian, then Red Hat and upstream), for a host whose sendmail cannot say.
-PID_FILES = ('/run/sendmail/mta/sendmail.pid', '/var/run/sendmail/mta/sendmail.pid', '/run/sendmail.pid', '/var/run/sendmail.pid')
+# Where the MTA daemon writes its pid on each family, for a host whose sendmail cannot say.
+PID_FILES = places('pid_files')
 
 
 def pid_file_daemons(pid_files=PID_FILES, proc: str = '/proc') -> list:
@@ -228,10 +225,7 @@ def mta_running(pid_file: str | None, proc: str = '/proc') -> bool:
 
 
 # Where the service manager of each platform keeps the MTA's unit or script.
-SERVICE_FILES = {
-    'sendmail': ('/etc/systemd/system/sendmail.service', '/usr/lib/systemd/system/sendmail.service',
-                 '/lib/systemd/system/sendmail.service', '/etc/init.d/sendmail', '/etc/rc.d/sendmail'),
-}
+SERVICE_FILES = services()
 
 
 def service_name(exists=os.path.exists) -> str | None:

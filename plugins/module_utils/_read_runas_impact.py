@@ -33,6 +33,7 @@ import stat
 from ansible_collections.mailsec.sendmail.plugins.module_utils._aliases import entries as alias_entries, split_targets, target_kind
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_cf import run_as_parts
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import DEFAULT_FORWARD_PATH
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_SASLDB, SASL_CONFIG_DIRS, handover
 
 # Nested :include: lists followed at most this deep (sendmail stops at MAXRCRSN, 10).
 MAX_DEPTH = 10
@@ -44,7 +45,7 @@ MAX_READ = 1 << 20
 ABSENT = (errno.ENOENT, errno.ENOTDIR)
 # Local delivery agents that hand the message on: the agents they run, in the order they look for them
 # (Debian's sensible-mda runs the first of its links in smrsh's directory).
-HANDOVER = {'sensible-mda': tuple('/etc/mail/smrsh/' + agent for agent in ('procmail', 'maildrop', 'deliver', 'mail.local'))}
+HANDOVER = handover()
 
 
 def identity(name: str, uid: int, gid: int) -> dict:
@@ -332,10 +333,7 @@ class Scan:
 
 
 # Where Cyrus SASL looks for an application's configuration (sendmail's is Sendmail.conf), in its order.
-SASL_CONFIG_DIRS = ('/etc/sasl2', '/etc/sasl', '/usr/lib/sasl2', '/usr/lib64/sasl2', '/usr/lib/x86_64-linux-gnu/sasl2',
-                    '/usr/lib/aarch64-linux-gnu/sasl2')
 # Cyrus SASL's own default for the sasldb plugin.
-DEFAULT_SASLDB = '/etc/sasldb2'
 # The certificates STARTTLS reads (the keys are SM-TLS-01's, which hands them to the RunAsUser).
 TLS_FILES = ('ServerCertFile', 'ClientCertFile', 'CACertFile')
 

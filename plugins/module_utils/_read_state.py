@@ -36,15 +36,15 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, SYSLOG_CONFIGS, forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import CONFIGS, OS_RELEASE, SYSLOG_CONFIGS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_smtp import probe as smtp_probe
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import not_after, pem_certificates
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import (
     MAX_DEPTH, MAX_READ as FORWARD_BYTES, expand_forward_path, identity, list_lines, scan, users_of_host,
 )
 
-DEFAULT_CONFIGS = {'mta': '/etc/mail/sendmail.cf', 'msp': '/etc/mail/submit.cf'}
-OS_RELEASE = '/etc/os-release'
+DEFAULT_CONFIGS = CONFIGS
 # Subdirectories a queue may split its files into (QUEUE_GROUPS, "qf", "df", "xf" links or directories).
 QUEUE_SUBDIRS = ('qf', 'df', 'xf')
 _FAMILY_IDS = {

@@ -267,6 +267,7 @@ audited:
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_BINARY
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import (
     expected_values, read_host, selection_errors, sendmail_runner,
 )
@@ -300,7 +301,7 @@ def main() -> None:
             **WAIVER_OPTIONS,
             'os_family': {'type': 'str'},
             'fail_on_drift': {'type': 'bool', 'default': False},
-            'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},
+            'binary': {'type': 'path', 'default': DEFAULT_BINARY},
             'probe_kernel': {'type': 'bool', 'default': True},
         },
         supports_check_mode=True,

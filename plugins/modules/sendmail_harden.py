@@ -439,6 +439,7 @@ os_family:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_BINARY
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_journal import DIRECTORY as JOURNAL_DIRECTORY
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import Engine, EngineError, ModuleIO
@@ -454,7 +455,7 @@ def main() -> None:
             'expected': {'type': 'dict', 'default': {}},
             **WAIVER_OPTIONS,
             'os_family': {'type': 'str'},
-            'binary': {'type': 'path', 'default': '/usr/sbin/sendmail'},
+            'binary': {'type': 'path', 'default': DEFAULT_BINARY},
             'cf_source': {'type': 'str', 'choices': list(CF_SOURCES), 'default': 'auto'},
             'statoverride': {'type': 'bool', 'default': True},
             'run_as_user_force': {'type': 'bool', 'default': False},

@@ -252,7 +252,7 @@ statoverrides:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import DEFAULT_BINARY
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_BINARY
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import daemon_processes, mta_running
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import collect
 

@@ -194,8 +194,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._apply_cfbuild import BuildError, check, commit, prepare, read_pair
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, remove_define, remove_feature, set_define, set_feature
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import MC_FILES, places
 
-SENDMAIL_DIRS = ['/usr/sbin', '/usr/lib', '/usr/lib/sm.bin']
+SENDMAIL_DIRS = list(places('program_dirs'))
 
 
 def default_cf(path: str) -> str | None:
@@ -329,7 +330,7 @@ class McFile:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            'path': {'type': 'path', 'default': '/etc/mail/sendmail.mc'},
+            'path': {'type': 'path', 'default': MC_FILES['mta']},
             'defines': {'type': 'dict', 'default': {}},
             'features': {'type': 'dict', 'default': {}},
             'cf': {'type': 'path'},

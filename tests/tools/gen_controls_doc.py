@@ -6,17 +6,17 @@
     gen_controls_doc.py            rewrite docs/controls.md and, beside it, xccdf-benchmark.xml
     gen_controls_doc.py --check    exit 1 when either differs from the catalogue
 
-The catalogue is loaded by file path: it needs the standard library only, not Ansible. The Benchmark is the one
-the audit's XCCDF results carry (plugins/module_utils/_report_scap.py), imported through a temporary
-ansible_collections tree that links this repository, with the collection's version from galaxy.yml.
+The catalogue (with the platform module it reads: both need the standard library only, not Ansible) and the
+Benchmark the audit's XCCDF results carry (plugins/module_utils/_report_scap.py) are imported through a temporary
+ansible_collections tree that links this repository; the Benchmark has the collection's version from galaxy.yml.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
-import importlib.util
 import json
 import os
 import re
@@ -24,16 +24,27 @@ import sys
 import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-CATALOGUE = os.path.join(ROOT, 'plugins', 'module_utils', '_controls.py')
 OUTPUT = os.path.join(ROOT, 'docs', 'controls.md')
 
 
-def load_catalogue(path: str = CATALOGUE):
-    """The _controls module, imported from its file."""
-    spec = importlib.util.spec_from_file_location('mailsec_sendmail_controls', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@contextlib.contextmanager
+def collection_importable():
+    """This repository importable as ansible_collections.mailsec.sendmail, through a temporary tree that links it,
+    for as long as the block runs (a module already imported stays as it is)."""
+    with tempfile.TemporaryDirectory() as tree:
+        os.makedirs(os.path.join(tree, 'ansible_collections', 'mailsec'))
+        os.symlink(ROOT, os.path.join(tree, 'ansible_collections', 'mailsec', 'sendmail'))
+        sys.path.insert(0, tree)
+        try:
+            yield
+        finally:
+            sys.path.remove(tree)
+
+
+def load_catalogue():
+    """The _controls module, with the platform module it reads; neither needs Ansible."""
+    with collection_importable():
+        return importlib.import_module('ansible_collections.mailsec.sendmail.plugins.module_utils._controls')
 
 
 def _expected_lines(cat, control: dict) -> list:
@@ -150,15 +161,9 @@ def collection_version() -> str:
 
 def render_benchmark() -> str:
     """docs/xccdf-benchmark.xml: the catalogue as the XCCDF 1.2 Benchmark of the audit's results."""
-    with tempfile.TemporaryDirectory() as tree:
-        os.makedirs(os.path.join(tree, 'ansible_collections', 'mailsec'))
-        os.symlink(ROOT, os.path.join(tree, 'ansible_collections', 'mailsec', 'sendmail'))
-        sys.path.insert(0, tree)
-        try:
-            module = importlib.import_module('ansible_collections.mailsec.sendmail.plugins.module_utils._report_scap')
-            return module.benchmark_text(collection_version())
-        finally:
-            sys.path.remove(tree)
+    with collection_importable():
+        module = importlib.import_module('ansible_collections.mailsec.sendmail.plugins.module_utils._report_scap')
+        return module.benchmark_text(collection_version())
 
 
 def _stale(path: str, text: str) -> bool:
