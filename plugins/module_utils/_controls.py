@@ -200,17 +200,20 @@ CONTROLS = (
         'evaluator': 'run_as_user',
         'params': {'config': 'mta', 'queue': 'queue_mta'},
         'needs': ['mta'],
-        'expected': {'default': {'user': None, 'group': None}, 'Debian': {'user': 'smmta', 'group': 'smmsp'}},
+        'expected': {'default': {'user': None, 'group': None}, 'Debian': {'user': 'smmta', 'group': 'smmsp'},
+                     'RedHat': {'user': 'mailnull', 'group': 'mailnull'}},
         'override': {'user': _key('str', 'the wanted user, or null for any existing user but root', nullable=True),
                      'group': _key('str', 'the wanted group, or null for any', nullable=True)},
-        'fix': "Set define(`confRUN_AS_USER', `user:group') in sendmail.mc (smmta:smmsp on Debian), rebuild sendmail.cf, "
+        'fix': "Set define(`confRUN_AS_USER', `user:group') in sendmail.mc (smmta:smmsp on Debian, mailnull:mailnull on Red Hat), "
+               "rebuild sendmail.cf, "
                'give the MTA queue, the files queued in it and the statistics file to that user (SM-QUEUE-01, SM-FILE-07) and restart sendmail.',
         # A user without a group (sendmail_hardening_run_as_user: smmta) is set alone: sendmail takes the user's group.
         'fix_data': [{'kind': 'cf_option', 'config': 'mta', 'option': 'RunAsUser', 'define': 'confRUN_AS_USER',
                       'value': '{user}:{group}', 'default': '{user}'}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_WHY_ROOT, BOOK_OPTIONS], 'stig': []},
-        'package_note': 'Debian creates the smmta user for this purpose but sets no RunAsUser: its MTA runs as root.',
+        'package_note': ('Debian creates the smmta user for this purpose but sets no RunAsUser: its MTA runs as root. Red Hat '
+                         'creates mailnull (uid 47, no login, its home the MTA queue) for sendmail and sets no RunAsUser either.'),
     },
     {
         'id': 'SM-RUNAS-02',
@@ -568,7 +571,9 @@ CONTROLS = (
         'package_note': (
             'Debian ships /var/spool/mqueue as smmta:smmsp 2750: owned by the MTA user although no RunAsUser is '
             'set, and readable by the smmsp group (which the set-group-id submission program has, so any local '
-            'user running it could reach the MTA queue). The baseline wants 0700, owned by root or by RunAsUser.'),
+            'user running it could reach the MTA queue). The baseline wants 0700, owned by root or by RunAsUser. Red Hat ships '
+            'it root:mail 0700, which passes while the MTA runs as root; an update of the package gives it back to root once '
+            'RunAsUser has made it the MTA user\'s.'),
     },
     {
         'id': 'SM-QUEUE-02',
@@ -727,7 +732,8 @@ CONTROLS = (
             'DISA STIG GEN004660: the SMTP service must not have the EXPN feature active',
             'DISA STIG GEN004680: the SMTP service must not have the VRFY feature active']},
         'package_note': ('Debian sets needmailhelo,needexpnhelo,needvrfyhelo,restrictqrun,restrictexpand,nobodyreturn,'
-                         'authwarnings: VRFY and EXPN answer 250 and ETRN is accepted.'),
+                         'authwarnings: VRFY and EXPN answer 250 and ETRN is accepted. Red Hat sets authwarnings,novrfy,noexpn,'
+                         'restrictqrun.'),
     },
     {
         'id': 'SM-SMTP-02',
@@ -929,7 +935,7 @@ CONTROLS = (
                       'in_place': {'mailer': 'prog', 'paths': list(SMRSH_PROGRAMS), 'argv': 'smrsh -c $u'}}],
         'applies': {'os_family': None},
         'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
-        'package_note': "Debian's sendmail.mc has no FEATURE(`smrsh'): its prog mailer is /bin/sh.",
+        'package_note': "Debian's sendmail.mc has no FEATURE(`smrsh'): its prog mailer is /bin/sh. Red Hat's has it.",
     },
     {
         'id': 'SM-PROG-02',
@@ -950,7 +956,7 @@ CONTROLS = (
         'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_ENVIRONMENT], 'stig': []},
-        'package_note': 'Debian ships /etc/mail/smrsh as smmta:smmsp 2755: owned by the MTA user.',
+        'package_note': 'Debian ships /etc/mail/smrsh as smmta:smmsp 2755: owned by the MTA user; Red Hat ships /etc/smrsh root:root 0755.',
     },
     {
         'id': 'SM-PROG-03',
@@ -1132,7 +1138,7 @@ CONTROLS = (
         'fix_data': ({'kind': 'path_attributes', 'outside_config_dir': 'refuse'},),
         'applies': {'os_family': None},
         'references': {'book': [BOOK_STARTTLS], 'stig': []},
-        'package_note': "Debian's update_tls makes the certificates root:smmsp 0644.",
+        'package_note': "Debian's update_tls makes the certificates root:smmsp 0644; Red Hat's package makes its own at install.",
     },
     {
         'id': 'SM-TLS-03',

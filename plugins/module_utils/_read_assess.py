@@ -95,11 +95,11 @@ def expected_values(controls: list, os_family: str, overrides: dict) -> dict:
 
 
 def read_host(run, controls: list, binary: str, os_family: str | None, overrides: dict, probe_kernel: bool = True,
-              m4: str | None = None, cf_sources: bool | None = None, openssl: str | None = None) -> tuple:
+              m4: str | None = None, cf_sources: bool | None = None, openssl: str | None = None, rpm: str | None = None) -> tuple:
     """(OS family, state) of the host: everything the selected controls read, read once.
 
     The .cf files are compared with their .mc builds when ``cf_sources`` says so (None: when a
-    selected control judges that). ``openssl``: its path, None where the host has none (as ``m4``).
+    selected control judges that). ``openssl`` and ``rpm``: their paths, None where the host has none (as ``m4``).
     """
     family = os_family or read_os()['family']
     if cf_sources is None:
@@ -108,5 +108,6 @@ def read_host(run, controls: list, binary: str, os_family: str | None, overrides
                     extra_paths=statoverride_paths(controls, family, overrides) + named_file_paths(controls, family, overrides),
                     impact=impact_request(controls, family, overrides),
                     forwards=any(control['evaluator'] in FORWARD_READERS for control in controls),
-                    transit=any(control['evaluator'] in TRANSIT_READERS for control in controls), openssl=openssl)
+                    transit=any(control['evaluator'] in TRANSIT_READERS for control in controls), openssl=openssl,
+                    rpm=rpm)
     return family, state

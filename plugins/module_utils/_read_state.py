@@ -36,8 +36,9 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, parse_mc
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_privdrop import method_works, not_run, probe
-from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import SMRSH_DIRS, forward_entries
-from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import CONFIGS, OS_RELEASE, SYSLOG_CONFIGS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import forward_entries
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import CONFIGS, OS_RELEASE, SYSLOG_CONFIGS, places
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import package_verify
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_smtp import probe as smtp_probe
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import not_after, pem_certificates
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import (
@@ -298,9 +299,9 @@ def syslog_state() -> dict:
     return {'configs': configs, 'rules': rules}
 
 
-def smrsh_layout() -> dict:
-    """The layout group ``smrsh_dirs``: smrsh's directory (the first of SMRSH_DIRS there is) and those above it."""
-    found = next((path for path in SMRSH_DIRS if os.path.isdir(path) and not os.path.islink(path)), None)
+def smrsh_layout(family: str | None = None) -> dict:
+    """The layout group ``smrsh_dirs``: smrsh's directory (the first there is, the family's place first) and those above it."""
+    found = next((path for path in places('smrsh_dirs', family) if os.path.isdir(path) and not os.path.islink(path)), None)
     return {'smrsh_dirs': parent_dirs(os.path.join(found, 'x')) if found else [], 'smrsh_dir': [found] if found else []}
 
 
@@ -529,7 +530,7 @@ def empty_state(binary: dict, reason: str, os_facts: dict, located: dict | None 
             'layout': {}, 'paths': {}, 'accounts': {}, 'alias_sources': {}, 'setid_files': [], 'setid_candidates': [], 'statoverrides': [],
             'queue_files': {}, 'kernel': not_run('sendmail is not installed'), 'method_works': None, 'runas_impact': None,
             'forward_files': [], 'smrsh_entries': [], 'compiled_with': [], 'os_defines': [], 'syslog': {},
-            'transit': None}
+            'transit': None, 'package_verify': None}
 
 
 # Where sendmail is looked for when the program asked for is absent or not sendmail's (see locate).
@@ -667,7 +668,7 @@ def kernel_probe(probe_kernel: bool, probe_user: str) -> dict:
 def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, probe_user: str = 'nobody',
             os_family: str | None = None, m4: str | None = None, cf_sources: bool = False, impact: dict | None = None,
             forwards: bool = False, places: dict | None = None, transit: bool = False,
-            openssl: str | None = None) -> dict:
+            openssl: str | None = None, rpm: str | None = None) -> dict:
     """Everything the controls read, from the host; never writes, never raises for host data.
 
     ``run(argv, data=None, cwd=None) -> (rc, out, err)`` runs sendmail (and m4). With ``cf_sources``
@@ -675,7 +676,8 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     ``impact`` (``{'user': ..., 'group': ...}``, the RunAsUser to judge where none is set) the
     deliveries RunAsUser breaks are looked for. With ``forwards`` the files users have on each ForwardPath
     entry are listed. With ``transit`` the certificates' expiry is read and the daemons are asked over the wire what
-    they offer, and ``openssl`` (its path, None when absent) is kept for the self-signed pair a fix may make.
+    they offer, and ``openssl`` (its path, None when absent) is kept for the self-signed pair a fix may make. ``rpm``
+    (its path, None when absent) verifies the package's files where the family's package manager is rpm.
     sendmail is looked for beyond ``binary_path`` in ``places`` (see locate); ``locate`` in the state says where it
     was found, or what shows it on a host where no program of it answers.
     """
@@ -694,7 +696,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     groups = layout(configs, binary['resolved'], mc_files)
     aliases = {path: alias_source(path) for path in groups['aliases']}
     groups.update(alias_layout(aliases))
-    groups.update(smrsh_layout())
+    groups.update(smrsh_layout(os_facts['family']))
     syslog = syslog_state()
     groups['mail_logs'] = sorted({rule['file'] for rule in syslog['rules']})
     entries = {path: lstat_entry(path, follow) for path, follow in layout_paths(groups)}
@@ -715,6 +717,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
         'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'], 'syslog': syslog,
         'transit': transit_state(configs, d0['pid_file'], openssl) if transit else None,
+        'package_verify': package_verify(run, os_facts['family'], rpm),
     }
 
 

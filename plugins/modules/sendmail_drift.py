@@ -248,6 +248,47 @@ os_family:
   returned: always
   type: str
   sample: Debian
+package:
+  description:
+    - What the package manager says of sendmail's files, where the OS family's package records their owners and
+      modes (C(rpm -V sendmail) on the Red Hat family), each difference judged against the controls that read the
+      file; null where the family's package keeps none (on Debian, SM-STATOVR-01 judges dpkg's statoverrides).
+  returned: always
+  type: dict
+  contains:
+    manager:
+      description: The package manager asked.
+      type: str
+      sample: rpm
+    package:
+      description: The package verified.
+      type: str
+      sample: sendmail
+    error:
+      description: Why the package could not be verified (no C(rpm), the package not installed); null when it was.
+      type: str
+    entries:
+      description:
+        - Each file that differs from the package, with C(flags) as C(rpm -V) prints them, C(changed) (their words),
+          C(config), C(missing), and C(kind) - V(intended) (an owner, group or mode a passing control sets, named in
+          C(controls)), V(configuration) (a configuration file's content), V(timestamp) or V(unexplained) (nothing in
+          the baseline asks for it; C(why) says what differs).
+      type: list
+      elements: dict
+      sample: [{path: /var/spool/mqueue, flags: .....U..., changed: [owner], config: false, missing: false, kind: intended,
+                controls: [SM-QUEUE-01], why: the owner SM-QUEUE-01 sets}]
+    update_undoes:
+      description:
+        - The controls whose changes an update or reinstall of the package (or C(rpm --setperms) and C(rpm --setugids))
+          puts back to the package's owners and modes; they fail again after it.
+      type: list
+      elements: str
+      sample: [SM-QUEUE-01, SM-SMTP-03]
+    unexplained:
+      description: The paths of the entries of kind V(unexplained).
+      type: list
+      elements: str
+      sample: []
 audited:
   description:
     - When the audit of the host began and ended (UTC), for the reports that name them (XCCDF, OSCAL).
@@ -268,6 +309,7 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_BINARY
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import (
     expected_values, read_host, selection_errors, sendmail_runner,
 )
@@ -314,11 +356,13 @@ def main() -> None:
     controls = select(params['include'], params['exclude'])
 
     family, state = read_host(sendmail_runner(module), controls, params['binary'], params['os_family'],
-                              params['expected'], probe_kernel=params['probe_kernel'], m4=module.get_bin_path('m4'))
+                              params['expected'], probe_kernel=params['probe_kernel'], m4=module.get_bin_path('m4'),
+                              rpm=module.get_bin_path('rpm'))
     expected = expected_values(controls, family, params['expected'])
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
     result = dict(summarize(findings, state), changed=False, findings=findings, os_family=family,
-                  sendmail=sendmail_facts(state), excluded=left_out(controls), audited={'start': started, 'end': utc_now()})
+                  sendmail=sendmail_facts(state), excluded=left_out(controls), audited={'start': started, 'end': utc_now()},
+                  package=package_drift(state.get('package_verify'), findings, state))
     if params['fail_on_drift'] and result['drift']:
         failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
         module.fail_json(msg='sendmail drifts from the baseline in %d control%s (%s): fix or waive %s.'

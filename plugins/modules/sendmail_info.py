@@ -108,6 +108,35 @@ binary:
       description: Whether that file exists.
       type: bool
       sample: true
+alternatives:
+  description:
+    - Where the program asked passes through a link the alternatives system manages (the C(mta) alternative of the Red Hat
+      family), that link and the program it selects; null otherwise.
+  returned: always
+  type: dict
+  contains:
+    link:
+      description: The alternatives link met on the way.
+      type: str
+      sample: /etc/alternatives/mta
+    target:
+      description: What the alternative selects.
+      type: str
+      sample: /usr/sbin/sendmail.sendmail
+os_family:
+  description: The OS family of the host, as C(ansible_facts['os_family']) names it, read from C(/etc/os-release).
+  returned: always
+  type: str
+  sample: RedHat
+package:
+  description:
+    - What the package manager says of sendmail's files, where the OS family's package records their owners and modes
+      (C(rpm -V sendmail) on the Red Hat family); null elsewhere. See M(mailsec.sendmail.sendmail_drift) for the same,
+      judged against the controls.
+  returned: always
+  type: dict
+  sample: {manager: rpm, package: sendmail, error: null, entries: [{path: /var/spool/mqueue, flags: .....U..., changed: [owner],
+           config: false, missing: false}]}
 version:
   description: sendmail's version; null when not installed.
   returned: always
@@ -253,8 +282,18 @@ statoverrides:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_assess import sendmail_runner
 from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEFAULT_BINARY
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_binary import ALTERNATIVE_LINKS
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import daemon_processes, mta_running
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import collect
+
+
+def alternatives_of(binary: dict) -> dict | None:
+    """The alternatives link on the program's way and what it selects (the next step of the chain), or None."""
+    chain = binary.get('chain') or []
+    for index, path in enumerate(chain):
+        if path in ALTERNATIVE_LINKS:
+            return {'link': path, 'target': chain[index + 1] if index + 1 < len(chain) else binary.get('resolved')}
+    return None
 
 
 def info_of(state: dict) -> dict:
@@ -273,6 +312,8 @@ def info_of(state: dict) -> dict:
                           for role in ('mta', 'msp') if installed and configs[role]['error']],
         'daemon': {'running': mta_running(state['pid_file']), 'processes': daemon_processes()},
         'setid_files': state['setid_files'], 'statoverrides': state['statoverrides'],
+        'alternatives': alternatives_of(state['binary']), 'os_family': (state.get('os') or {}).get('family'),
+        'package': state.get('package_verify'),
     }
     if not installed:
         result['reason'] = state['reason']
@@ -289,7 +330,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     state = collect(sendmail_runner(module), module.params['binary'], probe_kernel=module.params['probe_kernel'],
-                    probe_user=module.params['probe_user'])
+                    probe_user=module.params['probe_user'], rpm=module.get_bin_path('rpm'))
     result = info_of(state)
     for error in result['config_errors']:
         module.warn('Could not read the %s configuration %s: %s.' % (error['role'].upper(), error['path'], error['error']))

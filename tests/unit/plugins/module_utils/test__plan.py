@@ -102,7 +102,7 @@ def test_an_option_already_set_gives_no_step():
 
 
 def test_a_run_as_user_without_value_is_a_manual_step():
-    steps, notes = option_steps(['SM-RUNAS-01'], expected_all('RedHat'), stock_state())
+    steps, notes = option_steps(['SM-RUNAS-01'], expected_all('FreeBSD'), stock_state())
     assert steps == []
     assert [(n['id'], n['kind'], n['why']) for n in notes] == [
         ('SM-RUNAS-01', 'manual', 'no value to set for RunAsUser in /etc/mail/sendmail.cf: give it in expected.SM-RUNAS-01')]

@@ -1,0 +1,58 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the mailsec.sendmail collection: not for use by other collections,
+# its interface may change without notice.
+"""What the package manager says of sendmail's files: ``rpm -V``, on the families whose package records owners and modes
+in the rpm database (see _platform).
+
+``rpm -V PACKAGE`` prints one line per file that differs from the database: nine columns of flags (``S`` size, ``M``
+mode, ``5`` digest, ``D`` device, ``L`` link, ``U`` owner, ``G`` group, ``T`` mtime, ``P`` capabilities; ``.`` same,
+``?`` could not be read), the file's attribute (``c`` configuration, ``d`` documentation, ``g`` ghost, ...) and its
+path; ``missing`` in place of the flags for a file that is gone. It exits 1 when a file differs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import platform
+
+FLAG_WORDS = (('S', 'size'), ('M', 'mode'), ('5', 'digest'), ('D', 'device'), ('L', 'link'), ('U', 'owner'),
+              ('G', 'group'), ('T', 'mtime'), ('P', 'capabilities'))
+# What the hardening may change on purpose, and what only an edit or a replaced file changes.
+ATTRIBUTES = ('mode', 'owner', 'group')
+_LINE = re.compile(r'^(?P<flags>[SM5DLUGTP.?]{8,9}|missing)\s+(?P<attr>[cdglr]\s+)?(?P<path>/.*)$')
+
+
+def parse_rpm_verify(text: str) -> list:
+    """The files ``rpm -V`` names: ``{'path', 'flags', 'config', 'missing', 'changed'}`` each, ``changed`` the words
+    of the flags that differ (``?``, unreadable, counts as different)."""
+    entries = []
+    for line in text.splitlines():
+        match = _LINE.match(line.rstrip())
+        if not match:
+            continue
+        flags = match.group('flags')
+        missing = flags == 'missing'
+        changed = [] if missing else [word for (letter, word), seen in zip(FLAG_WORDS, flags) if seen in (letter, '?')]
+        entries.append({'path': match.group('path'), 'flags': flags, 'config': (match.group('attr') or '').strip() == 'c',
+                        'missing': missing, 'changed': changed})
+    return entries
+
+
+def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
+    """``{'manager', 'package', 'error', 'entries'}`` of the family's package, read with its package manager; None
+    where the family's package keeps no owners and modes to compare with (dpkg: see the statoverride control)."""
+    facts = platform(family)
+    if facts['package_manager'] != 'rpm':
+        return None
+    found = {'manager': 'rpm', 'package': facts['package'], 'error': None, 'entries': []}
+    if not rpm:
+        return dict(found, error='rpm is not installed')
+    rc, out, err = run([rpm, '-V', facts['package']])
+    entries = parse_rpm_verify(out)
+    if rc not in (0, 1) or (rc == 1 and not entries):
+        return dict(found, error=(err or out).strip() or 'rpm -V exited %d' % rc)
+    return dict(found, entries=entries)

@@ -1,0 +1,80 @@
+# Copyright (c) mailsec.sendmail developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""rpm -V read and judged: the baseline's changes named by their control, the rest reported as unexplained."""
+
+from __future__ import annotations
+
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import package_verify, parse_rpm_verify
+
+# rpm -V sendmail on a hardened EL9 host, with a binary replaced and a file removed by hand.
+VERIFY = """\
+.....U...    /var/spool/mqueue
+.M.......  c /etc/mail/helpfile
+S.5....T.  c /etc/mail/sendmail.cf
+S.5....T.    /usr/sbin/makemap
+missing      /usr/bin/hoststat
+.......T.  c /etc/mail/local-host-names
+.M.......    /etc/smrsh
+"""
+
+
+def test_parse_rpm_verify():
+    entries = parse_rpm_verify(VERIFY + 'some warning rpm printed\n')
+    assert [entry['path'] for entry in entries] == ['/var/spool/mqueue', '/etc/mail/helpfile', '/etc/mail/sendmail.cf',
+                                                    '/usr/sbin/makemap', '/usr/bin/hoststat', '/etc/mail/local-host-names',
+                                                    '/etc/smrsh']
+    assert entries[0] == {'path': '/var/spool/mqueue', 'flags': '.....U...', 'config': False, 'missing': False, 'changed': ['owner']}
+    assert entries[2]['changed'] == ['size', 'digest', 'mtime'] and entries[2]['config']
+    assert entries[4]['missing'] and entries[4]['changed'] == []
+
+
+def test_an_unreadable_attribute_counts_as_changed():
+    assert parse_rpm_verify('..?......    /etc/mail/access\n')[0]['changed'] == ['digest']
+
+
+def _state():
+    return {'layout': {'queue_mta': ['/var/spool/mqueue'], 'smrsh_dirs': ['/', '/etc', '/etc/smrsh'],
+                       'cf_mta': ['/etc/mail/sendmail.cf']}}
+
+
+def test_package_drift_names_the_controls_and_what_nothing_explains():
+    verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'entries': parse_rpm_verify(VERIFY)}
+    findings = [{'id': 'SM-QUEUE-01', 'status': 'pass'}, {'id': 'SM-PROG-02', 'status': 'fail'},
+                {'id': 'SM-FILE-02', 'status': 'pass'}]
+    judged = package_drift(verify, findings, _state())
+    kinds = {entry['path']: (entry['kind'], entry['controls']) for entry in judged['entries']}
+    assert kinds == {
+        '/var/spool/mqueue': ('intended', ['SM-QUEUE-01']),
+        # a mode no passing control asks for: the helpfile is read by none of those selected
+        '/etc/mail/helpfile': ('unexplained', []),
+        '/etc/mail/sendmail.cf': ('configuration', []),
+        '/usr/sbin/makemap': ('unexplained', []),
+        '/usr/bin/hoststat': ('unexplained', []),
+        '/etc/mail/local-host-names': ('timestamp', []),
+        # SM-PROG-02 reads it but fails: the mode is not the baseline's either
+        '/etc/smrsh': ('unexplained', ['SM-PROG-02']),
+    }
+    assert judged['update_undoes'] == ['SM-QUEUE-01']
+    assert judged['unexplained'] == ['/etc/mail/helpfile', '/usr/sbin/makemap', '/usr/bin/hoststat', '/etc/smrsh']
+    assert 'no passing control asks for it (SM-PROG-02 read it)' in judged['entries'][-1]['why']
+
+
+def test_no_verify_where_the_package_keeps_no_modes():
+    assert package_drift(None, [], {}) is None
+    assert package_verify(None, 'Debian', '/usr/bin/rpm') is None
+
+
+def test_package_verify_runs_rpm_on_red_hat():
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        return 1, '.....U...    /var/spool/mqueue\n', ''
+    found = package_verify(run, 'RedHat', '/usr/bin/rpm')
+    assert calls == [['/usr/bin/rpm', '-V', 'sendmail']]
+    assert found['error'] is None and found['entries'][0]['changed'] == ['owner']
+    assert package_verify(run, 'RedHat', None)['error'] == 'rpm is not installed'
+    assert package_verify(lambda argv: (1, '', 'package sendmail is not installed\n'), 'RedHat', '/usr/bin/rpm')['error'] == \
+        'package sendmail is not installed'
