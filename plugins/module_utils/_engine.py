@@ -38,7 +38,8 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan_listen import built_problems, loopback_value
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_mc import McError, daemon_values, remove_feature, set_daemons, set_define, set_feature
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import account, ask_binary, lstat_entry, read_os, stale_maps
-from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import places
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import places, platform
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import update_undoes
 
 SENDMAIL_DIRS = list(places('program_dirs'))
 # Layout groups sendmail's file-safety checks read when it validates a .cf.
@@ -168,7 +169,8 @@ class Engine:
         """The host's state; after the first read, the kernel probe's answer is carried over."""
         m4 = self.io.bin('m4')
         state = read_host(self.io.run, self.controls, self.params['binary'], self.family, self.params['expected'],
-                          probe_kernel=first is None, m4=m4, cf_sources=True, openssl=self.io.bin('openssl'))[1]
+                          probe_kernel=first is None, m4=m4, cf_sources=True, openssl=self.io.bin('openssl'),
+                          rpm=self.io.bin('rpm'))[1]
         if first is not None:
             state['kernel'], state['method_works'] = first['kernel'], first['method_works']
         # What the plan needs of the host besides sendmail's own: read here, so that judging and planning read nothing.
@@ -553,6 +555,7 @@ class Engine:
                   'running': running, 'restart_owed': owed}
         result = {'changed': False, 'changed_controls': [], 'plan': [], 'not_done': [], 'results': [], 'manual': [],
                   'refused': [], 'notes': [], 'runas_breaks': [], 'restart_needed': False, 'cf_changed': [], 'cf_source': {}, 'os_family': self.family,
+                  'update_hook': platform(self.family)['update_hook'],
                   'daemon': daemon, 'journal': {'path': os.path.join(params['journal_dir'], journals.NAME),
                                                 'restart_mark': os.path.join(params['journal_dir'], journals.RESTART_MARK)}}
         if recovered:
@@ -581,8 +584,11 @@ class Engine:
             done = [dict(item, changed=True) for item in applied]
         else:
             done, failures = self._apply_journaled(plan, applied, sendmail, recovered, result, findings)
-            after = self.judge(self.read(state) if any(item['changed'] for item in done) else state, expected)
+            state = self.read(state) if any(item['changed'] for item in done) else state
+            after = self.judge(state, expected)
         report = self.report(result, findings, plan, done, after)
+        # What an update of the package would give back (rpm families): read after the run, or planned in check mode.
+        report['package_updates'] = update_undoes(state.get('package_verify'), after or findings, state, done)
         if self.backups:
             report['backup_files'] = self.backups
         if not self.io.check_mode and params['restart']:

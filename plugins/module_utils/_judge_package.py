@@ -74,3 +74,29 @@ def package_drift(verify: dict | None, findings: list, state: dict) -> dict | No
     undoes = sorted({control_id for entry in entries if entry['kind'] == 'intended' for control_id in entry['controls']})
     return dict(verify, entries=entries, update_undoes=undoes,
                 unexplained=[entry['path'] for entry in entries if entry['kind'] == 'unexplained'])
+
+
+def update_undoes(verify: dict | None, findings: list, state: dict, steps: list = ()) -> dict | None:
+    """What an update or reinstall of the package puts back: ``undoes``, each path of the package a control has given
+    other attributes than the package's (``id``, ``path``, and the ``owner``, ``group`` and ``mode`` the baseline
+    left there, to put back after it), from rpm -V as judged, and from the path ``steps`` a run changes (in check mode,
+    would change) on the package's files; ``unexplained`` as in package_drift. None where the package keeps no modes."""
+    if verify is None:
+        return None
+    judged = package_drift(verify, findings, state)
+    items = {}
+    for entry in judged['entries']:
+        if entry['kind'] != 'intended':
+            continue
+        now = (state.get('paths') or {}).get(entry['path']) or {}
+        for control_id in entry['controls']:
+            items[(control_id, entry['path'])] = {'id': control_id, 'path': entry['path'], 'owner': now.get('owner'),
+                                                  'group': now.get('group'), 'mode': now.get('mode')}
+    files = set(verify.get('files') or [])
+    for step in steps:
+        if step.get('kind') == 'path' and step.get('changed') and step.get('target') in files and step.get('after'):
+            after = step['after']
+            items[(step['id'], step['target'])] = {'id': step['id'], 'path': step['target'], 'owner': after.get('owner'),
+                                                   'group': after.get('group'), 'mode': after.get('mode')}
+    return {'manager': verify['manager'], 'package': verify['package'], 'error': verify['error'],
+            'undoes': [items[key] for key in sorted(items)], 'unexplained': judged['unexplained']}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 # A family whose sendmail no package manager records (a base system, a build from source).
 NO_PACKAGE = {'package_manager': None, 'package': None, 'statoverride': None, 'package_lists': (), 'program_lists': (),
-              'pinned': {}}
+              'pinned': {}, 'update_hook': None}
 
 DEBIAN = {
     # The program itself (sendmail-bin: /usr/sbin/sendmail and /usr/lib/sendmail link to /usr/lib/sm.bin, moved
@@ -49,6 +49,11 @@ DEBIAN = {
     'program_lists': ('/var/lib/dpkg/info/sendmail-bin.list',),
     # What the package pins with dpkg-statoverride at install (sendmail-bin's postinst).
     'pinned': {'/usr/libexec/sendmail/sendmail': 'root smmsp 2755', '/usr/libexec/sendmail/mailstats': 'root smmsp 2755'},
+    # Every configure of sendmail-bin and every sendmailconfig run update_sendmail, whose update_sys and update_smrsh
+    # give these directories back to smmta:smmsp without asking dpkg-statoverride (by the control that judges each).
+    'update_hook': {'kind': 'update_sendmail', 'script': '/usr/share/sendmail/update_sendmail',
+                    'distrib': '/usr/share/sendmail/update_sendmail.distrib',
+                    'resets': {'SM-FILE-01': '/etc/mail', 'SM-PROG-02': '/etc/mail/smrsh', 'SM-QUEUE-01': '/var/spool/mqueue'}},
 }
 
 RED_HAT = {
@@ -73,6 +78,12 @@ RED_HAT = {
     'package_lists': (),
     'program_lists': (),
     'pinned': {},
+    # An update or reinstall gives every file its packaged owner and mode back (the package's files: rpm -ql). DNF's
+    # post-transaction-actions plugin runs a command after each transaction that installs a package it names.
+    'update_hook': {'kind': 'dnf_action', 'plugin': 'python3-dnf-plugin-post-transaction-actions',
+                    'actions_dir': '/etc/dnf/plugins/post-transaction-actions.d',
+                    'action': '/etc/dnf/plugins/post-transaction-actions.d/mailsec-sendmail.action',
+                    'script': '/usr/local/sbin/mailsec-sendmail-keep', 'resets': {}},
 }
 
 FREEBSD = {

@@ -43,16 +43,18 @@ def parse_rpm_verify(text: str) -> list:
 
 
 def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
-    """``{'manager', 'package', 'error', 'entries'}`` of the family's package, read with its package manager; None
-    where the family's package keeps no owners and modes to compare with (dpkg: see the statoverride control)."""
+    """``{'manager', 'package', 'error', 'entries', 'files'}`` of the family's package, read with its package manager
+    (``files``: every path the package installs); None where the family's package keeps no owners and modes to compare
+    with (dpkg: see the statoverride control)."""
     facts = platform(family)
     if facts['package_manager'] != 'rpm':
         return None
-    found = {'manager': 'rpm', 'package': facts['package'], 'error': None, 'entries': []}
+    found = {'manager': 'rpm', 'package': facts['package'], 'error': None, 'entries': [], 'files': []}
     if not rpm:
         return dict(found, error='rpm is not installed')
     rc, out, err = run([rpm, '-V', facts['package']])
     entries = parse_rpm_verify(out)
     if rc not in (0, 1) or (rc == 1 and not entries):
         return dict(found, error=(err or out).strip() or 'rpm -V exited %d' % rc)
-    return dict(found, entries=entries)
+    rc, out, err = run([rpm, '-ql', facts['package']])
+    return dict(found, entries=entries, files=[line for line in out.splitlines() if line.startswith('/')] if rc == 0 else [])

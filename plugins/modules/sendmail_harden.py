@@ -436,6 +436,48 @@ os_family:
   returned: always
   type: str
   sample: Debian
+update_hook:
+  description:
+    - How the OS family's package updates undo the hardening, and where the role's hook against it goes; null where
+      the collection knows none. C(kind) V(update_sendmail) (Debian's script, C(script), diverted to C(distrib), and
+      C(resets), control id to the directory it gives back to smmta) or V(dnf_action) (the Red Hat family, where DNF's
+      C(plugin) runs the C(action) file's command, the C(script), after a transaction that installs sendmail).
+  returned: always
+  type: dict
+  sample: {kind: dnf_action, plugin: python3-dnf-plugin-post-transaction-actions, actions_dir: /etc/dnf/plugins/post-transaction-actions.d,
+           action: /etc/dnf/plugins/post-transaction-actions.d/mailsec-sendmail.action, script: /usr/local/sbin/mailsec-sendmail-keep,
+           resets: {}}
+package_updates:
+  description:
+    - Where the OS family's package records the owners and modes of its files (C(rpm) on the Red Hat family), what an
+      update or reinstall of the package would put back to the package's values, undoing the hardening there; null
+      on other families (on Debian the role reads what C(update_sendmail) resets) and where sendmail is not installed.
+  returned: when sendmail is installed
+  type: dict
+  contains:
+    manager:
+      description: The package manager.
+      type: str
+      sample: rpm
+    package:
+      description: The package.
+      type: str
+      sample: sendmail
+    error:
+      description: Why the package could not be read; null when it was.
+      type: str
+    undoes:
+      description:
+        - Each file of the package whose owner, group or mode a control sets, with C(id), C(path) and the C(owner),
+          C(group) and C(mode) the hardening leaves there (in check mode, would leave).
+      type: list
+      elements: dict
+      sample: [{id: SM-QUEUE-01, path: /var/spool/mqueue, owner: mailnull, group: mail, mode: "0700"}]
+    unexplained:
+      description: The package's files that differ from it in a way no passing control asks for (see M(mailsec.sendmail.sendmail_drift)).
+      type: list
+      elements: str
+      sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -15,6 +15,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
     AUDIT_ONLY_FAMILIES, BY_ID, FAMILIES, SEVERITIES, SMRSH_DIRS, STATUSES,
 )
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import WAIVER_OPTIONS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEBIAN
 from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import CF_SOURCES
 from ansible_collections.mailsec.sendmail.plugins.modules import sendmail_drift, sendmail_harden
 
@@ -85,8 +86,11 @@ def test_one_waiver_list_serves_the_audit_and_the_hardening():
 def test_the_directories_kept_through_package_updates_are_those_of_path_controls_the_hardening_fixes():
     """The role names the directories Debian's update_sendmail resets, by control; the owners and modes it keeps come
     from the host as the hardening left it, so each control must be one the hardening fixes by owner and mode."""
-    resets = load(os.path.join(ROLE, 'vars', 'main.yml'))['__sendmail_hardening_debian_resets']
+    resets = DEBIAN['update_hook']['resets']
     assert sorted(resets) == ['SM-FILE-01', 'SM-PROG-02', 'SM-QUEUE-01']
+    role_vars = load(os.path.join(ROLE, 'vars', 'main.yml'))
+    assert 'update_hook' in role_vars['__sendmail_hardening_update_hook']
+    assert '__sendmail_hardening_update_hook.resets' in role_vars['__sendmail_hardening_debian_resets']
     for control_id in resets:
         assert BY_ID[control_id]['evaluator'] == 'path_set'
         assert [action['kind'] for action in BY_ID[control_id]['fix_data']] == ['path_attributes']

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift, update_undoes
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import package_verify, parse_rpm_verify
 
 # rpm -V sendmail on a hardened EL9 host, with a binary replaced and a file removed by hand.
@@ -71,10 +71,27 @@ def test_package_verify_runs_rpm_on_red_hat():
 
     def run(argv):
         calls.append(argv)
-        return 1, '.....U...    /var/spool/mqueue\n', ''
+        return (1, '.....U...    /var/spool/mqueue\n', '') if argv[1] == '-V' else (0, '/var/spool/mqueue\n/usr/sbin/smrsh\n', '')
     found = package_verify(run, 'RedHat', '/usr/bin/rpm')
-    assert calls == [['/usr/bin/rpm', '-V', 'sendmail']]
+    assert calls == [['/usr/bin/rpm', '-V', 'sendmail'], ['/usr/bin/rpm', '-ql', 'sendmail']]
     assert found['error'] is None and found['entries'][0]['changed'] == ['owner']
+    assert found['files'] == ['/var/spool/mqueue', '/usr/sbin/smrsh']
     assert package_verify(run, 'RedHat', None)['error'] == 'rpm is not installed'
     assert package_verify(lambda argv: (1, '', 'package sendmail is not installed\n'), 'RedHat', '/usr/bin/rpm')['error'] == \
         'package sendmail is not installed'
+
+
+def test_update_undoes_what_rpm_verify_and_the_planned_steps_show():
+    verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'files': ['/var/spool/mqueue', '/etc/smrsh', '/etc/mail/helpfile'],
+              'entries': parse_rpm_verify('.....U...    /var/spool/mqueue\n')}
+    state = dict(_state(), paths={'/var/spool/mqueue': {'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}})
+    steps = [{'id': 'SM-PROG-02', 'kind': 'path', 'target': '/etc/smrsh', 'changed': True,
+              'after': {'owner': 'root', 'group': 'root', 'mode': '0755'}},
+             {'id': 'SM-FILE-01', 'kind': 'path', 'target': '/etc/mail', 'changed': True, 'after': {'owner': 'root'}},
+             {'id': 'SM-SMTP-03', 'kind': 'cf_option', 'target': '/etc/mail/sendmail.cf', 'changed': True}]
+    found = update_undoes(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}], state, steps)
+    # /etc/mail is not the package's file here: an update does not touch it
+    assert found['undoes'] == [
+        {'id': 'SM-PROG-02', 'path': '/etc/smrsh', 'owner': 'root', 'group': 'root', 'mode': '0755'},
+        {'id': 'SM-QUEUE-01', 'path': '/var/spool/mqueue', 'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}]
+    assert update_undoes(None, [], {}) is None
