@@ -210,8 +210,18 @@ def _say_el9(root: Path) -> None:
         (root / "etc" / name).symlink_to("almalinux-release")
 
 
+# Debian's rpm keeps its database in ~/.rpmdb; RHEL's is in /var/lib/rpm, where the host's rpm is told to look.
+DBPATH = "/var/lib/rpm"
+DBPATH_MACRO = "etc/rpm/macros.dbpath"
+
+
 def _rpm_install(root: Path, rpm: Path) -> None:
-    _run(["rpm", "--root", str(root), "--force-debian", "-i", "--nodeps", str(rpm)], f"rpm -i {rpm.name}")
+    macro = root / DBPATH_MACRO
+    if not macro.is_file():
+        macro.parent.mkdir(parents=True, exist_ok=True)
+        macro.write_text(f"# RHEL's place for the RPM database (Debian's rpm would use ~/.rpmdb).\n%_dbpath {DBPATH}\n")
+    _run(["rpm", "--root", str(root), "--dbpath", DBPATH, "--force-debian", "-i", "--nodeps", str(rpm)],
+         f"rpm -i {rpm.name}")
 
 
 def _install_cf(root: Path) -> None:

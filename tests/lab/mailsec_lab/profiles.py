@@ -380,7 +380,8 @@ EL9: tuple[Change, ...] = (
            "USESETEUID, so sendmail's Linux default drops privileges with setreuid (`-d0.10` lists HASSETREUID and "
            "not USESETEUID). Left out: " + "; ".join(el9build.LEFT_OUT), lambda root: None),
     Change(f"the cf tree is the RPM sendmail-cf, installed with `rpm --root HOST -i --nodeps` (a fresh RPM "
-           f"database in /var/lib/rpm): {el9files.CF_DIR}", el9._install_cf),
+           f"database in {el9.DBPATH}, as RHEL has it: /{el9.DBPATH_MACRO} points the host's rpm there, where "
+           f"Debian's would use ~/.rpmdb): {el9files.CF_DIR}", el9._install_cf),
     Change("the RPM sendmail, packed by a spec of the lab's with the RHEL 9 package's %files (owners, modes, "
            "%dir, %config(noreplace), %ghost) and installed the same way: /usr/sbin/sendmail.sendmail root:smmsp "
            "2755; mailstats, makemap.sendmail, editmap.sendmail, praliases, smrsh in /usr/sbin and "
