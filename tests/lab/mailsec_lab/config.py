@@ -9,7 +9,7 @@ BACKENDS = ("light", "systemd")
 # "shared": the machine's network, on a loopback address of the host's own; "own": a network
 # namespace of the host's own, reached over a veth pair (see netns).
 NETWORKS = ("shared", "own")
-PROFILES = ("stock", "legacy", "handedit", "nocf", "gwpath", "setreuid", "setuid", "smtpdebug", "forwards", "tls", "tlsweak")
+PROFILES = ("stock", "legacy", "handedit", "nocf", "gwpath", "setreuid", "setuid", "smtpdebug", "forwards", "tls", "tlsweak", "el9")
 
 # One image serves both backends: systemd is there for the systemd backend, tini for the light one.
 PACKAGES = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
-from mailsec_lab import srcbuild, tls
+from mailsec_lab import el9, el9build, el9files, srcbuild, tls
 
 SENDMAIL_BIN = "usr/libexec/sendmail/sendmail"
 LEGACY_DONT_BLAME = ("GroupWritableDirPathSafe,GroupWritableAliasFile,GroupWritableForwardFileSafe,"
@@ -356,9 +356,61 @@ TLSWEAK: tuple[Change, ...] = TLS[:-1] + (
            lambda root: _include_tls_and_auth(root, weak=True)),
 )
 
+# An EL9 layout on a Debian userland: what RHEL 9's sendmail package lays out, as it lays it out.
+EL9: tuple[Change, ...] = (
+    Change(f"Debian's {', '.join(el9.DEBIAN_PACKAGES)} are purged (dpkg --purge --force-depends), with what they "
+           "leave in /etc/mail, the queues and /var/lib/sendmail, and their users smmta and smmsp; m4 and procmail "
+           "stay (RHEL's sendmail-cf needs m4, its sendmail procmail)", el9._purge_debian),
+    Change(f"the group mail is gid {el9.MAIL_GID}, as on RHEL (Debian's is 8; Debian's man, which had 12, takes the "
+           "first free id above it), and every file follows its group; the user mail stays uid 8, so the .mc's "
+           "confDEF_USER_ID 8:12 is mail:mail as on RHEL", el9._renumber_mail_group),
+    Change("the users and groups " + " and ".join(f"{name} ({uid}:{uid})" for name, uid in el9.USERS) +
+           f", home /var/spool/mqueue, shell {el9.SHELL} (/sbin links to /usr/sbin on bookworm), made before "
+           "the packages as the package's %pre makes them", el9._add_users),
+    Change(f"Debian's {' and '.join(el9.HOST_DEBS)} (rpm itself; tinycdb's library for CDB maps) and what they "
+           "need that the image lacks, fetched with apt-get on this machine and installed with dpkg",
+           el9._install_debs),
+    Change("/etc/os-release (in /usr/lib, as Debian has it) says AlmaLinux 9.5, ID_LIKE \"rhel centos fedora\", "
+           "PLATFORM_ID platform:el9, VARIANT an EL9 layout on a Debian 12 userland; /etc/almalinux-release, with "
+           "/etc/redhat-release and /etc/system-release linked to it, says AlmaLinux release 9.5: Ansible's "
+           "os_family is RedHat. /etc/debian_version stays", el9._say_el9),
+    Change(f"sendmail {srcbuild.RELEASE}'s upstream source (8.17.1.9; RHEL 9 has 8.16.1 with Red Hat's patches) is "
+           "built on this machine with the RHEL 9 spec's choices: maps NEWDB, CDB, MAP_REGEX, SOCKETMAP, LDAPMAP; "
+           "STARTTLS with TLS_EC and DANE (OpenSSL 3), SASL 2, MILTER, NETINET6, PIE and full RELRO; no "
+           "USESETEUID, so sendmail's Linux default drops privileges with setreuid (`-d0.10` lists HASSETREUID and "
+           "not USESETEUID). Left out: " + "; ".join(el9build.LEFT_OUT), lambda root: None),
+    Change(f"the cf tree is the RPM sendmail-cf, installed with `rpm --root HOST -i --nodeps` (a fresh RPM "
+           f"database in {el9.DBPATH}, as RHEL has it: /{el9.DBPATH_MACRO} points the host's rpm there, where "
+           f"Debian's would use ~/.rpmdb): {el9files.CF_DIR}", el9._install_cf),
+    Change("the RPM sendmail, packed by a spec of the lab's with the RHEL 9 package's %files (owners, modes, "
+           "%dir, %config(noreplace), %ghost) and installed the same way: /usr/sbin/sendmail.sendmail root:smmsp "
+           "2755; mailstats, makemap.sendmail, editmap.sendmail, praliases, smrsh in /usr/sbin and "
+           "rmail.sendmail in /usr/bin, 0755; mailq.sendmail, newaliases.sendmail, hoststat, purgestat and "
+           "/usr/lib/sendmail.sendmail link to ../sbin/sendmail.sendmail, /usr/bin/makemap to ../sbin/makemap; "
+           "/var/spool/mqueue root:mail 0700, /var/spool/clientmqueue smmsp:smmsp 0770, /var/log/mail/statistics "
+           "0600, /etc/smrsh; /etc/mail holds sendmail.mc (RHEL's default: DefaultUser 8:12, PrivacyOptions "
+           "authwarnings,novrfy,noexpn,restrictqrun, smrsh, procmail as local mailer, STARTTLS with the pair "
+           "below, the MTA on the loopback address only: the host's own here) and submit.mc (sendmail's, its pid "
+           "file /run/sm-client.pid), the .cf files the host's m4 builds of them, make, Makefile, helpfile and "
+           "the map sources; /etc/sysconfig/sendmail (DAEMON=yes, QUEUE=1h); the units sendmail.service and "
+           "sm-client.service in /usr/lib/systemd/system", el9._install_sendmail),
+    Change("as the package's %post: /usr/sbin/sendmail, makemap and editmap, /usr/bin/mailq, newaliases and "
+           "rmail, /usr/lib/sendmail and /etc/pam.d/smtp link through /etc/alternatives (mta, mta-makemap, ...) "
+           f"to their .sendmail files, priority {el9files.ALTERNATIVES_PRIORITY}, with RHEL's state file "
+           "/var/lib/alternatives/mta (not Debian's update-alternatives)", el9._alternatives),
+    Change(f"a self-signed STARTTLS pair as the %post makes it: /{el9.KEY} (RSA 4096) and /{el9.CERT} (SHA-256, a "
+           f"year), both root:root 0600; /{el9.CA_BUNDLE}, the bundle the .mc names, is that certificate (0644)",
+           el9._starttls_pair),
+    Change("/var/spool/clientmqueue/sm-client.st (smmsp:smmsp 0660); /etc/aliases with the usual system names "
+           "(Debian's was empty); the maps and /etc/aliases.db built by /etc/mail/make", el9._post_install),
+    Change("sendmail.service and sm-client.service are enabled; on light hosts the lab's init does what they "
+           "do. Mail is delivered by procmail to /var/mail/USER, which /var/spool/mail/USER (RHEL's spool) "
+           "reaches through Debian's link", el9._enable_units),
+)
+
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,
                    "setreuid": SETREUID, "setuid": SETUID, "smtpdebug": SMTPDEBUG, "forwards": FORWARDS, "tls": TLS,
-                   "tlsweak": TLSWEAK}
+                   "tlsweak": TLSWEAK, "el9": EL9}
 
 
 def prepare(profile: str, release: str) -> None:
@@ -366,6 +418,8 @@ def prepare(profile: str, release: str) -> None:
     which runs on the release this machine is (the build is cached; the host's setup copies it)."""
     if profile in ("tls", "tlsweak"):
         tls.prepare(release)
+    if profile == "el9":
+        el9.prepare(release)
     if profile in srcbuild.VARIANTS:  # the setreuid, setuid and smtpdebug profiles, named after their variant
         if release != srcbuild.RELEASE:
             raise SystemExit(f"the {profile} profile is for {srcbuild.RELEASE} only: its sendmail is built from "

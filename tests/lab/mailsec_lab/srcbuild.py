@@ -143,9 +143,9 @@ def _build(variant: str, tarball: Path, out: Path) -> None:
             raise SystemExit(f"sh Build failed for {variant}: see {out / 'build.log'}\n{proc.stderr[-2000:]}")
         shutil.copy2(next(Path(tmp).glob("obj.*/sendmail/sendmail")), out / "sendmail.partial")
     (out / "site.config.m4").write_text(site_config(variant))
-    d0_10 = _d0_10(out / "sendmail.partial")
-    (out / "d0.10.txt").write_text(d0_10)
-    found = os_defines(d0_10) & {"USESETEUID", "HASSETREUID"}
+    listed = d0_10(out / "sendmail.partial")
+    (out / "d0.10.txt").write_text(listed)
+    found = os_defines(listed) & {"USESETEUID", "HASSETREUID"}
     if found != VARIANTS[variant][1]:
         raise SystemExit(f"the {variant} build lists {sorted(found) or 'neither'} of USESETEUID and HASSETREUID "
                          f"in -d0.10, not {sorted(VARIANTS[variant][1]) or 'neither'}: see {out / 'd0.10.txt'}")
@@ -153,7 +153,7 @@ def _build(variant: str, tarball: Path, out: Path) -> None:
     say(f"built {out / 'sendmail'}: OS Defines list {' '.join(sorted(found)) or 'neither USESETEUID nor HASSETREUID'}")
 
 
-def _d0_10(binary: Path) -> str:
+def d0_10(binary: Path) -> str:
     """`sendmail -d0.10 -bt` here. sendmail sleeps a minute when it cannot qualify its host name,
     so it runs in namespaces of its own, with a dotted name that a private /etc/hosts resolves."""
     name = f"srcbuild.{config.DOMAIN}"
