@@ -30,7 +30,7 @@ or None).
 Path specifications (the ``expected`` value of the path controls) hold ``owner`` (allowed
 owners; ``@MTAUser`` is the user the MTA runs as (RunAsUser when set, else root);
 ``@RunAsUser`` and ``@TrustedUser`` stand for the user the MTA's sendmail.cf names,
-when it names one), ``group`` (allowed groups, or None for any), ``mode`` (the most
+when it names one; ``@MSPUser`` for the RunAsUser of submit.cf), ``group`` (allowed groups, or None for any), ``mode`` (the most
 permissive mode allowed: a bit outside it fails), ``require`` (bits that must be set),
 ``ignore`` (bits another control judges) and ``missing`` (``pass``, ``fail`` or ``error``
 when the path does not exist).
@@ -161,7 +161,7 @@ OVERRIDE_TYPES = {
 
 PATH_OVERRIDE = {
     'owner': _key('list', 'allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names; @MTAUser: RunAsUser when '
-                  'set, else root); a fix sets the first'),
+                  'set, else root; @MSPUser: the RunAsUser of submit.cf); a fix sets the first'),
     'group': _key('list', 'allowed groups, or null for any; a fix sets the first', nullable=True),
     'mode': _key('mode', 'most permissive mode allowed'),
     'require': _key('mode', 'bits that must be set'),
@@ -508,18 +508,20 @@ CONTROLS = (
         'severity': 'low',
         'rationale': (
             'The help file is sent to SMTP clients; the statistics file is written by the daemon. Others must not '
-            'rewrite either. The statistics file may belong to RunAsUser, which the daemon runs as.'),
+            'rewrite either. A statistics file may belong to the user that writes it: the RunAsUser of the MTA, or that '
+            'of the submission program (smmsp) for the statistics submit.cf names.'),
         'check': 'lstat of the HelpFile and StatusFile of sendmail.cf and submit.cf; an absent file passes.',
         'evaluator': 'path_set',
         'params': {'targets': ['help', 'status']},
         'needs': ['mta', 'msp'],
-        'expected': {'default': _path_spec(['root', '@RunAsUser'], mode='0644', missing='pass')},
+        'expected': {'default': _path_spec(['root', '@RunAsUser', '@MSPUser'], mode='0644', missing='pass')},
         'override': PATH_OVERRIDE,
-        'fix': 'chown root (the statistics file: RunAsUser when set) and chmod 0644 (statistics: 0600).',
+        'fix': 'chown root (a statistics file: the RunAsUser that writes it, when set) and chmod 0644 or stricter.',
         'fix_data': PATH_FIX,
         'applies': {'os_family': None},
         'references': {'book': [BOOK_TABLE], 'stig': []},
-        'package_note': None,
+        'package_note': ("Red Hat keeps the submission program's statistics in /var/spool/clientmqueue/sm-client.st, "
+                         'smmsp:smmsp 0660: the smmsp group may rewrite them; 0640 keeps them smmsp\'s.'),
     },
     {
         'id': 'SM-CF-01',

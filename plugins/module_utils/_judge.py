@@ -62,14 +62,16 @@ def _account(state: dict, token: str | None):
 
 def owner_names(state: dict, owners: list) -> list:
     """Allowed owner names, with @RunAsUser / @TrustedUser replaced by the MTA's users (dropped when unset),
-    and @MTAUser by the user the MTA runs as: RunAsUser when set, else root."""
+    @MSPUser by the RunAsUser of submit.cf, and @MTAUser by the user the MTA runs as: RunAsUser when set, else root."""
     names = []
     mta = _settings(state, 'mta')
+    tokens = {'@RunAsUser': run_as_parts(mta.get('RunAsUser'))[0], '@TrustedUser': mta.get('TrustedUser'),
+              '@MSPUser': run_as_parts(_settings(state, 'msp').get('RunAsUser'))[0]}
     for owner in owners:
         if owner == '@MTAUser':
-            owner = '@RunAsUser' if run_as_parts(mta.get('RunAsUser'))[0] else 'root'
-        if owner in ('@RunAsUser', '@TrustedUser'):
-            token = run_as_parts(mta.get('RunAsUser'))[0] if owner == '@RunAsUser' else mta.get('TrustedUser')
+            owner = '@RunAsUser' if tokens['@RunAsUser'] else 'root'
+        if owner in tokens:
+            token = tokens[owner]
             account = _account(state, token)
             if account:
                 names.append(account['name'])

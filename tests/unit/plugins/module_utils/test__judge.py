@@ -611,6 +611,14 @@ def test_mta_queue_belongs_to_runasuser_once_it_is_set():
     assert owner_names({'configs': {'mta': {'settings': {'RunAsUser': 'smmta:smmsp'}}}}, ['@MTAUser']) == ['smmta']
 
 
+def test_the_submission_programs_statistics_may_be_its_users():
+    """@MSPUser is the RunAsUser of submit.cf: Red Hat's sm-client.st belongs to smmsp, who writes it."""
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import owner_names
+    state = {'configs': {'mta': {'settings': {}}, 'msp': {'settings': {'RunAsUser': 'smmsp'}}}}
+    assert owner_names(state, ['root', '@RunAsUser', '@MSPUser']) == ['root', 'smmsp']
+    assert owner_names({'configs': {'mta': {'settings': {}}}}, ['root', '@MSPUser']) == ['root']
+
+
 def test_cf_source_passes_where_the_cf_is_what_its_mc_builds():
     assert judge(stock_state(), 'SM-CF-01')['status'] == 'pass'
 
