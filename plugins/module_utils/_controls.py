@@ -698,7 +698,8 @@ CONTROLS = (
         'expected': {'default': _path_spec(['@MTAUser'], mode='0600')},
         'override': PATH_OVERRIDE,
         'fix': 'chown each key to the user the MTA runs as (RunAsUser when set, else root) and chmod it 0600; a key '
-               'outside the directory of sendmail.cf, which other programs may read too, is left to you.',
+               'outside the directory of sendmail.cf, which other programs may read too, is left to you (but the pair '
+               "the OS family's package makes for sendmail alone, such as Red Hat's /etc/pki/tls/private/sendmail.key).",
         # A key elsewhere (/etc/ssl/private) may serve other programs as well: it is named, not changed.
         'fix_data': ({'kind': 'path_attributes', 'outside_config_dir': 'refuse'},),
         'applies': {'os_family': None},
@@ -1136,7 +1137,8 @@ CONTROLS = (
         'expected': {'default': _path_spec(['root', '@MTAUser'], mode='0644')},
         'override': PATH_OVERRIDE,
         'fix': 'chown each certificate file to root and chmod it 0644 or stricter; a file outside the directory of '
-               'sendmail.cf, which other programs may read too, is left to you.',
+               "sendmail.cf, which other programs may read too, is left to you (but the pair the OS family's package makes "
+               'for sendmail alone).',
         'fix_data': ({'kind': 'path_attributes', 'outside_config_dir': 'refuse'},),
         'applies': {'os_family': None},
         'references': {'book': [BOOK_STARTTLS], 'stig': []},

@@ -50,7 +50,7 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_runas_impact import item_text, items_text
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_state import FOLLOWED_GROUPS, account_tokens, layout
 from ansible_collections.mailsec.sendmail.plugins.module_utils._text_tls import DERIVE as TLS_DERIVE
-from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import ALIASES, CONFIGS
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import ALIASES, CONFIGS, platform
 
 PHASES = ('maps', 'paths', 'config', 'handover', 'pins')
 APPLIED = ('alias_edit', 'map_rebuild', 'path', 'empty_file', 'unlink', 'cf_option', 'mc_feature', 'cf_listen', 'statoverride',
@@ -751,9 +751,11 @@ def _judged(entry: dict, follow: bool) -> dict | None:
 
 
 def _want(entry: dict, spec: dict, owners: list, prefer_owner: str | None) -> dict:
-    """Owner, group and mode that satisfy ``spec``, changing as little as possible of ``entry``."""
+    """Owner, group and mode that satisfy ``spec``, changing as little as possible of ``entry``. ``prefer_owner`` (the
+    RunAsUser the MTA is given) takes what root owns, never what another allowed user owns (the submission program's
+    statistics stay smmsp's)."""
     owner = entry['owner']
-    if prefer_owner and prefer_owner in owners:
+    if prefer_owner and prefer_owner in owners and (owner == 'root' or owner not in owners):
         owner = prefer_owner
     elif owner not in owners and owners:
         owner = owners[0]
@@ -830,7 +832,9 @@ def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
                                 'root-owned directory' % (judged['path'], judged['owner'])))
             continue
         home = os.path.dirname((view.state.get('configs', {}).get('mta') or {}).get('path') or CONFIGS['mta'])
-        if action.get('outside_config_dir') == 'refuse' and not judged['path'].startswith(home.rstrip('/') + '/'):
+        own = platform((view.state.get('os') or {}).get('family'))['own_files']
+        if action.get('outside_config_dir') == 'refuse' and not judged['path'].startswith(home.rstrip('/') + '/') \
+                and judged['path'] not in own:
             found.append(refuse(control_id, path, '%s is outside %s and may serve other programs too: %s; not changed here, '
                                 'fix it by hand' % (judged['path'], home, '; '.join(problems))))
             continue

@@ -41,6 +41,7 @@ DEBIAN = {
                               '/usr/lib/systemd/system/sendmail.service', '/etc/init.d/sendmail')},
     'alternatives': (),
     'users': {'mta': 'smmta', 'msp': 'smmsp'},
+    'own_files': (),
     'package_manager': 'dpkg',
     'package': 'sendmail-bin',
     'statoverride': '/var/lib/dpkg/statoverride',
@@ -70,6 +71,9 @@ RED_HAT = {
     'services': {'sendmail': ('/etc/systemd/system/sendmail.service', '/usr/lib/systemd/system/sendmail.service')},
     'alternatives': ('/etc/alternatives/mta',),
     'users': {'mta': 'mailnull', 'msp': 'smmsp'},
+    # Files outside /etc/mail that the package makes for sendmail alone (its %post's self-signed STARTTLS pair): the
+    # hardening may change them as it changes /etc/mail's.
+    'own_files': ('/etc/pki/tls/certs/sendmail.pem', '/etc/pki/tls/private/sendmail.key'),
     # rpm keeps each file's owner, group and mode in its database: no pin exists, `rpm -V` names each
     # difference and an update puts the package's values back.
     'package_manager': 'rpm',
@@ -98,6 +102,7 @@ FREEBSD = {
     'services': {'sendmail': ('/etc/rc.d/sendmail',)},
     'alternatives': (),
     'users': {'mta': None, 'msp': 'smmsp'},
+    'own_files': (),
     **NO_PACKAGE,
     'mailer_conf': '/etc/mail/mailer.conf',
 }
@@ -114,6 +119,7 @@ UPSTREAM = {
     'services': {},
     'alternatives': (),
     'users': {'mta': None, 'msp': 'smmsp'},
+    'own_files': (),
     **NO_PACKAGE,
 }
 

@@ -595,3 +595,15 @@ def test_a_key_outside_the_configuration_directory_is_named_not_changed():
     files = file_steps(['SM-TLS-01'], expected_all(), state, DPKG)
     assert [(item['kind'], item['target']) for item in files] == [('refuse', '/etc/ssl/private/mail.key')]
     assert 'may serve other programs too' in files[0]['why']
+
+
+def test_the_new_run_as_user_takes_what_root_owns_not_what_another_allowed_user_owns():
+    """The MTA's statistics go to the RunAsUser; the submission program's (Red Hat's sm-client.st) stay smmsp's."""
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._plan import _want
+    spec = {'owner': ['root', '@RunAsUser', '@MSPUser'], 'group': None, 'mode': '0644'}
+    owners = ['root', 'mailnull', 'smmsp']
+    mta = {'owner': 'root', 'group': 'root', 'mode': '0644'}
+    msp = {'owner': 'smmsp', 'group': 'smmsp', 'mode': '0660'}
+    assert _want(mta, spec, owners, 'mailnull') == {'owner': 'mailnull', 'group': 'root', 'mode': '0644'}
+    assert _want(msp, spec, owners, 'mailnull') == {'owner': 'smmsp', 'group': 'smmsp', 'mode': '0640'}
+    assert _want(dict(msp, owner='alice'), spec, owners, 'mailnull')['owner'] == 'mailnull'
