@@ -116,14 +116,24 @@ def _host_debs(base: Path) -> list[Path]:
     want = " ".join(HOST_DEBS) + " " + base.name + "\n"
     if stamp.is_file() and stamp.read_text() == want:
         return sorted(folder.glob("*.deb"))
+    with el9build.locked():
+        if stamp.is_file() and stamp.read_text() == want:
+            return sorted(folder.glob("*.deb"))
+        return _fetch_debs(base, folder, stamp, want)
+
+
+def _fetch_debs(base: Path, folder: Path, stamp: Path, want: str) -> list[Path]:
     say(f"fetching {' '.join(HOST_DEBS)} and what they need with apt-get")
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "partial").mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
-        _run(["apt-get", "install", "--download-only", "--no-install-recommends", "-y", "-q",
-              f"-oDir::State::status={base / 'var/lib/dpkg/status'}", f"-oDir::Cache={tmp}",
-              f"-oDir::Cache::archives={folder}", "-oDir::Cache::pkgcache=", "-oDir::Cache::srcpkgcache=",
-              "-oAPT::Sandbox::User=root", *HOST_DEBS])
+        argv = ["apt-get", "install", "--download-only", "--no-install-recommends", "-y", "-q",
+                f"-oDir::State::status={base / 'var/lib/dpkg/status'}", f"-oDir::Cache={tmp}",
+                f"-oDir::Cache::archives={folder}", "-oDir::Cache::pkgcache=", "-oDir::Cache::srcpkgcache=",
+                "-oAPT::Sandbox::User=root", *HOST_DEBS]
+        if subprocess.run(argv, capture_output=True, check=False, stdin=subprocess.DEVNULL).returncode != 0:
+            _run(["apt-get", "update", "-q"])  # a new machine may have no package lists yet
+            _run(argv)
     shutil.rmtree(folder / "partial", ignore_errors=True)
     (folder / "lock").unlink(missing_ok=True)
     stamp.write_text(want)

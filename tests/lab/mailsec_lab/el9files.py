@@ -257,7 +257,7 @@ ALTERNATIVES = (
 ALTERNATIVES_PRIORITY = 90
 CONFIG_FILES = ("Makefile", "make", "sendmail.cf", "submit.cf", "helpfile", "sendmail.mc", "submit.mc", *TABLES)
 # The maps' databases as makemap makes them (0640): RHEL's spec records them 0644, and its sm-client.st
-# root's, so that a fresh RHEL host's `rpm -V` lists them; the lab records what the %post leaves.
+# root's 0644, which `rpm -V` on a new RHEL host would list; the lab records what the %post leaves.
 GHOST_MAPS = ("virtusertable.db", "access.db", "domaintable.db", "mailertable.db")
 
 

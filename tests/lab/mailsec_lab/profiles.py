@@ -4,7 +4,8 @@ role must fix. `handedit`, `nocf` and `gwpath` are hosts the tools must cope wit
 edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept.
 `setreuid` and `setuid` run a sendmail built here from upstream source with that way of changing
 uids (Debian's uses seteuid), `smtpdebug` one built with SMTPDEBUG (the DEBUG command); `forwards` has the .forward and :include: files that only a daemon
-able to become their users can read. On own-network hosts OWN_NETWORK adds what only a network of
+able to become their users can read. `el9` is sendmail laid out as RHEL 9's package lays it out, on the
+Debian userland (see el9). On own-network hosts OWN_NETWORK adds what only a network of
 their own allows: the legacy MTA listens on every address. The README's lab section lists them all
 from here."""
 from __future__ import annotations
@@ -374,8 +375,8 @@ EL9: tuple[Change, ...] = (
            "PLATFORM_ID platform:el9, VARIANT an EL9 layout on a Debian 12 userland; /etc/almalinux-release, with "
            "/etc/redhat-release and /etc/system-release linked to it, says AlmaLinux release 9.5: Ansible's "
            "os_family is RedHat. /etc/debian_version stays", el9._say_el9),
-    Change(f"sendmail {srcbuild.RELEASE}'s upstream source (8.17.1.9; RHEL 9 has 8.16.1 with Red Hat's patches) is "
-           "built on this machine with the RHEL 9 spec's choices: maps NEWDB, CDB, MAP_REGEX, SOCKETMAP, LDAPMAP; "
+    Change(f"sendmail, from {srcbuild.RELEASE}'s upstream source (8.17.1.9; RHEL 9 has 8.16.1 with Red Hat's patches) is "
+           "built on this machine with the RHEL 9 spec's choices: maps NEWDB (libdb 5, flock locking), CDB, MAP_REGEX, SOCKETMAP, LDAPMAP; "
            "STARTTLS with TLS_EC and DANE (OpenSSL 3), SASL 2, MILTER, NETINET6, PIE and full RELRO; no "
            "USESETEUID, so sendmail's Linux default drops privileges with setreuid (`-d0.10` lists HASSETREUID and "
            "not USESETEUID). Left out: " + "; ".join(el9build.LEFT_OUT), lambda root: None),
@@ -393,7 +394,9 @@ EL9: tuple[Change, ...] = (
            "below, the MTA on the loopback address only: the host's own here) and submit.mc (sendmail's, its pid "
            "file /run/sm-client.pid), the .cf files the host's m4 builds of them, make, Makefile, helpfile and "
            "the map sources; /etc/sysconfig/sendmail (DAEMON=yes, QUEUE=1h); the units sendmail.service and "
-           "sm-client.service in /usr/lib/systemd/system", el9._install_sendmail),
+           "sm-client.service in /usr/lib/systemd/system. The spec records the four map databases 0640 and "
+           "sm-client.st smmsp:smmsp 0660, as makemap and the %post leave them (RHEL's spec: 0644 and root, which "
+           "rpm -V on a new RHEL host would then list: it checks a %ghost's mode and owner), so that rpm -V says nothing on a new host", el9._install_sendmail),
     Change("as the package's %post: /usr/sbin/sendmail, makemap and editmap, /usr/bin/mailq, newaliases and "
            "rmail, /usr/lib/sendmail and /etc/pam.d/smtp link through /etc/alternatives (mta, mta-makemap, ...) "
            f"to their .sendmail files, priority {el9files.ALTERNATIVES_PRIORITY}, with RHEL's state file "
