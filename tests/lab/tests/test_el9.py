@@ -139,6 +139,7 @@ def test_debian_sendmail_is_gone_and_m4_and_procmail_stay(el9_hosts):
     assert all(line.endswith(" not-installed") for line in gone), gone
     assert ssh(host, "test -e /usr/libexec/sendmail || test -e /etc/init.d/sendmail", check=False).returncode == 1
     assert _out(host, "cd /etc/mail && m4 sendmail.mc | grep -v '^#' | cmp - <(grep -v '^#' sendmail.cf) && echo same").strip() == "same"
+    assert _out(host, "cd /etc/mail && for mc in sendmail.mc submit.mc; do m4 $mc 2>&1 >/dev/null; done") == ""
 
 
 def test_rpm_verifies_clean_reports_changes_and_puts_them_back(el9_hosts):
