@@ -195,6 +195,23 @@ def _renumber_mail_group(root: Path) -> None:
                     os.chmod(path, st.st_mode & 0o7777)
 
 
+def _spool_as_rhel(root: Path) -> None:
+    """RHEL's mail spool: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, and the user
+    mail's home there (Debian has /var/mail root:mail 3777 and the link the other way round). Debian's
+    procmail delivers to /var/mail/USER: through the link, into RHEL's spool."""
+    spool, old = root / "var/spool/mail", root / "var/mail"
+    spool.unlink()
+    spool.mkdir()
+    for entry in old.iterdir():
+        shutil.move(str(entry), spool / entry.name)
+    old.rmdir()
+    old.symlink_to("spool/mail")
+    mail_gid = int(_entry(root, "group", "mail")[2])
+    os.chown(spool, 0, mail_gid)
+    os.chmod(spool, 0o775)
+    _run(["chroot", str(root), "usermod", "-d", "/var/spool/mail", "mail"])
+
+
 def _add_users(root: Path) -> None:
     for name, uid in USERS:
         _run(["chroot", str(root), "groupadd", "-r", "-g", str(uid), name])

@@ -365,6 +365,10 @@ EL9: tuple[Change, ...] = (
     Change(f"the group mail is gid {el9.MAIL_GID}, as on RHEL (Debian's is 8; Debian's man, which had 12, takes the "
            "first free id above it), and every file follows its group; the user mail stays uid 8, so the .mc's "
            "confDEF_USER_ID 8:12 is mail:mail as on RHEL", el9._renumber_mail_group),
+    Change("the mail spool is RHEL's: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, the user "
+           "mail's home /var/spool/mail (Debian has /var/mail root:mail 3777 and the link the other way round); "
+           "Debian's procmail (root:mail 6755, where RHEL's is 0755) delivers to /var/mail/USER, so into it",
+           el9._spool_as_rhel),
     Change("the users and groups " + " and ".join(f"{name} ({uid}:{uid})" for name, uid in el9.USERS) +
            f", home /var/spool/mqueue, shell {el9.SHELL} (/sbin links to /usr/sbin on bookworm), made before "
            "the packages as the package's %pre makes them", el9._add_users),
@@ -408,8 +412,7 @@ EL9: tuple[Change, ...] = (
     Change("/var/spool/clientmqueue/sm-client.st (smmsp:smmsp 0660); /etc/aliases with the usual system names "
            "(Debian's was empty); the maps and /etc/aliases.db built by /etc/mail/make", el9._post_install),
     Change("sendmail.service and sm-client.service are enabled; on light hosts the lab's init does what they "
-           "do. Mail is delivered by procmail to /var/mail/USER, which /var/spool/mail/USER (RHEL's spool) "
-           "reaches through Debian's link", el9._enable_units),
+           "do", el9._enable_units),
 )
 
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,

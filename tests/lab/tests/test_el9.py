@@ -45,6 +45,8 @@ LAYOUT = {
     "/var/log/mail": "755 root:root",
     "/var/log/mail/statistics": "600 root:root",
     "/etc/aliases.db": "640 root:smmsp",
+    "/var/spool/mail": "775 root:mail",
+    "/var/mail": "-> spool/mail",
     "/etc/pki/tls/certs/sendmail.pem": "600 root:root",
     "/etc/pki/tls/private/sendmail.key": "600 root:root",
     "/etc/sysconfig/sendmail": "644 root:root",
@@ -116,7 +118,7 @@ def test_layout_owners_and_modes(el9_hosts):
             assert found[path] == want, path
     ids = _out(host, "getent passwd mailnull smmsp mail; getent group mail").splitlines()
     assert ids == ["mailnull:x:47:47::/var/spool/mqueue:/sbin/nologin", "smmsp:x:51:51::/var/spool/mqueue:/sbin/nologin",
-                   "mail:x:8:12:mail:/var/mail:/usr/sbin/nologin", "mail:x:12:"]
+                   "mail:x:8:12:mail:/var/spool/mail:/usr/sbin/nologin", "mail:x:12:"]
 
 
 def test_alternatives_lead_to_the_sendmail_files(el9_hosts):
