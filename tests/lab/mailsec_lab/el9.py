@@ -88,10 +88,14 @@ def _run(argv: list[str], what: str | None = None) -> str:
 
 
 def _in_host(root: Path, *argv: str) -> str:
-    """A command in the host's root, under its own host name (sendmail waits when it cannot qualify its name)."""
+    """A command in the host's root, under its own host name (sendmail waits when it cannot qualify its name).
+    What it says on standard error, but for ERROR lines (m4's), is let through."""
     fqdn = (root / "etc/mailname").read_text().strip()
-    return _run(["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec chroot "$@"', fqdn, str(root), *argv],
-                " ".join(argv))
+    proc = subprocess.run(["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec chroot "$@"', fqdn, str(root), *argv],
+                          capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, env=ENV)
+    if proc.returncode != 0 or "ERROR" in proc.stderr:
+        raise SystemExit(f"{' '.join(argv)} failed in the host:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return proc.stdout
 
 
 def debs_dir() -> Path:
@@ -116,14 +120,24 @@ def _host_debs(base: Path) -> list[Path]:
     want = " ".join(HOST_DEBS) + " " + base.name + "\n"
     if stamp.is_file() and stamp.read_text() == want:
         return sorted(folder.glob("*.deb"))
+    with el9build.locked():
+        if stamp.is_file() and stamp.read_text() == want:
+            return sorted(folder.glob("*.deb"))
+        return _fetch_debs(base, folder, stamp, want)
+
+
+def _fetch_debs(base: Path, folder: Path, stamp: Path, want: str) -> list[Path]:
     say(f"fetching {' '.join(HOST_DEBS)} and what they need with apt-get")
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "partial").mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
-        _run(["apt-get", "install", "--download-only", "--no-install-recommends", "-y", "-q",
-              f"-oDir::State::status={base / 'var/lib/dpkg/status'}", f"-oDir::Cache={tmp}",
-              f"-oDir::Cache::archives={folder}", "-oDir::Cache::pkgcache=", "-oDir::Cache::srcpkgcache=",
-              "-oAPT::Sandbox::User=root", *HOST_DEBS])
+        argv = ["apt-get", "install", "--download-only", "--no-install-recommends", "-y", "-q",
+                f"-oDir::State::status={base / 'var/lib/dpkg/status'}", f"-oDir::Cache={tmp}",
+                f"-oDir::Cache::archives={folder}", "-oDir::Cache::pkgcache=", "-oDir::Cache::srcpkgcache=",
+                "-oAPT::Sandbox::User=root", *HOST_DEBS]
+        if subprocess.run(argv, capture_output=True, check=False, stdin=subprocess.DEVNULL).returncode != 0:
+            _run(["apt-get", "update", "-q"])  # a new machine may have no package lists yet
+            _run(argv)
     shutil.rmtree(folder / "partial", ignore_errors=True)
     (folder / "lock").unlink(missing_ok=True)
     stamp.write_text(want)
@@ -179,6 +193,23 @@ def _renumber_mail_group(root: Path) -> None:
                 os.lchown(path, st.st_uid, moves[st.st_gid])
                 if not os.path.islink(path):
                     os.chmod(path, st.st_mode & 0o7777)
+
+
+def _spool_as_rhel(root: Path) -> None:
+    """RHEL's mail spool: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, and the user
+    mail's home there (Debian has /var/mail root:mail 3777 and the link the other way round). Debian's
+    procmail delivers to /var/mail/USER: through the link, into RHEL's spool."""
+    spool, old = root / "var/spool/mail", root / "var/mail"
+    spool.unlink()
+    spool.mkdir()
+    for entry in old.iterdir():
+        shutil.move(str(entry), spool / entry.name)
+    old.rmdir()
+    old.symlink_to("spool/mail")
+    mail_gid = int(_entry(root, "group", "mail")[2])
+    os.chown(spool, 0, mail_gid)
+    os.chmod(spool, 0o775)
+    _run(["chroot", str(root), "usermod", "-d", "/var/spool/mail", "mail"])
 
 
 def _add_users(root: Path) -> None:

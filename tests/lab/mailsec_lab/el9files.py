@@ -45,7 +45,8 @@ FEATURE(use_cw_file)dnl
 FEATURE(use_ct_file)dnl
 dnl # Local mail goes through procmail, which retries when a mailbox is over quota.
 FEATURE(local_procmail, `', `procmail -t -Y -a $h -d $u')dnl
-FEATURE(`blacklist_recipients')dnl
+dnl # RHEL's has FEATURE(`blacklist_recipients') here, which its 8.16 m4 files take without access_db (and
+dnl # which then does nothing); 8.17's refuse it, as blocklist_recipients, without access_db: left out.
 EXPOSED_USER(`root')dnl
 dnl # SMTP on the loopback address only.
 DAEMON_OPTIONS(`Port=smtp,Addr={MTA_ADDRESS}, Name=MTA')dnl
@@ -257,7 +258,7 @@ ALTERNATIVES = (
 ALTERNATIVES_PRIORITY = 90
 CONFIG_FILES = ("Makefile", "make", "sendmail.cf", "submit.cf", "helpfile", "sendmail.mc", "submit.mc", *TABLES)
 # The maps' databases as makemap makes them (0640): RHEL's spec records them 0644, and its sm-client.st
-# root's, so that a fresh RHEL host's `rpm -V` lists them; the lab records what the %post leaves.
+# root's 0644, which `rpm -V` on a new RHEL host would list; the lab records what the %post leaves.
 GHOST_MAPS = ("virtusertable.db", "access.db", "domaintable.db", "mailertable.db")
 
 

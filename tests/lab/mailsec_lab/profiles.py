@@ -4,7 +4,8 @@ role must fix. `handedit`, `nocf` and `gwpath` are hosts the tools must cope wit
 edited by hand, no m4 to build one, a group-writable /etc/mail that sendmail is told to accept.
 `setreuid` and `setuid` run a sendmail built here from upstream source with that way of changing
 uids (Debian's uses seteuid), `smtpdebug` one built with SMTPDEBUG (the DEBUG command); `forwards` has the .forward and :include: files that only a daemon
-able to become their users can read. On own-network hosts OWN_NETWORK adds what only a network of
+able to become their users can read. `el9` is sendmail laid out as RHEL 9's package lays it out, on the
+Debian userland (see el9). On own-network hosts OWN_NETWORK adds what only a network of
 their own allows: the legacy MTA listens on every address. The README's lab section lists them all
 from here."""
 from __future__ import annotations
@@ -364,6 +365,10 @@ EL9: tuple[Change, ...] = (
     Change(f"the group mail is gid {el9.MAIL_GID}, as on RHEL (Debian's is 8; Debian's man, which had 12, takes the "
            "first free id above it), and every file follows its group; the user mail stays uid 8, so the .mc's "
            "confDEF_USER_ID 8:12 is mail:mail as on RHEL", el9._renumber_mail_group),
+    Change("the mail spool is RHEL's: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, the user "
+           "mail's home /var/spool/mail (Debian has /var/mail root:mail 3777 and the link the other way round); "
+           "Debian's procmail (root:mail 6755, where RHEL's is 0755) delivers to /var/mail/USER, so into it",
+           el9._spool_as_rhel),
     Change("the users and groups " + " and ".join(f"{name} ({uid}:{uid})" for name, uid in el9.USERS) +
            f", home /var/spool/mqueue, shell {el9.SHELL} (/sbin links to /usr/sbin on bookworm), made before "
            "the packages as the package's %pre makes them", el9._add_users),
@@ -374,8 +379,8 @@ EL9: tuple[Change, ...] = (
            "PLATFORM_ID platform:el9, VARIANT an EL9 layout on a Debian 12 userland; /etc/almalinux-release, with "
            "/etc/redhat-release and /etc/system-release linked to it, says AlmaLinux release 9.5: Ansible's "
            "os_family is RedHat. /etc/debian_version stays", el9._say_el9),
-    Change(f"sendmail {srcbuild.RELEASE}'s upstream source (8.17.1.9; RHEL 9 has 8.16.1 with Red Hat's patches) is "
-           "built on this machine with the RHEL 9 spec's choices: maps NEWDB, CDB, MAP_REGEX, SOCKETMAP, LDAPMAP; "
+    Change(f"sendmail, from {srcbuild.RELEASE}'s upstream source (8.17.1.9; RHEL 9 has 8.16.1 with Red Hat's patches) is "
+           "built on this machine with the RHEL 9 spec's choices: maps NEWDB (libdb 5, flock locking), CDB, MAP_REGEX, SOCKETMAP, LDAPMAP; "
            "STARTTLS with TLS_EC and DANE (OpenSSL 3), SASL 2, MILTER, NETINET6, PIE and full RELRO; no "
            "USESETEUID, so sendmail's Linux default drops privileges with setreuid (`-d0.10` lists HASSETREUID and "
            "not USESETEUID). Left out: " + "; ".join(el9build.LEFT_OUT), lambda root: None),
@@ -389,11 +394,14 @@ EL9: tuple[Change, ...] = (
            "/usr/lib/sendmail.sendmail link to ../sbin/sendmail.sendmail, /usr/bin/makemap to ../sbin/makemap; "
            "/var/spool/mqueue root:mail 0700, /var/spool/clientmqueue smmsp:smmsp 0770, /var/log/mail/statistics "
            "0600, /etc/smrsh; /etc/mail holds sendmail.mc (RHEL's default: DefaultUser 8:12, PrivacyOptions "
-           "authwarnings,novrfy,noexpn,restrictqrun, smrsh, procmail as local mailer, STARTTLS with the pair "
+           "authwarnings,novrfy,noexpn,restrictqrun, smrsh, procmail as local mailer, but not its blacklist_recipients, "
+           "which 8.17's m4 files refuse without access_db, STARTTLS with the pair "
            "below, the MTA on the loopback address only: the host's own here) and submit.mc (sendmail's, its pid "
            "file /run/sm-client.pid), the .cf files the host's m4 builds of them, make, Makefile, helpfile and "
            "the map sources; /etc/sysconfig/sendmail (DAEMON=yes, QUEUE=1h); the units sendmail.service and "
-           "sm-client.service in /usr/lib/systemd/system", el9._install_sendmail),
+           "sm-client.service in /usr/lib/systemd/system. The spec records the four map databases 0640 and "
+           "sm-client.st smmsp:smmsp 0660, as makemap and the %post leave them (RHEL's spec: 0644 and root, which "
+           "rpm -V on a new RHEL host would then list: it checks a %ghost's mode and owner), so that rpm -V says nothing on a new host", el9._install_sendmail),
     Change("as the package's %post: /usr/sbin/sendmail, makemap and editmap, /usr/bin/mailq, newaliases and "
            "rmail, /usr/lib/sendmail and /etc/pam.d/smtp link through /etc/alternatives (mta, mta-makemap, ...) "
            f"to their .sendmail files, priority {el9files.ALTERNATIVES_PRIORITY}, with RHEL's state file "
@@ -404,8 +412,7 @@ EL9: tuple[Change, ...] = (
     Change("/var/spool/clientmqueue/sm-client.st (smmsp:smmsp 0660); /etc/aliases with the usual system names "
            "(Debian's was empty); the maps and /etc/aliases.db built by /etc/mail/make", el9._post_install),
     Change("sendmail.service and sm-client.service are enabled; on light hosts the lab's init does what they "
-           "do. Mail is delivered by procmail to /var/mail/USER, which /var/spool/mail/USER (RHEL's spool) "
-           "reaches through Debian's link", el9._enable_units),
+           "do", el9._enable_units),
 )
 
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,

@@ -45,6 +45,8 @@ LAYOUT = {
     "/var/log/mail": "755 root:root",
     "/var/log/mail/statistics": "600 root:root",
     "/etc/aliases.db": "640 root:smmsp",
+    "/var/spool/mail": "775 root:mail",
+    "/var/mail": "-> spool/mail",
     "/etc/pki/tls/certs/sendmail.pem": "600 root:root",
     "/etc/pki/tls/private/sendmail.key": "600 root:root",
     "/etc/sysconfig/sendmail": "644 root:root",
@@ -116,7 +118,7 @@ def test_layout_owners_and_modes(el9_hosts):
             assert found[path] == want, path
     ids = _out(host, "getent passwd mailnull smmsp mail; getent group mail").splitlines()
     assert ids == ["mailnull:x:47:47::/var/spool/mqueue:/sbin/nologin", "smmsp:x:51:51::/var/spool/mqueue:/sbin/nologin",
-                   "mail:x:8:12:mail:/var/mail:/usr/sbin/nologin", "mail:x:12:"]
+                   "mail:x:8:12:mail:/var/spool/mail:/usr/sbin/nologin", "mail:x:12:"]
 
 
 def test_alternatives_lead_to_the_sendmail_files(el9_hosts):
@@ -139,6 +141,7 @@ def test_debian_sendmail_is_gone_and_m4_and_procmail_stay(el9_hosts):
     assert all(line.endswith(" not-installed") for line in gone), gone
     assert ssh(host, "test -e /usr/libexec/sendmail || test -e /etc/init.d/sendmail", check=False).returncode == 1
     assert _out(host, "cd /etc/mail && m4 sendmail.mc | grep -v '^#' | cmp - <(grep -v '^#' sendmail.cf) && echo same").strip() == "same"
+    assert _out(host, "cd /etc/mail && for mc in sendmail.mc submit.mc; do m4 $mc 2>&1 >/dev/null; done") == ""
 
 
 def test_rpm_verifies_clean_reports_changes_and_puts_them_back(el9_hosts):
