@@ -6,8 +6,8 @@ RPMs by specs of the lab's own (el9files) and installed into the host with Debia
 host has a real RPM database to verify; the package's %post is then done as RHEL's does it
 (alternatives, the client queue's status file, the maps, a self-signed STARTTLS pair). The host says
 it is AlmaLinux 9 in /etc/os-release and /etc/redhat-release, so that Ansible sees the RedHat family.
-What stays Debian's: the C library and every other program, no SELinux, sendmail 8.17 (RHEL 9 has
-8.16.1), Debian's /var/mail (/var/spool/mail links to it, where RHEL has it the other way round).
+What stays Debian's: the C library and every other program (procmail, m4, systemd, ...), no SELinux,
+and sendmail is 8.17.1.9 (RHEL 9 has 8.16.1, with Red Hat's patches).
 """
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def _fetch_debs(base: Path, folder: Path, stamp: Path, want: str) -> list[Path]:
     return sorted(folder.glob("*.deb"))
 
 
-def _purge_debian(root: Path) -> None:
+def purge_debian(root: Path) -> None:
     mc = (root / "etc/mail/sendmail.mc").read_text()
     found = re.search(r"^DAEMON_OPTIONS\(`[^']*\bName=MTA-v4\b[^']*\bAddr=([0-9.]+)", mc, re.M)
     _listen[root] = found.group(1) if found else el9files.MTA_ADDRESS
@@ -171,7 +171,7 @@ def _free_gid(root: Path, start: int) -> int:
     return next(gid for gid in range(start, 1000) if gid not in taken)
 
 
-def _renumber_mail_group(root: Path) -> None:
+def renumber_mail_group(root: Path) -> None:
     """mail takes gid 12 from man, which takes the first free id above it; files follow their group
     (set-id bits put back after the chown, which clears them)."""
     old_mail = int(_entry(root, "group", "mail")[2])
@@ -195,7 +195,7 @@ def _renumber_mail_group(root: Path) -> None:
                     os.chmod(path, st.st_mode & 0o7777)
 
 
-def _spool_as_rhel(root: Path) -> None:
+def spool_as_rhel(root: Path) -> None:
     """RHEL's mail spool: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, and the user
     mail's home there (Debian has /var/mail root:mail 3777 and the link the other way round). Debian's
     procmail delivers to /var/mail/USER: through the link, into RHEL's spool."""
@@ -212,14 +212,14 @@ def _spool_as_rhel(root: Path) -> None:
     _run(["chroot", str(root), "usermod", "-d", "/var/spool/mail", "mail"])
 
 
-def _add_users(root: Path) -> None:
+def add_users(root: Path) -> None:
     for name, uid in USERS:
         _run(["chroot", str(root), "groupadd", "-r", "-g", str(uid), name])
         _run(["chroot", str(root), "useradd", "-r", "-u", str(uid), "-g", name, "-d", "/var/spool/mqueue",
               "-s", SHELL, name])
 
 
-def _install_debs(root: Path) -> None:
+def install_debs(root: Path) -> None:
     folder = root / "tmp/lab-el9-debs"
     folder.mkdir()
     try:
@@ -232,7 +232,7 @@ def _install_debs(root: Path) -> None:
         shutil.rmtree(folder)
 
 
-def _say_el9(root: Path) -> None:
+def say_el9(root: Path) -> None:
     os_release = root / "usr/lib/os-release"
     os_release.unlink()
     os_release.write_text(OS_RELEASE)
@@ -255,7 +255,7 @@ def _rpm_install(root: Path, rpm: Path) -> None:
          f"rpm -i {rpm.name}")
 
 
-def _install_cf(root: Path) -> None:
+def install_cf(root: Path) -> None:
     tree = el9build.build()
     version = srcbuild.version(srcbuild.source_tarball())
 
@@ -326,7 +326,7 @@ PACKAGE_DIRS = ("/var/log/mail", "/etc/smrsh", "/etc/mail", "/var/spool/clientmq
 FILE_TIME = 1_700_000_000
 
 
-def _install_sendmail(root: Path) -> None:
+def install_sendmail(root: Path) -> None:
     files = _package_files(root, _listen.get(root, el9files.MTA_ADDRESS))
     version = srcbuild.version(srcbuild.source_tarball())
 
@@ -347,7 +347,7 @@ def _install_sendmail(root: Path) -> None:
     _rpm_install(root, el9build.cached_rpm("sendmail", el9files.sendmail_spec(version), key, stage))
 
 
-def _alternatives(root: Path) -> None:
+def set_alternatives(root: Path) -> None:
     """What `alternatives --install` does for the package's %post: each link through /etc/alternatives, and
     the state file /var/lib/alternatives/mta (mode, master link, slaves and their links, then the
     alternative, its priority and its slaves' targets)."""
@@ -367,7 +367,7 @@ def _alternatives(root: Path) -> None:
     (state / "mta").write_text("\n".join(lines) + "\n")
 
 
-def _post_install(root: Path) -> None:
+def post_install(root: Path) -> None:
     """The rest of the package's %post: the client queue's status file, the maps and the aliases
     database (its make script, forced), and the STARTTLS pair if none is there."""
     st = root / "var/spool/clientmqueue/sm-client.st"
@@ -382,7 +382,7 @@ def _post_install(root: Path) -> None:
     _in_host(root, "env", "SM_FORCE_DBREBUILD=1", "/etc/mail/make", "aliases")
 
 
-def _starttls_pair(root: Path) -> None:
+def make_starttls_pair(root: Path) -> None:
     """RSA 4096 key (0600) and a self-signed SHA-256 certificate for a year (0600), both root's, made here
     with openssl; the CA bundle the .mc names is that certificate (a Debian host has no RHEL bundle)."""
     fqdn = (root / "etc/mailname").read_text().strip()
@@ -398,7 +398,7 @@ def _starttls_pair(root: Path) -> None:
             os.chmod(root / path, mode)
 
 
-def _enable_units(root: Path) -> None:
+def enable_units(root: Path) -> None:
     wants = root / "etc/systemd/system/multi-user.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
     for unit in UNITS:
