@@ -348,9 +348,10 @@ def install_sendmail(root: Path) -> None:
 
 
 def set_alternatives(root: Path) -> None:
-    """What `alternatives --install` does for the package's %post: each link through /etc/alternatives, and
-    the state file /var/lib/alternatives/mta (mode, master link, slaves and their links, then the
-    alternative, its priority and its slaves' targets)."""
+    """What `alternatives --install ... --initscript sendmail` does for the package's %post on a new host: each
+    link through /etc/alternatives, and the state file /var/lib/alternatives/mta as RHEL's alternatives
+    writes it (the mode, the master link, each slave's name and link in the order given, a blank line,
+    then the alternative, its priority and init script, and its slaves' targets)."""
     (root / "etc/alternatives").mkdir(exist_ok=True)
     for name, link, target in el9files.ALTERNATIVES:
         (root / "etc/alternatives" / name).symlink_to(target)
@@ -361,7 +362,7 @@ def set_alternatives(root: Path) -> None:
     lines = ["auto", master[1]]
     for name, link, _ in slaves:
         lines += [name, link]
-    lines += ["", master[2], str(el9files.ALTERNATIVES_PRIORITY), *(target for _, _, target in slaves), ""]
+    lines += ["", master[2], f"{el9files.ALTERNATIVES_PRIORITY} sendmail", *(target for _, _, target in slaves)]
     state = root / "var/lib/alternatives"
     state.mkdir(parents=True, exist_ok=True)
     (state / "mta").write_text("\n".join(lines) + "\n")
