@@ -74,6 +74,9 @@ mkdir -p /run/sshd
 exec /usr/sbin/sshd -D -e
 """
 UNITS = ("sendmail.service", "sm-client.service")
+# Scratch folders in the host's root while it is set up, gone after.
+HOST_DEBS_DIR = "tmp/lab-el9-debs"
+HOST_MC_DIR = "tmp/lab-el9-mc"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 # The address each host's MTA listens on, read from Debian's sendmail.mc (as the lab bound it) before
 # the purge: setup runs once per host, in a process of its own.
@@ -220,13 +223,13 @@ def add_users(root: Path) -> None:
 
 
 def install_debs(root: Path) -> None:
-    folder = root / "tmp/lab-el9-debs"
+    folder = root / HOST_DEBS_DIR
     folder.mkdir()
     try:
         names = []
         for deb in _host_debs(image.ensure_base(RELEASE)):
             shutil.copyfile(deb, folder / deb.name)
-            names.append(f"/tmp/lab-el9-debs/{deb.name}")
+            names.append(f"/{HOST_DEBS_DIR}/{deb.name}")
         _run(["chroot", str(root), "dpkg", "-i", *names], "dpkg -i " + " ".join(HOST_DEBS))
     finally:
         shutil.rmtree(folder)
@@ -269,11 +272,11 @@ def install_cf(root: Path) -> None:
 def _built_cf(root: Path, mc: str) -> str:
     """What the host's m4 builds of an .mc (with sendmail-cf's files installed), without the lines that say
     who built it when, as the package's build drops them."""
-    work = root / "tmp/lab-el9-mc"
+    work = root / HOST_MC_DIR
     work.mkdir(exist_ok=True)
     try:
         (work / "in.mc").write_text(mc)
-        text = _in_host(root, "m4", "/tmp/lab-el9-mc/in.mc")
+        text = _in_host(root, "m4", f"/{HOST_MC_DIR}/in.mc")
     finally:
         shutil.rmtree(work)
     lines = text.splitlines(keepends=True)
