@@ -6,8 +6,8 @@ RPMs by specs of the lab's own (el9files) and installed into the host with Debia
 host has a real RPM database to verify; the package's %post is then done as RHEL's does it
 (alternatives, the client queue's status file, the maps, a self-signed STARTTLS pair). The host says
 it is AlmaLinux 9 in /etc/os-release and /etc/redhat-release, so that Ansible sees the RedHat family.
-What stays Debian's: the C library and every other program, no SELinux, sendmail 8.17 (RHEL 9 has
-8.16.1), Debian's /var/mail (/var/spool/mail links to it, where RHEL has it the other way round).
+What stays Debian's: the C library and every other program (procmail, m4, systemd, ...), no SELinux,
+and sendmail is 8.17.1.9 (RHEL 9 has 8.16.1, with Red Hat's patches).
 """
 from __future__ import annotations
 
@@ -74,6 +74,9 @@ mkdir -p /run/sshd
 exec /usr/sbin/sshd -D -e
 """
 UNITS = ("sendmail.service", "sm-client.service")
+# Scratch folders in the host's root while it is set up, gone after.
+HOST_DEBS_DIR = "tmp/lab-el9-debs"
+HOST_MC_DIR = "tmp/lab-el9-mc"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 # The address each host's MTA listens on, read from Debian's sendmail.mc (as the lab bound it) before
 # the purge: setup runs once per host, in a process of its own.
@@ -144,7 +147,7 @@ def _fetch_debs(base: Path, folder: Path, stamp: Path, want: str) -> list[Path]:
     return sorted(folder.glob("*.deb"))
 
 
-def _purge_debian(root: Path) -> None:
+def purge_debian(root: Path) -> None:
     mc = (root / "etc/mail/sendmail.mc").read_text()
     found = re.search(r"^DAEMON_OPTIONS\(`[^']*\bName=MTA-v4\b[^']*\bAddr=([0-9.]+)", mc, re.M)
     _listen[root] = found.group(1) if found else el9files.MTA_ADDRESS
@@ -171,7 +174,7 @@ def _free_gid(root: Path, start: int) -> int:
     return next(gid for gid in range(start, 1000) if gid not in taken)
 
 
-def _renumber_mail_group(root: Path) -> None:
+def renumber_mail_group(root: Path) -> None:
     """mail takes gid 12 from man, which takes the first free id above it; files follow their group
     (set-id bits put back after the chown, which clears them)."""
     old_mail = int(_entry(root, "group", "mail")[2])
@@ -195,7 +198,7 @@ def _renumber_mail_group(root: Path) -> None:
                     os.chmod(path, st.st_mode & 0o7777)
 
 
-def _spool_as_rhel(root: Path) -> None:
+def spool_as_rhel(root: Path) -> None:
     """RHEL's mail spool: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, and the user
     mail's home there (Debian has /var/mail root:mail 3777 and the link the other way round). Debian's
     procmail delivers to /var/mail/USER: through the link, into RHEL's spool."""
@@ -212,27 +215,27 @@ def _spool_as_rhel(root: Path) -> None:
     _run(["chroot", str(root), "usermod", "-d", "/var/spool/mail", "mail"])
 
 
-def _add_users(root: Path) -> None:
+def add_users(root: Path) -> None:
     for name, uid in USERS:
         _run(["chroot", str(root), "groupadd", "-r", "-g", str(uid), name])
         _run(["chroot", str(root), "useradd", "-r", "-u", str(uid), "-g", name, "-d", "/var/spool/mqueue",
               "-s", SHELL, name])
 
 
-def _install_debs(root: Path) -> None:
-    folder = root / "tmp/lab-el9-debs"
+def install_debs(root: Path) -> None:
+    folder = root / HOST_DEBS_DIR
     folder.mkdir()
     try:
         names = []
         for deb in _host_debs(image.ensure_base(RELEASE)):
             shutil.copyfile(deb, folder / deb.name)
-            names.append(f"/tmp/lab-el9-debs/{deb.name}")
+            names.append(f"/{HOST_DEBS_DIR}/{deb.name}")
         _run(["chroot", str(root), "dpkg", "-i", *names], "dpkg -i " + " ".join(HOST_DEBS))
     finally:
         shutil.rmtree(folder)
 
 
-def _say_el9(root: Path) -> None:
+def say_el9(root: Path) -> None:
     os_release = root / "usr/lib/os-release"
     os_release.unlink()
     os_release.write_text(OS_RELEASE)
@@ -255,7 +258,7 @@ def _rpm_install(root: Path, rpm: Path) -> None:
          f"rpm -i {rpm.name}")
 
 
-def _install_cf(root: Path) -> None:
+def install_cf(root: Path) -> None:
     tree = el9build.build()
     version = srcbuild.version(srcbuild.source_tarball())
 
@@ -269,11 +272,11 @@ def _install_cf(root: Path) -> None:
 def _built_cf(root: Path, mc: str) -> str:
     """What the host's m4 builds of an .mc (with sendmail-cf's files installed), without the lines that say
     who built it when, as the package's build drops them."""
-    work = root / "tmp/lab-el9-mc"
+    work = root / HOST_MC_DIR
     work.mkdir(exist_ok=True)
     try:
         (work / "in.mc").write_text(mc)
-        text = _in_host(root, "m4", "/tmp/lab-el9-mc/in.mc")
+        text = _in_host(root, "m4", f"/{HOST_MC_DIR}/in.mc")
     finally:
         shutil.rmtree(work)
     lines = text.splitlines(keepends=True)
@@ -326,7 +329,7 @@ PACKAGE_DIRS = ("/var/log/mail", "/etc/smrsh", "/etc/mail", "/var/spool/clientmq
 FILE_TIME = 1_700_000_000
 
 
-def _install_sendmail(root: Path) -> None:
+def install_sendmail(root: Path) -> None:
     files = _package_files(root, _listen.get(root, el9files.MTA_ADDRESS))
     version = srcbuild.version(srcbuild.source_tarball())
 
@@ -347,10 +350,11 @@ def _install_sendmail(root: Path) -> None:
     _rpm_install(root, el9build.cached_rpm("sendmail", el9files.sendmail_spec(version), key, stage))
 
 
-def _alternatives(root: Path) -> None:
-    """What `alternatives --install` does for the package's %post: each link through /etc/alternatives, and
-    the state file /var/lib/alternatives/mta (mode, master link, slaves and their links, then the
-    alternative, its priority and its slaves' targets)."""
+def set_alternatives(root: Path) -> None:
+    """What `alternatives --install ... --initscript sendmail` does for the package's %post on a new host: each
+    link through /etc/alternatives, and the state file /var/lib/alternatives/mta as RHEL's alternatives
+    writes it (the mode, the master link, each slave's name and link in the order given, a blank line,
+    then the alternative, its priority and init script, and its slaves' targets)."""
     (root / "etc/alternatives").mkdir(exist_ok=True)
     for name, link, target in el9files.ALTERNATIVES:
         (root / "etc/alternatives" / name).symlink_to(target)
@@ -361,13 +365,13 @@ def _alternatives(root: Path) -> None:
     lines = ["auto", master[1]]
     for name, link, _ in slaves:
         lines += [name, link]
-    lines += ["", master[2], str(el9files.ALTERNATIVES_PRIORITY), *(target for _, _, target in slaves), ""]
+    lines += ["", master[2], f"{el9files.ALTERNATIVES_PRIORITY} sendmail", *(target for _, _, target in slaves)]
     state = root / "var/lib/alternatives"
     state.mkdir(parents=True, exist_ok=True)
     (state / "mta").write_text("\n".join(lines) + "\n")
 
 
-def _post_install(root: Path) -> None:
+def post_install(root: Path) -> None:
     """The rest of the package's %post: the client queue's status file, the maps and the aliases
     database (its make script, forced), and the STARTTLS pair if none is there."""
     st = root / "var/spool/clientmqueue/sm-client.st"
@@ -382,7 +386,7 @@ def _post_install(root: Path) -> None:
     _in_host(root, "env", "SM_FORCE_DBREBUILD=1", "/etc/mail/make", "aliases")
 
 
-def _starttls_pair(root: Path) -> None:
+def make_starttls_pair(root: Path) -> None:
     """RSA 4096 key (0600) and a self-signed SHA-256 certificate for a year (0600), both root's, made here
     with openssl; the CA bundle the .mc names is that certificate (a Debian host has no RHEL bundle)."""
     fqdn = (root / "etc/mailname").read_text().strip()
@@ -398,7 +402,7 @@ def _starttls_pair(root: Path) -> None:
             os.chmod(root / path, mode)
 
 
-def _enable_units(root: Path) -> None:
+def enable_units(root: Path) -> None:
     wants = root / "etc/systemd/system/multi-user.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
     for unit in UNITS:

@@ -361,24 +361,24 @@ TLSWEAK: tuple[Change, ...] = TLS[:-1] + (
 EL9: tuple[Change, ...] = (
     Change(f"Debian's {', '.join(el9.DEBIAN_PACKAGES)} are purged (dpkg --purge --force-depends), with what they "
            "leave in /etc/mail, the queues and /var/lib/sendmail, and their users smmta and smmsp; m4 and procmail "
-           "stay (RHEL's sendmail-cf needs m4, its sendmail procmail)", el9._purge_debian),
+           "stay (RHEL's sendmail-cf needs m4, its sendmail procmail)", el9.purge_debian),
     Change(f"the group mail is gid {el9.MAIL_GID}, as on RHEL (Debian's is 8; Debian's man, which had 12, takes the "
            "first free id above it), and every file follows its group; the user mail stays uid 8, so the .mc's "
-           "confDEF_USER_ID 8:12 is mail:mail as on RHEL", el9._renumber_mail_group),
+           "confDEF_USER_ID 8:12 is mail:mail as on RHEL", el9.renumber_mail_group),
     Change("the mail spool is RHEL's: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, the user "
            "mail's home /var/spool/mail (Debian has /var/mail root:mail 3777 and the link the other way round); "
            "Debian's procmail (root:mail 6755, where RHEL's is 0755) delivers to /var/mail/USER, so into it",
-           el9._spool_as_rhel),
+           el9.spool_as_rhel),
     Change("the users and groups " + " and ".join(f"{name} ({uid}:{uid})" for name, uid in el9.USERS) +
            f", home /var/spool/mqueue, shell {el9.SHELL} (/sbin links to /usr/sbin on bookworm), made before "
-           "the packages as the package's %pre makes them", el9._add_users),
+           "the packages as the package's %pre makes them", el9.add_users),
     Change(f"Debian's {' and '.join(el9.HOST_DEBS)} (rpm itself; tinycdb's library for CDB maps) and what they "
            "need that the image lacks, fetched with apt-get on this machine and installed with dpkg",
-           el9._install_debs),
+           el9.install_debs),
     Change("/etc/os-release (in /usr/lib, as Debian has it) says AlmaLinux 9.5, ID_LIKE \"rhel centos fedora\", "
            "PLATFORM_ID platform:el9, VARIANT an EL9 layout on a Debian 12 userland; /etc/almalinux-release, with "
            "/etc/redhat-release and /etc/system-release linked to it, says AlmaLinux release 9.5: Ansible's "
-           "os_family is RedHat. /etc/debian_version stays", el9._say_el9),
+           "os_family is RedHat. /etc/debian_version stays", el9.say_el9),
     Change(f"sendmail, from {srcbuild.RELEASE}'s upstream source (8.17.1.9; RHEL 9 has 8.16.1 with Red Hat's patches) is "
            "built on this machine with the RHEL 9 spec's choices: maps NEWDB (libdb 5, flock locking), CDB, MAP_REGEX, SOCKETMAP, LDAPMAP; "
            "STARTTLS with TLS_EC and DANE (OpenSSL 3), SASL 2, MILTER, NETINET6, PIE and full RELRO; no "
@@ -386,7 +386,7 @@ EL9: tuple[Change, ...] = (
            "not USESETEUID). Left out: " + "; ".join(el9build.LEFT_OUT), lambda root: None),
     Change(f"the cf tree is the RPM sendmail-cf, installed with `rpm --root HOST -i --nodeps` (a fresh RPM "
            f"database in {el9.DBPATH}, as RHEL has it: /{el9.DBPATH_MACRO} points the host's rpm there, where "
-           f"Debian's would use ~/.rpmdb): {el9files.CF_DIR}", el9._install_cf),
+           f"Debian's would use ~/.rpmdb): {el9files.CF_DIR}", el9.install_cf),
     Change("the RPM sendmail, packed by a spec of the lab's with the RHEL 9 package's %files (owners, modes, "
            "%dir, %config(noreplace), %ghost) and installed the same way: /usr/sbin/sendmail.sendmail root:smmsp "
            "2755; mailstats, makemap.sendmail, editmap.sendmail, praliases, smrsh in /usr/sbin and "
@@ -401,18 +401,18 @@ EL9: tuple[Change, ...] = (
            "the map sources; /etc/sysconfig/sendmail (DAEMON=yes, QUEUE=1h); the units sendmail.service and "
            "sm-client.service in /usr/lib/systemd/system. The spec records the four map databases 0640 and "
            "sm-client.st smmsp:smmsp 0660, as makemap and the %post leave them (RHEL's spec: 0644 and root, which "
-           "rpm -V on a new RHEL host would then list: it checks a %ghost's mode and owner), so that rpm -V says nothing on a new host", el9._install_sendmail),
+           "rpm -V on a new RHEL host would then list: it checks a %ghost's mode and owner), so that rpm -V says nothing on a new host", el9.install_sendmail),
     Change("as the package's %post: /usr/sbin/sendmail, makemap and editmap, /usr/bin/mailq, newaliases and "
            "rmail, /usr/lib/sendmail and /etc/pam.d/smtp link through /etc/alternatives (mta, mta-makemap, ...) "
            f"to their .sendmail files, priority {el9files.ALTERNATIVES_PRIORITY}, with RHEL's state file "
-           "/var/lib/alternatives/mta (not Debian's update-alternatives)", el9._alternatives),
+           "/var/lib/alternatives/mta (not Debian's update-alternatives)", el9.set_alternatives),
     Change(f"a self-signed STARTTLS pair as the %post makes it: /{el9.KEY} (RSA 4096) and /{el9.CERT} (SHA-256, a "
            f"year), both root:root 0600; /{el9.CA_BUNDLE}, the bundle the .mc names, is that certificate (0644)",
-           el9._starttls_pair),
+           el9.make_starttls_pair),
     Change("/var/spool/clientmqueue/sm-client.st (smmsp:smmsp 0660); /etc/aliases with the usual system names "
-           "(Debian's was empty); the maps and /etc/aliases.db built by /etc/mail/make", el9._post_install),
+           "(Debian's was empty); the maps and /etc/aliases.db built by /etc/mail/make", el9.post_install),
     Change("sendmail.service and sm-client.service are enabled; on light hosts the lab's init does what they "
-           "do", el9._enable_units),
+           "do", el9.enable_units),
 )
 
 PROFILE_CHANGES = {"stock": (), "legacy": LEGACY, "handedit": HANDEDIT, "nocf": NOCF, "gwpath": GWPATH,

@@ -130,7 +130,7 @@ def test_alternatives_lead_to_the_sendmail_files(el9_hosts):
         ["/usr/sbin/sendmail.sendmail"] * 3
     state = _out(host, "cat /var/lib/alternatives/mta").split("\n")
     assert state[:4] == ["auto", "/usr/sbin/sendmail", "mta-makemap", "/usr/sbin/makemap"]
-    assert state[state.index("/usr/sbin/sendmail.sendmail") + 1] == "90"
+    assert state[state.index("/usr/sbin/sendmail.sendmail") + 1] == "90 sendmail"
 
 
 def test_debian_sendmail_is_gone_and_m4_and_procmail_stay(el9_hosts):
