@@ -198,6 +198,13 @@ def renumber_mail_group(root: Path) -> None:
                     os.chmod(path, st.st_mode & 0o7777)
 
 
+def procmail_as_rhel(root: Path) -> None:
+    """RHEL's procmail is no set-id program: the local mailer needs a root daemon to become the recipient."""
+    procmail = root / "usr/bin/procmail"
+    os.lchown(procmail, 0, 0)
+    os.chmod(procmail, 0o755)  # after chown, which clears set-id bits
+
+
 def spool_as_rhel(root: Path) -> None:
     """RHEL's mail spool: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, and the user
     mail's home there (Debian has /var/mail root:mail 3777 and the link the other way round). Debian's

@@ -367,8 +367,10 @@ EL9: tuple[Change, ...] = (
            "confDEF_USER_ID 8:12 is mail:mail as on RHEL", el9.renumber_mail_group),
     Change("the mail spool is RHEL's: /var/spool/mail a directory root:mail 0775, /var/mail a link to it, the user "
            "mail's home /var/spool/mail (Debian has /var/mail root:mail 3777 and the link the other way round); "
-           "Debian's procmail (root:mail 6755, where RHEL's is 0755) delivers to /var/mail/USER, so into it",
+           "Debian's procmail delivers to /var/mail/USER, so into it",
            el9.spool_as_rhel),
+    Change("/usr/bin/procmail is root:root 0755 as RHEL's procmail package ships it (Debian's is root:mail 6755): it "
+           "delivers as the recipient only when sendmail runs it as root", el9.procmail_as_rhel),
     Change("the users and groups " + " and ".join(f"{name} ({uid}:{uid})" for name, uid in el9.USERS) +
            f", home /var/spool/mqueue, shell {el9.SHELL} (/sbin links to /usr/sbin on bookworm), made before "
            "the packages as the package's %pre makes them", el9.add_users),
