@@ -62,7 +62,8 @@ def judge_entry(entry: dict, controls: list, status: dict) -> tuple:
 
 def package_drift(verify: dict | None, findings: list, state: dict) -> dict | None:
     """What the package manager says, judged: each entry with its ``kind`` (one of KINDS), the ``controls`` that
-    explain it and ``why``; ``update_undoes``: the controls whose changes a package update puts back."""
+    explain it and ``why``; ``update_undoes``: the controls whose changes a package update puts back (not those on a
+    ghost, which an update never installs)."""
     if verify is None:
         return None
     status = {item['id']: item['status'] for item in findings}
@@ -71,7 +72,8 @@ def package_drift(verify: dict | None, findings: list, state: dict) -> dict | No
     for entry in verify['entries']:
         kind, controls, why = judge_entry(entry, read_by.get(entry['path'], []), status)
         entries.append(dict(entry, kind=kind, controls=controls, why=why))
-    undoes = sorted({control_id for entry in entries if entry['kind'] == 'intended' for control_id in entry['controls']})
+    undoes = sorted({control_id for entry in entries if entry['kind'] == 'intended' and not entry.get('ghost')
+                     for control_id in entry['controls']})
     return dict(verify, entries=entries, update_undoes=undoes,
                 unexplained=[entry['path'] for entry in entries if entry['kind'] == 'unexplained'])
 
@@ -86,7 +88,7 @@ def update_undoes(verify: dict | None, findings: list, state: dict, steps: list 
     judged = package_drift(verify, findings, state)
     items = {}
     for entry in judged['entries']:
-        if entry['kind'] != 'intended':
+        if entry['kind'] != 'intended' or entry.get('ghost'):  # an update never installs a ghost
             continue
         now = (state.get('paths') or {}).get(entry['path']) or {}
         for control_id in entry['controls']:

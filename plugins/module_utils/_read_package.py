@@ -27,8 +27,9 @@ _LINE = re.compile(r'^(?P<flags>[SM5DLUGTP.?]{8,9}|missing)\s+(?P<attr>[cdglr]\s
 
 
 def parse_rpm_verify(text: str) -> list:
-    """The files ``rpm -V`` names: ``{'path', 'flags', 'config', 'missing', 'changed'}`` each, ``changed`` the words
-    of the flags that differ (``?``, unreadable, counts as different)."""
+    """The files ``rpm -V`` names: ``{'path', 'flags', 'config', 'ghost', 'missing', 'changed'}`` each, ``changed`` the
+    words of the flags that differ (``?``, unreadable, counts as different); a ghost is a file the package records but
+    never installs (an update leaves it as it is)."""
     entries = []
     for line in text.splitlines():
         match = _LINE.match(line.rstrip())
@@ -37,15 +38,16 @@ def parse_rpm_verify(text: str) -> list:
         flags = match.group('flags')
         missing = flags == 'missing'
         changed = [] if missing else [word for (letter, word), seen in zip(FLAG_WORDS, flags) if seen in (letter, '?')]
-        entries.append({'path': match.group('path'), 'flags': flags, 'config': (match.group('attr') or '').strip() == 'c',
+        attr = (match.group('attr') or '').strip()
+        entries.append({'path': match.group('path'), 'flags': flags, 'config': attr == 'c', 'ghost': attr == 'g',
                         'missing': missing, 'changed': changed})
     return entries
 
 
 def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
     """``{'manager', 'package', 'error', 'entries', 'files'}`` of the family's package, read with its package manager
-    (``files``: every path the package installs); None where the family's package keeps no owners and modes to compare
-    with (dpkg: see the statoverride control)."""
+    (``files``: every path the package installs, its ghosts left out); None where the family's package keeps no owners
+    and modes to compare with (dpkg: see the statoverride control)."""
     facts = platform(family)
     if facts['package_manager'] != 'rpm':
         return None
@@ -56,5 +58,19 @@ def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
     entries = parse_rpm_verify(out)
     if rc not in (0, 1) or (rc == 1 and not entries):
         return dict(found, error=(err or out).strip() or 'rpm -V exited %d' % rc)
-    rc, out, err = run([rpm, '-ql', facts['package']])
-    return dict(found, entries=entries, files=[line for line in out.splitlines() if line.startswith('/')] if rc == 0 else [])
+    rc, out, err = run([rpm, '-q', '--qf', FILES_FORMAT, facts['package']])
+    return dict(found, entries=entries, files=installed_files(out) if rc == 0 else [])
+
+
+# Each file of the package with its flags (c configuration, n noreplace, g ghost, ...), one a line.
+FILES_FORMAT = '[%{FILEFLAGS:fflags} %{FILENAMES}\n]'
+
+
+def installed_files(text: str) -> list:
+    """The paths of ``rpm -q --qf FILES_FORMAT`` output that the package installs: not its ghosts."""
+    found = []
+    for line in text.splitlines():
+        flags, _space, path = line.partition(' ')
+        if path.startswith('/') and 'g' not in flags:
+            found.append(path)
+    return found

@@ -270,17 +270,19 @@ package:
     entries:
       description:
         - Each file that differs from the package, with C(flags) as C(rpm -V) prints them, C(changed) (their words),
-          C(config), C(missing), and C(kind) - V(intended) (an owner, group or mode a passing control sets, named in
+          C(config), C(ghost), C(missing), and C(kind) - V(intended) (an owner, group or mode a passing control sets, named in
           C(controls)), V(configuration) (a configuration file's content), V(timestamp) or V(unexplained) (nothing in
           the baseline asks for it; C(why) says what differs).
       type: list
       elements: dict
-      sample: [{path: /var/spool/mqueue, flags: .....U..., changed: [owner], config: false, missing: false, kind: intended,
+      sample: [{path: /var/spool/mqueue, flags: .....U..., changed: [owner], config: false, ghost: false, missing: false, kind: intended,
                 controls: [SM-QUEUE-01], why: the owner SM-QUEUE-01 sets}]
     update_undoes:
       description:
         - The controls whose changes an update or reinstall of the package (or C(rpm --setperms) and C(rpm --setugids))
-          puts back to the package's owners and modes; they fail again after it.
+          puts back to the package's owners and modes (the MTA queue given to RunAsUser, which then fails again; a
+          statistics file, which the MTA can then no longer write). A ghost (a file the package records
+          but never installs, C(ghost)) is left as it is by an update.
       type: list
       elements: str
       sample: [SM-QUEUE-01, SM-SMTP-03]

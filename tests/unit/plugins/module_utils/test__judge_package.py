@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift, update_undoes
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import package_verify, parse_rpm_verify
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import FILES_FORMAT, package_verify, parse_rpm_verify
 
 # rpm -V sendmail on a hardened EL9 host, with a binary replaced and a file removed by hand.
 VERIFY = """\
@@ -25,7 +25,9 @@ def test_parse_rpm_verify():
     assert [entry['path'] for entry in entries] == ['/var/spool/mqueue', '/etc/mail/helpfile', '/etc/mail/sendmail.cf',
                                                     '/usr/sbin/makemap', '/usr/bin/hoststat', '/etc/mail/local-host-names',
                                                     '/etc/smrsh']
-    assert entries[0] == {'path': '/var/spool/mqueue', 'flags': '.....U...', 'config': False, 'missing': False, 'changed': ['owner']}
+    assert entries[0] == {'path': '/var/spool/mqueue', 'flags': '.....U...', 'config': False, 'ghost': False, 'missing': False,
+                          'changed': ['owner']}
+    assert parse_rpm_verify('.M.......  g /var/spool/clientmqueue/sm-client.st\n')[0]['ghost']
     assert entries[2]['changed'] == ['size', 'digest', 'mtime'] and entries[2]['config']
     assert entries[4]['missing'] and entries[4]['changed'] == []
 
@@ -71,11 +73,13 @@ def test_package_verify_runs_rpm_on_red_hat():
 
     def run(argv):
         calls.append(argv)
-        return (1, '.....U...    /var/spool/mqueue\n', '') if argv[1] == '-V' else (0, '/var/spool/mqueue\n/usr/sbin/smrsh\n', '')
+        return (1, '.....U...    /var/spool/mqueue\n', '') if argv[1] == '-V' else (
+            0, ' /var/spool/mqueue\ncn /etc/mail/sendmail.cf\ng /usr/sbin/sendmail\n', '')
     found = package_verify(run, 'RedHat', '/usr/bin/rpm')
-    assert calls == [['/usr/bin/rpm', '-V', 'sendmail'], ['/usr/bin/rpm', '-ql', 'sendmail']]
+    assert calls == [['/usr/bin/rpm', '-V', 'sendmail'], ['/usr/bin/rpm', '-q', '--qf', FILES_FORMAT, 'sendmail']]
     assert found['error'] is None and found['entries'][0]['changed'] == ['owner']
-    assert found['files'] == ['/var/spool/mqueue', '/usr/sbin/smrsh']
+    # the ghost /usr/sbin/sendmail (an alternatives link) is no file an update installs
+    assert found['files'] == ['/var/spool/mqueue', '/etc/mail/sendmail.cf']
     assert package_verify(run, 'RedHat', None)['error'] == 'rpm is not installed'
     assert package_verify(lambda argv: (1, '', 'package sendmail is not installed\n'), 'RedHat', '/usr/bin/rpm')['error'] == \
         'package sendmail is not installed'
@@ -83,14 +87,15 @@ def test_package_verify_runs_rpm_on_red_hat():
 
 def test_update_undoes_what_rpm_verify_and_the_planned_steps_show():
     verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'files': ['/var/spool/mqueue', '/etc/smrsh', '/etc/mail/helpfile'],
-              'entries': parse_rpm_verify('.....U...    /var/spool/mqueue\n')}
+              'entries': parse_rpm_verify('.....U...    /var/spool/mqueue\n.M.......  g /var/spool/clientmqueue/sm-client.st\n')}
     state = dict(_state(), paths={'/var/spool/mqueue': {'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}})
     steps = [{'id': 'SM-PROG-02', 'kind': 'path', 'target': '/etc/smrsh', 'changed': True,
               'after': {'owner': 'root', 'group': 'root', 'mode': '0755'}},
              {'id': 'SM-FILE-01', 'kind': 'path', 'target': '/etc/mail', 'changed': True, 'after': {'owner': 'root'}},
              {'id': 'SM-SMTP-03', 'kind': 'cf_option', 'target': '/etc/mail/sendmail.cf', 'changed': True}]
-    found = update_undoes(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}], state, steps)
-    # /etc/mail is not the package's file here: an update does not touch it
+    state['layout']['status'] = ['/var/spool/clientmqueue/sm-client.st']
+    found = update_undoes(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}, {'id': 'SM-FILE-07', 'status': 'pass'}], state, steps)
+    # /etc/mail is not the package's file here, and an update never installs the ghost sm-client.st: it touches neither
     assert found['undoes'] == [
         {'id': 'SM-PROG-02', 'path': '/etc/smrsh', 'owner': 'root', 'group': 'root', 'mode': '0755'},
         {'id': 'SM-QUEUE-01', 'path': '/var/spool/mqueue', 'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}]
