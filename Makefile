@@ -44,7 +44,7 @@ help:
 	@echo "make bench-formats what XCCDF, ARF and OSCAL add to a 200-host audit's report step: sizes and seconds"
 	@echo "make bench-flood  an SMTP flood (20 messages/s) into a host while it is hardened: accepted, refused, delivered"
 	@echo "make bench-runas  what SM-RUNAS-02's scan of every home costs on a host with 5,000 users, against its floor"
-	@echo "make bench-selections  the hardening under each selection (tags, families, exclusions, RunAsUser, waivers) on 5 profiles"
+	@echo "make bench-selections  the hardening under each selection (tags, families, exclusions, RunAsUser, waivers) on 6 profiles"
 
 ## The main job on the built-in lab.
 demo: venv build lab-image
