@@ -18,7 +18,7 @@ ANSIBLE_ENV   := $(Q_ENV) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_K
 # first (two booting or restarting at once have failed sendmail's restart), the rest shared among the
 # others by their measured times. They wait on SSH, boots and sendmail more than on the two cores.
 # MOLECULE_LANES=1: one lane, one at a time.
-SCENARIO_ORDER := privdrop trixie legacy default audit lab faults journal profiles runas tags invalid daemon upgrades included slices compare transit
+SCENARIO_ORDER := privdrop trixie legacy default audit lab el9 faults journal profiles runas tags invalid daemon upgrades included slices compare transit
 ALL_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIOS     ?= $(filter $(ALL_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(SCENARIO_ORDER),$(ALL_SCENARIOS))
 M_SYSTEMD     := $(foreach s,$(SCENARIOS),$(if $(shell grep -l 'backend: systemd' molecule/$(s)/molecule.yml 2>/dev/null),$(s)))

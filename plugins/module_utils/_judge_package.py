@@ -80,25 +80,24 @@ def package_drift(verify: dict | None, findings: list, state: dict) -> dict | No
 
 def update_undoes(verify: dict | None, findings: list, state: dict, steps: list = ()) -> dict | None:
     """What an update or reinstall of the package puts back: ``undoes``, each path of the package a control has given
-    other attributes than the package's (``id``, ``path``, and the ``owner``, ``group`` and ``mode`` the baseline
-    left there, to put back after it), from rpm -V as judged, and from the path ``steps`` a run changes (in check mode,
-    would change) on the package's files; ``unexplained`` as in package_drift. None where the package keeps no modes."""
+    other attributes than the package's (``id``: the control that reads it, ``path``, and the ``owner``, ``group`` and
+    ``mode`` the baseline left there, to put back after it), from rpm -V as judged and from the path ``steps`` a run
+    changes (in check mode, would change) on the package's files, so that check mode and the real run name the same;
+    ``unexplained`` as in package_drift. None where the package keeps no modes."""
     if verify is None:
         return None
     judged = package_drift(verify, findings, state)
-    items = {}
+    wanted = {}
     for entry in judged['entries']:
-        if entry['kind'] != 'intended' or entry.get('ghost'):  # an update never installs a ghost
-            continue
-        now = (state.get('paths') or {}).get(entry['path']) or {}
-        for control_id in entry['controls']:
-            items[(control_id, entry['path'])] = {'id': control_id, 'path': entry['path'], 'owner': now.get('owner'),
-                                                  'group': now.get('group'), 'mode': now.get('mode')}
+        if entry['kind'] == 'intended' and not entry.get('ghost'):  # an update never installs a ghost
+            now = (state.get('paths') or {}).get(entry['path']) or {}
+            wanted[entry['path']] = ({key: now.get(key) for key in ('owner', 'group', 'mode')}, entry['controls'])
     files = set(verify.get('files') or [])
     for step in steps:
         if step.get('kind') == 'path' and step.get('changed') and step.get('target') in files and step.get('after'):
-            after = step['after']
-            items[(step['id'], step['target'])] = {'id': step['id'], 'path': step['target'], 'owner': after.get('owner'),
-                                                   'group': after.get('group'), 'mode': after.get('mode')}
+            wanted[step['target']] = ({key: step['after'].get(key) for key in ('owner', 'group', 'mode')}, [step['id']])
+    read_by = readers(state, [item['id'] for item in findings if item['id'] in BY_ID])
+    undoes = [dict(attributes, id=control_id, path=path) for path, (attributes, fallback) in sorted(wanted.items())
+              for control_id in read_by.get(path) or fallback]
     return {'manager': verify['manager'], 'package': verify['package'], 'error': verify['error'],
-            'undoes': [items[key] for key in sorted(items)], 'unexplained': judged['unexplained']}
+            'undoes': sorted(undoes, key=lambda item: (item['id'], item['path'])), 'unexplained': judged['unexplained']}

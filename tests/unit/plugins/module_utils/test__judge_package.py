@@ -100,3 +100,19 @@ def test_update_undoes_what_rpm_verify_and_the_planned_steps_show():
         {'id': 'SM-PROG-02', 'path': '/etc/smrsh', 'owner': 'root', 'group': 'root', 'mode': '0755'},
         {'id': 'SM-QUEUE-01', 'path': '/var/spool/mqueue', 'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}]
     assert update_undoes(None, [], {}) is None
+
+
+def test_update_undoes_names_the_control_that_reads_a_path_in_both_modes():
+    """RunAsUser's fix hands the statistics over (a step of SM-RUNAS-01); SM-FILE-07 is the control that reads the file,
+    so check mode (the step) and the real run (rpm -V) name the same."""
+    verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'files': ['/var/log/mail/statistics'], 'entries': []}
+    state = {'layout': {'status': ['/var/log/mail/statistics']},
+             'paths': {'/var/log/mail/statistics': {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}}}
+    findings = [{'id': 'SM-FILE-07', 'status': 'fail'}, {'id': 'SM-RUNAS-01', 'status': 'fail'}]
+    step = {'id': 'SM-RUNAS-01', 'kind': 'path', 'target': '/var/log/mail/statistics', 'changed': True,
+            'after': {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}}
+    planned = update_undoes(verify, findings, state, [step])['undoes']
+    verify['entries'] = parse_rpm_verify('.....UG..  c /var/log/mail/statistics\n')
+    done = update_undoes(verify, [dict(item, status='pass') for item in findings], state, [step])['undoes']
+    assert planned == done == [{'id': 'SM-FILE-07', 'path': '/var/log/mail/statistics', 'owner': 'mailnull', 'group': 'mailnull',
+                                'mode': '0600'}]
