@@ -24,9 +24,11 @@ SCENARIOS     ?= $(filter $(ALL_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(SCE
 M_SYSTEMD     := $(foreach s,$(SCENARIOS),$(if $(shell grep -l 'backend: systemd' molecule/$(s)/molecule.yml 2>/dev/null),$(s)))
 MOLECULE_LANES ?= 3
 M_LANES       = $(shell $(PYTHON) $(ROOT)/tests/tools/lanes.py $(MOLECULE_LANES) $(M_SYSTEMD) -- $(SCENARIOS))
-# A stock and a legacy Debian host, and one whose sendmail is built from upstream source (setreuid).
-DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd demo-setreuid:bookworm:setreuid:systemd
-DEMO_LIMIT    := demo-stock,demo-legacy,demo-setreuid
+# A stock and a legacy Debian host, one whose sendmail is built from upstream source (setreuid), and one laid out
+# as RHEL 9's package lays it out (el9).
+DEMO_HOSTS    := demo-stock:bookworm:stock:systemd demo-legacy:bookworm:legacy:systemd demo-setreuid:bookworm:setreuid:systemd \
+                 demo-el9:bookworm:el9:systemd
+DEMO_LIMIT    := demo-stock,demo-legacy,demo-setreuid,demo-el9
 # The suite's lab hosts live apart from the demo's, so `make test` never touches those.
 TEST_LAB_STATE ?= /var/lib/mailsec-lab-test
 TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
@@ -34,7 +36,7 @@ TEST_LAB      := MAILSEC_LAB_STATE=$(TEST_LAB_STATE)
 .PHONY: help demo test report-test lab-image lab-test molecule bench bench-audit bench-report bench-formats bench-flood bench-runas bench-selections lab-ls lab-down
 
 help:
-	@echo "make demo      start a stock, a legacy and a setreuid-built lab host, audit them, harden them, audit them again"
+	@echo "make demo      start a stock, a legacy, a setreuid-built and an EL9-layout lab host, audit them, harden them, audit them again"
 	@echo "make test      the whole suite: lint, build, sanity, units, docs check, lab tests, every Molecule scenario"
 	@echo "make docs      regenerate docs/controls.md from the controls catalogue"
 	@echo "make lab-ls    list lab hosts;  make lab-down  destroy them all"
