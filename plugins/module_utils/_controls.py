@@ -25,7 +25,8 @@ choices, meaning; it drives the modules' validation and the documentation),
 hardening, see below), ``applies`` (``os_family``: None for all, or a list),
 ``references`` (``book``: the sendmail book, ``stig``: DISA STIG items; empty where none
 was found), ``package_note`` (why the baseline differs from what the distribution ships,
-or None).
+or None), and, where a flag of the expected value fills others, ``expected_when`` (flag: the
+values its null keys take when it is true, as ``expected_for`` resolves them).
 
 Path specifications (the ``expected`` value of the path controls) hold ``owner`` (allowed
 owners; ``@MTAUser`` is the user the MTA runs as (RunAsUser when set, else root);
@@ -69,7 +70,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEBIAN, EMPTY_HELP_FILE, SYSLOG_CONFIGS, places
+from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import DEBIAN, EMPTY_HELP_FILE, SELF_SIGNED, SYSLOG_CONFIGS, places
 
 FAMILIES = ('privilege', 'files', 'queue', 'safety', 'smtp', 'aliases', 'programs', 'logging', 'limits', 'relay', 'transit',
             'privdrop')
@@ -1165,6 +1166,8 @@ CONTROLS = (
         'params': {'config': 'mta', 'options': ['ServerCertFile', 'ServerKeyFile', 'CACertFile', 'CACertPath']},
         'needs': ['mta'],
         'expected': {'default': {'cert': None, 'key': None, 'self_signed': False}},
+        # Asked for a self-signed pair without naming either file: the pair goes where the platform layer says.
+        'expected_when': {'self_signed': dict(SELF_SIGNED)},
         'override': {'cert': _key('str', 'the server certificate (PEM) the fix names in ServerCertFile, or null', nullable=True),
                      'key': _key('str', 'its private key (PEM) the fix names in ServerKeyFile, or null', nullable=True),
                      'self_signed': _key('bool', 'where neither cert nor key exists, the fix makes a self-signed pair there')},
@@ -1524,10 +1527,14 @@ def override_errors(overrides: dict) -> list:
 
 
 def expected_for(control: dict, os_family: str | None, override: dict | None = None) -> dict:
-    """The expected value of a control on an OS family: its default, the family's keys, then ``override``."""
+    """The expected value of a control on an OS family: its default, the family's keys, then ``override``; where a
+    flag of ``expected_when`` is true and every key it fills is null, those keys take its values."""
     expected = copy.deepcopy(control['expected']['default'])
     expected.update(copy.deepcopy(control['expected'].get(os_family or '', {})))
     expected.update(copy.deepcopy(override or {}))
+    for flag, values in (control.get('expected_when') or {}).items():
+        if expected.get(flag) is True and all(expected.get(key) is None for key in values):
+            expected.update(copy.deepcopy(values))
     return expected
 
 

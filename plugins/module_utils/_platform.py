@@ -140,6 +140,9 @@ SYSLOG_CONFIGS = ('/etc/rsyslog.conf', '/etc/rsyslog.d/*.conf', '/etc/syslog.con
 SASL_CONFIG_DIRS = ('/etc/sasl2', '/etc/sasl', '/usr/lib/sasl2', '/usr/lib64/sasl2', '/usr/lib/x86_64-linux-gnu/sasl2',
                     '/usr/lib/aarch64-linux-gnu/sasl2')
 DEFAULT_SASLDB = '/etc/sasldb2'
+# The self-signed STARTTLS pair SM-TLS-03's fix makes where asked for one without naming it: beside sendmail.cf, in
+# the directory the hardening makes root's (SM-FILE-01), so that the key is never made where another user could write.
+SELF_SIGNED = {'cert': '/etc/mail/sendmail-selfsigned.crt', 'key': '/etc/mail/sendmail-selfsigned.key'}
 # The empty help file SM-SMTP-03 names where the site gives none.
 EMPTY_HELP_FILE = '/etc/mail/helpfile.empty'
 # Where the hardening keeps its journal and marks, on every family.
