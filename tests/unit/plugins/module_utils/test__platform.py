@@ -7,10 +7,12 @@ a platform path of its own."""
 from __future__ import annotations
 
 import ast
+import glob
 import os
 import re
 
 import pytest
+import yaml
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils import _platform
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, OS_FAMILIES, expected_for
@@ -39,6 +41,34 @@ def test_no_product_file_but_the_platform_layer_names_a_platform_path():
             if name.endswith('.py') and name != '_platform.py':
                 found += ['%s:%d %s' % (os.path.relpath(path, ROOT), line, text) for line, text in _path_literals(path)]
     assert found == []
+
+
+# The one path the role's tasks may name: the POSIX shell, the same on every system.
+SHELL = '/bin/sh'
+
+
+def _yaml_paths(value) -> list:
+    """The words of a YAML document's strings that are host paths, Jinja expressions included."""
+    if isinstance(value, dict):
+        return [path for item in value.values() for path in _yaml_paths(item)]
+    if isinstance(value, list):
+        return [path for item in value for path in _yaml_paths(item)]
+    if isinstance(value, str):
+        return [word for word in re.findall(r'[\w/.*-]+', value) if PATH.match(word) and word != SHELL]
+    return []
+
+
+def test_no_role_or_playbook_names_a_platform_path():
+    """The roles' variables, tasks and handlers and the playbooks take platform paths from the modules' results."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(ROOT, 'roles', '*', '*', '*.yml')) + glob.glob(os.path.join(ROOT, 'playbooks', '*.yml'))):
+        if os.sep + 'meta' + os.sep not in path:
+            with open(path, encoding='utf-8') as handle:
+                paths = _yaml_paths(yaml.safe_load(handle))
+            if paths:
+                found[os.path.relpath(path, ROOT)] = paths
+    assert found == {}
+    assert _yaml_paths({'a': ["{{ x or '/etc/mail/x.crt' }}", '/bin/sh -n %s']}) == ['/etc/mail/x.crt']
 
 
 def test_the_guard_sees_a_path_literal(tmp_path):
