@@ -141,8 +141,16 @@ def normalise_host(entry) -> dict:
         'excluded': _normalise_left_out(host, entry.get('excluded')) if reachable else [],
         'waived': [item['id'] for item in findings if item['status'] == 'waived'],
         'sendmail': _clean_tree(sendmail),
+        'package': _package(entry.get('package')) if reachable else None,
         'findings': findings,
     })
+
+
+def _package(package) -> dict | None:
+    """What the package manager said of sendmail's files (sendmail_drift's ``package``), or None where it keeps none."""
+    if not isinstance(package, dict):
+        return None
+    return _clean_tree({key: package.get(key) for key in ('manager', 'package', 'error', 'update_undoes', 'unexplained', 'entries')})
 
 
 _UTC_TIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z')
@@ -282,6 +290,12 @@ def host_line(host: dict) -> str:
         line += '; waived: %s' % ids_text(host['waived'])
     if host['excluded']:
         line += '; excluded: %s' % ids_text([item['id'] for item in host['excluded']])
+    package = host.get('package') or {}
+    if package.get('update_undoes'):
+        line += '; an update of the %s package undoes %s' % (package['package'], ids_text(package['update_undoes']))
+    if package.get('unexplained'):
+        line += '; %s -V: %s differ%s from the package, which no control explains' % (
+            package['manager'], ', '.join(package['unexplained']), 's' if len(package['unexplained']) == 1 else '')
     return line
 
 

@@ -80,7 +80,7 @@ def play_results(all_hosts: list, active_hosts: list, result_of, address_of=lamb
             entries.append(dict(where, host=name, reachable=True, sendmail=result.get('sendmail') or {},
                                 findings=result['findings'], counts=result.get('counts') or {},
                                 drift=bool(result.get('drift')), excluded=result.get('excluded') or [],
-                                audited=result.get('audited')))
+                                audited=result.get('audited'), package=result.get('package')))
         else:
             entries.append(dict(where, host=name, reachable=False, msg=result.get('msg') or NOT_AUDITED))
     return entries

@@ -576,3 +576,14 @@ def test_the_html_verdict_is_amber_where_not_everything_was_judged():
     assert '<div class="verdict good">The host meets the baseline</div>' in render_html(build_report([host('mx1', [finding()])], STAMP))
     bare = build_report([host('bare', [finding(status='not_applicable')], sendmail=BARE)], STAMP)
     assert '<div class="verdict warn">The host has no sendmail</div>' in render_html(bare)
+
+
+def test_the_host_line_says_what_an_update_undoes_and_what_nothing_explains():
+    package = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'update_undoes': ['SM-QUEUE-01'],
+               'unexplained': ['/usr/sbin/makemap'], 'entries': [], 'files': ['/usr/sbin/makemap']}
+    built = build_report([host('el9', [finding()], package=package), host('debian', [finding()])], STAMP, '0.1.0', 'mailsec.sendmail')
+    el9, debian = sorted(built['hosts'], key=lambda item: item['host'], reverse=True)
+    assert el9['package'] == {key: package[key] for key in ('manager', 'package', 'error', 'update_undoes', 'unexplained', 'entries')}
+    assert host_line(el9).endswith('; an update of the sendmail package undoes SM-QUEUE-01; rpm -V: /usr/sbin/makemap differs '
+                                   'from the package, which no control explains')
+    assert debian['package'] is None and 'package' not in host_line(debian)
