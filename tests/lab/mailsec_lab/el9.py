@@ -320,7 +320,7 @@ def _package_files(root: Path, address: str) -> dict[str, tuple[bytes, int]]:
     files["/etc/mail/aliasesdb-stamp"] = (b"", 0o644)
     files["/var/spool/clientmqueue/sm-client.st"] = (b"", 0o660)
     files["/etc/pam.d/smtp"] = (b"", 0o644)
-    for _, link, _ in el9files.ALTERNATIVES[:-1]:
+    for _name, link, _target in el9files.ALTERNATIVES[:-1]:
         files[link] = (b"", 0o755)
     return files
 
@@ -370,9 +370,9 @@ def set_alternatives(root: Path) -> None:
         path.symlink_to(f"/etc/alternatives/{name}")
     master, slaves = el9files.ALTERNATIVES[0], el9files.ALTERNATIVES[1:]
     lines = ["auto", master[1]]
-    for name, link, _ in slaves:
+    for name, link, _target in slaves:
         lines += [name, link]
-    lines += ["", master[2], f"{el9files.ALTERNATIVES_PRIORITY} sendmail", *(target for _, _, target in slaves)]
+    lines += ["", master[2], f"{el9files.ALTERNATIVES_PRIORITY} sendmail", *(slave[2] for slave in slaves)]
     state = root / "var/lib/alternatives"
     state.mkdir(parents=True, exist_ok=True)
     (state / "mta").write_text("\n".join(lines) + "\n")

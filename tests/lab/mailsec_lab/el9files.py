@@ -263,7 +263,7 @@ GHOST_MAPS = ("virtusertable.db", "access.db", "domaintable.db", "mailertable.db
 
 
 def sendmail_spec(version: str) -> str:
-    ghosts = "".join(f"%ghost %attr(0755,-,-) {link}\n" for name, link, _ in ALTERNATIVES if name != "mta-pam")
+    ghosts = "".join(f"%ghost %attr(0755,-,-) {link}\n" for name, link, _target in ALTERNATIVES if name != "mta-pam")
     return f"""\
 Name: sendmail
 Version: {version}
