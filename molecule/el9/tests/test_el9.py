@@ -6,6 +6,9 @@ RunAsUser needs there (a set-user-id root procmail, a readable certificate)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import tempfile
 import time
 import uuid
 
@@ -181,3 +184,57 @@ def test_undo_gives_the_package_its_own_owners_and_modes_back(host, check):
     assert [entry for entry in package["entries"] if entry["kind"] not in ("timestamp", "configuration")] == []
     assert host.service("sendmail").is_running
     assert _arrived(host, "alice", _submit(host, "alice"))
+
+
+KILLER = os.path.join(os.path.dirname(__file__), "..", "..", "faults", "files", "kill_after_phase")
+# The faults scenario's kill, after the phase that installs the new sendmail.cf.
+KILL_PLAY = """\
+- name: Harden, killed by SIGKILL right after the config phase
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Copy the killer beside the module's Python
+      ansible.builtin.copy:
+        src: {killer}/
+        dest: /root/kill_after_phase/
+        mode: "0700"
+    - name: Harden, killed after the config phase
+      mailsec.sendmail.sendmail_harden:
+      environment:
+        PYTHONPATH: /root/kill_after_phase
+        MAILSEC_KILL_AFTER_PHASE: config
+      register: killed
+      failed_when: killed.rc | default(0) != 137
+"""
+
+
+def _daemon_runs(host) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if host.run("kill -0 $(head -n 1 /run/sendmail.pid)").rc == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_a_run_killed_after_its_config_phase_leaves_a_working_host_and_the_next_completes_it(host, expect):
+    """After the undo above: the faults scenario's kill on an EL9 host. The daemon that ran still runs and delivers,
+    the .cf installed is accepted, and the next run completes the killed one from its journal."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as play:
+        play.write(KILL_PLAY.format(killer=os.path.abspath(KILLER)))
+        play.flush()
+        ran = subprocess.run(["ansible-playbook", "-i", host.backend.ansible_runner.inventory_file, "--limit", host.backend.host,
+                              play.name], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    journal = json.loads(host.file("/var/lib/mailsec-sendmail/journal.json").content_string)
+    assert journal["status"] == "applying" and journal["phases_done"][-1] == "config"
+    assert host.run("/usr/sbin/sendmail -bv root").rc == 0
+    assert _daemon_runs(host) and _arrived(host, "alice", _submit(host, "alice"))
+    again = host.ansible("mailsec.sendmail.sendmail_harden", "", check=False, become=True)
+    assert again.get("failed") is not True, again.get("msg")
+    assert again["completed"]["how"] == "completed" and "config" in again["completed"]["phases_done"]
+    assert [item["id"] for item in again["drift_after"]] == expect["left_by_hand"]
+    host.run_expect([0], "systemctl restart sendmail.service")
+    assert _daemon_runs(host) and _arrived(host, "alice", _submit(host, "alice"))
+    last = host.ansible("mailsec.sendmail.sendmail_harden", "", check=False, become=True)
+    assert last["changed"] is False and last["plan"] == []
