@@ -219,7 +219,9 @@ def _daemon_runs(host) -> bool:
 
 def test_a_run_killed_after_its_config_phase_leaves_a_working_host_and_the_next_completes_it(host, expect):
     """After the undo above: the faults scenario's kill on an EL9 host. The daemon that ran still runs and delivers,
-    the .cf installed is accepted, and the next run completes the killed one from its journal."""
+    and the next run completes the killed one from its journal. On the stock host the .cf installed is accepted too.
+    On the host made ready for RunAsUser it names mailnull while the MTA queue stays Red Hat's root:mail 0700 until
+    the handover phase: a sendmail started with it could not enter the queue until the next run completes."""
     with tempfile.NamedTemporaryFile("w", suffix=".yml") as play:
         play.write(KILL_PLAY.format(killer=os.path.abspath(KILLER)))
         play.flush()
@@ -230,7 +232,8 @@ def test_a_run_killed_after_its_config_phase_leaves_a_working_host_and_the_next_
     # killed as the journal was about to say the config phase ended: every step of it is done
     assert journal["status"] == "applying" and "config" not in journal["phases_done"]
     assert {entry["state"] for entry in journal["steps"] if entry["step"]["phase"] == "config"} == {"done"}
-    assert host.run("/usr/sbin/sendmail -bv root").rc == 0
+    if not expect["taken"]:
+        assert host.run("/usr/sbin/sendmail -bv root").rc == 0
     assert _daemon_runs(host) and _arrived(host, "alice", _submit(host, "alice"))
     again = host.ansible("mailsec.sendmail.sendmail_harden", "", check=False, become=True)
     assert again.get("failed") is not True, again.get("msg")
