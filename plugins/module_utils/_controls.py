@@ -31,7 +31,8 @@ values its null keys take when it is true, as ``expected_for`` resolves them).
 Path specifications (the ``expected`` value of the path controls) hold ``owner`` (allowed
 owners; ``@MTAUser`` is the user the MTA runs as (RunAsUser when set, else root);
 ``@RunAsUser`` and ``@TrustedUser`` stand for the user the MTA's sendmail.cf names,
-when it names one; ``@MSPUser`` for the RunAsUser of submit.cf), ``group`` (allowed groups, or None for any), ``mode`` (the most
+when it names one; for the groups a control's ``owner_role`` gives to ``msp``, ``@RunAsUser`` is the
+RunAsUser of submit.cf), ``group`` (allowed groups, or None for any), ``mode`` (the most
 permissive mode allowed: a bit outside it fails), ``require`` (bits that must be set),
 ``ignore`` (bits another control judges) and ``missing`` (``pass``, ``fail`` or ``error``
 when the path does not exist).
@@ -162,7 +163,7 @@ OVERRIDE_TYPES = {
 
 PATH_OVERRIDE = {
     'owner': _key('list', 'allowed owners (@RunAsUser, @TrustedUser: the user the MTA config names; @MTAUser: RunAsUser when '
-                  'set, else root; @MSPUser: the RunAsUser of submit.cf); a fix sets the first'),
+                  'set, else root); a fix sets the first'),
     'group': _key('list', 'allowed groups, or null for any; a fix sets the first', nullable=True),
     'mode': _key('mode', 'most permissive mode allowed'),
     'require': _key('mode', 'bits that must be set'),
@@ -509,13 +510,14 @@ CONTROLS = (
         'severity': 'low',
         'rationale': (
             'The help file is sent to SMTP clients; the statistics file is written by the daemon. Others must not '
-            'rewrite either. A statistics file may belong to the user that writes it: the RunAsUser of the MTA, or that '
-            'of the submission program (smmsp) for the statistics submit.cf names.'),
-        'check': 'lstat of the HelpFile and StatusFile of sendmail.cf and submit.cf; an absent file passes.',
+            'rewrite either. A statistics file may belong to the user that writes it: the RunAsUser of the MTA for '
+            'its own, that of the submission program (smmsp) for the statistics submit.cf names.'),
+        'check': 'lstat of the HelpFile and StatusFile of sendmail.cf and submit.cf (@RunAsUser: the RunAsUser of the file '
+                 'that names it); an absent file passes.',
         'evaluator': 'path_set',
-        'params': {'targets': ['help', 'status']},
+        'params': {'targets': ['help', 'status', 'status_msp'], 'owner_role': {'status_msp': 'msp'}},
         'needs': ['mta', 'msp'],
-        'expected': {'default': _path_spec(['root', '@RunAsUser', '@MSPUser'], mode='0644', missing='pass')},
+        'expected': {'default': _path_spec(['root', '@RunAsUser'], mode='0644', missing='pass')},
         'override': PATH_OVERRIDE,
         'fix': 'chown root (a statistics file: the RunAsUser that writes it, when set) and chmod 0644 or stricter.',
         'fix_data': PATH_FIX,
@@ -1573,6 +1575,7 @@ def fix_actions(control: dict, expected: dict) -> list:
             filled['targets'], filled['follow'] = fix_targets(control)
         if filled['kind'] == 'path_attributes':
             filled['expected'] = copy.deepcopy(expected)
+            filled['owner_role'] = dict(control['params'].get('owner_role') or {})
         actions.append(filled)
     return actions
 

@@ -588,7 +588,7 @@ class Engine:
             after = self.judge(state, expected)
         report = self.report(result, findings, plan, done, after)
         # What an update of the package would give back (rpm families): read after the run, or planned in check mode.
-        report['package_updates'] = update_undoes(state.get('package_verify'), after or findings, state, done)
+        report['package_updates'] = update_undoes(state.get('package_verify'), after or findings, state, done, expected)
         if self.backups:
             report['backup_files'] = self.backups
         if not self.io.check_mode and params['restart']:

@@ -60,16 +60,17 @@ def _account(state: dict, token: str | None):
     return state.get('accounts', {}).get(token)
 
 
-def owner_names(state: dict, owners: list) -> list:
-    """Allowed owner names, with @RunAsUser / @TrustedUser replaced by the MTA's users (dropped when unset),
-    @MSPUser by the RunAsUser of submit.cf, and @MTAUser by the user the MTA runs as: RunAsUser when set, else root."""
+def owner_names(state: dict, owners: list, role: str = 'mta') -> list:
+    """Allowed owner names, with @RunAsUser / @TrustedUser replaced by the MTA's users (dropped when unset; with
+    ``role`` msp, @RunAsUser is the RunAsUser of submit.cf), and @MTAUser by the user the MTA runs as: RunAsUser when
+    set, else root."""
     names = []
     mta = _settings(state, 'mta')
-    tokens = {'@RunAsUser': run_as_parts(mta.get('RunAsUser'))[0], '@TrustedUser': mta.get('TrustedUser'),
-              '@MSPUser': run_as_parts(_settings(state, 'msp').get('RunAsUser'))[0]}
+    tokens = {'@RunAsUser': run_as_parts(_settings(state, role).get('RunAsUser'))[0], '@TrustedUser': mta.get('TrustedUser')}
+    mta_user = run_as_parts(mta.get('RunAsUser'))[0]
     for owner in owners:
         if owner == '@MTAUser':
-            owner = '@RunAsUser' if tokens['@RunAsUser'] else 'root'
+            owner, tokens['@RunAsUser'] = ('@RunAsUser', mta_user) if mta_user else ('root', None)
         if owner in tokens:
             token = tokens[owner]
             account = _account(state, token)
@@ -137,15 +138,15 @@ def _outcome(status, actual, path, evidence):
     return {'status': status, 'actual': actual, 'path': path, 'evidence': evidence}
 
 
-def judge_paths(state: dict, paths: list, spec: dict, follow_links: bool = False) -> dict:
-    """Judge several paths against one specification."""
+def judge_paths(state: dict, paths: list, spec: dict, follow_links: bool = False, roles: dict | None = None) -> dict:
+    """Judge several paths against one specification (``roles``: path to the configuration, mta or msp, whose
+    RunAsUser @RunAsUser stands for; mta where none is given)."""
     if not paths:
         return _outcome('pass', 'no such path on this host', None, 'nothing to read')
-    owners = owner_names(state, spec['owner'])
     statuses, problems, evidence = [], [], []
     for path in paths:
         entry = _entry(state, path)
-        status, found = judge_path(entry, spec, owners, follow_links)
+        status, found = judge_path(entry, spec, owner_names(state, spec['owner'], (roles or {}).get(path, 'mta')), follow_links)
         statuses.append(status)
         problems.extend(found)
         evidence.append(entry_text(entry))
@@ -157,12 +158,15 @@ def judge_paths(state: dict, paths: list, spec: dict, follow_links: bool = False
 
 
 def eval_path_set(control: dict, expected: dict, state: dict) -> dict:
-    paths = []
+    paths, roles = [], {}
     for group in control['params']['targets']:
-        paths.extend(p for p in _paths(state, group) if p not in paths)
+        for path in _paths(state, group):
+            if path not in paths:
+                paths.append(path)
+                roles[path] = (control['params'].get('owner_role') or {}).get(group, 'mta')
     if not paths and control['params'].get('none'):  # a control about what a host may not have at all
         return _outcome('not_applicable', control['params']['none'], None, 'nothing to read')
-    return judge_paths(state, paths, expected, control['params'].get('follow_links', False))
+    return judge_paths(state, paths, expected, control['params'].get('follow_links', False), roles)
 
 
 def eval_map_files(control: dict, expected: dict, state: dict) -> dict:

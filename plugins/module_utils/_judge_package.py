@@ -17,6 +17,7 @@ asks for) is not the baseline's doing, and is reported as such.
 from __future__ import annotations
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, fix_targets
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import judge_path, owner_names
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import ATTRIBUTES
 
 KINDS = ('intended', 'configuration', 'timestamp', 'unexplained')
@@ -60,10 +61,10 @@ def judge_entry(entry: dict, controls: list, status: dict) -> tuple:
     return 'timestamp', [], 'only its modification time differs'
 
 
-def package_drift(verify: dict | None, findings: list, state: dict) -> dict | None:
+def package_drift(verify: dict | None, findings: list, state: dict, expected: dict | None = None) -> dict | None:
     """What the package manager says, judged: each entry with its ``kind`` (one of KINDS), the ``controls`` that
-    explain it and ``why``; ``update_undoes``: the controls whose changes a package update puts back (not those on a
-    ghost, which an update never installs)."""
+    explain it and ``why``; ``update_undoes``: the controls whose changes an update of the package puts back (see
+    update_undoes; ``expected``, the expected values by control id, lets it tell)."""
     if verify is None:
         return None
     status = {item['id']: item['status'] for item in findings}
@@ -72,32 +73,73 @@ def package_drift(verify: dict | None, findings: list, state: dict) -> dict | No
     for entry in verify['entries']:
         kind, controls, why = judge_entry(entry, read_by.get(entry['path'], []), status)
         entries.append(dict(entry, kind=kind, controls=controls, why=why))
-    undoes = sorted({control_id for entry in entries if entry['kind'] == 'intended' and not entry.get('ghost')
-                     for control_id in entry['controls']})
-    return dict(verify, entries=entries, update_undoes=undoes,
+    undone = undoes(verify, state, expected or {}) if expected is not None else []
+    return dict(verify, entries=entries, update_undoes=sorted({item['id'] for item in undone}),
                 unexplained=[entry['path'] for entry in entries if entry['kind'] == 'unexplained'])
 
 
-def update_undoes(verify: dict | None, findings: list, state: dict, steps: list = ()) -> dict | None:
-    """What an update or reinstall of the package puts back: ``undoes``, each path of the package a control has given
-    other attributes than the package's (``id``: the control that reads it, ``path``, and the ``owner``, ``group`` and
-    ``mode`` the baseline left there, to put back after it), from rpm -V as judged and from the path ``steps`` a run
-    changes (in check mode, would change) on the package's files, so that check mode and the real run name the same;
-    ``unexplained`` as in package_drift. None where the package keeps no modes."""
+def _attributes(value: dict | None) -> dict | None:
+    return {key: value.get(key) for key in ATTRIBUTES} if value else None
+
+
+def _handed_over(state: dict) -> set:
+    """What SM-RUNAS-01's fix gives the RunAsUser: the files queued in the MTA queue and the MTA's statistics file."""
+    layout = state.get('layout') or {}
+    found = set(layout.get('status') or [])
+    for queue in layout.get('queue_mta') or []:
+        listing = (state.get('queue_files') or {}).get(queue) or {}
+        found.update(item['path'] for item in (listing.get('files') or []) + (listing.get('dirs') or []))
+    return found
+
+
+def undoes(verify: dict, state: dict, expected: dict, steps: list = ()) -> list:
+    """Each file the package installs whose owner, group or mode the baseline sets other than the package records:
+    ``id`` (the control whose fix sets it), ``path``, and the ``owner``, ``group`` and ``mode`` to put back after an
+    update. What the path steps of this run (in check mode, the planned ones) leave, else what the host has; a
+    difference counts where the control that reads the path accepts the path as it is and not as the package
+    records it, or where the path is one SM-RUNAS-01 hands to the RunAsUser. Nothing here depends on whether a control
+    passes before or after the run: check mode, the real run and the next run name the same."""
+    recorded = verify.get('recorded') or {}
+    after, made_by = {}, {}
+    for entry in verify['entries']:
+        if entry['path'] in recorded and entry.get('now'):
+            after[entry['path']] = _attributes(entry['now'])
+    for step in steps:
+        if step.get('kind') == 'path' and step.get('changed') and step.get('target') in recorded and step.get('after'):
+            after[step['target']] = _attributes(step['after'])
+            made_by.setdefault(step['target'], step['id'])
+    read_by = readers(state, [control_id for control_id in expected if control_id in BY_ID])
+    handed = _handed_over(state)
+    run_as = owner_names(state, ['@RunAsUser'])
+    found = []
+    for path, now in sorted(after.items()):
+        package = recorded[path]
+        if now == package:
+            continue
+        ids = [control_id for control_id in read_by.get(path, []) if _accepts(state, control_id, expected, now) and not (
+            _accepts(state, control_id, expected, package))]
+        if not ids and path in handed and run_as and now['owner'] in run_as and package['owner'] not in run_as:
+            ids = ['SM-RUNAS-01']
+        if not ids and made_by.get(path):
+            ids = [made_by[path]]
+        found.extend(dict(now, id=control_id, path=path) for control_id in ids)
+    return sorted(found, key=lambda item: (item['id'], item['path']))
+
+
+def _accepts(state: dict, control_id: str, expected: dict, attributes: dict) -> bool:
+    """Whether the path specification of the control accepts a path with these owner, group and mode."""
+    spec = expected.get(control_id) or {}
+    if 'owner' not in spec or 'mode' not in spec or spec.get('private'):
+        return False
+    entry = dict(attributes, path='', exists=True, type='file', error=None)
+    return judge_path(entry, spec, owner_names(state, spec['owner']))[0] == 'pass'
+
+
+def update_undoes(verify: dict | None, findings: list, state: dict, steps: list = (), expected: dict | None = None) -> dict | None:
+    """What an update or reinstall of the package puts back (``undoes``, see undoes) and ``unexplained`` as in
+    package_drift. None where the package keeps no modes."""
     if verify is None:
         return None
     judged = package_drift(verify, findings, state)
-    wanted = {}
-    for entry in judged['entries']:
-        if entry['kind'] == 'intended' and not entry.get('ghost'):  # an update never installs a ghost
-            now = (state.get('paths') or {}).get(entry['path']) or {}
-            wanted[entry['path']] = ({key: now.get(key) for key in ('owner', 'group', 'mode')}, entry['controls'])
-    files = set(verify.get('files') or [])
-    for step in steps:
-        if step.get('kind') == 'path' and step.get('changed') and step.get('target') in files and step.get('after'):
-            wanted[step['target']] = ({key: step['after'].get(key) for key in ('owner', 'group', 'mode')}, [step['id']])
-    read_by = readers(state, [item['id'] for item in findings if item['id'] in BY_ID])
-    undoes = [dict(attributes, id=control_id, path=path) for path, (attributes, fallback) in sorted(wanted.items())
-              for control_id in read_by.get(path) or fallback]
     return {'manager': verify['manager'], 'package': verify['package'], 'error': verify['error'],
-            'undoes': sorted(undoes, key=lambda item: (item['id'], item['path'])), 'unexplained': judged['unexplained']}
+            'undoes': undoes(verify, state, expected or {}, steps), 'unexplained': judged['unexplained']}

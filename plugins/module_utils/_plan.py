@@ -807,9 +807,12 @@ def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
                  for item in view.state.get('layout', {}).get('maps') or [] for path in item['paths']]
     else:
         items = [(path, spec) for path in _target_paths(view.state, action['targets'])]
+    roles = {path: (action.get('owner_role') or {}).get(group, 'mta') for group in reversed(action['targets'])
+             for path in view.state.get('layout', {}).get(group) or [] if isinstance(path, str)}
     for path, item_spec in items:
         entry = view.entry(path)
-        owners = owner_names(view.state, item_spec['owner'])
+        role = roles.get(path, 'mta')
+        owners = owner_names(view.state, item_spec['owner'], role)
         status, problems = judge_path(entry, item_spec, owners, follow_links=follow)
         if status == 'pass':
             continue
@@ -838,7 +841,7 @@ def _path_steps(view: _View, control_id: str, action: dict, phase: str) -> list:
             found.append(refuse(control_id, path, '%s is outside %s and may serve other programs too: %s; not changed here, '
                                 'fix it by hand' % (judged['path'], home, '; '.join(problems))))
             continue
-        prefer = runas_user if set(RUNAS_OWNERS) & set(item_spec['owner']) else None
+        prefer = runas_user if role == 'mta' and set(RUNAS_OWNERS) & set(item_spec['owner']) else None
         item = _path_step(view, control_id, phase, path, follow, _want(judged, item_spec, owners, prefer), '; '.join(problems))
         if item:
             found.append(item)

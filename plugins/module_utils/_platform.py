@@ -62,8 +62,9 @@ RED_HAT = {
     # /usr/sbin/sendmail, /usr/lib/sendmail, mailq and newaliases are links the `mta` alternative manages.
     'programs': ('/usr/sbin/sendmail.sendmail', '/usr/sbin/sendmail', '/usr/lib/sendmail'),
     'program_dirs': ('/usr/sbin', '/usr/lib'),
-    'tools': ('/usr/sbin/makemap', '/usr/sbin/editmap', '/usr/sbin/mailstats', '/usr/sbin/praliases', '/usr/sbin/smrsh',
-              '/usr/bin/mailq.sendmail', '/usr/bin/newaliases.sendmail', '/usr/bin/hoststat', '/usr/bin/purgestat'),
+    'tools': ('/usr/sbin/makemap.sendmail', '/usr/sbin/editmap.sendmail', '/usr/sbin/mailstats', '/usr/sbin/praliases',
+              '/usr/sbin/smrsh', '/usr/bin/rmail.sendmail', '/usr/lib/sendmail.sendmail', '/usr/bin/mailq.sendmail',
+              '/usr/bin/newaliases.sendmail', '/usr/bin/hoststat', '/usr/bin/purgestat'),
     'smrsh_dirs': ('/etc/smrsh',),
     'smrsh_programs': ('/usr/sbin/smrsh',),
     'handover': {},

@@ -15,15 +15,18 @@ path; ``missing`` in place of the flags for a file that is gone. It exits 1 when
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import platform
+from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import group_name, user_name
 
 FLAG_WORDS = (('S', 'size'), ('M', 'mode'), ('5', 'digest'), ('D', 'device'), ('L', 'link'), ('U', 'owner'),
               ('G', 'group'), ('T', 'mtime'), ('P', 'capabilities'))
 # What the hardening may change on purpose, and what only an edit or a replaced file changes.
 ATTRIBUTES = ('mode', 'owner', 'group')
-_LINE = re.compile(r'^(?P<flags>[SM5DLUGTP.?]{8,9}|missing)\s+(?P<attr>[cdglr]\s+)?(?P<path>/.*)$')
+_LINE = re.compile(r'^(?P<flags>[SM5DLUGTP.?]{8,9}|missing)\s+(?P<attr>[acdglr]\s+)?(?P<path>/.*)$')
 
 
 def parse_rpm_verify(text: str) -> list:
@@ -45,32 +48,51 @@ def parse_rpm_verify(text: str) -> list:
 
 
 def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
-    """``{'manager', 'package', 'error', 'entries', 'files'}`` of the family's package, read with its package manager
-    (``files``: every path the package installs, its ghosts left out); None where the family's package keeps no owners
-    and modes to compare with (dpkg: see the statoverride control)."""
+    """``{'manager', 'package', 'error', 'entries', 'recorded'}`` of the family's package, read with its package
+    manager: ``entries`` as parse_rpm_verify gives them, each with ``now`` (the owner, group and mode the path has, or
+    None); ``recorded``, path to the ``owner``, ``group`` and ``mode`` the database holds for each file the package
+    installs (its ghosts, which it never installs, left out). None where the family's package keeps no owners and
+    modes to compare with (dpkg: see the statoverride control)."""
     facts = platform(family)
     if facts['package_manager'] != 'rpm':
         return None
-    found = {'manager': 'rpm', 'package': facts['package'], 'error': None, 'entries': [], 'files': []}
+    found = {'manager': 'rpm', 'package': facts['package'], 'error': None, 'entries': [], 'recorded': {}}
     if not rpm:
         return dict(found, error='rpm is not installed')
-    rc, out, err = run([rpm, '-V', facts['package']])
+    # Only the files: a dependency rpm finds missing is no difference of sendmail's files.
+    rc, out, err = run([rpm, '-V', '--nodeps', '--noscripts', facts['package']])
     entries = parse_rpm_verify(out)
     if rc not in (0, 1) or (rc == 1 and not entries):
         return dict(found, error=(err or out).strip() or 'rpm -V exited %d' % rc)
     rc, out, err = run([rpm, '-q', '--qf', FILES_FORMAT, facts['package']])
-    return dict(found, entries=entries, files=installed_files(out) if rc == 0 else [])
+    return dict(found, entries=[dict(entry, now=attributes(entry['path'])) for entry in entries],
+                recorded=recorded_files(out) if rc == 0 else {})
 
 
-# Each file of the package with its flags (c configuration, n noreplace, g ghost, ...), one a line.
-FILES_FORMAT = '[%{FILEFLAGS:fflags} %{FILENAMES}\n]'
+# Each file of the package: flags (c configuration, n noreplace, g ghost, ...), owner, group, mode (octal, with the
+# file type), path; one a line, tab-separated.
+FILES_FORMAT = '[%{FILEFLAGS:fflags}\t%{FILEUSERNAME}\t%{FILEGROUPNAME}\t%{FILEMODES:octal}\t%{FILENAMES}\n]'
 
 
-def installed_files(text: str) -> list:
-    """The paths of ``rpm -q --qf FILES_FORMAT`` output that the package installs: not its ghosts."""
-    found = []
+def recorded_files(text: str) -> dict:
+    """Path to the ``owner``, ``group`` and ``mode`` rpm records, from ``rpm -q --qf FILES_FORMAT``; ghosts left out."""
+    found = {}
     for line in text.splitlines():
-        flags, _space, path = line.partition(' ')
-        if path.startswith('/') and 'g' not in flags:
-            found.append(path)
+        fields = line.split('\t')
+        if len(fields) != 5 or not fields[4].startswith('/') or 'g' in fields[0]:
+            continue
+        try:
+            mode = int(fields[3], 8) & 0o7777
+        except ValueError:
+            continue
+        found[fields[4]] = {'owner': fields[1], 'group': fields[2], 'mode': '%04o' % mode}
     return found
+
+
+def attributes(path: str) -> dict | None:
+    """The owner, group and mode of a path as the host has it now (not following a link), or None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return {'owner': user_name(st.st_uid), 'group': group_name(st.st_gid), 'mode': '%04o' % stat.S_IMODE(st.st_mode)}

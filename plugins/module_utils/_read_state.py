@@ -176,7 +176,9 @@ def layout(configs: dict, binary_resolved: str | None, mc_files: list) -> dict:
         'aliases': [entry['file'] for entry in aliases if entry['file']],
         'maps': maps,
         'help': sorted({s['HelpFile'] for s in (mta, msp) if s.get('HelpFile')}),
-        'status': sorted({s['StatusFile'] for s in (mta, msp) if s.get('StatusFile')}),
+        # The statistics each writes: the MTA's, and the submission program's where it keeps its own.
+        'status': [mta['StatusFile']] if mta.get('StatusFile') else [],
+        'status_msp': [msp['StatusFile']] if msp.get('StatusFile') and msp.get('StatusFile') != mta.get('StatusFile') else [],
         'queue_mta': [mta['QueueDirectory']] if mta.get('QueueDirectory') else [],
         'queue_msp': [msp['QueueDirectory']] if msp.get('QueueDirectory') else [],
         # The private keys the MTA reads for STARTTLS, as server and as client.

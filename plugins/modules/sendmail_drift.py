@@ -280,9 +280,9 @@ package:
     update_undoes:
       description:
         - The controls whose changes an update or reinstall of the package (or C(rpm --setperms) and C(rpm --setugids))
-          puts back to the package's owners and modes (the MTA queue given to RunAsUser, which then fails again; a
-          statistics file, which the MTA can then no longer write). A ghost (a file the package records
-          but never installs, C(ghost)) is left as it is by an update.
+          puts back to the package's owners and modes (SM-QUEUE-01's queue given to the RunAsUser, which then fails
+          again; the statistics file SM-RUNAS-01 hands over, which the MTA can then no longer write). A ghost (a file the
+          package records but never installs, C(ghost)) is left as it is by an update.
       type: list
       elements: str
       sample: [SM-QUEUE-01, SM-SMTP-03]
@@ -364,7 +364,7 @@ def main() -> None:
     findings = evaluate(controls, expected, state, params['waivers'], params['host_name'], datetime.date.today())
     result = dict(summarize(findings, state), changed=False, findings=findings, os_family=family,
                   sendmail=sendmail_facts(state), excluded=left_out(controls), audited={'start': started, 'end': utc_now()},
-                  package=package_drift(state.get('package_verify'), findings, state))
+                  package=package_drift(state.get('package_verify'), findings, state, expected))
     if params['fail_on_drift'] and result['drift']:
         failing = [item['id'] for item in findings if item['status'] in ('fail', 'error')]
         module.fail_json(msg='sendmail drifts from the baseline in %d control%s (%s): fix or waive %s.'

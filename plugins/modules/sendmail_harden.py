@@ -442,7 +442,7 @@ update_hook:
       the collection knows none. C(kind) V(update_sendmail) (Debian's script, C(script), diverted to C(distrib), and
       C(resets), control id to the directory it gives back to smmta) or V(dnf_action) (the Red Hat family, where DNF's
       C(plugin) runs the C(action) file's command, the C(script), after a transaction that installs sendmail).
-  returned: always
+  returned: when the hardening runs (not with O(undo))
   type: dict
   sample: {kind: dnf_action, plugin: python3-dnf-plugin-post-transaction-actions, actions_dir: /etc/dnf/plugins/post-transaction-actions.d,
            action: /etc/dnf/plugins/post-transaction-actions.d/mailsec-sendmail.action, script: /usr/local/sbin/mailsec-sendmail-keep,
@@ -452,7 +452,7 @@ package_updates:
     - Where the OS family's package records the owners and modes of its files (C(rpm) on the Red Hat family), what an
       update or reinstall of the package would put back to the package's values, undoing the hardening there; null
       on other families (on Debian the role reads what C(update_sendmail) resets) and where sendmail is not installed.
-  returned: when sendmail is installed
+  returned: when sendmail is installed and the hardening runs (not with O(undo))
   type: dict
   contains:
     manager:
@@ -468,8 +468,9 @@ package_updates:
       type: str
     undoes:
       description:
-        - Each file of the package whose owner, group or mode a control sets, with C(id), C(path) and the C(owner),
-          C(group) and C(mode) the hardening leaves there (in check mode, would leave).
+        - Each file the package installs whose owner, group or mode the baseline sets other than the package records
+          them, with C(id) (the control whose fix sets it), C(path) and the C(owner), C(group) and C(mode) the hardening
+          leaves there (in check mode, would leave); the same in check mode, for real and on the next run.
       type: list
       elements: dict
       sample: [{id: SM-QUEUE-01, path: /var/spool/mqueue, owner: mailnull, group: mail, mode: "0700"}]

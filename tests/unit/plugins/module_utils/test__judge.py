@@ -106,7 +106,7 @@ def stock_state(release='bookworm'):
     link = entry('/etc/mail/aliases', 'root', 'smmsp', '0777', 'link')
     link.update(link='../aliases', target=paths['/etc/aliases'])
     paths['/etc/mail/aliases'] = link
-    for path in groups['help'] + groups['status'] + ['/etc/mail/aliases.dir', '/etc/mail/aliases.pag']:
+    for path in groups['help'] + groups['status'] + groups['status_msp'] + ['/etc/mail/aliases.dir', '/etc/mail/aliases.pag']:
         paths.setdefault(path, {'path': path, 'exists': False, 'error': None})
     return {
         'installed': True, 'reason': None, 'version': d0['version'], 'drop_method': drop_method(d0['os_defines']),
@@ -612,11 +612,13 @@ def test_mta_queue_belongs_to_runasuser_once_it_is_set():
 
 
 def test_the_submission_programs_statistics_may_be_its_users():
-    """@MSPUser is the RunAsUser of submit.cf: Red Hat's sm-client.st belongs to smmsp, who writes it."""
+    """With the role msp, @RunAsUser is the RunAsUser of submit.cf: Red Hat's sm-client.st belongs to smmsp, who writes
+    it; the MTA's own files do not."""
     from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import owner_names
-    state = {'configs': {'mta': {'settings': {}}, 'msp': {'settings': {'RunAsUser': 'smmsp'}}}}
-    assert owner_names(state, ['root', '@RunAsUser', '@MSPUser']) == ['root', 'smmsp']
-    assert owner_names({'configs': {'mta': {'settings': {}}}}, ['root', '@MSPUser']) == ['root']
+    state = {'configs': {'mta': {'settings': {'RunAsUser': 'mailnull'}}, 'msp': {'settings': {'RunAsUser': 'smmsp'}}}}
+    assert owner_names(state, ['root', '@RunAsUser']) == ['root', 'mailnull']
+    assert owner_names(state, ['root', '@RunAsUser'], 'msp') == ['root', 'smmsp']
+    assert owner_names(state, ['@MTAUser'], 'msp') == ['mailnull']
 
 
 def test_cf_source_passes_where_the_cf_is_what_its_mc_builds():

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift, update_undoes
+from ansible_collections.mailsec.sendmail.plugins.module_utils._judge_package import package_drift, undoes
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import FILES_FORMAT, package_verify, parse_rpm_verify
+from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import BY_ID, expected_for
 
 # rpm -V sendmail on a hardened EL9 host, with a binary replaced and a file removed by hand.
 VERIFY = """\
@@ -58,7 +59,7 @@ def test_package_drift_names_the_controls_and_what_nothing_explains():
         # SM-PROG-02 reads it but fails: the mode is not the baseline's either
         '/etc/smrsh': ('unexplained', ['SM-PROG-02']),
     }
-    assert judged['update_undoes'] == ['SM-QUEUE-01']
+    assert judged['update_undoes'] == []  # without the expected values it cannot tell
     assert judged['unexplained'] == ['/etc/mail/helpfile', '/usr/sbin/makemap', '/usr/bin/hoststat', '/etc/smrsh']
     assert 'no passing control asks for it (SM-PROG-02 read it)' in judged['entries'][-1]['why']
 
@@ -68,51 +69,74 @@ def test_no_verify_where_the_package_keeps_no_modes():
     assert package_verify(None, 'Debian', '/usr/bin/rpm') is None
 
 
+RECORDED = ('cn\troot\troot\t0100644\t/etc/mail/sendmail.cf\n \troot\tmail\t040700\t/var/spool/mqueue\n'
+            'g\troot\troot\t0100644\t/usr/sbin/sendmail\ncn\troot\troot\t0100644\t/var/log/mail/statistics\n'
+            ' \troot\troot\t040755\t/etc/smrsh\n')
+
+
 def test_package_verify_runs_rpm_on_red_hat():
     calls = []
 
     def run(argv):
         calls.append(argv)
-        return (1, '.....U...    /var/spool/mqueue\n', '') if argv[1] == '-V' else (
-            0, ' /var/spool/mqueue\ncn /etc/mail/sendmail.cf\ng /usr/sbin/sendmail\n', '')
+        return (1, '.....U...    /nonexistent/mqueue\n', '') if argv[1] == '-V' else (0, RECORDED, '')
     found = package_verify(run, 'RedHat', '/usr/bin/rpm')
-    assert calls == [['/usr/bin/rpm', '-V', 'sendmail'], ['/usr/bin/rpm', '-q', '--qf', FILES_FORMAT, 'sendmail']]
-    assert found['error'] is None and found['entries'][0]['changed'] == ['owner']
+    assert calls == [['/usr/bin/rpm', '-V', '--nodeps', '--noscripts', 'sendmail'], ['/usr/bin/rpm', '-q', '--qf', FILES_FORMAT, 'sendmail']]
+    assert found['error'] is None and found['entries'][0]['changed'] == ['owner'] and found['entries'][0]['now'] is None
     # the ghost /usr/sbin/sendmail (an alternatives link) is no file an update installs
-    assert found['files'] == ['/var/spool/mqueue', '/etc/mail/sendmail.cf']
+    assert found['recorded'] == {'/etc/mail/sendmail.cf': {'owner': 'root', 'group': 'root', 'mode': '0644'},
+                                 '/var/spool/mqueue': {'owner': 'root', 'group': 'mail', 'mode': '0700'},
+                                 '/var/log/mail/statistics': {'owner': 'root', 'group': 'root', 'mode': '0644'},
+                                 '/etc/smrsh': {'owner': 'root', 'group': 'root', 'mode': '0755'}}
     assert package_verify(run, 'RedHat', None)['error'] == 'rpm is not installed'
     assert package_verify(lambda argv: (1, '', 'package sendmail is not installed\n'), 'RedHat', '/usr/bin/rpm')['error'] == \
         'package sendmail is not installed'
 
 
-def test_update_undoes_what_rpm_verify_and_the_planned_steps_show():
-    verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'files': ['/var/spool/mqueue', '/etc/smrsh', '/etc/mail/helpfile'],
-              'entries': parse_rpm_verify('.....U...    /var/spool/mqueue\n.M.......  g /var/spool/clientmqueue/sm-client.st\n')}
-    state = dict(_state(), paths={'/var/spool/mqueue': {'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}})
-    steps = [{'id': 'SM-PROG-02', 'kind': 'path', 'target': '/etc/smrsh', 'changed': True,
-              'after': {'owner': 'root', 'group': 'root', 'mode': '0755'}},
-             {'id': 'SM-FILE-01', 'kind': 'path', 'target': '/etc/mail', 'changed': True, 'after': {'owner': 'root'}},
-             {'id': 'SM-SMTP-03', 'kind': 'cf_option', 'target': '/etc/mail/sendmail.cf', 'changed': True}]
-    state['layout']['status'] = ['/var/spool/clientmqueue/sm-client.st']
-    found = update_undoes(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}, {'id': 'SM-FILE-07', 'status': 'pass'}], state, steps)
-    # /etc/mail is not the package's file here, and an update never installs the ghost sm-client.st: it touches neither
-    assert found['undoes'] == [
-        {'id': 'SM-PROG-02', 'path': '/etc/smrsh', 'owner': 'root', 'group': 'root', 'mode': '0755'},
-        {'id': 'SM-QUEUE-01', 'path': '/var/spool/mqueue', 'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}]
-    assert update_undoes(None, [], {}) is None
+def _runas_state(run_as):
+    return {'configs': {'mta': {'settings': {'RunAsUser': run_as} if run_as else {}}, 'msp': {'settings': {'RunAsUser': 'smmsp'}}},
+            'layout': {'queue_mta': ['/var/spool/mqueue'], 'status': ['/var/log/mail/statistics'],
+                       'smrsh_dirs': ['/', '/etc', '/etc/smrsh']}}
 
 
-def test_update_undoes_names_the_control_that_reads_a_path_in_both_modes():
-    """RunAsUser's fix hands the statistics over (a step of SM-RUNAS-01); SM-FILE-07 is the control that reads the file,
-    so check mode (the step) and the real run (rpm -V) name the same."""
-    verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None, 'files': ['/var/log/mail/statistics'], 'entries': []}
-    state = {'layout': {'status': ['/var/log/mail/statistics']},
-             'paths': {'/var/log/mail/statistics': {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}}}
-    findings = [{'id': 'SM-FILE-07', 'status': 'fail'}, {'id': 'SM-RUNAS-01', 'status': 'fail'}]
-    step = {'id': 'SM-RUNAS-01', 'kind': 'path', 'target': '/var/log/mail/statistics', 'changed': True,
-            'after': {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}}
-    planned = update_undoes(verify, findings, state, [step])['undoes']
-    verify['entries'] = parse_rpm_verify('.....UG..  c /var/log/mail/statistics\n')
-    done = update_undoes(verify, [dict(item, status='pass') for item in findings], state, [step])['undoes']
-    assert planned == done == [{'id': 'SM-FILE-07', 'path': '/var/log/mail/statistics', 'owner': 'mailnull', 'group': 'mailnull',
-                                'mode': '0600'}]
+def _expected():
+    return {control_id: expected_for(BY_ID[control_id], 'RedHat') for control_id in ('SM-QUEUE-01', 'SM-FILE-07', 'SM-PROG-02', 'SM-RUNAS-01')}
+
+
+def test_check_mode_the_real_run_and_the_next_run_name_the_same_undoes():
+    recorded = package_verify(lambda argv: (0, '', '') if argv[1] == '-V' else (0, RECORDED, ''), 'RedHat', '/usr/bin/rpm')['recorded']
+    steps = [{'id': 'SM-RUNAS-01', 'kind': 'path', 'target': '/var/log/mail/statistics', 'changed': True,
+              'after': {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}},
+             {'id': 'SM-QUEUE-01', 'kind': 'path', 'target': '/var/spool/mqueue', 'changed': True,
+              'after': {'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}},
+             # an administrator's 0775 back to the package's own 0755: nothing an update undoes
+             {'id': 'SM-PROG-02', 'kind': 'path', 'target': '/etc/smrsh', 'changed': True,
+              'after': {'owner': 'root', 'group': 'root', 'mode': '0755'}}]
+    planned = undoes({'entries': [], 'recorded': recorded}, _runas_state(None), _expected(), steps)
+    after = {'entries': [dict(entry, now=now) for entry, now in (
+        ({'path': '/var/spool/mqueue', 'changed': ['owner']}, {'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}),
+        ({'path': '/var/log/mail/statistics', 'changed': ['owner', 'group', 'mode']},
+         {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}))], 'recorded': recorded}
+    done = undoes(after, _runas_state('mailnull:mailnull'), _expected(), steps)
+    again = undoes(after, _runas_state('mailnull:mailnull'), _expected())
+    assert planned == done == again == [
+        {'id': 'SM-QUEUE-01', 'path': '/var/spool/mqueue', 'owner': 'mailnull', 'group': 'mail', 'mode': '0700'},
+        {'id': 'SM-RUNAS-01', 'path': '/var/log/mail/statistics', 'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}]
+
+
+def test_an_administrators_change_the_baseline_does_not_ask_for_is_not_kept():
+    recorded = {'/etc/mail/helpfile': {'owner': 'root', 'group': 'root', 'mode': '0644'}}
+    verify = {'entries': [{'path': '/etc/mail/helpfile', 'changed': ['mode'], 'now': {'owner': 'root', 'group': 'root', 'mode': '0640'}}],
+              'recorded': recorded}
+    state = dict(_runas_state(None), layout={'help': ['/etc/mail/helpfile']})
+    # SM-FILE-07 accepts the package's 0644 too: an update leaves the host within the baseline
+    assert undoes(verify, state, _expected()) == []
+
+
+def test_the_audit_names_what_an_update_undoes_from_the_expected_values():
+    verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None,
+              'entries': [dict(parse_rpm_verify('.....U...    /var/spool/mqueue\n')[0],
+                               now={'owner': 'mailnull', 'group': 'mail', 'mode': '0700'})],
+              'recorded': {'/var/spool/mqueue': {'owner': 'root', 'group': 'mail', 'mode': '0700'}}}
+    judged = package_drift(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}], _runas_state('mailnull'), _expected())
+    assert judged['update_undoes'] == ['SM-QUEUE-01']

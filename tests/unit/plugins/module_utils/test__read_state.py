@@ -66,7 +66,7 @@ def test_layout_from_the_debian_configs():
         {'name': 'access', 'paths': ['/etc/mail/access', '/etc/mail/access.db']},
     ]
     assert groups['help'] == ['/etc/mail/helpfile']
-    assert groups['status'] == ['/var/lib/sendmail/sendmail.st', '/var/lib/sendmail/sm-client.st']
+    assert (groups['status'], groups['status_msp']) == (['/var/lib/sendmail/sendmail.st'], ['/var/lib/sendmail/sm-client.st'])
     assert (groups['queue_mta'], groups['queue_msp']) == (['/var/spool/mqueue'], ['/var/spool/mqueue-client'])
     follow = dict(layout_paths(groups))
     assert follow['/etc/mail/aliases'] is True and follow['/etc/mail/access.db'] is True and follow['/etc/mail'] is False
