@@ -160,7 +160,11 @@ def check_installed(cf_path: str, runner, sendmail: str) -> str | None:
         return 'could not run %s to read %s: %s' % (sendmail, cf_path, exc.strerror or exc)
     if rc == 0:
         return None
-    return 'sendmail rejects the installed %s (exit %d: %s)' % (cf_path, rc, _first_line(err) or _first_line(out) or 'no message')
+    # Both streams: sendmail says what it could not do on one (can not chdir(/var/spool/mqueue/)) and why it stops on the
+    # other.
+    entering = [line.strip() for line in (err + out).splitlines() if 'chdir(' in line][:1]
+    said = [line for line in [_first_line(err), _first_line(out)] + entering if line]
+    return 'sendmail rejects the installed %s (exit %d: %s)' % (cf_path, rc, '; '.join(dict.fromkeys(said)) or 'no message')
 
 
 def install_cf(candidate: str, cf_path: str, backup=None) -> str | None:

@@ -360,8 +360,9 @@ class Engine:
 
     @staticmethod
     def _fixes_a_named_path(steps: list, message: str) -> bool:
-        """Whether a step before the config fixes a path sendmail's complaint names, or a directory above it."""
-        named = re.findall(r"'(/[^']*)'", message)
+        """Whether a step before the config fixes a path sendmail's complaint names ('/etc/mail', or the queue it cannot
+        enter: chdir(/var/spool/mqueue/)), or a directory above it."""
+        named = re.findall(r"'(/[^']*)'", message) + re.findall(r"chdir\((/[^)]*)\)", message)
         targets = [item['target'] for item in steps if item['kind'] == 'path' and item['phase'] == 'paths']
         return any(path == target or path.startswith(target.rstrip('/') + '/') for path in named for target in targets)
 

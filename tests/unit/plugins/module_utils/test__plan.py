@@ -527,6 +527,15 @@ def test_check_mode_reads_a_strict_cf_again_only_over_a_path_a_step_fixes():
     assert Engine._fixes_a_named_path(steps, 'line 3: unknown configuration line') is False
 
 
+def test_a_killed_runs_runasuser_waits_for_the_queue_a_paths_step_hands_over():
+    """Killed between its config and handover phases on a Red Hat host (queue root:mail 0700), the installed .cf names
+    a RunAsUser that cannot enter the queue yet: the next run, whose paths phase gives it the queue, goes on."""
+    from ansible_collections.mailsec.sendmail.plugins.module_utils._engine import Engine
+    refused = 'exit 78: can not chdir(/var/spool/mqueue/): Permission denied'
+    assert Engine._fixes_a_named_path([{'kind': 'path', 'phase': 'paths', 'target': '/var/spool/mqueue'}], refused) is True
+    assert Engine._fixes_a_named_path([{'kind': 'path', 'phase': 'handover', 'target': '/var/spool/mqueue'}], refused) is False
+
+
 # --- the RunAsUser gate (SM-RUNAS-02) --------------------------------------------------------------
 
 FORWARD_ITEM = {'kind': 'forward', 'user': 'alice', 'path': '/home/alice/.forward', 'owner': 'alice', 'group': 'alice', 'mode': '0600',
