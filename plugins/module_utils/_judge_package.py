@@ -20,8 +20,6 @@ from ansible_collections.mailsec.sendmail.plugins.module_utils._controls import 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._judge import judge_path, owner_names
 from ansible_collections.mailsec.sendmail.plugins.module_utils._read_package import ATTRIBUTES
 
-KINDS = ('intended', 'configuration', 'timestamp', 'unexplained')
-
 
 def readers(state: dict, control_ids) -> dict:
     """Path to the ids of the controls (among ``control_ids``) whose check reads it."""
@@ -62,7 +60,7 @@ def judge_entry(entry: dict, controls: list, status: dict) -> tuple:
 
 
 def package_drift(verify: dict | None, findings: list, state: dict, expected: dict | None = None) -> dict | None:
-    """What the package manager says, judged: each entry with its ``kind`` (one of KINDS), the ``controls`` that
+    """What the package manager says, judged: each entry with its ``kind`` (intended, configuration, timestamp or unexplained), the ``controls`` that
     explain it and ``why``; ``update_undoes``: the controls whose changes an update of the package puts back (see
     update_undoes; ``expected``, the expected values by control id, lets it tell)."""
     if verify is None:
@@ -102,8 +100,9 @@ def undoes(verify: dict, state: dict, expected: dict, steps: list = ()) -> list:
     recorded = verify.get('recorded') or {}
     after, made_by = {}, {}
     for entry in verify['entries']:
-        if entry['path'] in recorded and entry.get('now'):
-            after[entry['path']] = _attributes(entry['now'])
+        now = (state.get('paths') or {}).get(entry['path']) or {}
+        if entry['path'] in recorded and now.get('exists') and now.get('type') != 'link':
+            after[entry['path']] = _attributes(now)
     for step in steps:
         if step.get('kind') == 'path' and step.get('changed') and step.get('target') in recorded and step.get('after'):
             after[step['target']] = _attributes(step['after'])

@@ -8,7 +8,7 @@
 
 Every other file of the collection asks this one: no platform path is written anywhere else. Each family
 (as ``ansible_facts['os_family']`` names it) says where its package puts sendmail's programs, configuration,
-queues, smrsh and statistics, which system users it creates, how its package manager records the owners
+queues, smrsh and statistics, how its package manager records the owners
 and modes of the files (``dpkg``: dpkg-statoverride pins them; ``rpm``: the database keeps the package's,
 ``rpm -V`` tells the differences and an update or ``rpm --setperms`` puts the package's back) and how its
 service manager runs the MTA. ``UPSTREAM`` is what sendmail's own build and documentation use.
@@ -40,7 +40,6 @@ DEBIAN = {
     'services': {'sendmail': ('/etc/systemd/system/sendmail.service', '/lib/systemd/system/sendmail.service',
                               '/usr/lib/systemd/system/sendmail.service', '/etc/init.d/sendmail')},
     'alternatives': (),
-    'users': {'mta': 'smmta', 'msp': 'smmsp'},
     'own_files': (),
     'package_manager': 'dpkg',
     'package': 'sendmail-bin',
@@ -71,7 +70,6 @@ RED_HAT = {
     'pid_files': ('/run/sendmail.pid', '/var/run/sendmail.pid'),
     'services': {'sendmail': ('/etc/systemd/system/sendmail.service', '/usr/lib/systemd/system/sendmail.service')},
     'alternatives': ('/etc/alternatives/mta',),
-    'users': {'mta': 'mailnull', 'msp': 'smmsp'},
     # Files outside /etc/mail that the package makes for sendmail alone (its %post's self-signed STARTTLS pair): the
     # hardening may change them as it changes /etc/mail's.
     'own_files': ('/etc/pki/tls/certs/sendmail.pem', '/etc/pki/tls/private/sendmail.key'),
@@ -102,7 +100,6 @@ FREEBSD = {
     'pid_files': ('/var/run/sendmail.pid',),
     'services': {'sendmail': ('/etc/rc.d/sendmail',)},
     'alternatives': (),
-    'users': {'mta': None, 'msp': 'smmsp'},
     'own_files': (),
     **NO_PACKAGE,
     'mailer_conf': '/etc/mail/mailer.conf',
@@ -119,7 +116,6 @@ UPSTREAM = {
     'pid_files': ('/var/run/sendmail.pid',),
     'services': {},
     'alternatives': (),
-    'users': {'mta': None, 'msp': 'smmsp'},
     'own_files': (),
     **NO_PACKAGE,
 }
@@ -167,24 +163,19 @@ def places(key: str, family: str | None = None) -> tuple:
     return tuple(found)
 
 
-def services(family: str | None = None) -> dict:
-    """Service name to the files that define it, the family's first."""
+def services() -> dict:
+    """Service name to the files that define it, on every family."""
     merged = {}
-    for facts in ([platform(family)] if family in PLATFORMS else []) + [PLATFORMS[name] for name in _ORDER] + [UPSTREAM]:
+    for facts in [PLATFORMS[name] for name in _ORDER] + [UPSTREAM]:
         for name, files in facts['services'].items():
             merged[name] = tuple(dict.fromkeys(merged.get(name, ()) + tuple(files)))
     return merged
 
 
-def package_manager(family: str | None) -> str | None:
-    """``dpkg``, ``rpm`` or None: how the family's package records owners and modes."""
-    return platform(family)['package_manager']
-
-
-def handover(family: str | None = None) -> dict:
-    """Local delivery agent (base name) to the programs of smrsh's directory it hands the message to."""
+def handover() -> dict:
+    """Local delivery agent (base name) to the programs of its family's smrsh directory it hands the message to."""
     merged = {}
-    for facts in ([platform(family)] if family in PLATFORMS else []) + [PLATFORMS[name] for name in _ORDER]:
+    for facts in [PLATFORMS[name] for name in _ORDER]:
         for agent, programs in facts['handover'].items():
             merged.setdefault(agent, tuple(facts['smrsh_dirs'][0] + '/' + program for program in programs))
     return merged

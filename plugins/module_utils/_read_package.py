@@ -15,12 +15,9 @@ path; ``missing`` in place of the flags for a file that is gone. It exits 1 when
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 
 from ansible_collections.mailsec.sendmail.plugins.module_utils._platform import platform
-from ansible_collections.mailsec.sendmail.plugins.module_utils._read_host import group_name, user_name
 
 FLAG_WORDS = (('S', 'size'), ('M', 'mode'), ('5', 'digest'), ('D', 'device'), ('L', 'link'), ('U', 'owner'),
               ('G', 'group'), ('T', 'mtime'), ('P', 'capabilities'))
@@ -49,8 +46,8 @@ def parse_rpm_verify(text: str) -> list:
 
 def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
     """``{'manager', 'package', 'error', 'entries', 'recorded'}`` of the family's package, read with its package
-    manager: ``entries`` as parse_rpm_verify gives them, each with ``now`` (the owner, group and mode the path has, or
-    None); ``recorded``, path to the ``owner``, ``group`` and ``mode`` the database holds for each file the package
+    manager: ``entries`` as parse_rpm_verify gives them (the read stage lstats their paths with the rest);
+    ``recorded``, path to the ``owner``, ``group`` and ``mode`` the database holds for each file the package
     installs (its ghosts, which it never installs, left out). None where the family's package keeps no owners and
     modes to compare with (dpkg: see the statoverride control)."""
     facts = platform(family)
@@ -65,8 +62,7 @@ def package_verify(run, family: str | None, rpm: str | None) -> dict | None:
     if rc not in (0, 1) or (rc == 1 and not entries):
         return dict(found, error=(err or out).strip() or 'rpm -V exited %d' % rc)
     rc, out, err = run([rpm, '-q', '--qf', FILES_FORMAT, facts['package']])
-    return dict(found, entries=[dict(entry, now=attributes(entry['path'])) for entry in entries],
-                recorded=recorded_files(out) if rc == 0 else {})
+    return dict(found, entries=entries, recorded=recorded_files(out) if rc == 0 else {})
 
 
 # Each file of the package: flags (c configuration, n noreplace, g ghost, ...), owner, group, mode (octal, with the
@@ -88,11 +84,3 @@ def recorded_files(text: str) -> dict:
         found[fields[4]] = {'owner': fields[1], 'group': fields[2], 'mode': '%04o' % mode}
     return found
 
-
-def attributes(path: str) -> dict | None:
-    """The owner, group and mode of a path as the host has it now (not following a link), or None."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return {'owner': user_name(st.st_uid), 'group': group_name(st.st_gid), 'mode': '%04o' % stat.S_IMODE(st.st_mode)}

@@ -701,7 +701,10 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
     groups.update(smrsh_layout(os_facts['family']))
     syslog = syslog_state()
     groups['mail_logs'] = sorted({rule['file'] for rule in syslog['rules']})
+    verify = package_verify(run, os_facts['family'], rpm)
     entries = {path: lstat_entry(path, follow) for path, follow in layout_paths(groups)}
+    for path in [entry['path'] for entry in (verify or {}).get('entries') or []]:  # what differs from the package
+        entries.setdefault(path, lstat_entry(path))
     for path in extra_paths:
         entries.setdefault(path, lstat_entry(path))
     candidates = candidate_paths(extra=tuple(binary['chain']))
@@ -719,7 +722,7 @@ def collect(run, binary_path: str, extra_paths=(), probe_kernel: bool = True, pr
         'forward_files': forward_files(configs) if forwards and not configs['mta'].get('error') else [],
         'smrsh_entries': smrsh_entries(groups), 'compiled_with': d0['compiled_with'], 'os_defines': d0['os_defines'], 'syslog': syslog,
         'transit': transit_state(configs, d0['pid_file'], openssl) if transit else None,
-        'package_verify': package_verify(run, os_facts['family'], rpm),
+        'package_verify': verify,
     }
 
 

@@ -136,7 +136,7 @@ package:
   returned: always
   type: dict
   sample: {manager: rpm, package: sendmail, error: null, entries: [{path: /var/spool/mqueue, flags: .....U..., changed: [owner],
-           config: false, ghost: false, missing: false, now: {owner: mailnull, group: mail, mode: '0700'}}],
+           config: false, ghost: false, missing: false}],
            recorded: {/var/spool/mqueue: {owner: root, group: mail, mode: '0700'}}}
 version:
   description: sendmail's version; null when not installed.

@@ -26,6 +26,13 @@ def started(specs: dict):
         lab("down", "--missing-ok", *specs)
 
 
+def started_each(names: dict, spec: str):
+    """Start one host per key of ``names`` (key -> host name), its spec ``spec`` with ``{key}`` filled in (a backend,
+    a profile); yields key -> Host, as ``started`` does."""
+    for found in started({name: spec.format(key=key) for key, name in names.items()}):
+        yield {key: found[name] for key, name in names.items()}
+
+
 def ssh(host, command: str, check: bool = True) -> subprocess.CompletedProcess:
     """A command on a lab host, over the lab's SSH."""
     from mailsec_lab import hosts

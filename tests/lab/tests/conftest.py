@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mailsec_lab.testing import LAB_DIR, lab, ssh, started
+from mailsec_lab.testing import LAB_DIR, lab, ssh, started, started_each
 
-__all__ = ["LAB_DIR", "lab", "lab_processes", "ssh", "started"]
+__all__ = ["LAB_DIR", "lab", "lab_processes", "ssh", "started", "started_each"]
 
 
 @pytest.fixture(scope="session", autouse=True)

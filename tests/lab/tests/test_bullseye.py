@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from conftest import ssh, started
+from conftest import ssh, started_each
 
 from mailsec_lab import hosts
 
@@ -16,8 +16,7 @@ HOSTS = {"light": "bx-light", "systemd": "bx-sd"}
 
 @pytest.fixture(scope="module")
 def bullseye_hosts(lab_state):
-    for found in started({name: f"bullseye:stock:{backend}" for backend, name in HOSTS.items()}):
-        yield {backend: found[name] for backend, name in HOSTS.items()}
+    yield from started_each(HOSTS, "bullseye:stock:{key}")
 
 
 def _ssh(host: hosts.Host, command: str) -> str:

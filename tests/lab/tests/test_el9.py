@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import lab, ssh, started
+from conftest import lab, ssh, started_each
 
 from mailsec_lab import config, el9, el9files, hosts, srcbuild
 from mailsec_lab.profiles import describe
@@ -57,8 +57,7 @@ LAYOUT = {
 
 @pytest.fixture(scope="module")
 def el9_hosts(lab_state):
-    for found in started({name: f"bookworm:el9:{backend}" for backend, name in HOSTS.items()}):
-        yield {backend: found[name] for backend, name in HOSTS.items()}
+    yield from started_each(HOSTS, "bookworm:el9:{key}")
 
 
 def _out(host: hosts.Host, command: str) -> str:

@@ -10,7 +10,7 @@ import smtplib
 import subprocess
 
 import pytest
-from conftest import lab, lab_processes, ssh, started
+from conftest import lab, lab_processes, ssh, started_each
 
 from mailsec_lab import hosts, netns
 from mailsec_lab.profiles import describe
@@ -22,8 +22,7 @@ BANNER_INSIDE = "exec 3<>/dev/tcp/127.0.0.1/25 && timeout 10 head -n 1 <&3"
 
 @pytest.fixture(scope="module")
 def own_hosts(lab_state):
-    for found in started({name: f"bookworm:{profile}:light::own" for profile, name in HOSTS.items()}):
-        yield {profile: found[name] for profile, name in HOSTS.items()}
+    yield from started_each(HOSTS, "bookworm:{key}:light::own")
 
 
 def _answers(host: hosts.Host, port: int) -> bool:

@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from conftest import lab, ssh, started
+from conftest import lab, ssh, started_each
 
 from mailsec_lab import hosts, srcbuild, tls
 from mailsec_lab.profiles import SENDMAIL_BIN, describe
@@ -32,8 +32,7 @@ STRICT = ("sed 's/^O DontBlameSendmail=.*/O DontBlameSendmail=safe/' /etc/mail/s
 
 @pytest.fixture(scope="module")
 def profile_hosts(lab_state):
-    for found in started({name: f"bookworm:{profile}:light" for profile, name in HOSTS.items()}):
-        yield {profile: found[name] for profile, name in HOSTS.items()}
+    yield from started_each(HOSTS, "bookworm:{key}:light")
 
 
 def _smtp(host: hosts.Host) -> smtplib.SMTP:

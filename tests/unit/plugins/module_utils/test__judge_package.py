@@ -82,7 +82,7 @@ def test_package_verify_runs_rpm_on_red_hat():
         return (1, '.....U...    /nonexistent/mqueue\n', '') if argv[1] == '-V' else (0, RECORDED, '')
     found = package_verify(run, 'RedHat', '/usr/bin/rpm')
     assert calls == [['/usr/bin/rpm', '-V', '--nodeps', '--noscripts', 'sendmail'], ['/usr/bin/rpm', '-q', '--qf', FILES_FORMAT, 'sendmail']]
-    assert found['error'] is None and found['entries'][0]['changed'] == ['owner'] and found['entries'][0]['now'] is None
+    assert found['error'] is None and found['entries'][0]['changed'] == ['owner']
     # the ghost /usr/sbin/sendmail (an alternatives link) is no file an update installs
     assert found['recorded'] == {'/etc/mail/sendmail.cf': {'owner': 'root', 'group': 'root', 'mode': '0644'},
                                  '/var/spool/mqueue': {'owner': 'root', 'group': 'mail', 'mode': '0700'},
@@ -99,6 +99,11 @@ def _runas_state(run_as):
                        'smrsh_dirs': ['/', '/etc', '/etc/smrsh']}}
 
 
+def _lstat(owner, group, mode):
+    """A path as the read stage records it (lstat_entry)."""
+    return {'exists': True, 'type': 'file', 'owner': owner, 'group': group, 'mode': mode}
+
+
 def _expected():
     return {control_id: expected_for(BY_ID[control_id], 'RedHat') for control_id in ('SM-QUEUE-01', 'SM-FILE-07', 'SM-PROG-02', 'SM-RUNAS-01')}
 
@@ -113,12 +118,12 @@ def test_check_mode_the_real_run_and_the_next_run_name_the_same_undoes():
              {'id': 'SM-PROG-02', 'kind': 'path', 'target': '/etc/smrsh', 'changed': True,
               'after': {'owner': 'root', 'group': 'root', 'mode': '0755'}}]
     planned = undoes({'entries': [], 'recorded': recorded}, _runas_state(None), _expected(), steps)
-    after = {'entries': [dict(entry, now=now) for entry, now in (
-        ({'path': '/var/spool/mqueue', 'changed': ['owner']}, {'owner': 'mailnull', 'group': 'mail', 'mode': '0700'}),
-        ({'path': '/var/log/mail/statistics', 'changed': ['owner', 'group', 'mode']},
-         {'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}))], 'recorded': recorded}
-    done = undoes(after, _runas_state('mailnull:mailnull'), _expected(), steps)
-    again = undoes(after, _runas_state('mailnull:mailnull'), _expected())
+    after = {'entries': [{'path': '/var/spool/mqueue', 'changed': ['owner']},
+                         {'path': '/var/log/mail/statistics', 'changed': ['owner', 'group', 'mode']}], 'recorded': recorded}
+    hardened = dict(_runas_state('mailnull:mailnull'), paths={
+        '/var/spool/mqueue': _lstat('mailnull', 'mail', '0700'), '/var/log/mail/statistics': _lstat('mailnull', 'mailnull', '0600')})
+    done = undoes(after, hardened, _expected(), steps)
+    again = undoes(after, hardened, _expected())
     assert planned == done == again == [
         {'id': 'SM-QUEUE-01', 'path': '/var/spool/mqueue', 'owner': 'mailnull', 'group': 'mail', 'mode': '0700'},
         {'id': 'SM-RUNAS-01', 'path': '/var/log/mail/statistics', 'owner': 'mailnull', 'group': 'mailnull', 'mode': '0600'}]
@@ -126,17 +131,16 @@ def test_check_mode_the_real_run_and_the_next_run_name_the_same_undoes():
 
 def test_an_administrators_change_the_baseline_does_not_ask_for_is_not_kept():
     recorded = {'/etc/mail/helpfile': {'owner': 'root', 'group': 'root', 'mode': '0644'}}
-    verify = {'entries': [{'path': '/etc/mail/helpfile', 'changed': ['mode'], 'now': {'owner': 'root', 'group': 'root', 'mode': '0640'}}],
-              'recorded': recorded}
-    state = dict(_runas_state(None), layout={'help': ['/etc/mail/helpfile']})
+    verify = {'entries': [{'path': '/etc/mail/helpfile', 'changed': ['mode']}], 'recorded': recorded}
+    state = dict(_runas_state(None), layout={'help': ['/etc/mail/helpfile']}, paths={'/etc/mail/helpfile': _lstat('root', 'root', '0640')})
     # SM-FILE-07 accepts the package's 0644 too: an update leaves the host within the baseline
     assert undoes(verify, state, _expected()) == []
 
 
 def test_the_audit_names_what_an_update_undoes_from_the_expected_values():
     verify = {'manager': 'rpm', 'package': 'sendmail', 'error': None,
-              'entries': [dict(parse_rpm_verify('.....U...    /var/spool/mqueue\n')[0],
-                               now={'owner': 'mailnull', 'group': 'mail', 'mode': '0700'})],
+              'entries': parse_rpm_verify('.....U...    /var/spool/mqueue\n'),
               'recorded': {'/var/spool/mqueue': {'owner': 'root', 'group': 'mail', 'mode': '0700'}}}
-    judged = package_drift(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}], _runas_state('mailnull'), _expected())
+    state = dict(_runas_state('mailnull'), paths={'/var/spool/mqueue': _lstat('mailnull', 'mail', '0700')})
+    judged = package_drift(verify, [{'id': 'SM-QUEUE-01', 'status': 'pass'}], state, _expected())
     assert judged['update_undoes'] == ['SM-QUEUE-01']
