@@ -83,4 +83,3 @@ def recorded_files(text: str) -> dict:
             continue
         found[fields[4]] = {'owner': fields[1], 'group': fields[2], 'mode': '%04o' % mode}
     return found
-
